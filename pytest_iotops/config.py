@@ -1,0 +1,325 @@
+"""Settings in layers — defaults, ``[tool.iotops]`` in pyproject.toml, ``IOTOPS_*`` environment, command line.
+
+One table (``OPTIONS``) drives parsing, validation, the environment names and the record of where each
+effective value came from, so a new option is one row, and an unknown key or a wrong type always fails
+with the file, the key, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "DEFAULT_PATHS",
+    "DEFAULT_PHASES",
+    "OPTIONS",
+    "CoverageSettings",
+    "Option",
+    "PyramidSettings",
+    "Settings",
+    "convention_paths",
+    "find_pyproject",
+    "load_settings",
+    "read_toml",
+    "read_table",
+]
+
+DEFAULT_PHASES = ("unit", "integration", "e2e")
+
+
+def convention_paths(phases: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The default path rule of every phase: ``tests/<phase>/**``."""
+    return {p: (f"tests/{p}/**",) for p in phases}
+
+
+DEFAULT_PATHS = convention_paths(DEFAULT_PHASES)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SECTIONS = ("coverage", "pyramid")
+
+Validator = Callable[[Any], Any]
+
+
+class _Invalid(Exception):
+    """Raised by a validator with the 'expected ...' half of the message."""
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    raise _Invalid("expected true or false")
+
+
+def _str(v: Any) -> str:
+    if isinstance(v, str) and v:
+        return v
+    raise _Invalid("expected a non-empty string")
+
+
+def _percent(v: Any) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 100:
+        return float(v)
+    raise _Invalid("expected a number from 0 to 100")
+
+
+def _str_list(v: Any) -> tuple[str, ...]:
+    if isinstance(v, list) and all(isinstance(x, str) and x for x in v):
+        return tuple(v)
+    raise _Invalid("expected a list of non-empty strings")
+
+
+def _phase_list(v: Any) -> tuple[str, ...]:
+    names = _str_list(v)
+    if not names or len(set(names)) != len(names) or not all(_NAME.match(n) for n in names):
+        raise _Invalid('expected a non-empty list of distinct lower-case names like ["unit", "e2e"]')
+    return names
+
+
+def _name(v: Any) -> str:
+    if isinstance(v, str) and _NAME.match(v):
+        return v
+    raise _Invalid('expected a lower-case name like "unit"')
+
+
+def _map_of(inner: Validator, what: str) -> Validator:
+    def check(v: Any) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise _Invalid(f"expected a table of {what}")
+        out = {}
+        for k, x in v.items():
+            try:
+                out[str(k)] = inner(x)
+            except _Invalid as exc:
+                raise _Invalid(f"entry {k!r}: {exc}") from None
+        return out
+
+    return check
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration key: its dotted name, validator, default and command-line destination."""
+
+    key: str
+    check: Validator
+    default: Any
+    help: str
+    cli: str | None = None  # the command-line flag that overrides it
+
+    @property
+    def dest(self) -> str | None:
+        return self.cli.lstrip("-").replace("-", "_") if self.cli else None
+
+    @property
+    def env(self) -> str:
+        return "IOTOPS_" + self.key.upper().replace(".", "_")
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("enabled", _bool, False, "turn the plugin on without --iotops", "--iotops"),
+    Option("phases", _phase_list, DEFAULT_PHASES, "phase names in pyramid (run) order"),
+    Option("default_phase", _name, "unit", "phase of a test with no marker and no matching path"),
+    Option("paths", _map_of(_str_list, "phase = [globs]"), {}, "path globs per phase (default tests/<phase>/**)"),
+    Option("marker_aliases", _map_of(_name, "marker = phase"), {}, "extra markers that mean a phase"),
+    Option("block_on_failure", _bool, True, "skip later phases after a failed phase", "--iotops-no-block"),
+    Option("reports_dir", _str, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
+    Option("coverage.enabled", _bool, True, "measure coverage with coverage.py", "--iotops-no-cov"),
+    Option("coverage.source", _str_list, (), "packages or directories to measure", "--iotops-cov-source"),
+    Option("coverage.branch", _bool, True, "measure branch coverage"),
+    Option("coverage.omit", _str_list, (), "file globs to leave out of measurement"),
+    Option("coverage.fail_under", _percent, None, "minimum total line coverage %", "--iotops-cov-fail-under"),
+    Option("coverage.branch_fail_under", _percent, None, "minimum total branch coverage %"),
+    Option("coverage.file_fail_under", _percent, None, "minimum line coverage % of every file"),
+    Option("coverage.phase_fail_under", _map_of(_percent, "phase = percent"), {}, "minimum % per phase"),
+    Option("pyramid.min_share", _map_of(_percent, "phase = percent"), {}, "minimum % of tests per phase"),
+    Option("pyramid.max_share", _map_of(_percent, "phase = percent"), {}, "maximum % of tests per phase"),
+    Option("pyramid.min_time_share", _map_of(_percent, "phase = percent"), {}, "minimum % of test time"),
+    Option("pyramid.max_time_share", _map_of(_percent, "phase = percent"), {}, "maximum % of test time"),
+)
+_BY_KEY = {o.key: o for o in OPTIONS}
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    enabled: bool = True
+    source: tuple[str, ...] = ()
+    branch: bool = True
+    omit: tuple[str, ...] = ()
+    fail_under: float | None = None
+    branch_fail_under: float | None = None
+    file_fail_under: float | None = None
+    phase_fail_under: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PyramidSettings:
+    min_share: Mapping[str, float] = field(default_factory=dict)
+    max_share: Mapping[str, float] = field(default_factory=dict)
+    min_time_share: Mapping[str, float] = field(default_factory=dict)
+    max_time_share: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def configured(self) -> bool:
+        return any((self.min_share, self.max_share, self.min_time_share, self.max_time_share))
+
+
+@dataclass(frozen=True)
+class Settings:
+    enabled: bool = False
+    phases: tuple[str, ...] = DEFAULT_PHASES
+    default_phase: str = "unit"
+    paths: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_PATHS))
+    marker_aliases: Mapping[str, str] = field(default_factory=dict)
+    block_on_failure: bool = True
+    reports_dir: str = "iotops-reports"
+    coverage: CoverageSettings = field(default_factory=CoverageSettings)
+    pyramid: PyramidSettings = field(default_factory=PyramidSettings)
+    #: dotted key -> where its effective value came from ("default", a file, "env X", "--option")
+    sources: Mapping[str, str] = field(default_factory=dict)
+    config_file: str | None = None
+
+    def source_of(self, key: str) -> str:
+        return self.sources.get(key, "default")
+
+
+def find_pyproject(rootpath: Path, inipath: Path | None) -> Path | None:
+    """The pyproject.toml pytest chose as its config file, else the one at the rootdir."""
+    if inipath is not None and inipath.name == "pyproject.toml":
+        return inipath
+    candidate = rootpath / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    """``[tool.iotops]`` of a pyproject.toml, ``{}`` when absent."""
+    doc = read_toml(path)
+    table = doc.get("tool", {}).get("iotops", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.iotops] must be a table")
+    return table
+
+
+def _flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = prefix + key
+        if not prefix and key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [tool.iotops.{key}] must be a table, got {value!r}")
+            flat.update(_flatten(value, where, dotted + "."))
+        elif dotted in _BY_KEY:
+            flat[dotted] = value
+        else:
+            known = ", ".join(o.key for o in OPTIONS if o.key.startswith(prefix))
+            raise ConfigError(f"{where}: unknown key {dotted!r} in [tool.iotops]; known keys: {known}")
+    return flat
+
+
+def _check(option: Option, value: Any, where: str) -> Any:
+    try:
+        return option.check(value)
+    except _Invalid as exc:
+        raise ConfigError(f"{where}: {option.key} = {value!r}: {exc}") from None
+
+
+def _from_env(option: Option, raw: str) -> Any:
+    """Environment strings: booleans as 1/0/true/false, numbers as numbers, lists comma-separated."""
+    low = raw.strip().lower()
+    if option.check is _bool and low in ("1", "true", "yes", "0", "false", "no"):
+        return low in ("1", "true", "yes")
+    if option.check is _percent:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    if option.check in (_str_list, _phase_list):
+        return [x.strip() for x in raw.split(",") if x.strip()]
+    return raw
+
+
+def load_settings(
+    pyproject: Path | None,
+    cli: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the layers into one validated :class:`Settings` (pure apart from reading ``pyproject``)."""
+    values = {o.key: o.default for o in OPTIONS}
+    sources: dict[str, str] = {}
+    if pyproject is not None:
+        where = str(pyproject)
+        for key, raw in _flatten(read_table(pyproject), where).items():
+            values[key] = _check(_BY_KEY[key], raw, where)
+            sources[key] = f"{pyproject.name} [tool.iotops]"
+    env = os.environ if environ is None else environ
+    for option in OPTIONS:
+        if option.env in env and not isinstance(option.default, dict):
+            values[option.key] = _check(option, _from_env(option, env[option.env]), f"env {option.env}")
+            sources[option.key] = f"env {option.env}"
+    for option in OPTIONS:
+        given = (cli or {}).get(option.dest) if option.dest else None
+        if given is not None:
+            values[option.key] = _check(option, given, str(option.cli))
+            sources[option.key] = str(option.cli)
+    settings = _build(values, sources, str(pyproject) if pyproject else None)
+    _cross_check(settings)
+    return settings
+
+
+def _build(values: dict[str, Any], sources: dict[str, str], config_file: str | None) -> Settings:
+    def section(prefix: str) -> dict[str, Any]:
+        return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+
+    top = {k: v for k, v in values.items() if "." not in k}
+    top["paths"] = {**convention_paths(top["phases"]), **top["paths"]}
+    return Settings(
+        **top,
+        coverage=CoverageSettings(**section("coverage.")),
+        pyramid=PyramidSettings(**section("pyramid.")),
+        sources=sources,
+        config_file=config_file,
+    )
+
+
+def _cross_check(s: Settings) -> None:
+    where = s.config_file or "configuration"
+    phases = set(s.phases)
+
+    def need_phases(key: str, names: Any) -> None:
+        bad = sorted(set(names) - phases)
+        if bad:
+            raise ConfigError(
+                f"{where} ({s.source_of(key)}): {key} names unknown phase(s) {bad}; "
+                f"configured phases are {list(s.phases)}"
+            )
+
+    need_phases("default_phase", [s.default_phase])
+    need_phases("paths", s.paths)
+    need_phases("marker_aliases", s.marker_aliases.values())
+    need_phases("coverage.phase_fail_under", s.coverage.phase_fail_under)
+    for key in ("min_share", "max_share", "min_time_share", "max_time_share"):
+        need_phases(f"pyramid.{key}", getattr(s.pyramid, key))
+    clash = sorted(set(s.marker_aliases) & phases)
+    if clash:
+        raise ConfigError(f"{where}: marker_aliases cannot redefine phase marker(s) {clash}")

@@ -1,0 +1,254 @@
+"""coverage.py in process: one tracer per process, a dynamic context per phase, numbers from coverage's own reports.
+
+Contexts switch once per phase, not per test: per-test contexts cost about 3x in tracing. A phase's coverage is
+what that phase's tests executed plus what ran before any test (imports during collection), i.e. what running
+that phase alone would measure. When pytest-cov measures (``--cov``), its tracer is used and none is started.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import coverage
+import coverage.exceptions
+
+from .config import CoverageSettings, read_toml
+from .errors import EvidenceError
+from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage
+
+__all__ = [
+    "CoverageMeter",
+    "SourceGuess",
+    "detect_source",
+    "export_data",
+    "import_data",
+    "phase_context_patterns",
+    "summarize",
+]
+
+_NOT_SOURCE_DIRS = {"tests", "test", "docs", "doc", "examples", "benchmarks", "build", "dist", "scripts"}
+_TEST_FILES = ("*/tests/*", "*/test/*", "*/test_*.py", "*_test.py", "*/conftest.py")
+
+
+@dataclass(frozen=True)
+class SourceGuess:
+    paths: list[str]
+    description: str
+    omit: tuple[str, ...] = ()
+
+
+def detect_source(rootdir: Path) -> SourceGuess:
+    """The project's own code, guessed as a user would: the package named in pyproject, else the only package."""
+    pyproject = rootdir / "pyproject.toml"
+    name = None
+    if pyproject.is_file():
+        try:
+            project = _project_table(pyproject)
+            name = project.get("name") if isinstance(project.get("name"), str) else None
+        except Exception:
+            name = None
+    if name:
+        module = re.sub(r"[-.]+", "_", name).lower()
+        for base in (rootdir / "src", rootdir):
+            for candidate in (base / module, base / f"{module}.py"):
+                if candidate.exists():
+                    return SourceGuess([str(candidate)], f"{candidate.relative_to(rootdir)} (from [project].name)")
+    for base in (rootdir / "src", rootdir):
+        if not base.is_dir():
+            continue
+        packages = sorted(
+            p
+            for p in base.iterdir()
+            if p.is_dir()
+            and (p / "__init__.py").is_file()
+            and p.name not in _NOT_SOURCE_DIRS
+            and not p.name.startswith((".", "_"))
+        )
+        if packages:
+            return SourceGuess([str(p) for p in packages], ", ".join(str(p.relative_to(rootdir)) for p in packages))
+    return SourceGuess([str(rootdir)], "the rootdir without test files (no package found)", _TEST_FILES)
+
+
+def _project_table(pyproject: Path) -> dict[str, Any]:
+    project = read_toml(pyproject).get("project", {})
+    return project if isinstance(project, dict) else {}
+
+
+class CoverageMeter:
+    """The tracer of this process: started by us, or pytest-cov's borrowed with ``Coverage.current()``."""
+
+    def __init__(self, cov: coverage.Coverage | None, owned: bool, measured_by: str) -> None:
+        self.cov = cov
+        self.owned = owned
+        self.measured_by = measured_by
+        self.context = ""
+
+    @classmethod
+    def start(cls, settings: CoverageSettings, rootdir: Path) -> CoverageMeter:
+        """Start our own tracer; data stays in memory (workers export it, nothing litters the repo)."""
+        cov = coverage.Coverage(data_file=None, config_file=True)
+        omit = list(cov.get_option("run:omit") or []) + list(settings.omit)  # type: ignore[arg-type]
+        if settings.source:
+            cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])
+        elif not cov.get_option("run:source"):
+            guess = detect_source(rootdir)
+            cov.set_option("run:source", guess.paths)
+            omit += guess.omit
+        cov.set_option("run:branch", settings.branch)
+        # an empty measurement is reported by the gates (fail closed); coverage's own warning would turn into
+        # an error under filterwarnings=error, and an xdist controller legitimately measures nothing
+        disabled = list(cov.get_option("run:disable_warnings") or [])  # type: ignore[arg-type]
+        cov.set_option("run:disable_warnings", [*disabled, "no-data-collected"])
+        cov.set_option("run:omit", omit)
+        cov.start()
+        return cls(cov, owned=True, measured_by="iotops")
+
+    @classmethod
+    def borrow(cls) -> CoverageMeter:
+        return cls(coverage.Coverage.current(), owned=False, measured_by="pytest-cov")
+
+    def switch(self, phase: str) -> None:
+        """Label what runs next with ``phase`` (called when the phase changes, not per test)."""
+        if phase != self.context:
+            if self.cov is None and not self.owned:
+                self.cov = coverage.Coverage.current()
+            if self.cov is not None:
+                self.cov.switch_context(phase)
+                self.context = phase
+
+    def stop(self) -> None:
+        if self.owned and self.cov is not None:
+            self.cov.stop()
+
+
+def _resolve(source: str, rootdir: Path) -> str:
+    path = rootdir / source
+    return str(path) if path.exists() else source  # a dotted package name stays as it is
+
+
+def export_data(cov: coverage.Coverage, path: Path) -> None:
+    """Write this process's data (an xdist worker's) for the controller to combine."""
+    out = coverage.CoverageData(basename=str(path))
+    out.update(cov.get_data())
+    out.write()
+
+
+def import_data(cov: coverage.Coverage, paths: Sequence[Path]) -> None:
+    """Merge worker data into the controller's in-memory data; a missing file is an error, not zero coverage."""
+    data = cov.get_data()
+    for path in paths:
+        if not path.is_file():
+            raise EvidenceError(f"coverage data of an xdist worker is missing: {path}")
+        part = coverage.CoverageData(basename=str(path))
+        part.read()
+        data.update(part)
+
+
+def phase_context_patterns(contexts: Iterable[str], phase: str, phases: Sequence[str]) -> list[str]:
+    """Regexes selecting the labels of ``phase`` plus the labels recorded before any phase began."""
+
+    def phase_of(label: str) -> str | None:
+        for p in phases:
+            if label == p or label.endswith("|" + p):
+                return p
+        return None
+
+    chosen = [c for c in contexts if phase_of(c) in (phase, None)]
+    return [f"^{re.escape(c)}$" for c in sorted(chosen)]
+
+
+def summarize(
+    meter: CoverageMeter,
+    rootdir: Path,
+    phases: Sequence[str],
+    ran_phases: Iterable[str],
+    attribution: bool,
+) -> CoverageReport:
+    """Per-file, total and per-phase numbers, all computed by coverage.py's JSON report."""
+    cov = meter.cov
+    if cov is None:
+        raise EvidenceError("coverage was not measured: no coverage.py tracer was running")
+    data = cov.get_data()
+    measured_contexts = sorted(data.measured_contexts())
+    with tempfile.TemporaryDirectory(prefix="iotops-cov-") as tmp:
+        full = _json_report(cov, Path(tmp) / "all.json", None)
+        phase_cov = []
+        if attribution:
+            for phase in ran_phases:
+                patterns = phase_context_patterns(measured_contexts, phase, phases)
+                totals = _json_report(cov, Path(tmp) / f"{phase}.json", patterns)["totals"]
+                phase_cov.append(
+                    PhaseCoverage(
+                        phase=phase,
+                        statements=totals["num_statements"],
+                        covered_lines=totals["covered_lines"],
+                        percent=_pct(totals["covered_lines"], totals["num_statements"]),
+                    )
+                )
+    branch = bool(cov.get_option("run:branch"))
+    files = [_file(rootdir, name, entry, branch) for name, entry in sorted(full["files"].items())]
+    t = full["totals"]
+    totals = CoverageTotals(
+        files=len(files),
+        statements=t["num_statements"],
+        covered_lines=t["covered_lines"],
+        branches=t.get("num_branches", 0),
+        covered_branches=t.get("covered_branches", 0),
+        percent=_pct(t["covered_lines"], t["num_statements"]),
+        branch_percent=_pct(t.get("covered_branches", 0), t.get("num_branches", 0)) if branch else None,
+    )
+    source = [str(s) for s in typing.cast("list[str]", cov.get_option("run:source") or [])]
+    return CoverageReport(
+        status="measured",
+        measured_by="pytest-cov" if meter.measured_by == "pytest-cov" else "iotops",
+        branch=branch,
+        source=source,
+        totals=totals,
+        files=files,
+        phases=phase_cov,
+        phase_attribution=attribution,
+        note="" if attribution else "phase attribution unavailable (per-test contexts are in use)",
+    )
+
+
+def _json_report(cov: coverage.Coverage, out: Path, contexts: list[str] | None) -> dict[str, Any]:
+    try:
+        cov.json_report(outfile=str(out), contexts=contexts, ignore_errors=True)
+    except coverage.exceptions.NoDataError:
+        return {"files": {}, "totals": {"num_statements": 0, "covered_lines": 0}}
+    except coverage.exceptions.CoverageException as exc:
+        raise EvidenceError(f"coverage.py could not report: {exc}") from exc
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def _pct(part: int, whole: int) -> float:
+    """100 % when there is nothing to cover, as coverage.py reports it."""
+    return 100.0 * part / whole if whole else 100.0
+
+
+def _file(rootdir: Path, name: str, entry: dict[str, Any], branch: bool) -> FileCoverage:
+    s = entry["summary"]
+    path = Path(name)
+    absolute = path if path.is_absolute() else (Path.cwd() / path)
+    try:
+        shown = absolute.resolve().relative_to(rootdir.resolve()).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    return FileCoverage(
+        path=shown,
+        statements=s["num_statements"],
+        covered_lines=s["covered_lines"],
+        missing_lines=list(entry.get("missing_lines", [])),
+        branches=s.get("num_branches", 0),
+        covered_branches=s.get("covered_branches", 0),
+        percent=_pct(s["covered_lines"], s["num_statements"]),
+        branch_percent=_pct(s.get("covered_branches", 0), s.get("num_branches", 0)) if branch else None,
+    )

@@ -1,0 +1,35 @@
+"""Commit and branch of the run: from git when it answers, else from CI environment variables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+from .model import GitInfo
+
+__all__ = ["git_info"]
+
+_CI_COMMIT = ("GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT", "BUILD_SOURCEVERSION")
+_CI_BRANCH = ("GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME", "GIT_BRANCH", "BUILD_SOURCEBRANCHNAME")
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_info(cwd: Path, environ: Mapping[str, str] | None = None) -> GitInfo:
+    env = os.environ if environ is None else environ
+    commit = _git(cwd, "rev-parse", "HEAD")
+    branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(cwd, "status", "--porcelain", "--untracked-files=no") if commit else None
+    if branch == "HEAD":  # detached, as in most CI checkouts
+        branch = None
+    commit = commit or next((env[k] for k in _CI_COMMIT if env.get(k)), None)
+    branch = branch or next((env[k] for k in _CI_BRANCH if env.get(k)), None)
+    return GitInfo(commit=commit, branch=branch, dirty=None if status is None else bool(status))

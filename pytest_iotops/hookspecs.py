@@ -1,0 +1,41 @@
+"""Our pluggy hooks: the plugin and the CLI evaluate gates through the same plugin manager.
+
+Third parties add gates with an ``iotops`` entry point (or ``pytest_iotops_register`` in a conftest) whose
+object implements these hooks, marked with :data:`hookimpl`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .model import GateResult, RunReport
+
+__all__ = ["IotopsSpecs", "hookimpl", "hookspec", "plugin_manager"]
+
+hookspec = pluggy.HookspecMarker("iotops")
+hookimpl = pluggy.HookimplMarker("iotops")
+
+
+class IotopsSpecs:
+    @hookspec
+    def iotops_gates(self, settings: Settings, report: RunReport) -> list[GateResult]:  # type: ignore[empty-body]
+        """Gate results computed from the run report (collect-all: every plugin adds its own)."""
+
+
+def plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
+    """A manager with the built-in gates, plus installed ``iotops`` entry points."""
+    from .gates import coverage as coverage_gates
+    from .gates import pyramid as pyramid_gates
+
+    pm = pluggy.PluginManager("iotops")
+    pm.add_hookspecs(IotopsSpecs)
+    # pluggy calls the last registered first: coverage gates then pyramid gates
+    pm.register(pyramid_gates, name="iotops.gates.pyramid")
+    pm.register(coverage_gates, name="iotops.gates.coverage")
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints("iotops")
+    return pm

@@ -1,0 +1,295 @@
+"""The run report: one versioned document that every stage adds to and every renderer reads.
+
+Plain dataclasses so the model is usable without pytest; ``to_dict``/``from_dict`` are the only
+(de)serialisation path, and ``from_dict`` checks every field's type so a hand-edited or foreign
+file fails with the key path at fault instead of deep inside a renderer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union
+
+from .errors import IotopsError
+
+__all__ = [
+    "GATE_STATUSES",
+    "OUTCOMES",
+    "SCHEMA_VERSION",
+    "CoverageReport",
+    "CoverageTotals",
+    "FileCoverage",
+    "GateResult",
+    "GitInfo",
+    "PhaseCoverage",
+    "PhaseResult",
+    "ReportFormatError",
+    "RunMeta",
+    "RunReport",
+    "Stage",
+    "TestResult",
+    "Verdict",
+    "from_dict",
+    "load_report",
+    "to_dict",
+]
+
+#: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
+SCHEMA_VERSION = "1.0"
+
+Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
+GateStatus = Literal["passed", "failed", "error", "skipped"]
+OUTCOMES: tuple[str, ...] = typing.get_args(Outcome)
+GATE_STATUSES: tuple[str, ...] = typing.get_args(GateStatus)
+
+
+class ReportFormatError(IotopsError):
+    """A run report file does not match the schema this version reads."""
+
+
+@dataclass
+class TestResult:
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    phase: str
+    outcome: Outcome
+    duration: float
+    message: str = ""
+    longrepr: str = ""
+    worker: str = ""
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    order: int
+    tests: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    blocked: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+    duration: float = 0.0
+    status: Literal["passed", "failed", "blocked", "empty"] = "empty"
+    coverage_percent: float | None = None
+
+
+@dataclass
+class FileCoverage:
+    path: str
+    statements: int
+    covered_lines: int
+    missing_lines: list[int]
+    branches: int
+    covered_branches: int
+    percent: float
+    branch_percent: float | None
+
+
+@dataclass
+class CoverageTotals:
+    files: int
+    statements: int
+    covered_lines: int
+    branches: int
+    covered_branches: int
+    percent: float
+    branch_percent: float | None
+
+
+@dataclass
+class PhaseCoverage:
+    phase: str
+    statements: int
+    covered_lines: int
+    percent: float
+
+
+@dataclass
+class CoverageReport:
+    #: ``measured``; ``off`` when turned off on purpose (gates end ``skipped``); ``error`` when it failed
+    status: Literal["measured", "off", "error"]
+    measured_by: Literal["iotops", "pytest-cov", "none"]
+    branch: bool
+    source: list[str]
+    totals: CoverageTotals
+    files: list[FileCoverage]
+    phases: list[PhaseCoverage]
+    phase_attribution: bool
+    note: str = ""
+
+    @classmethod
+    def unavailable(cls, status: Literal["off", "error"], note: str) -> CoverageReport:
+        empty = CoverageTotals(0, 0, 0, 0, 0, 100.0, None)
+        return cls(status, "none", False, [], empty, [], [], False, note)
+
+
+@dataclass
+class GateResult:
+    id: str
+    family: str
+    status: GateStatus
+    measured: float | None
+    threshold: float | None
+    comparison: Literal[">=", "<="]
+    unit: str
+    message: str
+    threshold_source: str = ""
+
+
+@dataclass
+class Stage:
+    name: str
+    kind: str
+    started_at: str
+    duration: float
+
+
+@dataclass
+class GitInfo:
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+
+
+@dataclass
+class RunMeta:
+    started_at: str
+    finished_at: str
+    duration: float
+    rootdir: str
+    args: list[str]
+    python: str
+    pytest: str
+    iotops: str
+    platform: str
+    workers: int
+    git: GitInfo
+    settings_sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Verdict:
+    status: Literal["passed", "failed"]
+    exit_code: int
+    reasons: list[str]
+    summary: str
+
+
+@dataclass
+class RunReport:
+    run: RunMeta
+    phases: list[PhaseResult]
+    tests: list[TestResult]
+    coverage: CoverageReport | None
+    gates: list[GateResult]
+    stages: list[Stage]
+    verdict: Verdict
+    schema_version: str = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(to_dict(self), indent=1, sort_keys=False)
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """A JSON-ready dict; ``schema_version`` first so a reader sees it before anything else."""
+    data = dataclasses.asdict(obj)
+    if "schema_version" in data:
+        data = {"schema_version": data.pop("schema_version"), **data}
+    return data
+
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], data: Any, where: str = "$") -> T:
+    """Build ``cls`` from JSON data, checking every field; errors name the key path."""
+    return typing.cast(T, _convert(cls, data, where))
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one branch per type form
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _convert_dataclass(tp, value, where)
+    if origin in (Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(tp):
+            try:
+                return _convert(option, value, where)
+            except ReportFormatError as exc:
+                errors.append(str(exc))
+        raise ReportFormatError(errors[-1])
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ReportFormatError(f"{where}: expected one of {list(allowed)}, got {value!r}")
+        return value
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        _expect(isinstance(value, list), where, "a list", value)
+        return [_convert(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, val_tp = typing.get_args(tp)
+        _expect(isinstance(value, dict), where, "an object", value)
+        return {str(k): _convert(val_tp, v, f"{where}.{k}") for k, v in value.items()}
+    if tp is type(None):
+        _expect(value is None, where, "null", value)
+        return None
+    if tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        _expect(ok, where, "a number", value)
+        return float(value)
+    if tp in (int, bool, str):
+        ok = isinstance(value, tp) and (tp is bool or not isinstance(value, bool))
+        _expect(ok, where, f"a {tp.__name__}", value)
+        return value
+    raise ReportFormatError(f"{where}: unsupported type {tp!r}")  # pragma: no cover - model bug
+
+
+def _convert_dataclass(cls: type[Any], value: Any, where: str) -> Any:
+    _expect(isinstance(value, dict), where, "an object", value)
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in value:
+            kwargs[f.name] = _convert(hints[f.name], value[f.name], f"{where}.{f.name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ReportFormatError(f"{where}: required key {f.name!r} is missing")
+    unknown = sorted(set(value) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ReportFormatError(f"{where}: unknown key(s) {unknown}")
+    return cls(**kwargs)
+
+
+def _expect(ok: bool, where: str, expected: str, value: Any) -> None:
+    if not ok:
+        raise ReportFormatError(f"{where}: expected {expected}, got {type(value).__name__} {value!r:.80}")
+
+
+def load_report(path: str | Path) -> RunReport:
+    """Read a run report file, refusing other major schema versions with a clear message."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportFormatError(f"{path}: run report not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportFormatError(f"{path}: not a readable JSON run report ({exc})") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".", maxsplit=1)[0]:
+        raise ReportFormatError(
+            f"{path}: schema_version {version!r} is not readable by this version "
+            f"(reads {SCHEMA_VERSION.split('.', maxsplit=1)[0]}.x)"
+        )
+    try:
+        return from_dict(RunReport, data)
+    except ReportFormatError as exc:
+        raise ReportFormatError(f"{path}: {exc}") from None

@@ -1,0 +1,117 @@
+"""Pyramid phases: classify a test, order tests, decide blocking — pure functions every xdist worker computes alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .errors import ConfigError
+
+__all__ = [
+    "Classification",
+    "PhaseConflict",
+    "PhaseRules",
+    "blocking_phase",
+    "classify",
+    "glob_to_regex",
+    "order_indices",
+]
+
+
+class PhaseConflict(ConfigError):
+    """A test carries markers of two different phases."""
+
+
+@lru_cache(maxsize=256)
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a path glob: ``**`` spans directories, ``*`` and ``?`` stay within one path segment."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == n:
+            out.append("(?:/.*)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end].replace("\\", "\\\\")
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass(frozen=True)
+class PhaseRules:
+    phases: tuple[str, ...]
+    default_phase: str
+    paths: Mapping[str, tuple[str, ...]]
+    marker_aliases: Mapping[str, str]
+
+    def marker_phase(self, marker: str) -> str | None:
+        if marker in self.phases:
+            return marker
+        return self.marker_aliases.get(marker)
+
+    def index(self, phase: str) -> int:
+        return self.phases.index(phase)
+
+
+@dataclass(frozen=True)
+class Classification:
+    phase: str
+    reason: str  # "marker e2e", "marker smoke (alias of e2e)", "path tests/unit/**", "default"
+
+
+def classify(nodeid: str, relpath: str, markers: Iterable[str], rules: PhaseRules) -> Classification:
+    """Explicit marker, then path rules (in phase order), then the default phase.
+
+    ``relpath`` is the test file's path relative to the rootdir, with ``/`` separators.
+    """
+    found: dict[str, str] = {}
+    for marker in markers:
+        phase = rules.marker_phase(marker)
+        if phase is not None:
+            found.setdefault(phase, marker)
+    if len(found) > 1:
+        names = ", ".join(f"@pytest.mark.{m}" for m in found.values())
+        raise PhaseConflict(
+            f"{nodeid}: markers of different phases ({names}); a test belongs to exactly one phase — remove all but one"
+        )
+    if found:
+        ((phase, marker),) = found.items()
+        why = f"marker {marker}" if marker == phase else f"marker {marker} (alias of {phase})"
+        return Classification(phase, why)
+    for phase in rules.phases:
+        for pattern in rules.paths.get(phase, ()):
+            if glob_to_regex(pattern).match(relpath):
+                return Classification(phase, f"path {pattern}")
+    return Classification(rules.default_phase, "default")
+
+
+def order_indices(item_phases: Sequence[str], phases: Sequence[str]) -> list[int]:
+    """Indices of items in pyramid order, stable within a phase (so other ordering plugins still count)."""
+    rank = {p: i for i, p in enumerate(phases)}
+    return sorted(range(len(item_phases)), key=lambda i: rank[item_phases[i]])
+
+
+def blocking_phase(phase: str, failed: Iterable[str], phases: Sequence[str]) -> str | None:
+    """The earliest failed phase that comes before ``phase`` in the pyramid, if any."""
+    position = phases.index(phase)
+    earlier = [p for p in failed if phases.index(p) < position]
+    return min(earlier, key=phases.index) if earlier else None

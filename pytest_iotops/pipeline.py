@@ -1,0 +1,208 @@
+"""One run as a pipeline: classify and order tests, block after a failed phase, measure, gate, decide, write.
+
+This is the engine the pytest plugin drives; it never imports pytest, so the same code is used by the CLI
+and can be tested on plain values.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from . import __version__
+from .config import Settings
+from .coverage import CoverageMeter, export_data, import_data, summarize
+from .errors import IotopsError
+from .gates import evaluate_gates
+from .gitinfo import git_info
+from .hookspecs import plugin_manager
+from .model import CoverageReport, RunMeta, RunReport, Verdict
+from .phases import Classification, PhaseRules, blocking_phase, classify, order_indices
+from .recorder import Recorder, utc_now
+from .render.output import write_output
+from .verdict import decide
+
+__all__ = ["REPORT_NAME", "Pipeline", "RunContext"]
+
+REPORT_NAME = "run-report.json"
+
+
+@dataclass
+class RunContext:
+    """Facts about the invocation that the plugin reads from pytest once."""
+
+    rootdir: Path
+    args: list[str]
+    pytest_version: str
+    workers: int = 0
+    distributed: bool = False  # xdist controller
+    worker_id: str | None = None  # set on an xdist worker
+    started_at: str = field(default_factory=utc_now)
+    start: float = field(default_factory=time.perf_counter)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, context: RunContext) -> None:
+        self.settings = settings
+        self.context = context
+        self.rules = PhaseRules(settings.phases, settings.default_phase, settings.paths, settings.marker_aliases)
+        self.recorder = Recorder(settings.phases)
+        self.meter: CoverageMeter | None = None
+        self.coverage_off_reason = ""
+        self.phase_attribution = True
+        self.collected: Counter[str] = Counter()
+        self.current_phase: str | None = None
+        self.worker_data_dir: Path | None = None
+        self.finished_workers: list[str] = []
+        self.report: RunReport | None = None
+        self.report_path: Path | None = None
+
+    # -- coverage ---------------------------------------------------------------------------------------------
+    def start_coverage(self, pytest_cov: str | None, per_test_contexts: bool) -> None:
+        """``pytest_cov``: None when pytest-cov does not measure, else "on" or "off" (``--no-cov``)."""
+        if not self.settings.coverage.enabled:
+            self.coverage_off_reason = f"turned off by {self.settings.source_of('coverage.enabled')}"
+        elif pytest_cov == "off":
+            self.coverage_off_reason = "turned off by pytest-cov's --no-cov"
+        elif pytest_cov == "on":
+            self.meter = CoverageMeter.borrow()
+            self.phase_attribution = not per_test_contexts
+        else:
+            self.meter = CoverageMeter.start(self.settings.coverage, self.context.rootdir)
+
+    def borrow_late(self) -> None:
+        """pytest-cov may start its tracer after us; look again once the session starts."""
+        if self.meter is not None and not self.meter.owned and self.meter.cov is None:
+            self.meter = CoverageMeter.borrow()
+
+    def worker_data_file(self, directory: Path, worker_id: str) -> Path:
+        return directory / f"{worker_id}.coverage"
+
+    def new_worker_data_dir(self) -> Path:
+        if self.worker_data_dir is None:
+            self.worker_data_dir = Path(tempfile.mkdtemp(prefix="iotops-xdist-cov-"))
+        return self.worker_data_dir
+
+    def finish_worker(self, directory: Path | None) -> None:
+        """On an xdist worker: stop the tracer and hand the data to the controller."""
+        if self.meter is None or not self.meter.owned or self.meter.cov is None:
+            return
+        self.meter.stop()
+        if directory is not None and self.context.worker_id is not None:
+            export_data(self.meter.cov, self.worker_data_file(directory, self.context.worker_id))
+
+    # -- phases -----------------------------------------------------------------------------------------------
+    def classify(self, nodeid: str, relpath: str, markers: Sequence[str]) -> Classification:
+        return classify(nodeid, relpath, markers, self.rules)
+
+    def order(self, item_phases: Sequence[str]) -> list[int]:
+        self.collected = Counter(item_phases)
+        return order_indices(item_phases, self.settings.phases)
+
+    @property
+    def blocking_enabled(self) -> bool:
+        # across xdist workers a failure on one worker is not seen by the others: that needs the phase
+        # scheduler (see the README's status table), so blocking is applied only in a serial run
+        return self.settings.block_on_failure and self.context.worker_id is None and not self.context.distributed
+
+    def block_reason(self, phase: str) -> str | None:
+        if not self.blocking_enabled:
+            return None
+        blocker = blocking_phase(phase, self.recorder.failed_phases(), self.settings.phases)
+        return f"blocked by failed {blocker} phase" if blocker else None
+
+    def enter_phase(self, phase: str) -> bool:
+        """Called before each test; switches the coverage context when the phase changes. True on a change."""
+        if phase == self.current_phase:
+            return False
+        self.current_phase = phase
+        if self.meter is not None and self.phase_attribution:
+            self.meter.switch(phase)
+        return True
+
+    # -- the end of the run -----------------------------------------------------------------------------------
+    def _coverage_report(self) -> CoverageReport | None:
+        if self.coverage_off_reason:
+            return CoverageReport.unavailable("off", self.coverage_off_reason)
+        if self.meter is None:
+            return None
+        try:
+            self.meter.stop()
+            if self.meter.cov is not None and self.worker_data_dir is not None:
+                import_data(
+                    self.meter.cov,
+                    [self.worker_data_file(self.worker_data_dir, w) for w in sorted(self.finished_workers)],
+                )
+            ran = [p.name for p in self.recorder.phase_results() if p.status in ("passed", "failed")]
+            return summarize(self.meter, self.context.rootdir, self.settings.phases, ran, self.phase_attribution)
+        except IotopsError as exc:
+            return CoverageReport.unavailable("error", str(exc))
+        except Exception as exc:
+            return CoverageReport.unavailable("error", f"coverage.py failed: {type(exc).__name__}: {exc}")
+
+    def finish(self, pytest_exit: int) -> RunReport:
+        """Build the run report, evaluate gates, decide, write the JSON. Never raises for user problems."""
+        rec = self.recorder
+        rec.stage_start("coverage")
+        coverage_report = self._coverage_report()
+        rec.stage_end("coverage", "coverage")
+        phases = rec.phase_results(dict(self.collected))
+        if coverage_report is not None:
+            measured = {c.phase: c.percent for c in coverage_report.phases}
+            for phase in phases:
+                phase.coverage_percent = measured.get(phase.name)
+        report = RunReport(
+            run=self._meta(),
+            phases=phases,
+            tests=sorted(rec.tests.values(), key=lambda t: (self.settings.phases.index(t.phase), t.nodeid)),
+            coverage=coverage_report,
+            gates=[],
+            stages=[],
+            verdict=Verdict("failed", pytest_exit, [], "not decided"),
+        )
+        rec.stage_start("gates")
+        report.gates = evaluate_gates(plugin_manager(), self.settings, report)
+        rec.stage_end("gates", "gates")
+        report.stages = sorted([*rec.stages, *rec.phase_stages()], key=lambda s: s.started_at)
+        report.verdict = decide(pytest_exit, report.gates)
+        report.run = replace(report.run, finished_at=utc_now(), duration=self._elapsed())
+        self.report_path = self._write(report, pytest_exit)
+        self.report = report
+        return report
+
+    def _write(self, report: RunReport, pytest_exit: int) -> Path | None:
+        """A report that cannot be written fails the run (exit 7): CI would otherwise gate on nothing."""
+        target = Path(self.settings.reports_dir)
+        if not target.is_absolute():
+            target = self.context.rootdir / target
+        try:
+            return write_output(target / REPORT_NAME, report.to_json())
+        except OSError as exc:
+            report.verdict = decide(pytest_exit, report.gates, [f"run report not written to {target}: {exc}"])
+            return None
+
+    def _elapsed(self) -> float:
+        return round(time.perf_counter() - self.context.start, 6)
+
+    def _meta(self) -> RunMeta:
+        ctx = self.context
+        return RunMeta(
+            started_at=ctx.started_at,
+            finished_at=utc_now(),
+            duration=self._elapsed(),
+            rootdir=str(ctx.rootdir),
+            args=list(ctx.args),
+            python=platform.python_version(),
+            pytest=ctx.pytest_version,
+            iotops=__version__,
+            platform=f"{sys.platform}-{platform.machine()}",
+            workers=ctx.workers,
+            git=git_info(ctx.rootdir),
+            settings_sources=dict(self.settings.sources),
+        )

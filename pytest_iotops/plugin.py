@@ -1,0 +1,310 @@
+"""pytest hooks only: options, markers, ordering, blocking, summary and exit status.
+
+This module is what ``pytest11`` loads in every pytest run, so it imports nothing heavy: the engine
+(coverage, gates, rendering) is imported only when ``--iotops`` (or ``enabled = true``) turns the plugin on,
+and only then is :class:`IotopsPlugin` registered, so a run without it pays for two cheap hooks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .pipeline import Pipeline
+
+PLUGIN_NAME = "iotops-session"
+DEFAULT_MARKERS = ("unit", "integration", "e2e")
+_PHASE = pytest.StashKey[str]()
+_BLOCKED = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iotops", "pytest-iotops: pyramid phases, quality gates, run report")
+    group.addoption(
+        "--iotops",
+        action="store_true",
+        default=None,
+        help="run the test session as a gated pipeline (phases, coverage, gates, run report)",
+    )
+    group.addoption(
+        "--iotops-no-cov",
+        action="store_false",
+        default=None,
+        help="do not measure coverage (coverage gates end 'skipped')",
+    )
+    group.addoption(
+        "--iotops-cov-source",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="package or directory to measure (repeatable); default: detected",
+    )
+    group.addoption(
+        "--iotops-cov-fail-under",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="minimum total line coverage (overrides coverage.fail_under)",
+    )
+    group.addoption(
+        "--iotops-no-block",
+        action="store_false",
+        default=None,
+        help="run later phases even when an earlier phase failed",
+    )
+    group.addoption(
+        "--iotops-reports-dir",
+        default=None,
+        metavar="DIR",
+        help="directory for the run report (default: iotops-reports)",
+    )
+    parser.addini("iotops", type="bool", default=False, help="turn pytest-iotops on, like --iotops")
+
+
+def _cli_values(namespace: Any) -> dict[str, Any]:
+    from .config import OPTIONS
+
+    return {o.dest: getattr(namespace, o.dest, None) for o in OPTIONS if o.dest}
+
+
+def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:
+    if config.known_args_namespace.iotops or config.getini("iotops"):
+        return True
+    if pyproject is None:
+        return False
+    from .config import read_table
+
+    try:
+        return read_table(pyproject).get("enabled") is True
+    except Exception:
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """As early as pytest allows, so coverage sees the imports of conftest files and test modules."""
+    from .config import find_pyproject
+
+    pyproject = find_pyproject(early_config.rootpath, early_config.inipath)
+    if not _enabled(early_config, pyproject):
+        return
+    from .config import load_settings
+    from .errors import ConfigError
+
+    namespace = early_config.known_args_namespace
+    try:
+        settings = load_settings(pyproject, _cli_values(namespace))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    plugin = IotopsPlugin(early_config, settings)
+    early_config.pluginmanager.register(plugin, PLUGIN_NAME)
+    cov_source = getattr(namespace, "cov_source", None)
+    pytest_cov = None if not cov_source else ("off" if getattr(namespace, "no_cov", False) else "on")
+    plugin.pipeline.start_coverage(pytest_cov, getattr(namespace, "cov_context", None) == "test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    phases = plugin.settings.phases if plugin is not None else DEFAULT_MARKERS
+    for phase in phases:
+        config.addinivalue_line("markers", f"{phase}: pytest-iotops pyramid phase '{phase}'")
+    if plugin is not None:
+        for alias, phase in plugin.settings.marker_aliases.items():
+            config.addinivalue_line("markers", f"{alias}: pytest-iotops alias of the '{phase}' phase")
+
+
+class IotopsPlugin:
+    """Registered only when enabled; translates pytest objects into engine calls."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        from .pipeline import Pipeline, RunContext
+
+        self.config = config
+        self.settings = settings
+        workerinput = getattr(config, "workerinput", None)
+        context = RunContext(
+            rootdir=config.rootpath,
+            args=[str(a) for a in config.invocation_params.args],
+            pytest_version=pytest.__version__,
+        )
+        self.pipeline: Pipeline = Pipeline(settings, context)
+        self.workerinput = workerinput
+
+    # -- set-up -----------------------------------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        ctx = self.pipeline.context
+        self.workerinput = getattr(config, "workerinput", None)
+        if self.workerinput is not None:
+            ctx.worker_id = str(self.workerinput.get("workerid"))
+        else:
+            ctx.distributed = getattr(config.option, "dist", "no") != "no"
+            ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist controller: tell each worker where to leave its coverage data."""
+        node.workerinput["iotops_cov_dir"] = str(self.pipeline.new_worker_data_dir())
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.pipeline.finished_workers.append(str(node.workerinput["workerid"]))
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        s = self.settings
+        where = f"{Path(s.config_file).name} [tool.iotops]" if s.config_file else "defaults (no pyproject.toml)"
+        lines = [f"iotops: phases {' > '.join(s.phases)}; settings from {where}"]
+        overrides = [
+            f"{k} ({v})" for k, v in sorted(s.sources.items()) if k != "enabled" and not v.endswith("[tool.iotops]")
+        ]
+        if overrides:
+            lines.append("iotops: overridden: " + ", ".join(overrides))
+        p = self.pipeline
+        if p.coverage_off_reason:
+            lines.append(f"iotops: coverage off ({p.coverage_off_reason})")
+        elif p.meter is not None:
+            cov = p.meter.cov
+            source = cov.get_option("run:source") if cov is not None and p.meter.owned else None
+            lines.append(f"iotops: coverage by {p.meter.measured_by}" + (f", source {source}" if source else ""))
+        if self.pipeline.context.distributed and s.block_on_failure:
+            lines.append("iotops: phase blocking is not applied under xdist yet (see README status)")
+        return lines
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.pipeline.borrow_late()
+        self.pipeline.recorder.stage_start("collect")
+
+    # -- collection: classify and order -----------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Last, so the stable sort keeps whatever order other plugins chose within a phase."""
+        from .phases import PhaseConflict
+
+        root = config.rootpath
+        phases, conflicts = [], []
+        for item in items:
+            try:
+                phase = self.pipeline.classify(
+                    item.nodeid, _relpath(item.path, root), [m.name for m in item.iter_markers()]
+                ).phase
+            except PhaseConflict as exc:
+                conflicts.append(str(exc))
+                phase = self.settings.default_phase
+            item.stash[_PHASE] = phase
+            phases.append(phase)
+        if conflicts:
+            more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
+            raise pytest.UsageError("pytest-iotops: " + "\n".join(conflicts[:10]) + more)
+        items[:] = [items[i] for i in self.pipeline.order(phases)]
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.pipeline.recorder.stage_end("collect", "collect")
+
+    # -- running: phase changes and blocking ------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        phase = item.stash.get(_PHASE, self.settings.default_phase)
+        if self.pipeline.enter_phase(phase) and self.workerinput is None:
+            self._phase_separator(phase)
+
+    def _phase_separator(self, phase: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or self.pipeline.context.distributed:
+            return
+        count = self.pipeline.collected[phase]
+        blocked = self.pipeline.block_reason(phase)
+        reporter.ensure_newline()
+        reporter.write_sep(
+            "-",
+            f"{phase} phase: {count} test{'s' if count != 1 else ''}" + (f" ({blocked})" if blocked else ""),
+            yellow=bool(blocked),
+            bold=not blocked,
+        )
+        if hasattr(reporter, "currentfspath"):
+            reporter.currentfspath = None  # so the next progress line names its file again
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        reason = self.pipeline.block_reason(item.stash.get(_PHASE, self.settings.default_phase))
+        if reason:
+            item.stash[_BLOCKED] = True
+            pytest.skip(reason)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Put the phase on the report itself: on xdist it travels to the controller with it."""
+        report = yield
+        report.iotops_phase = item.stash.get(_PHASE, self.settings.default_phase)  # type: ignore[attr-defined]
+        report.iotops_blocked = item.stash.get(_BLOCKED, False)  # type: ignore[attr-defined]
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.workerinput is not None:
+            return
+        phase = getattr(report, "iotops_phase", None) or self.settings.default_phase
+        message = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        elif report.failed:
+            message = report.head_line or ""
+        self.pipeline.recorder.add_report(
+            report.nodeid,
+            phase if phase in self.settings.phases else self.settings.default_phase,
+            report.when or "call",
+            report.outcome,
+            report.duration,
+            xfail=hasattr(report, "wasxfail"),
+            blocked=bool(getattr(report, "iotops_blocked", False)),
+            message=message,
+            longrepr=report.longreprtext if report.failed else "",
+            worker=_worker_of(report),
+        )
+
+    # -- the end: coverage, gates, verdict, report ------------------------------------------------------------
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.workerinput is not None:
+            directory = self.workerinput.get("iotops_cov_dir")
+            self.pipeline.finish_worker(Path(directory) if directory else None)
+            return
+        if self.config.option.collectonly:
+            return
+        self.pipeline.recorder.stage_end("collect", "collect")
+        report = self.pipeline.finish(int(exitstatus))
+        if int(exitstatus) == 0 and report.verdict.exit_code:
+            session.exitstatus = report.verdict.exit_code
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        report = self.pipeline.report
+        if report is None:
+            return
+        from .render.terminal import summary_lines
+
+        terminalreporter.write_sep("=", "iotops pipeline", bold=True)
+        for text, style in summary_lines(report):
+            terminalreporter.write_line(text, **{s: True for s in style.split(",") if s})
+        path = self.pipeline.report_path
+        if path is not None:
+            shown = os.path.relpath(path, Path.cwd()) if path.is_absolute() else str(path)
+            terminalreporter.write_line(f"iotops run report: {shown}")
+
+
+def _worker_of(report: pytest.TestReport) -> str:
+    """xdist puts the worker's node on reports it relays to the controller."""
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    return str(getattr(gateway, "id", "") or "")
+
+
+def _relpath(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,131 @@
+"""Collects what a run learns — test outcomes per phase, stage timings — without knowing pytest.
+
+The plugin feeds it plain values taken from pytest reports; on xdist only the controller has one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from .model import PhaseResult, Stage, TestResult
+
+__all__ = ["Recorder", "utc_now"]
+
+_RANK = {"error": 6, "failed": 5, "xfailed": 4, "blocked": 3, "skipped": 2, "xpassed": 1, "passed": 0}
+MAX_LONGREPR = 20_000
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _clip(text: str, limit: int = MAX_LONGREPR) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
+
+
+@dataclass
+class _Window:
+    started_at: str
+    start: float
+    end: float
+
+
+@dataclass
+class Recorder:
+    phases: Sequence[str]
+    tests: dict[str, TestResult] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+    _windows: dict[str, _Window] = field(default_factory=dict)
+    _open: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    # -- stages -----------------------------------------------------------------------------------------------
+    def stage_start(self, name: str) -> None:
+        self._open.setdefault(name, (utc_now(), time.perf_counter()))
+
+    def stage_end(self, name: str, kind: str) -> None:
+        if name in self._open:
+            started_at, start = self._open.pop(name)
+            self.stages.append(Stage(name, kind, started_at, round(time.perf_counter() - start, 6)))
+
+    def phase_seen(self, phase: str) -> None:
+        """Wall-clock window of a phase: from its first test report to its last."""
+        now = time.perf_counter()
+        window = self._windows.get(phase)
+        if window is None:
+            self._windows[phase] = _Window(utc_now(), now, now)
+        else:
+            window.end = now
+
+    # -- tests ------------------------------------------------------------------------------------------------
+    def add_report(
+        self,
+        nodeid: str,
+        phase: str,
+        when: str,
+        outcome: str,
+        duration: float,
+        *,
+        xfail: bool = False,
+        blocked: bool = False,
+        message: str = "",
+        longrepr: str = "",
+        worker: str = "",
+    ) -> None:
+        """One pytest report (setup, call or teardown) folded into the test's single outcome."""
+        kind = _outcome(when, outcome, xfail, blocked)
+        test = self.tests.get(nodeid)
+        if test is None:
+            test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0, worker=worker)
+        test.duration = round(test.duration + duration, 6)
+        if _RANK[kind] > _RANK[test.outcome]:
+            test.outcome = kind  # type: ignore[assignment]
+            test.message = message
+            test.longrepr = _clip(longrepr)
+        self.phase_seen(phase)
+
+    def failed_phases(self) -> set[str]:
+        return {t.phase for t in self.tests.values() if t.outcome in ("failed", "error")}
+
+    # -- results ----------------------------------------------------------------------------------------------
+    def phase_results(self, collected: dict[str, int] | None = None) -> list[PhaseResult]:
+        results = {p: PhaseResult(name=p, order=i) for i, p in enumerate(self.phases)}
+        for test in self.tests.values():
+            r = results[test.phase]
+            r.tests += 1
+            r.duration += test.duration
+            field_name = {"error": "errors"}.get(test.outcome, test.outcome)
+            setattr(r, field_name, getattr(r, field_name) + 1)
+        for name, count in (collected or {}).items():
+            if name in results:  # tests collected but never reported (e.g. -x stopped the run)
+                results[name].tests = max(results[name].tests, count)
+        for r in results.values():
+            r.duration = round(r.duration, 6)
+            if r.failed or r.errors:
+                r.status = "failed"
+            elif r.tests and r.blocked == r.tests:
+                r.status = "blocked"
+            elif r.tests:
+                r.status = "passed"
+        return list(results.values())
+
+    def phase_stages(self) -> list[Stage]:
+        return [
+            Stage(f"phase:{p}", "phase", w.started_at, round(w.end - w.start, 6))
+            for p, w in sorted(self._windows.items(), key=lambda kv: kv[1].start)
+        ]
+
+
+def _outcome(when: str, outcome: str, xfail: bool, blocked: bool) -> str:
+    if outcome == "failed":
+        return "failed" if when == "call" else "error"
+    if outcome == "skipped":
+        if xfail:
+            return "xfailed"
+        return "blocked" if blocked else "skipped"
+    return "xpassed" if xfail and when == "call" else "passed"
