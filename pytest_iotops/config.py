@@ -33,8 +33,8 @@ __all__ = [
     "convention_paths",
     "find_pyproject",
     "load_settings",
-    "read_toml",
     "read_table",
+    "read_toml",
 ]
 
 DEFAULT_PHASES = ("unit", "integration", "e2e")

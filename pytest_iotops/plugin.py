@@ -244,7 +244,11 @@ class IotopsPlugin:
         """Put the phase on the report itself: on xdist it travels to the controller with it."""
         report = yield
         report.iotops_phase = item.stash.get(_PHASE, self.settings.default_phase)  # type: ignore[attr-defined]
-        report.iotops_blocked = item.stash.get(_BLOCKED, False)  # type: ignore[attr-defined]
+        blocked = item.stash.get(_BLOCKED, False)
+        report.iotops_blocked = blocked  # type: ignore[attr-defined]
+        if blocked and report.skipped and isinstance(report.longrepr, tuple):
+            path, line = item.reportinfo()[:2]  # point the skip at the test, not at this plugin
+            report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -1,0 +1,117 @@
+"""Shared helpers: a small real project laid out the way users lay theirs out."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+APP = '''
+def add(a, b):
+    return a + b
+
+
+def div(a, b):
+    if b == 0:
+        raise ZeroDivisionError("b")
+    return a / b
+
+
+def grade(score):
+    if score >= 90:
+        return "A"
+    if score >= 50:
+        return "B"
+    return "C"
+'''
+
+UNIT = '''
+import app
+
+
+def test_add():
+    assert app.add(1, 2) == 3
+
+
+def test_grade_a():
+    assert app.grade(95) == "A"
+'''
+
+INTEGRATION = '''
+import app
+
+
+def test_div():
+    assert app.div(4, 2) == 2
+'''
+
+E2E = '''
+import app
+
+
+def test_grade_c():
+    assert app.grade(10) == "C"
+'''
+
+
+def make_project(
+    pytester: pytest.Pytester, iotops_toml: str = "", files: dict[str, str] | None = None, ini: str = ""
+) -> Path:
+    """app/ with unit, integration and e2e tests by path convention, plus ``[tool.iotops]`` text."""
+    pytester.makepyprojecttoml(
+        textwrap.dedent(
+            """
+            [project]
+            name = "app"
+            version = "0"
+
+            [tool.pytest.ini_options]
+            pythonpath = ["."]
+            """
+        )
+        + textwrap.dedent(ini)
+        + textwrap.dedent(iotops_toml)
+    )
+    layout = {
+        "app/__init__.py": APP,
+        "tests/unit/test_unit.py": UNIT,
+        "tests/integration/test_integration.py": INTEGRATION,
+        "tests/e2e/test_e2e.py": E2E,
+    }
+    layout.update(files or {})
+    for rel, text in layout.items():
+        path = pytester.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return pytester.path
+
+
+def run_report(root: Path, reports_dir: str = "iotops-reports") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((root / reports_dir / "run-report.json").read_text(encoding="utf-8"))
+    return data
+
+
+def gate(report: dict[str, Any], gate_id: str) -> dict[str, Any]:
+    matches = [g for g in report["gates"] if g["id"] == gate_id]
+    assert matches, f"no gate {gate_id} in {[g['id'] for g in report['gates']]}"
+    return matches[0]
+
+
+def require_binary(name: str) -> str:
+    """A missing tool skips locally with the reason, but fails in CI (CI=true) where it must be installed."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required in CI but is not installed (see .ci/run)")
+        pytest.skip(f"{name} is not installed")
+    return found
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Path:
+    return make_project(pytester)

@@ -1,0 +1,229 @@
+"""End to end through pytester: phases, order, blocking, classification, usage errors, config errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_project, run_report
+
+NO_COV = "--iotops-no-cov"
+
+
+def test_without_iotops_nothing_changes(pytester: pytest.Pytester) -> None:
+    make_project(pytester, files={"tests/e2e/test_first.py": "def test_zzz():\n    assert True\n"})
+    plain = pytester.runpytest("-v", "-p", "no:iotops")
+    ours = pytester.runpytest("-v")
+    assert ours.ret == plain.ret == 0
+    order = [line for line in ours.outlines if "::" in line and "PASSED" in line]
+    assert order == [line for line in plain.outlines if "::" in line and "PASSED" in line]
+    assert not [line for line in ours.outlines if line.startswith("iotops") or "iotops pipeline" in line]
+    assert not (pytester.path / "iotops-reports").exists()
+
+
+def test_phases_run_in_pyramid_order_with_separators(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    # collection order is e2e, integration, unit (alphabetical): the pipeline must reverse it
+    result = pytester.runpytest("--iotops", NO_COV, "-v")
+    result.stdout.fnmatch_lines(
+        [
+            "*- unit phase: 2 tests -*",
+            "*test_unit.py::test_add PASSED*",
+            "*test_unit.py::test_grade_a PASSED*",
+            "*- integration phase: 1 test -*",
+            "*test_integration.py::test_div PASSED*",
+            "*- e2e phase: 1 test -*",
+            "*test_e2e.py::test_grade_c PASSED*",
+        ]
+    )
+    assert result.ret == 0
+
+
+def test_order_is_stable_within_a_phase(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_collection_modifyitems(items):
+            items.reverse()  # another ordering plugin, e.g. a randomiser
+        """
+    )
+    result = pytester.runpytest("--iotops", NO_COV, "-v")
+    result.stdout.fnmatch_lines(["*test_grade_a PASSED*", "*test_add PASSED*", "*test_div PASSED*"])
+
+
+def test_failed_phase_blocks_later_phases(pytester: pytest.Pytester) -> None:
+    make_project(pytester, files={"tests/unit/test_broken.py": "def test_broken():\n    assert 1 == 2\n"})
+    result = pytester.runpytest("--iotops", NO_COV, "-rs")
+    result.stdout.fnmatch_lines(
+        [
+            "*integration phase: 1 test (blocked by failed unit phase)*",
+            "SKIPPED [[]1[]] tests/e2e/test_e2e.py:5: blocked by failed unit phase",
+        ]
+    )
+    result.assert_outcomes(passed=2, failed=1, skipped=2)
+    assert result.ret == 1
+    report = run_report(pytester.path)
+    phases = {p["name"]: p for p in report["phases"]}
+    assert phases["unit"]["status"] == "failed"
+    assert phases["integration"]["status"] == phases["e2e"]["status"] == "blocked"
+    assert phases["e2e"]["blocked"] == 1
+    assert report["verdict"]["exit_code"] == 1
+
+
+def test_blocking_can_be_turned_off(pytester: pytest.Pytester) -> None:
+    make_project(pytester, files={"tests/unit/test_broken.py": "def test_broken():\n    assert 1 == 2\n"})
+    result = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block")
+    result.assert_outcomes(passed=4, failed=1)
+    make_project(pytester, "[tool.iotops]\nblock_on_failure = false\n")
+    pytester.runpytest("--iotops", NO_COV).assert_outcomes(passed=4, failed=1)
+
+
+def test_classification_marker_then_path_then_default(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        """
+        [tool.iotops]
+        default_phase = "integration"
+        marker_aliases = { smoke = "e2e" }
+        """,
+        files={
+            "tests/unit/test_marked.py": "import pytest\n\n@pytest.mark.e2e\ndef test_marked():\n    pass\n",
+            "tests/test_loose.py": "def test_loose():\n    pass\n",
+            "tests/unit/test_smoke.py": "import pytest\n\n@pytest.mark.smoke\ndef test_smoke():\n    pass\n",
+        },
+    )
+    result = pytester.runpytest("--iotops", NO_COV, "--strict-markers")
+    assert result.ret == 0
+    phase_of = {t["nodeid"].split("::")[1]: t["phase"] for t in run_report(pytester.path)["tests"]}
+    assert phase_of["test_marked"] == "e2e"
+    assert phase_of["test_smoke"] == "e2e"
+    assert phase_of["test_loose"] == "integration"
+    assert phase_of["test_add"] == "unit"
+
+
+def test_module_level_marker_classifies_every_test(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        files={"tests/test_mod.py": "import pytest\npytestmark = pytest.mark.e2e\n\ndef test_a():\n    pass\n"},
+    )
+    assert pytester.runpytest("--iotops", NO_COV).ret == 0
+    assert {t["phase"] for t in run_report(pytester.path)["tests"] if "test_mod" in t["nodeid"]} == {"e2e"}
+
+
+def test_two_phase_markers_are_a_usage_error_naming_the_test(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        files={"tests/test_both.py": "import pytest\n\n@pytest.mark.unit\n@pytest.mark.e2e\ndef test_both():\n    pass\n"},
+    )
+    result = pytester.runpytest("--iotops", NO_COV)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*tests/test_both.py::test_both: markers of different phases*"])
+
+
+def test_custom_phase_set_and_order(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        """
+        [tool.iotops]
+        phases = ["unit", "integration", "system", "e2e"]
+        """,
+        files={"tests/system/test_sys.py": "import pytest\n\ndef test_sys():\n    pass\n",
+               "tests/test_marked.py": "import pytest\n\n@pytest.mark.system\ndef test_m():\n    pass\n"},
+    )
+    result = pytester.runpytest("--iotops", NO_COV, "--strict-markers", "-v")
+    result.stdout.fnmatch_lines(["*integration phase*", "*system phase: 2 tests*", "*e2e phase*"])
+    assert result.ret == 0
+
+
+def test_strict_markers_without_iotops_and_user_registered_markers(pytester: pytest.Pytester) -> None:
+    make_project(pytester, files={"tests/test_m.py": "import pytest\n\n@pytest.mark.unit\ndef test_m():\n    pass\n"})
+    assert pytester.runpytest("--strict-markers").ret == 0
+    make_project(pytester, ini='markers = ["unit: my own unit marker", "e2e: mine too"]\n')
+    assert pytester.runpytest("--strict-markers", "--iotops", NO_COV).ret == 0
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[tool.iotops]\nspeed = 3\n", "*unknown key 'speed' in [[]tool.iotops[]]*"),
+        ("[tool.iotops.coverage]\nfail_under = 'high'\n", "*coverage.fail_under = 'high': expected a number*"),
+    ],
+)
+def test_config_errors_are_usage_errors(pytester: pytest.Pytester, toml: str, expected: str) -> None:
+    make_project(pytester, toml)
+    result = pytester.runpytest("--iotops")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([expected])
+
+
+def test_broken_table_does_not_break_runs_without_iotops(pytester: pytest.Pytester) -> None:
+    make_project(pytester, "[tool.iotops]\nspeed = 3\n")
+    assert pytester.runpytest().ret == 0
+
+
+def test_enabled_from_config_and_ini(pytester: pytest.Pytester) -> None:
+    make_project(pytester, "[tool.iotops]\nenabled = true\n")
+    pytester.runpytest(NO_COV).stdout.fnmatch_lines(["*iotops verdict: PASSED*"])
+    make_project(pytester, ini="iotops = true\n")
+    pytester.runpytest(NO_COV).stdout.fnmatch_lines(["*iotops verdict: PASSED*"])
+
+
+def test_header_names_settings_sources(pytester: pytest.Pytester) -> None:
+    make_project(pytester, "[tool.iotops.coverage]\nfail_under = 10\n")
+    result = pytester.runpytest("--iotops", "--iotops-cov-fail-under", "20", NO_COV)
+    result.stdout.fnmatch_lines(
+        [
+            "iotops: phases unit > integration > e2e; settings from pyproject.toml [[]tool.iotops[]]",
+            "iotops: overridden: coverage.enabled (--iotops-no-cov), coverage.fail_under (--iotops-cov-fail-under)",
+        ]
+    )
+
+
+@pytest.mark.parametrize("extra", [["-p", "no:cacheprovider"], ["--import-mode=importlib"]])
+def test_works_with_common_pytest_modes(pytester: pytest.Pytester, extra: list[str]) -> None:
+    make_project(pytester, "[tool.iotops.coverage]\nfail_under = 50\n")
+    result = pytester.runpytest_subprocess("--iotops", *extra)
+    assert result.ret == 0, result.stdout.str()
+    assert run_report(pytester.path)["verdict"]["status"] == "passed"
+
+
+def test_outcomes_of_every_kind_are_recorded(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        files={
+            "tests/unit/test_kinds.py": """
+                import pytest
+
+                @pytest.fixture
+                def broken():
+                    raise RuntimeError("fixture")
+
+                def test_error(broken):
+                    pass
+
+                @pytest.mark.skip(reason="not today")
+                def test_skip():
+                    pass
+
+                @pytest.mark.xfail(reason="known", strict=False)
+                def test_xfail():
+                    assert False
+
+                @pytest.mark.xfail(reason="fixed", strict=False)
+                def test_xpass():
+                    pass
+                """,
+        },
+    )
+    result = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block")
+    assert result.ret == 1
+    outcome = {t["nodeid"].split("::")[1]: t for t in run_report(pytester.path)["tests"]}
+    assert outcome["test_error"]["outcome"] == "error"
+    assert "RuntimeError: fixture" in outcome["test_error"]["longrepr"]
+    assert (outcome["test_skip"]["outcome"], outcome["test_skip"]["message"]) == ("skipped", "Skipped: not today")
+    assert outcome["test_xfail"]["outcome"] == "xfailed"
+    assert outcome["test_xpass"]["outcome"] == "xpassed"
+    unit = run_report(pytester.path)["phases"][0]
+    assert (unit["errors"], unit["skipped"], unit["xfailed"], unit["xpassed"], unit["status"]) == (1, 1, 1, 1, "failed")
