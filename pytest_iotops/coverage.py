@@ -112,15 +112,16 @@ class CoverageMeter:
 
     @classmethod
     def borrow(cls) -> CoverageMeter:
-        return cls(coverage.Coverage.current(), owned=False, measured_by="pytest-cov")
+        """pytest-cov measures: its tracer gets our phase contexts, its combined data is handed over at the end."""
+        return cls(None, owned=False, measured_by="pytest-cov")
 
     def switch(self, phase: str) -> None:
         """Label what runs next with ``phase`` (called when the phase changes, not per test)."""
         if phase != self.context:
-            if self.cov is None and not self.owned:
-                self.cov = coverage.Coverage.current()
-            if self.cov is not None:
-                self.cov.switch_context(phase)
+            # pytest-cov may replace its tracer between set-up and the first test (on xdist workers it does)
+            cov = self.cov if self.owned else coverage.Coverage.current()
+            if cov is not None:
+                cov.switch_context(phase)
                 self.context = phase
 
     def stop(self) -> None:

@@ -33,9 +33,9 @@ def plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
 
     pm = pluggy.PluginManager("iotops")
     pm.add_hookspecs(IotopsSpecs)
-    # pluggy calls the last registered first: coverage gates then pyramid gates
-    pm.register(pyramid_gates, name="iotops.gates.pyramid")
+    # both are trylast, so third-party gates come first; among these two, coverage is listed first
     pm.register(coverage_gates, name="iotops.gates.coverage")
+    pm.register(pyramid_gates, name="iotops.gates.pyramid")
     if load_entrypoints:
         pm.load_setuptools_entrypoints("iotops")
     return pm

@@ -7,6 +7,7 @@ and can be tested on plain values.
 from __future__ import annotations
 
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -76,11 +77,6 @@ class Pipeline:
         else:
             self.meter = CoverageMeter.start(self.settings.coverage, self.context.rootdir)
 
-    def borrow_late(self) -> None:
-        """pytest-cov may start its tracer after us; look again once the session starts."""
-        if self.meter is not None and not self.meter.owned and self.meter.cov is None:
-            self.meter = CoverageMeter.borrow()
-
     def worker_data_file(self, directory: Path, worker_id: str) -> Path:
         return directory / f"{worker_id}.coverage"
 
@@ -134,11 +130,9 @@ class Pipeline:
             return None
         try:
             self.meter.stop()
-            if self.meter.cov is not None and self.worker_data_dir is not None:
-                import_data(
-                    self.meter.cov,
-                    [self.worker_data_file(self.worker_data_dir, w) for w in sorted(self.finished_workers)],
-                )
+            if self.meter.owned and self.meter.cov is not None and self.worker_data_dir is not None:
+                files = [self.worker_data_file(self.worker_data_dir, w) for w in sorted(self.finished_workers)]
+                import_data(self.meter.cov, files)
             ran = [p.name for p in self.recorder.phase_results() if p.status in ("passed", "failed")]
             return summarize(self.meter, self.context.rootdir, self.settings.phases, ran, self.phase_attribution)
         except IotopsError as exc:
@@ -150,7 +144,11 @@ class Pipeline:
         """Build the run report, evaluate gates, decide, write the JSON. Never raises for user problems."""
         rec = self.recorder
         rec.stage_start("coverage")
-        coverage_report = self._coverage_report()
+        try:
+            coverage_report = self._coverage_report()
+        finally:
+            if self.worker_data_dir is not None:
+                shutil.rmtree(self.worker_data_dir, ignore_errors=True)
         rec.stage_end("coverage", "coverage")
         phases = rec.phase_results(dict(self.collected))
         if coverage_report is not None:

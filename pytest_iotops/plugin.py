@@ -148,8 +148,10 @@ class IotopsPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller: tell each worker where to leave its coverage data."""
-        node.workerinput["iotops_cov_dir"] = str(self.pipeline.new_worker_data_dir())
+        """xdist controller: tell each worker where to leave its coverage data (pytest-cov combines its own)."""
+        meter = self.pipeline.meter
+        if meter is not None and meter.owned:
+            node.workerinput["iotops_cov_dir"] = str(self.pipeline.new_worker_data_dir())
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -176,7 +178,6 @@ class IotopsPlugin:
         return lines
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self.pipeline.borrow_late()
         self.pipeline.recorder.stage_start("collect")
 
     # -- collection: classify and order -----------------------------------------------------------------------
@@ -282,6 +283,9 @@ class IotopsPlugin:
         if self.config.option.collectonly:
             return
         self.pipeline.recorder.stage_end("collect", "collect")
+        meter = self.pipeline.meter
+        if meter is not None and not meter.owned:
+            meter.cov = _pytest_cov_result(self.config)
         report = self.pipeline.finish(int(exitstatus))
         if int(exitstatus) == 0 and report.verdict.exit_code:
             session.exitstatus = report.verdict.exit_code
@@ -299,6 +303,19 @@ class IotopsPlugin:
         if path is not None:
             shown = os.path.relpath(path, Path.cwd()) if path.is_absolute() else str(path)
             terminalreporter.write_line(f"iotops run report: {shown}")
+
+
+def _pytest_cov_result(config: pytest.Config) -> Any:
+    """pytest-cov's combined measurement: after its run loop it reports from ``cov_controller.cov``.
+
+    Reading its attribute is the one coupling to pytest-cov's internals; when it is not there the coverage
+    gates end ``error`` (the engine sees no tracer), never ``passed``.
+    """
+    import coverage
+
+    controller = getattr(config.pluginmanager.get_plugin("_cov"), "cov_controller", None)
+    cov = getattr(controller, "cov", None)
+    return cov if isinstance(cov, coverage.Coverage) else None
 
 
 def _worker_of(report: pytest.TestReport) -> str:

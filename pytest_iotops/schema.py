@@ -20,7 +20,7 @@ __all__ = ["SCHEMA_PATH", "json_schema"]
 SCHEMA_PATH = Path(__file__).parent / "schema" / f"run-report-{SCHEMA_VERSION.split('.')[0]}.schema.json"
 
 
-def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:  # noqa: PLR0911 - one branch per type form
+def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         if tp.__name__ not in defs:

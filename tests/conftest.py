@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-APP = '''
+APP = """
 def add(a, b):
     return a + b
 
@@ -28,9 +28,9 @@ def grade(score):
     if score >= 50:
         return "B"
     return "C"
-'''
+"""
 
-UNIT = '''
+UNIT = """
 import app
 
 
@@ -40,23 +40,23 @@ def test_add():
 
 def test_grade_a():
     assert app.grade(95) == "A"
-'''
+"""
 
-INTEGRATION = '''
+INTEGRATION = """
 import app
 
 
 def test_div():
     assert app.div(4, 2) == 2
-'''
+"""
 
-E2E = '''
+E2E = """
 import app
 
 
 def test_grade_c():
     assert app.grade(10) == "C"
-'''
+"""
 
 
 def make_project(
@@ -112,6 +112,17 @@ def require_binary(name: str) -> str:
     return found
 
 
-@pytest.fixture
-def project(pytester: pytest.Pytester) -> Path:
-    return make_project(pytester)
+#: the plugins generated projects run with; everything else installed on the machine stays out
+INNER_PLUGINS = "pytest_iotops.plugin,xdist.plugin,xdist.looponfail,pytest_cov.plugin"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "autoload: run generated projects with every installed plugin, as users do")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Generated projects load only our plugin, xdist and pytest-cov, so other installed plugins cannot interfere."""
+    if request.node.get_closest_marker("autoload") is None:
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        monkeypatch.setenv("PYTEST_PLUGINS", INNER_PLUGINS)

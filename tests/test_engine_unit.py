@@ -204,7 +204,7 @@ def test_model_round_trip_and_errors(tmp_path: Path) -> None:
     report = load_report(sample)
     assert isinstance(report, RunReport)
     assert from_dict(RunReport, json.loads(report.to_json())) == report
-    assert list(to_dict(report))[0] == "schema_version"
+    assert next(iter(to_dict(report))) == "schema_version"
 
     data = json.loads(sample.read_text())
     data["tests"][0]["duration"] = "slow"

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_project, run_report
 
 NO_COV = "--iotops-no-cov"
 
 
+@pytest.mark.autoload
 def test_without_iotops_nothing_changes(pytester: pytest.Pytester) -> None:
     make_project(pytester, files={"tests/e2e/test_first.py": "def test_zzz():\n    assert True\n"})
-    plain = pytester.runpytest("-v", "-p", "no:iotops")
-    ours = pytester.runpytest("-v")
+    plain = pytester.runpytest_subprocess("-v", "-p", "no:iotops")
+    ours = pytester.runpytest_subprocess("-v")
     assert ours.ret == plain.ret == 0
     order = [line for line in ours.outlines if "::" in line and "PASSED" in line]
     assert order == [line for line in plain.outlines if "::" in line and "PASSED" in line]
@@ -115,7 +115,9 @@ def test_module_level_marker_classifies_every_test(pytester: pytest.Pytester) ->
 def test_two_phase_markers_are_a_usage_error_naming_the_test(pytester: pytest.Pytester) -> None:
     make_project(
         pytester,
-        files={"tests/test_both.py": "import pytest\n\n@pytest.mark.unit\n@pytest.mark.e2e\ndef test_both():\n    pass\n"},
+        files={
+            "tests/test_both.py": "import pytest\n\n@pytest.mark.unit\n@pytest.mark.e2e\ndef test_both():\n    pass\n"
+        },
     )
     result = pytester.runpytest("--iotops", NO_COV)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -129,8 +131,10 @@ def test_custom_phase_set_and_order(pytester: pytest.Pytester) -> None:
         [tool.iotops]
         phases = ["unit", "integration", "system", "e2e"]
         """,
-        files={"tests/system/test_sys.py": "import pytest\n\ndef test_sys():\n    pass\n",
-               "tests/test_marked.py": "import pytest\n\n@pytest.mark.system\ndef test_m():\n    pass\n"},
+        files={
+            "tests/system/test_sys.py": "import pytest\n\ndef test_sys():\n    pass\n",
+            "tests/test_marked.py": "import pytest\n\n@pytest.mark.system\ndef test_m():\n    pass\n",
+        },
     )
     result = pytester.runpytest("--iotops", NO_COV, "--strict-markers", "-v")
     result.stdout.fnmatch_lines(["*integration phase*", "*system phase: 2 tests*", "*e2e phase*"])
