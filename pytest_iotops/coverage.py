@@ -29,7 +29,7 @@ __all__ = [
     "detect_source",
     "export_data",
     "import_data",
-    "phase_context_patterns",
+    "phase_of_label",
     "summarize",
 ]
 
@@ -152,17 +152,12 @@ def import_data(cov: coverage.Coverage, paths: Sequence[Path]) -> None:
         data.update(part)
 
 
-def phase_context_patterns(contexts: Iterable[str], phase: str, phases: Sequence[str]) -> list[str]:
-    """Regexes selecting the labels of ``phase`` plus the labels recorded before any phase began."""
-
-    def phase_of(label: str) -> str | None:
-        for p in phases:
-            if label == p or label.endswith("|" + p):
-                return p
-        return None
-
-    chosen = [c for c in contexts if phase_of(c) in (phase, None)]
-    return [f"^{re.escape(c)}$" for c in sorted(chosen)]
+def phase_of_label(label: str, phases: Sequence[str]) -> str | None:
+    """The phase a context label belongs to (``unit`` or ``static|unit``); None for labels before any phase."""
+    for p in phases:
+        if label == p or label.endswith("|" + p):
+            return p
+    return None
 
 
 def summarize(
@@ -172,27 +167,12 @@ def summarize(
     ran_phases: Iterable[str],
     attribution: bool,
 ) -> CoverageReport:
-    """Per-file, total and per-phase numbers, all computed by coverage.py's JSON report."""
+    """Per-file, total and per-phase numbers from one coverage.py JSON report (with line contexts)."""
     cov = meter.cov
     if cov is None:
         raise EvidenceError("coverage was not measured: no coverage.py tracer was running")
-    data = cov.get_data()
-    measured_contexts = sorted(data.measured_contexts())
     with tempfile.TemporaryDirectory(prefix="iotops-cov-") as tmp:
-        full = _json_report(cov, Path(tmp) / "all.json", None)
-        phase_cov = []
-        if attribution:
-            for phase in ran_phases:
-                patterns = phase_context_patterns(measured_contexts, phase, phases)
-                totals = _json_report(cov, Path(tmp) / f"{phase}.json", patterns)["totals"]
-                phase_cov.append(
-                    PhaseCoverage(
-                        phase=phase,
-                        statements=totals["num_statements"],
-                        covered_lines=totals["covered_lines"],
-                        percent=_pct(totals["covered_lines"], totals["num_statements"]),
-                    )
-                )
+        full = _json_report(cov, Path(tmp) / "coverage.json", show_contexts=attribution)
     branch = bool(cov.get_option("run:branch"))
     files = [_file(rootdir, name, entry, branch) for name, entry in sorted(full["files"].items())]
     t = full["totals"]
@@ -205,6 +185,7 @@ def summarize(
         percent=_pct(t["covered_lines"], t["num_statements"]),
         branch_percent=_pct(t.get("covered_branches", 0), t.get("num_branches", 0)) if branch else None,
     )
+    phase_cov = _phase_coverage(full, list(ran_phases), phases, totals.statements) if attribution else []
     source = [str(s) for s in typing.cast("list[str]", cov.get_option("run:source") or [])]
     return CoverageReport(
         status="measured",
@@ -219,9 +200,28 @@ def summarize(
     )
 
 
-def _json_report(cov: coverage.Coverage, out: Path, contexts: list[str] | None) -> dict[str, Any]:
+def _phase_coverage(
+    full: dict[str, Any], ran: list[str], phases: Sequence[str], statements: int
+) -> list[PhaseCoverage]:
+    """A line counts for a phase when that phase's tests ran it, or it ran before any phase (imports)."""
+    covered = dict.fromkeys(ran, 0)
+    label_phase: dict[str, str | None] = {}
+    for entry in full["files"].values():
+        for labels in entry.get("contexts", {}).values():
+            seen = set()
+            for label in labels:
+                if label not in label_phase:
+                    label_phase[label] = phase_of_label(label, phases)
+                seen.add(label_phase[label])
+            for phase in ran:
+                if None in seen or phase in seen:
+                    covered[phase] += 1
+    return [PhaseCoverage(p, statements, covered[p], _pct(covered[p], statements)) for p in ran]
+
+
+def _json_report(cov: coverage.Coverage, out: Path, show_contexts: bool) -> dict[str, Any]:
     try:
-        cov.json_report(outfile=str(out), contexts=contexts, ignore_errors=True)
+        cov.json_report(outfile=str(out), show_contexts=show_contexts, ignore_errors=True)
     except coverage.exceptions.NoDataError:
         return {"files": {}, "totals": {"num_statements": 0, "covered_lines": 0}}
     except coverage.exceptions.CoverageException as exc:

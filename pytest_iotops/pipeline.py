@@ -15,11 +15,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Settings
-from .coverage import CoverageMeter, export_data, import_data, summarize
 from .errors import IotopsError
+
+if TYPE_CHECKING:
+    from .coverage import CoverageMeter
 from .gates import evaluate_gates
 from .gitinfo import git_info
 from .hookspecs import plugin_manager
@@ -72,9 +75,13 @@ class Pipeline:
         elif pytest_cov == "off":
             self.coverage_off_reason = "turned off by pytest-cov's --no-cov"
         elif pytest_cov == "on":
+            from .coverage import CoverageMeter
+
             self.meter = CoverageMeter.borrow()
             self.phase_attribution = not per_test_contexts
         else:
+            from .coverage import CoverageMeter
+
             self.meter = CoverageMeter.start(self.settings.coverage, self.context.rootdir)
 
     def worker_data_file(self, directory: Path, worker_id: str) -> Path:
@@ -91,6 +98,8 @@ class Pipeline:
             return
         self.meter.stop()
         if directory is not None and self.context.worker_id is not None:
+            from .coverage import export_data
+
             export_data(self.meter.cov, self.worker_data_file(directory, self.context.worker_id))
 
     # -- phases -----------------------------------------------------------------------------------------------
@@ -128,6 +137,8 @@ class Pipeline:
             return CoverageReport.unavailable("off", self.coverage_off_reason)
         if self.meter is None:
             return None
+        from .coverage import import_data, summarize
+
         try:
             self.meter.stop()
             if self.meter.owned and self.meter.cov is not None and self.worker_data_dir is not None:

@@ -190,11 +190,13 @@ class IotopsPlugin:
 
         root = config.rootpath
         phases, conflicts = [], []
+        relpaths: dict[Path, str] = {}  # many items share a file
         for item in items:
+            relpath = relpaths.get(item.path)
+            if relpath is None:
+                relpath = relpaths[item.path] = _relpath(item.path, root)
             try:
-                phase = self.pipeline.classify(
-                    item.nodeid, _relpath(item.path, root), [m.name for m in item.iter_markers()]
-                ).phase
+                phase = self.pipeline.classify(item.nodeid, relpath, [m.name for m in item.iter_markers()]).phase
             except PhaseConflict as exc:
                 conflicts.append(str(exc))
                 phase = self.settings.default_phase

@@ -43,6 +43,7 @@ class Recorder:
     stages: list[Stage] = field(default_factory=list)
     _windows: dict[str, _Window] = field(default_factory=dict)
     _open: dict[str, tuple[str, float]] = field(default_factory=dict)
+    _failed: set[str] = field(default_factory=set)
 
     # -- stages -----------------------------------------------------------------------------------------------
     def stage_start(self, name: str) -> None:
@@ -83,6 +84,8 @@ class Recorder:
         if test is None:
             test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0, worker=worker)
         test.duration = round(test.duration + duration, 6)
+        if kind in ("failed", "error"):
+            self._failed.add(phase)
         if _RANK[kind] > _RANK[test.outcome]:
             test.outcome = kind  # type: ignore[assignment]
             test.message = message
@@ -90,7 +93,8 @@ class Recorder:
         self.phase_seen(phase)
 
     def failed_phases(self) -> set[str]:
-        return {t.phase for t in self.tests.values() if t.outcome in ("failed", "error")}
+        """Kept as reports arrive: asked before every test, so it must not scan all tests."""
+        return self._failed
 
     # -- results ----------------------------------------------------------------------------------------------
     def phase_results(self, collected: dict[str, int] | None = None) -> list[PhaseResult]:
