@@ -23,14 +23,14 @@ import textwrap
 import time
 from pathlib import Path
 
-MODULE = '''
+MODULE = """
 def f{i}(x):
     if x % 3 == 0:
         return x * 2
     elif x % 3 == 1:
         return x + {i}
     return -x
-'''
+"""
 
 
 def generate(root: Path, tests: int, per_file: int = 50) -> None:
@@ -46,7 +46,7 @@ def generate(root: Path, tests: int, per_file: int = 50) -> None:
         count = round(tests * share)
         for start in range(0, count, per_file):
             n = min(per_file, count - start)
-            body = ["import benchpkg.mod{} as m\n".format(counter % modules)]
+            body = [f"import benchpkg.mod{counter % modules} as m\n"]
             for t in range(n):
                 body.append(f"\ndef test_{phase}_{start + t}():\n    assert m.f{t % 10}({t}) is not None\n")
             path = root / "tests" / phase / f"test_{phase}_{start // per_file}.py"
@@ -80,8 +80,15 @@ def variants(python: str) -> dict[str, list[str]]:
         "installed-off": [*base, "-p", "pytest_iotops.plugin"],
         "iotops-no-cov": [*base, "-p", "pytest_iotops.plugin", "--iotops", "--iotops-no-cov"],
         "iotops-cov-gates": [*base, "-p", "pytest_iotops.plugin", "--iotops"],
-        "pytest-cov": [*base, "-p", "pytest_cov.plugin", "--cov=benchpkg", "--cov-branch", "--cov-report=xml",
-                       "--cov-fail-under=50"],
+        "pytest-cov": [
+            *base,
+            "-p",
+            "pytest_cov.plugin",
+            "--cov=benchpkg",
+            "--cov-branch",
+            "--cov-report=xml",
+            "--cov-fail-under=50",
+        ],
     }
 
 
@@ -105,13 +112,14 @@ def main() -> None:
         generate(root, args.tests)
         cmds = variants(sys.executable)
         times: dict[str, list[float]] = {name: [] for name in cmds}
-        for name, cmd in cmds.items():  # warm-up: imports, .pyc files
+        for cmd in cmds.values():  # warm-up: imports, .pyc files
             run(cmd, root)
         for r in range(args.rounds):
             for name, cmd in cmds.items():
                 times[name].append(run(cmd, root))
-            print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items()),
-                  flush=True)
+            print(
+                f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items()), flush=True
+            )
     med = {name: statistics.median(t) for name, t in times.items()}
     print(f"\n{args.tests} tests, {args.rounds} interleaved rounds, median wall-clock seconds:")
     for name, value in med.items():
@@ -120,8 +128,11 @@ def main() -> None:
     rows = [
         ("installed, not enabled / plain pytest", med["installed-off"] / med["plain"], 1.0),
         ("--iotops without coverage / plain pytest", med["iotops-no-cov"] / med["plain"], 1.03),
-        ("--iotops coverage+gates / pytest-cov --cov-branch xml fail-under", med["iotops-cov-gates"] / med["pytest-cov"],
-         1.0),
+        (
+            "--iotops coverage+gates / pytest-cov --cov-branch xml fail-under",
+            med["iotops-cov-gates"] / med["pytest-cov"],
+            1.0,
+        ),
     ]
     for label, ratio, target in rows:
         print(f"  {label:66} {ratio:6.3f}  (target <= {target:.2f}: {'met' if ratio <= target else 'NOT met'})")

@@ -14,16 +14,25 @@ if TYPE_CHECKING:
     from .config import Settings
     from .model import GateResult, RunReport
 
-__all__ = ["IotopsSpecs", "hookimpl", "hookspec", "plugin_manager"]
+__all__ = ["IotopsSpecs", "PytestSpecs", "hookimpl", "hookspec", "plugin_manager"]
 
 hookspec = pluggy.HookspecMarker("iotops")
 hookimpl = pluggy.HookimplMarker("iotops")
+_pytest_hookspec = pluggy.HookspecMarker("pytest")
 
 
 class IotopsSpecs:
     @hookspec
     def iotops_gates(self, settings: Settings, report: RunReport) -> list[GateResult]:  # type: ignore[empty-body]
         """Gate results computed from the run report (collect-all: every plugin adds its own)."""
+
+
+class PytestSpecs:
+    """Added to pytest with ``pytest_addhooks``: the bridge from conftest files to our plugin manager."""
+
+    @_pytest_hookspec
+    def pytest_iotops_register(self, plugin_manager: pluggy.PluginManager) -> None:
+        """Register iotops plugins (objects with ``@pytest_iotops.hookimpl`` methods), e.g. a custom gate."""
 
 
 def plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:

@@ -24,8 +24,9 @@ def meets(measured: float, threshold: float, comparison: str) -> bool:
     return measured >= threshold if comparison == ">=" else measured <= threshold
 
 
-def fmt_measured(measured: float, threshold: float | None, comparison: str = ">=") -> str:
-    places = precision_of(threshold)
+def fmt_measured(measured: float, threshold: float | None, comparison: str = ">=", unit: str = "%") -> str:
+    """Percentages keep two decimals at least; counts (any other unit) only what the threshold needs."""
+    places = precision_of(threshold, 2 if unit == "%" else 0)
     quantum = Decimal(1).scaleb(-places)
     rounding = ROUND_FLOOR if comparison == ">=" else ROUND_CEILING
     return str(Decimal(repr(float(measured))).quantize(quantum, rounding=rounding))

@@ -22,6 +22,8 @@ from .config import Settings
 from .errors import IotopsError
 
 if TYPE_CHECKING:
+    import pluggy
+
     from .coverage import CoverageMeter
 from .gates import evaluate_gates
 from .gitinfo import git_info
@@ -151,7 +153,7 @@ class Pipeline:
         except Exception as exc:
             return CoverageReport.unavailable("error", f"coverage.py failed: {type(exc).__name__}: {exc}")
 
-    def finish(self, pytest_exit: int) -> RunReport:
+    def finish(self, pytest_exit: int, pm: pluggy.PluginManager | None = None) -> RunReport:
         """Build the run report, evaluate gates, decide, write the JSON. Never raises for user problems."""
         rec = self.recorder
         rec.stage_start("coverage")
@@ -176,7 +178,7 @@ class Pipeline:
             verdict=Verdict("failed", pytest_exit, [], "not decided"),
         )
         rec.stage_start("gates")
-        report.gates = evaluate_gates(plugin_manager(), self.settings, report)
+        report.gates = evaluate_gates(pm or plugin_manager(), self.settings, report)
         rec.stage_end("gates", "gates")
         report.stages = sorted([*rec.stages, *rec.phase_stages()], key=lambda s: s.started_at)
         report.verdict = decide(pytest_exit, report.gates)

@@ -67,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("iotops", type="bool", default=False, help="turn pytest-iotops on, like --iotops")
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from .hookspecs import PytestSpecs
+
+    pluginmanager.add_hookspecs(PytestSpecs)
+
+
 def _cli_values(namespace: Any) -> dict[str, Any]:
     from .config import OPTIONS
 
@@ -288,7 +294,11 @@ class IotopsPlugin:
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)
-        report = self.pipeline.finish(int(exitstatus))
+        from .hookspecs import plugin_manager
+
+        pm = plugin_manager()
+        self.config.hook.pytest_iotops_register(plugin_manager=pm)
+        report = self.pipeline.finish(int(exitstatus), pm)
         if int(exitstatus) == 0 and report.verdict.exit_code:
             session.exitstatus = report.verdict.exit_code
 

@@ -163,15 +163,18 @@ thresholds = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False).
     extra=st.integers(min_value=0, max_value=5000),
     threshold=thresholds,
     comparison=st.sampled_from([">=", "<="]),
+    unit=st.sampled_from(["%", "findings"]),
 )
-def test_printed_numbers_agree_with_the_decision(covered: int, extra: int, threshold: float, comparison: str) -> None:
+def test_printed_numbers_agree_with_the_decision(
+    covered: int, extra: int, threshold: float, comparison: str, unit: str
+) -> None:
     """pytest-cov #728: printed FAIL at 74.79 < 75 yet exited 0. Reading our printed numbers gives our status."""
     total = covered + extra
     if total == 0:
         return
     measured = 100.0 * covered / total
-    result = threshold_gate("g", "coverage", "x", measured, threshold, comparison)
-    printed = float(fmt_measured(measured, threshold, comparison))
+    result = threshold_gate("g", "coverage", "x", measured, threshold, comparison, unit)
+    printed = float(fmt_measured(measured, threshold, comparison, unit))
     printed_threshold = float(fmt_threshold(threshold))
     printed_ok = printed >= printed_threshold if comparison == ">=" else printed <= printed_threshold
     assert printed_ok == (result.status == "passed")

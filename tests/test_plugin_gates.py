@@ -235,3 +235,28 @@ def test_pytest_cov_with_xdist(pytester: pytest.Pytester) -> None:
 
 def test_committed_schema_matches_the_model() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "run: python -m pytest_iotops.schema"
+
+
+def test_run_metadata_stages_and_git(pytester: pytest.Pytester) -> None:
+    make_project(pytester, "[tool.iotops.coverage]\nfail_under = 50\n")
+    git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    pytester.run("git", "init", "-q", "-b", "release-1")
+    pytester.run("git", "add", "-A")
+    pytester.run(*git, "commit", "-qm", "init")
+    head = pytester.run("git", "rev-parse", "HEAD").outlines[0].strip()
+    assert _run(pytester).ret == 0
+    run = run_report(pytester.path)["run"]
+    assert (run["git"]["commit"], run["git"]["branch"]) == (head, "release-1")
+    assert "--iotops" in run["args"]
+    stages = [s["name"] for s in run_report(pytester.path)["stages"]]
+    assert stages[0] == "collect"
+    assert stages[1:4] == ["phase:unit", "phase:integration", "phase:e2e"]
+    assert stages[4:] == ["coverage", "gates"]
+
+
+def test_unwritable_report_fails_the_run(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    (pytester.path / "blocker").write_text("a file where the reports directory should be")
+    result = _run(pytester, "--iotops-reports-dir", "blocker/reports", "--iotops-no-cov")
+    assert result.ret == EXIT_GATE_ERROR
+    result.stdout.fnmatch_lines(["iotops verdict: FAILED (exit 7): run report not written to *blocker/reports*"])

@@ -231,3 +231,27 @@ def test_outcomes_of_every_kind_are_recorded(pytester: pytest.Pytester) -> None:
     assert outcome["test_xpass"]["outcome"] == "xpassed"
     unit = run_report(pytester.path)["phases"][0]
     assert (unit["errors"], unit["skipped"], unit["xfailed"], unit["xpassed"], unit["status"]) == (1, 1, 1, 1, "failed")
+
+
+def test_a_conftest_adds_its_own_gate_through_the_hook(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    pytester.makeconftest(
+        """
+        from pytest_iotops import hookimpl
+        from pytest_iotops.model import GateResult
+
+        class LicenseGate:
+            @hookimpl
+            def iotops_gates(self, settings, report):
+                ok = len(report.tests) >= 10
+                return [GateResult("custom.min_tests", "custom", "passed" if ok else "failed",
+                                   float(len(report.tests)), 10.0, ">=", "tests", "at least 10 tests")]
+
+        def pytest_iotops_register(plugin_manager):
+            plugin_manager.register(LicenseGate())
+        """
+    )
+    result = pytester.runpytest("--iotops", NO_COV)
+    assert result.ret == 6
+    result.stdout.fnmatch_lines(["custom.min_tests * 4 tests * ≥ 10 tests * FAILED"])
+    assert run_report(pytester.path)["gates"][0]["id"] == "custom.min_tests"

@@ -23,7 +23,7 @@ def threshold_gate(
 ) -> GateResult:
     ok = meets(measured, threshold, comparison)
     good, bad = _WORDS[comparison]
-    shown = fmt_measured(measured, threshold, comparison)
+    shown = fmt_measured(measured, threshold, comparison, unit)
     message = f"{subject} {shown} {unit} {good if ok else bad} {fmt_threshold(threshold)} {unit}"
     if detail:
         message += f" ({detail})"

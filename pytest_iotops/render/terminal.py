@@ -55,7 +55,7 @@ def pyramid_table(report: RunReport) -> list[str]:
 
 def _gate_cells(g: GateResult) -> list[str]:
     unit = f" {g.unit}" if g.unit else ""
-    measured = "-" if g.measured is None else fmt_measured(g.measured, g.threshold, g.comparison) + unit
+    measured = "-" if g.measured is None else fmt_measured(g.measured, g.threshold, g.comparison, g.unit) + unit
     threshold = (
         "-" if g.threshold is None else f"{'≥' if g.comparison == '>=' else '≤'} " + (fmt_threshold(g.threshold) + unit)
     )
