@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 PLUGIN_NAME = "iotops-session"
 DEFAULT_MARKERS = ("unit", "integration", "e2e")
 _PHASE = pytest.StashKey[str]()
-_BLOCKED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -141,6 +140,8 @@ class IotopsPlugin:
         )
         self.pipeline: Pipeline = Pipeline(settings, context)
         self.workerinput = workerinput
+        self.phase_of: dict[str, str] = {}  # nodeid -> phase, in the process that collected
+        self.blocked: set[str] = set()
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -148,6 +149,7 @@ class IotopsPlugin:
         self.workerinput = getattr(config, "workerinput", None)
         if self.workerinput is not None:
             ctx.worker_id = str(self.workerinput.get("workerid"))
+            config.pluginmanager.register(_WorkerPhaseTag(), "iotops-worker-phase-tag")
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
@@ -207,6 +209,7 @@ class IotopsPlugin:
                 conflicts.append(str(exc))
                 phase = self.settings.default_phase
             item.stash[_PHASE] = phase
+            self.phase_of[item.nodeid] = phase
             phases.append(phase)
         if conflicts:
             more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
@@ -222,6 +225,11 @@ class IotopsPlugin:
         phase = item.stash.get(_PHASE, self.settings.default_phase)
         if self.pipeline.enter_phase(phase) and self.workerinput is None:
             self._phase_separator(phase)
+        reason = self.pipeline.block_reason(phase)
+        if reason:
+            # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
+            item.add_marker(pytest.mark.skip(reason=reason))
+            self.blocked.add(item.nodeid)
 
     def _phase_separator(self, phase: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -239,46 +247,28 @@ class IotopsPlugin:
         if hasattr(reporter, "currentfspath"):
             reporter.currentfspath = None  # so the next progress line names its file again
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        reason = self.pipeline.block_reason(item.stash.get(_PHASE, self.settings.default_phase))
-        if reason:
-            item.stash[_BLOCKED] = True
-            pytest.skip(reason)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """Put the phase on the report itself: on xdist it travels to the controller with it."""
-        report = yield
-        report.iotops_phase = item.stash.get(_PHASE, self.settings.default_phase)  # type: ignore[attr-defined]
-        blocked = item.stash.get(_BLOCKED, False)
-        report.iotops_blocked = blocked  # type: ignore[attr-defined]
-        if blocked and report.skipped and isinstance(report.longrepr, tuple):
-            path, line = item.reportinfo()[:2]  # point the skip at the test, not at this plugin
-            report.longrepr = (str(path), (line or 0) + 1, report.longrepr[2])
-        return report
-
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.workerinput is not None:
             return
-        phase = getattr(report, "iotops_phase", None) or self.settings.default_phase
+        phase = self.phase_of.get(report.nodeid) or getattr(report, "iotops_phase", None)
+        if phase not in self.pipeline.rules.phases:
+            phase = self.settings.default_phase
+        failed = report.failed
         message = ""
         if report.skipped and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2])
-        elif report.failed:
+        elif failed:
             message = report.head_line or ""
         self.pipeline.recorder.add_report(
             report.nodeid,
-            phase if phase in self.settings.phases else self.settings.default_phase,
+            phase,
             report.when or "call",
             report.outcome,
             report.duration,
             xfail=hasattr(report, "wasxfail"),
-            blocked=bool(getattr(report, "iotops_blocked", False)),
+            blocked=report.nodeid in self.blocked,
             message=message,
-            longrepr=report.longreprtext if report.failed else "",
+            longrepr=report.longreprtext if failed else "",
             worker=_worker_of(report),
         )
 
@@ -315,6 +305,18 @@ class IotopsPlugin:
         if path is not None:
             shown = os.path.relpath(path, Path.cwd()) if path.is_absolute() else str(path)
             terminalreporter.write_line(f"iotops run report: {shown}")
+
+
+class _WorkerPhaseTag:
+    """On xdist workers only: the phase travels to the controller on each report."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        report.iotops_phase = item.stash.get(_PHASE, None)  # type: ignore[attr-defined]
+        return report
 
 
 def _pytest_cov_result(config: pytest.Config) -> Any:
