@@ -119,7 +119,7 @@ class Pipeline:
         return self.settings.block_on_failure and self.context.worker_id is None and not self.context.distributed
 
     def block_reason(self, phase: str) -> str | None:
-        if not self.blocking_enabled:
+        if not self.recorder.failed_phases() or not self.blocking_enabled:
             return None
         blocker = blocking_phase(phase, self.recorder.failed_phases(), self.settings.phases)
         return f"blocked by failed {blocker} phase" if blocker else None
@@ -171,7 +171,7 @@ class Pipeline:
         report = RunReport(
             run=self._meta(),
             phases=phases,
-            tests=sorted(rec.tests.values(), key=lambda t: (self.settings.phases.index(t.phase), t.nodeid)),
+            tests=rec.test_results(),
             coverage=coverage_report,
             gates=[],
             stages=[],

@@ -79,17 +79,18 @@ class Recorder:
         worker: str = "",
     ) -> None:
         """One pytest report (setup, call or teardown) folded into the test's single outcome."""
-        kind = _outcome(when, outcome, xfail, blocked)
         test = self.tests.get(nodeid)
         if test is None:
             test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0, worker=worker)
-        test.duration = round(test.duration + duration, 6)
-        if kind in ("failed", "error"):
-            self._failed.add(phase)
-        if _RANK[kind] > _RANK[test.outcome]:
-            test.outcome = kind  # type: ignore[assignment]
-            test.message = message
-            test.longrepr = _clip(longrepr)
+        test.duration += duration
+        if outcome != "passed" or xfail:  # the common case, a plain pass, changes nothing else
+            kind = _outcome(when, outcome, xfail, blocked)
+            if kind in ("failed", "error"):
+                self._failed.add(phase)
+            if _RANK[kind] > _RANK[test.outcome]:
+                test.outcome = kind  # type: ignore[assignment]
+                test.message = message
+                test.longrepr = _clip(longrepr)
         self.phase_seen(phase)
 
     def failed_phases(self) -> set[str]:
@@ -117,6 +118,13 @@ class Recorder:
             elif r.tests:
                 r.status = "passed"
         return list(results.values())
+
+    def test_results(self) -> list[TestResult]:
+        """Every test in pyramid order, then by node id; durations rounded to microseconds."""
+        rank = {p: i for i, p in enumerate(self.phases)}
+        for test in self.tests.values():
+            test.duration = round(test.duration, 6)
+        return sorted(self.tests.values(), key=lambda t: (rank[t.phase], t.nodeid))
 
     def phase_stages(self) -> list[Stage]:
         return [
