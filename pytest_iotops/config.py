@@ -8,14 +8,15 @@ with the file, the key, the value and what was expected.
 from __future__ import annotations
 
 import os
-import re
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
+from .validate import Invalid, Validator, boolean, map_of, name, names, percent, str_list, text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,66 +47,15 @@ def convention_paths(phases: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 DEFAULT_PATHS = convention_paths(DEFAULT_PHASES)
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECTIONS = ("coverage", "pyramid")
-
-Validator = Callable[[Any], Any]
-
-
-class _Invalid(Exception):
-    """Raised by a validator with the 'expected ...' half of the message."""
-
-
-def _bool(v: Any) -> bool:
-    if isinstance(v, bool):
-        return v
-    raise _Invalid("expected true or false")
-
-
-def _str(v: Any) -> str:
-    if isinstance(v, str) and v:
-        return v
-    raise _Invalid("expected a non-empty string")
-
-
-def _percent(v: Any) -> float:
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 100:
-        return float(v)
-    raise _Invalid("expected a number from 0 to 100")
-
-
-def _str_list(v: Any) -> tuple[str, ...]:
-    if isinstance(v, list) and all(isinstance(x, str) and x for x in v):
-        return tuple(v)
-    raise _Invalid("expected a list of non-empty strings")
-
-
-def _phase_list(v: Any) -> tuple[str, ...]:
-    names = _str_list(v)
-    if not names or len(set(names)) != len(names) or not all(_NAME.match(n) for n in names):
-        raise _Invalid('expected a non-empty list of distinct lower-case names like ["unit", "e2e"]')
-    return names
-
-
-def _name(v: Any) -> str:
-    if isinstance(v, str) and _NAME.match(v):
-        return v
-    raise _Invalid('expected a lower-case name like "unit"')
-
-
-def _map_of(inner: Validator, what: str) -> Validator:
-    def check(v: Any) -> dict[str, Any]:
-        if not isinstance(v, dict):
-            raise _Invalid(f"expected a table of {what}")
-        out = {}
-        for k, x in v.items():
-            try:
-                out[str(k)] = inner(x)
-            except _Invalid as exc:
-                raise _Invalid(f"entry {k!r}: {exc}") from None
-        return out
-
-    return check
+_STRUCTURED = ("evidence", "ignore", "diff")
+#: CI variables naming the branch a pull/merge request targets; the diff base is origin/<that branch>
+_CI_BASE = (
+    "GITHUB_BASE_REF",
+    "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+    "CHANGE_TARGET",
+    "BITBUCKET_PR_DESTINATION_BRANCH",
+)
 
 
 @dataclass(frozen=True)
@@ -128,25 +78,29 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("enabled", _bool, False, "turn the plugin on without --iotops", "--iotops"),
-    Option("phases", _phase_list, DEFAULT_PHASES, "phase names in pyramid (run) order"),
-    Option("default_phase", _name, "unit", "phase of a test with no marker and no matching path"),
-    Option("paths", _map_of(_str_list, "phase = [globs]"), {}, "path globs per phase (default tests/<phase>/**)"),
-    Option("marker_aliases", _map_of(_name, "marker = phase"), {}, "extra markers that mean a phase"),
-    Option("block_on_failure", _bool, True, "skip later phases after a failed phase", "--iotops-no-block"),
-    Option("reports_dir", _str, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
-    Option("coverage.enabled", _bool, True, "measure coverage with coverage.py", "--iotops-no-cov"),
-    Option("coverage.source", _str_list, (), "packages or directories to measure", "--iotops-cov-source"),
-    Option("coverage.branch", _bool, True, "measure branch coverage"),
-    Option("coverage.omit", _str_list, (), "file globs to leave out of measurement"),
-    Option("coverage.fail_under", _percent, None, "minimum total line coverage %", "--iotops-cov-fail-under"),
-    Option("coverage.branch_fail_under", _percent, None, "minimum total branch coverage %"),
-    Option("coverage.file_fail_under", _percent, None, "minimum line coverage % of every file"),
-    Option("coverage.phase_fail_under", _map_of(_percent, "phase = percent"), {}, "minimum % per phase"),
-    Option("pyramid.min_share", _map_of(_percent, "phase = percent"), {}, "minimum % of tests per phase"),
-    Option("pyramid.max_share", _map_of(_percent, "phase = percent"), {}, "maximum % of tests per phase"),
-    Option("pyramid.min_time_share", _map_of(_percent, "phase = percent"), {}, "minimum % of test time"),
-    Option("pyramid.max_time_share", _map_of(_percent, "phase = percent"), {}, "maximum % of test time"),
+    Option("enabled", boolean, False, "turn the plugin on without --iotops", "--iotops"),
+    Option("phases", names, DEFAULT_PHASES, "phase names in pyramid (run) order"),
+    Option("default_phase", name, "unit", "phase of a test with no marker and no matching path"),
+    Option("paths", map_of(str_list, "phase = [globs]"), {}, "path globs per phase (default tests/<phase>/**)"),
+    Option("marker_aliases", map_of(name, "marker = phase"), {}, "extra markers that mean a phase"),
+    Option("block_on_failure", boolean, True, "skip later phases after a failed phase", "--iotops-no-block"),
+    Option("reports_dir", text, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
+    Option("baseline", text, None, "findings baseline file: only findings not in it count"),
+    Option(
+        "update_baseline", boolean, False, "write the baseline from this run's findings", "--iotops-update-baseline"
+    ),
+    Option("coverage.enabled", boolean, True, "measure coverage with coverage.py", "--iotops-no-cov"),
+    Option("coverage.source", str_list, (), "packages or directories to measure", "--iotops-cov-source"),
+    Option("coverage.branch", boolean, True, "measure branch coverage"),
+    Option("coverage.omit", str_list, (), "file globs to leave out of measurement"),
+    Option("coverage.fail_under", percent, None, "minimum total line coverage %", "--iotops-cov-fail-under"),
+    Option("coverage.branch_fail_under", percent, None, "minimum total branch coverage %"),
+    Option("coverage.file_fail_under", percent, None, "minimum line coverage % of every file"),
+    Option("coverage.phase_fail_under", map_of(percent, "phase = percent"), {}, "minimum % per phase"),
+    Option("pyramid.min_share", map_of(percent, "phase = percent"), {}, "minimum % of tests per phase"),
+    Option("pyramid.max_share", map_of(percent, "phase = percent"), {}, "maximum % of tests per phase"),
+    Option("pyramid.min_time_share", map_of(percent, "phase = percent"), {}, "minimum % of test time"),
+    Option("pyramid.max_time_share", map_of(percent, "phase = percent"), {}, "maximum % of test time"),
 )
 _BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -186,6 +140,11 @@ class Settings:
     reports_dir: str = "iotops-reports"
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
     pyramid: PyramidSettings = field(default_factory=PyramidSettings)
+    baseline: str | None = None
+    update_baseline: bool = False
+    evidence: tuple[EvidenceSource, ...] = ()
+    ignores: tuple[Ignore, ...] = ()
+    diff: DiffSettings = field(default_factory=DiffSettings)
     #: dotted key -> where its effective value came from ("default", a file, "env X", "--option")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: str | None = None
@@ -225,6 +184,8 @@ def _flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str
     flat: dict[str, Any] = {}
     for key, value in table.items():
         dotted = prefix + key
+        if not prefix and key in _STRUCTURED:
+            continue  # parsed by their own schemas
         if not prefix and key in _SECTIONS:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [tool.iotops.{key}] must be a table, got {value!r}")
@@ -240,21 +201,21 @@ def _flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str
 def _check(option: Option, value: Any, where: str) -> Any:
     try:
         return option.check(value)
-    except _Invalid as exc:
+    except Invalid as exc:
         raise ConfigError(f"{where}: {option.key} = {value!r}: {exc}") from None
 
 
 def _from_env(option: Option, raw: str) -> Any:
     """Environment strings: booleans as 1/0/true/false, numbers as numbers, lists comma-separated."""
     low = raw.strip().lower()
-    if option.check is _bool and low in ("1", "true", "yes", "0", "false", "no"):
+    if option.check is boolean and low in ("1", "true", "yes", "0", "false", "no"):
         return low in ("1", "true", "yes")
-    if option.check is _percent:
+    if option.check is percent:
         try:
             return float(raw)
         except ValueError:
             return raw
-    if option.check in (_str_list, _phase_list):
+    if option.check in (str_list, names):
         return [x.strip() for x in raw.split(",") if x.strip()]
     return raw
 
@@ -267,9 +228,10 @@ def load_settings(
     """Merge the layers into one validated :class:`Settings` (pure apart from reading ``pyproject``)."""
     values = {o.key: o.default for o in OPTIONS}
     sources: dict[str, str] = {}
+    table = read_table(pyproject) if pyproject is not None else {}
     if pyproject is not None:
         where = str(pyproject)
-        for key, raw in _flatten(read_table(pyproject), where).items():
+        for key, raw in _flatten(table, where).items():
             values[key] = _check(_BY_KEY[key], raw, where)
             sources[key] = f"{pyproject.name} [tool.iotops]"
     env = os.environ if environ is None else environ
@@ -283,8 +245,35 @@ def load_settings(
             values[option.key] = _check(option, given, str(option.cli))
             sources[option.key] = str(option.cli)
     settings = _build(values, sources, str(pyproject) if pyproject else None)
+    settings = _with_structured(settings, table, str(pyproject or "configuration"), cli or {}, env)
     _cross_check(settings)
     return settings
+
+
+def _diff_base(cli: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str | None, str]:
+    if cli.get("iotops_diff_base"):
+        return str(cli["iotops_diff_base"]), "--iotops-diff-base"
+    if env.get("IOTOPS_DIFF_BASE"):
+        return env["IOTOPS_DIFF_BASE"], "env IOTOPS_DIFF_BASE"
+    for var in _CI_BASE:
+        if env.get(var):
+            return f"origin/{env[var]}", f"env {var}"
+    return None, ""
+
+
+def _with_structured(
+    s: Settings, table: Mapping[str, Any], where: str, cli: Mapping[str, Any], env: Mapping[str, str]
+) -> Settings:
+    """Evidence sources, ignores and the diff table, each validated by its own schema."""
+    base, origin = _diff_base(cli, env)
+    diff = parse_diff(table.get("diff", {}), where, base, origin)
+    return replace(
+        s,
+        evidence=parse_evidence(table["evidence"], where, s.phases) if "evidence" in table else (),
+        ignores=parse_ignores(table["ignore"], where) if "ignore" in table else (),
+        diff=diff,
+        sources={**s.sources, **{f"diff.{k}": v for k, v in diff.sources.items()}},
+    )
 
 
 def _build(values: dict[str, Any], sources: dict[str, str], config_file: str | None) -> Settings:

@@ -21,11 +21,17 @@ __all__ = [
     "GATE_STATUSES",
     "OUTCOMES",
     "SCHEMA_VERSION",
+    "CommandResult",
     "CoverageReport",
     "CoverageTotals",
+    "DiffCoverage",
+    "DiffFile",
+    "EvidenceResult",
     "FileCoverage",
+    "Finding",
     "GateResult",
     "GitInfo",
+    "IgnoreRecord",
     "PhaseCoverage",
     "PhaseResult",
     "ReportFormatError",
@@ -40,9 +46,11 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+FindingStatus = Literal["open", "ignored", "baseline", "suppressed"]
 GateStatus = Literal["passed", "failed", "error", "skipped"]
 OUTCOMES: tuple[str, ...] = typing.get_args(Outcome)
 GATE_STATUSES: tuple[str, ...] = typing.get_args(GateStatus)
@@ -63,6 +71,8 @@ class TestResult:
     message: str = ""
     longrepr: str = ""
     worker: str = ""
+    #: "pytest", or the name of the evidence source (JUnit from another test runner)
+    origin: str = "pytest"
 
 
 @dataclass
@@ -133,6 +143,88 @@ class CoverageReport:
 
 
 @dataclass
+class Finding:
+    """One problem reported by a tool, normalised so every tool's findings gate and render alike."""
+
+    tool: str
+    rule: str
+    severity: Severity
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    package: str | None = None
+    version: str | None = None
+    fix_versions: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    #: stable across runs and line moves: sha256 of tool, rule, location/package and message, plus occurrence
+    fingerprint: str = ""
+    status: FindingStatus = "open"
+    note: str = ""
+    source: str = ""
+    level: str = ""
+
+
+@dataclass
+class CommandResult:
+    argv: list[str]
+    exit_code: int | None
+    duration: float
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+
+
+@dataclass
+class EvidenceResult:
+    name: str
+    kind: str
+    path: str | None
+    status: Literal["ok", "error"]
+    error: str = ""
+    command: CommandResult | None = None
+    tool_version: str = ""
+    totals: CoverageTotals | None = None
+    files: list[FileCoverage] = field(default_factory=list)
+    findings: int = 0
+    tests: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IgnoreRecord:
+    id: str
+    reason: str
+    expires: str
+    expired: bool
+    matched: int
+    tool: str | None = None
+    path: str | None = None
+
+
+@dataclass
+class DiffFile:
+    path: str
+    changed: int
+    coverable: int
+    covered: int
+    uncovered_lines: list[int]
+    origin: str
+
+
+@dataclass
+class DiffCoverage:
+    status: Literal["measured", "no-source-lines", "error"]
+    base: str
+    merge_base: str
+    files: list[DiffFile]
+    unknown_files: list[str]
+    coverable: int
+    covered: int
+    percent: float | None
+    note: str = ""
+
+
+@dataclass
 class GateResult:
     id: str
     family: str
@@ -193,6 +285,10 @@ class RunReport:
     gates: list[GateResult]
     stages: list[Stage]
     verdict: Verdict
+    evidence: list[EvidenceResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    ignores: list[IgnoreRecord] = field(default_factory=list)
+    diff: DiffCoverage | None = None
     schema_version: str = SCHEMA_VERSION
 
     def to_json(self) -> str:

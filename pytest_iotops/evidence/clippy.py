@@ -1,0 +1,68 @@
+"""``cargo clippy --message-format=json``: JSON Lines mixing build messages with rustc/clippy diagnostics.
+
+Only ``compiler-message`` lines with a code or a primary span are findings (older toolchains add summary
+messages such as "2 warnings emitted" that would double count). Cached re-runs replay the same diagnostics,
+so duplicates are dropped. The effective level (``-D warnings`` turns warnings into errors) is kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import EvidenceError
+from ..model import Finding, Severity
+from .base import Parsed, repo_path
+from .config import EvidenceSource
+from .read import read_json_lines
+
+__all__ = ["parse"]
+
+_SEVERITY: dict[str, Severity] = {"error": "high", "warning": "medium"}
+
+
+def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
+    parsed = Parsed()
+    seen: set[tuple[Any, ...]] = set()
+    cargo_lines = 0
+    for number, item in read_json_lines(path, source.max_bytes):
+        if not isinstance(item, dict) or "reason" not in item:
+            raise EvidenceError(f"{path}: line {number} is not a cargo JSON message (no 'reason')")
+        cargo_lines += 1
+        if item["reason"] == "build-finished" and item.get("success") is False:
+            parsed.notes.append("the build did not finish (errors stop cargo before every crate is checked)")
+        if item["reason"] != "compiler-message":
+            continue
+        finding = _diagnostic(item.get("message"), path, number, source, rootdir)
+        if finding is None:
+            continue
+        key = (item.get("package_id"), finding.rule, finding.path, finding.line, finding.column, finding.message)
+        if key not in seen:
+            seen.add(key)
+            parsed.findings.append(finding)
+    if cargo_lines == 0:
+        raise EvidenceError(f"{path}: no cargo JSON messages")
+    return parsed
+
+
+def _diagnostic(message: Any, path: Path, number: int, source: EvidenceSource, rootdir: Path) -> Finding | None:
+    if not isinstance(message, dict):
+        raise EvidenceError(f"{path}: line {number}: compiler-message without a 'message' object")
+    code = message.get("code") if isinstance(message.get("code"), dict) else None
+    spans = [s for s in message.get("spans") or [] if isinstance(s, dict)]
+    primary = next((s for s in spans if s.get("is_primary")), spans[0] if spans else None)
+    if code is None and primary is None:
+        return None  # "N warnings emitted" and similar summaries
+    level = str(message.get("level", "warning"))
+    rule = str(code.get("code")) if code and code.get("code") else f"rustc-{level}"
+    file_name = primary.get("file_name") if primary else None
+    return Finding(
+        tool="clippy" if rule.startswith("clippy::") else "rustc",
+        rule=rule,
+        severity=_SEVERITY.get(level, "low"),
+        message=str(message.get("message", "")),
+        path=repo_path(str(file_name), rootdir, source.root) if file_name else None,
+        line=primary.get("line_start") if primary else None,
+        column=primary.get("column_start") if primary else None,
+        level=level,
+    )
