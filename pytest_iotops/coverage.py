@@ -21,6 +21,7 @@ import coverage.exceptions
 
 from .config import CoverageSettings, read_toml
 from .errors import EvidenceError
+from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage
 
 __all__ = [
@@ -166,8 +167,9 @@ def summarize(
     phases: Sequence[str],
     ran_phases: Iterable[str],
     attribution: bool,
-) -> CoverageReport:
-    """Per-file, total and per-phase numbers from one coverage.py JSON report (with line contexts)."""
+) -> tuple[CoverageReport, dict[str, LineData]]:
+    """Per-file, total and per-phase numbers from one coverage.py JSON report (with line contexts), and the
+    executed/missing lines of each file (for diff coverage, kept out of the report)."""
     cov = meter.cov
     if cov is None:
         raise EvidenceError("coverage was not measured: no coverage.py tracer was running")
@@ -175,6 +177,10 @@ def summarize(
         full = _json_report(cov, Path(tmp) / "coverage.json", show_contexts=attribution)
     branch = bool(cov.get_option("run:branch"))
     files = [_file(rootdir, name, entry, branch) for name, entry in sorted(full["files"].items())]
+    lines = {
+        f.path: LineData(set(entry.get("executed_lines", [])), set(entry.get("missing_lines", [])))
+        for f, entry in zip(files, (e for _, e in sorted(full["files"].items())), strict=True)
+    }
     t = full["totals"]
     totals = CoverageTotals(
         files=len(files),
@@ -187,7 +193,7 @@ def summarize(
     )
     phase_cov = _phase_coverage(full, list(ran_phases), phases, totals.statements) if attribution else []
     source = [str(s) for s in typing.cast("list[str]", cov.get_option("run:source") or [])]
-    return CoverageReport(
+    report = CoverageReport(
         status="measured",
         measured_by="pytest-cov" if meter.measured_by == "pytest-cov" else "iotops",
         branch=branch,
@@ -198,6 +204,7 @@ def summarize(
         phase_attribution=attribution,
         note="" if attribution else "phase attribution unavailable (per-test contexts are in use)",
     )
+    return report, lines
 
 
 def _phase_coverage(

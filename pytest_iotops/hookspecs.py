@@ -38,12 +38,16 @@ class PytestSpecs:
 def plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
     """A manager with the built-in gates, plus installed ``iotops`` entry points."""
     from .gates import coverage as coverage_gates
+    from .gates import diff as diff_gates
+    from .gates import evidence as evidence_gates
     from .gates import pyramid as pyramid_gates
 
     pm = pluggy.PluginManager("iotops")
     pm.add_hookspecs(IotopsSpecs)
     # both are trylast, so third-party gates come first; among these two, coverage is listed first
     pm.register(coverage_gates, name="iotops.gates.coverage")
+    pm.register(diff_gates, name="iotops.gates.diff")
+    pm.register(evidence_gates, name="iotops.gates.evidence")
     pm.register(pyramid_gates, name="iotops.gates.pyramid")
     if load_entrypoints:
         pm.load_setuptools_entrypoints("iotops")

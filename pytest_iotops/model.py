@@ -179,7 +179,8 @@ class EvidenceResult:
     name: str
     kind: str
     path: str | None
-    status: Literal["ok", "error"]
+    #: ``absent``: an optional source (required = false) whose file does not exist
+    status: Literal["ok", "error", "absent"]
     error: str = ""
     command: CommandResult | None = None
     tool_version: str = ""

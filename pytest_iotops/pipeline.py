@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from .coverage import CoverageMeter
+    from .evidence.base import LineData
 from .gates import evaluate_gates
 from .gitinfo import git_info
 from .hookspecs import plugin_manager
@@ -68,6 +69,8 @@ class Pipeline:
         self.finished_workers: list[str] = []
         self.report: RunReport | None = None
         self.report_path: Path | None = None
+        self.python_lines: dict[str, LineData] = {}
+        self.baseline_written: Path | None = None
 
     # -- coverage ---------------------------------------------------------------------------------------------
     def start_coverage(self, pytest_cov: str | None, per_test_contexts: bool) -> None:
@@ -147,7 +150,10 @@ class Pipeline:
                 files = [self.worker_data_file(self.worker_data_dir, w) for w in sorted(self.finished_workers)]
                 import_data(self.meter.cov, files)
             ran = [p.name for p in self.recorder.phase_results() if p.status in ("passed", "failed")]
-            return summarize(self.meter, self.context.rootdir, self.settings.phases, ran, self.phase_attribution)
+            report, self.python_lines = summarize(
+                self.meter, self.context.rootdir, self.settings.phases, ran, self.phase_attribution
+            )
+            return report
         except IotopsError as exc:
             return CoverageReport.unavailable("error", str(exc))
         except Exception as exc:
@@ -163,6 +169,11 @@ class Pipeline:
             if self.worker_data_dir is not None:
                 shutil.rmtree(self.worker_data_dir, ignore_errors=True)
         rec.stage_end("coverage", "coverage")
+        from .evidence_stage import run_evidence_stage
+
+        evidence = run_evidence_stage(self.settings, self.context.rootdir, coverage_report, self.python_lines, utc_now)
+        rec.stages.extend(evidence.collected.stages)
+        rec.add_external(evidence.collected.tests)
         phases = rec.phase_results(dict(self.collected))
         if coverage_report is not None:
             measured = {c.phase: c.percent for c in coverage_report.phases}
@@ -176,12 +187,18 @@ class Pipeline:
             gates=[],
             stages=[],
             verdict=Verdict("failed", pytest_exit, [], "not decided"),
+            evidence=evidence.collected.results,
+            findings=evidence.collected.findings,
+            ignores=evidence.ignores,
+            diff=evidence.diff,
         )
+        self.baseline_written = evidence.baseline_written
         rec.stage_start("gates")
         report.gates = evaluate_gates(pm or plugin_manager(), self.settings, report)
         rec.stage_end("gates", "gates")
         report.stages = sorted([*rec.stages, *rec.phase_stages()], key=lambda s: s.started_at)
-        report.verdict = decide(pytest_exit, report.gates)
+        external_failed = any(t.origin != "pytest" and t.outcome in ("failed", "error") for t in report.tests)
+        report.verdict = decide(pytest_exit or int(external_failed), report.gates)
         report.run = replace(report.run, finished_at=utc_now(), duration=self._elapsed())
         self.report_path = self._write(report, pytest_exit)
         self.report = report

@@ -63,6 +63,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="directory for the run report (default: iotops-reports)",
     )
+    group.addoption(
+        "--iotops-diff-base",
+        default=None,
+        metavar="REF",
+        help="git ref to measure diff coverage against, e.g. origin/main (default: diff.base or CI)",
+    )
+    group.addoption(
+        "--iotops-update-baseline",
+        action="store_true",
+        default=None,
+        help="write the findings baseline file from this run's findings",
+    )
     parser.addini("iotops", type="bool", default=False, help="turn pytest-iotops on, like --iotops")
 
 
@@ -75,7 +87,9 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def _cli_values(namespace: Any) -> dict[str, Any]:
     from .config import OPTIONS
 
-    return {o.dest: getattr(namespace, o.dest, None) for o in OPTIONS if o.dest}
+    values = {o.dest: getattr(namespace, o.dest, None) for o in OPTIONS if o.dest}
+    values["iotops_diff_base"] = getattr(namespace, "iotops_diff_base", None)
+    return values
 
 
 def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:

@@ -93,6 +93,15 @@ class Recorder:
                 test.longrepr = _clip(longrepr)
         self.phase_seen(phase)
 
+    def add_external(self, tests: list[TestResult]) -> None:
+        """Tests run by another runner (JUnit evidence): they join their phase's counts and status."""
+        for test in tests:
+            if test.phase not in self.phases:
+                test.phase = self.phases[-1]
+            self.tests[f"{test.origin}::{test.nodeid}"] = test
+            if test.outcome in ("failed", "error"):
+                self._failed.add(test.phase)
+
     def failed_phases(self) -> set[str]:
         """Kept as reports arrive: asked before every test, so it must not scan all tests."""
         return self._failed

@@ -13,7 +13,7 @@ from ..errors import EvidenceError
 from ..model import Finding, Severity
 from .base import Parsed, repo_path
 from .config import EvidenceSource
-from .read import expect, read_json
+from .read import as_dict, expect, read_json
 
 __all__ = ["parse", "parse_data", "run_in_process"]
 
@@ -26,13 +26,16 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
 
 def parse_data(data: Any, path: Path | str, source: EvidenceSource, rootdir: Path) -> Parsed:
     where = Path(path)
-    expect(isinstance(data, dict) and isinstance(data.get("results"), list), where,
-           "not a bandit JSON report (no 'results' list)")
+    expect(
+        isinstance(data, dict) and isinstance(data.get("results"), list),
+        where,
+        "not a bandit JSON report (no 'results' list)",
+    )
     parsed = Parsed()
     for index, result in enumerate(data["results"]):
         if not isinstance(result, dict) or not isinstance(result.get("test_id"), str):
             raise EvidenceError(f"{where}: results[{index}] has no test_id")
-        cwe = result.get("issue_cwe") if isinstance(result.get("issue_cwe"), dict) else {}
+        cwe = as_dict(result.get("issue_cwe"))
         parsed.findings.append(
             Finding(
                 tool="bandit",
@@ -78,5 +81,4 @@ def run_in_process(source: EvidenceSource, rootdir: Path) -> Parsed:
     mgr.run_tests()
     results = [issue.as_dict(with_code=False) for issue in mgr.get_issue_list()]
     errors = [{"filename": name, "reason": reason} for name, reason in mgr.skipped]
-    return parse_data({"results": results, "errors": errors}, f"bandit in process on {source.targets}", source,
-                      rootdir)
+    return parse_data({"results": results, "errors": errors}, f"bandit in process on {source.targets}", source, rootdir)

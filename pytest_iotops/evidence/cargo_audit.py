@@ -16,12 +16,11 @@ from ..errors import EvidenceError
 from ..model import Finding, Severity
 from .base import Parsed, severity_from_score
 from .config import EvidenceSource
-from .read import expect, read_json
+from .read import as_dict, expect, read_json
 
 __all__ = ["cvss_severity", "parse"]
 
-_WARNING_SEVERITY: dict[str, Severity] = {"unsound": "medium", "unmaintained": "low", "yanked": "low",
-                                           "notice": "info"}
+_WARNING_SEVERITY: dict[str, Severity] = {"unsound": "medium", "unmaintained": "low", "yanked": "low", "notice": "info"}
 TOOL = "cargo-audit"
 
 
@@ -31,15 +30,18 @@ def cvss_severity(vector: Any) -> tuple[Severity, str]:
         return "high", "no CVSS vector: counted as high"
     try:
         score = CVSS4(vector).base_score if vector.startswith("CVSS:4") else CVSS3(vector).base_score
-    except Exception as exc:  # noqa: BLE001 - the cvss library raises its own types for bad vectors
+    except Exception as exc:
         return "high", f"unreadable CVSS vector {vector!r} ({type(exc).__name__}): counted as high"
     return severity_from_score(float(score)), f"CVSS {score}"
 
 
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     data = read_json(path, source.max_bytes)
-    expect(isinstance(data, dict) and isinstance(data.get("vulnerabilities"), dict), path,
-           "not a cargo-audit JSON report (no 'vulnerabilities' object)")
+    expect(
+        isinstance(data, dict) and isinstance(data.get("vulnerabilities"), dict),
+        path,
+        "not a cargo-audit JSON report (no 'vulnerabilities' object)",
+    )
     vulns = data["vulnerabilities"].get("list")
     expect(isinstance(vulns, list), path, "vulnerabilities.list is not a list")
     parsed = Parsed()
@@ -54,7 +56,7 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         raise EvidenceError(f"{path}: 'warnings' is neither an object nor a list")
     for entry in entries:
         parsed.findings.append(_warning(entry, path))
-    lockfile = data.get("lockfile") if isinstance(data.get("lockfile"), dict) else {}
+    lockfile = as_dict(data.get("lockfile"))
     parsed.notes.append(f"{lockfile.get('dependency-count', '?')} dependencies audited")
     return parsed
 
@@ -68,8 +70,8 @@ def _obj(value: Any, path: Path, where: str) -> dict[str, Any]:
 def _vulnerability(vuln: Any, path: Path, index: int) -> Finding:
     vuln = _obj(vuln, path, f"vulnerabilities.list[{index}]")
     advisory = _obj(vuln.get("advisory"), path, f"vulnerabilities.list[{index}].advisory")
-    package = vuln.get("package") if isinstance(vuln.get("package"), dict) else {}
-    versions = vuln.get("versions") if isinstance(vuln.get("versions"), dict) else {}
+    package = as_dict(vuln.get("package"))
+    versions = as_dict(vuln.get("versions"))
     severity, why = cvss_severity(advisory.get("cvss"))
     if not isinstance(advisory.get("id"), str):
         raise EvidenceError(f"{path}: vulnerabilities.list[{index}].advisory.id is missing")
@@ -91,9 +93,9 @@ def _vulnerability(vuln: Any, path: Path, index: int) -> Finding:
 def _warning(entry: Any, path: Path) -> Finding:
     entry = _obj(entry, path, "a warnings entry")
     kind = str(entry.get("kind", "warning"))
-    package = entry.get("package") if isinstance(entry.get("package"), dict) else {}
+    package = as_dict(entry.get("package"))
     advisory = entry.get("advisory") if isinstance(entry.get("advisory"), dict) else None
-    versions = entry.get("versions") if isinstance(entry.get("versions"), dict) else {}
+    versions = as_dict(entry.get("versions"))
     name, version = package.get("name"), package.get("version")
     return Finding(
         tool=TOOL,

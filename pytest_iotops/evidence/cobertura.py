@@ -67,8 +67,9 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
             mapped[rel] = (data, total, covered)
     has_branches = any(b for b in branches.values())
     files = [coverage_file(rel, d, t, c) for rel, (d, t, c) in sorted(mapped.items())]
-    return Parsed(files=files, lines={rel: d for rel, (d, _, _) in mapped.items()}, branch_data=has_branches,
-                  tool_version=version)
+    return Parsed(
+        files=files, lines={rel: d for rel, (d, _, _) in mapped.items()}, branch_data=has_branches, tool_version=version
+    )
 
 
 def _read_class(

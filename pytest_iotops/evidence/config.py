@@ -68,9 +68,8 @@ class EvidenceSource:
     min_severity: str = "low"
     max_warnings: int | None = None
     max_errors: int | None = None
-    # test kinds
+    # test kinds: failures count as test failures (exit 1), in the pyramid under ``phase``
     phase: str | None = None
-    max_failures: int | None = 0
 
     @property
     def family(self) -> str:
@@ -101,7 +100,6 @@ _EVIDENCE_KEYS: dict[str, tuple[v.Validator, tuple[str, ...] | None]] = {
     "max_warnings": (v.count, ("clippy",)),
     "max_errors": (v.count, ("clippy",)),
     "phase": (v.name, TEST_KINDS),
-    "max_failures": (v.count, TEST_KINDS),
 }
 
 
@@ -201,7 +199,15 @@ class DiffSettings:
     base: str | None = None
     fail_under: float | None = None
     include: tuple[str, ...] = ("**/*.py", "**/*.rs")
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = (
+        "tests/**",
+        "**/tests/**",
+        "**/test_*.py",
+        "**/*_test.py",
+        "**/conftest.py",
+        "benches/**",
+        "**/benches/**",
+    )
     sources: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -15,8 +15,11 @@ __all__ = ["parse"]
 
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     data = read_json(path, source.max_bytes)
-    expect(isinstance(data, dict) and isinstance(data.get("files"), dict), path,
-           "not a coverage.py JSON report (no 'files' object)")
+    expect(
+        isinstance(data, dict) and isinstance(data.get("files"), dict),
+        path,
+        "not a coverage.py JSON report (no 'files' object)",
+    )
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
     parsed = Parsed(files=[], tool_version=str(meta.get("version", "")))
     for name, entry in sorted(data["files"].items()):

@@ -7,6 +7,7 @@ does not fail a test that finally passed. ``time`` may be empty, negative or wri
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ def _seconds(raw: str | None) -> float:
         value = float(raw.replace(",", ""))
     except ValueError:
         return 0.0
-    return value if value > 0 and value == value else 0.0  # negative and NaN count as 0
+    return value if value > 0 and not math.isnan(value) else 0.0  # negative and NaN count as 0
 
 
 def _local(tag: Any) -> str:

@@ -53,8 +53,9 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     return parsed
 
 
-def _record(entry: tuple[LineData, dict[tuple[int, str, str], bool]], key: str, value: str, path: Path,
-            number: int) -> None:
+def _record(
+    entry: tuple[LineData, dict[tuple[int, str, str], bool]], key: str, value: str, path: Path, number: int
+) -> None:
     data, brda = entry
     parts = value.split(",")
     try:

@@ -22,8 +22,11 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     data = read_json(path, source.max_bytes)
     if isinstance(data, dict) and "bomFormat" in data:
         raise EvidenceError(f"{path}: this is a CycloneDX SBOM; pip-audit evidence needs its JSON format (-f json)")
-    expect(isinstance(data, dict) and isinstance(data.get("dependencies"), list), path,
-           "not a pip-audit JSON report (no 'dependencies' list)")
+    expect(
+        isinstance(data, dict) and isinstance(data.get("dependencies"), list),
+        path,
+        "not a pip-audit JSON report (no 'dependencies' list)",
+    )
     parsed = Parsed()
     skipped: list[str] = []
     audited = 0

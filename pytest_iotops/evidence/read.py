@@ -17,7 +17,7 @@ from lxml import etree
 
 from ..errors import EvidenceError
 
-__all__ = ["iter_xml", "read_json", "read_json_lines", "read_text", "xml_root_tag"]
+__all__ = ["as_dict", "expect", "iter_xml", "read_json", "read_json_lines", "read_text", "xml_root_tag"]
 
 _PROLOG_LIMIT = 1024 * 1024
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
@@ -44,7 +44,7 @@ def _prolog(path: Path) -> bytes:
     """Everything before the root element, checked for what a hardened parser must refuse."""
     with path.open("rb") as fh:
         head = fh.read(_PROLOG_LIMIT)
-    body = head[len(_BOM):] if head.startswith(_BOM) else head
+    body = head[len(_BOM) :] if head.startswith(_BOM) else head
     stripped = body.lstrip()
     if stripped[:1] in (b"{", b"["):
         raise EvidenceError(f"{path}: expected XML, but the file looks like JSON")
@@ -55,8 +55,9 @@ def _prolog(path: Path) -> bytes:
         raise EvidenceError(f"{path}: no XML root element in the first {_PROLOG_LIMIT} bytes")
     prolog = body[: match.start()]
     if b"<!ENTITY" in prolog.upper():
-        raise EvidenceError(f"{path}: XML entity declarations are not allowed (refused as a possible XXE or "
-                            "entity-expansion attack)")
+        raise EvidenceError(
+            f"{path}: XML entity declarations are not allowed (refused as a possible XXE or entity-expansion attack)"
+        )
     return prolog
 
 
@@ -148,6 +149,11 @@ def read_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Any]]:
             raise EvidenceError(f"{path}: line {number} is not JSON ({exc.msg})") from None
         except RecursionError:
             raise EvidenceError(f"{path}: line {number}: JSON nested too deeply") from None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: optional sub-objects of tool reports."""
+    return value if isinstance(value, dict) else {}
 
 
 def expect(condition: bool, path: Path, message: str) -> None:

@@ -16,7 +16,7 @@ from ..errors import EvidenceError
 from ..model import Finding, Severity
 from .base import Parsed, repo_path, severity_from_score
 from .config import EvidenceSource
-from .read import expect, read_json
+from .read import as_dict, expect, read_json
 
 __all__ = ["parse", "parse_data"]
 
@@ -44,7 +44,7 @@ def parse_data(data: Any, path: Path, source: EvidenceSource, rootdir: Path) -> 
         parsed.tool_version = str(driver.get("semanticVersion") or driver.get("version") or parsed.tool_version)
         rules = [x for x in driver.get("rules") or [] if isinstance(x, dict)]
         by_id = {str(x.get("id")): x for x in rules}
-        base_ids = run.get("originalUriBaseIds") if isinstance(run.get("originalUriBaseIds"), dict) else {}
+        base_ids = as_dict(run.get("originalUriBaseIds"))
         results = run.get("results") or []
         expect(isinstance(results, list), path, f"runs[{r}].results is not a list")
         for i, result in enumerate(results):
@@ -70,10 +70,10 @@ def _check_invocations(run: dict[str, Any], path: Path, index: int) -> None:
 
 def _notification_text(note: dict[str, Any]) -> str:
     """A notification's own text, else its message id and arguments, else its exception's message."""
-    message = note.get("message") if isinstance(note.get("message"), dict) else {}
+    message = as_dict(note.get("message"))
     if message.get("text"):
         return str(message["text"])
-    exception = note.get("exception") if isinstance(note.get("exception"), dict) else {}
+    exception = as_dict(note.get("exception"))
     parts = [str(message.get("id", "")), *map(str, message.get("arguments") or []), str(exception.get("message", ""))]
     return " ".join(p for p in parts if p)
 
@@ -87,7 +87,7 @@ def _rule_of(result: dict[str, Any], rules: list[dict[str, Any]], by_id: dict[st
 
 
 def _severity(result: dict[str, Any], rule: dict[str, Any], rule_id: str) -> tuple[Severity, str]:
-    props = rule.get("properties") if isinstance(rule.get("properties"), dict) else {}
+    props = as_dict(rule.get("properties"))
     score = props.get("security-severity")
     if score is not None:
         try:
@@ -99,7 +99,7 @@ def _severity(result: dict[str, Any], rule: dict[str, Any], rule_id: str) -> tup
         return bracket.group(1).lower(), "severity from the rule id"  # type: ignore[return-value]
     level = result.get("level")
     if level is None:
-        config = rule.get("defaultConfiguration") if isinstance(rule.get("defaultConfiguration"), dict) else {}
+        config = as_dict(rule.get("defaultConfiguration"))
         level = config.get("level", "warning")
     return _LEVEL.get(str(level), "medium"), f"level {level}"
 
@@ -120,7 +120,7 @@ def _result(
     severity, why = _severity(result, rule, rule_id)
     if result.get("kind") == "informational":
         severity = "info"
-    message = result.get("message") if isinstance(result.get("message"), dict) else {}
+    message = as_dict(result.get("message"))
     path, line, column = _location(result, base_ids, source, rootdir)
     suppressions = [s for s in result.get("suppressions") or [] if isinstance(s, dict)]
     active = [s for s in suppressions if s.get("status") != "rejected"]
@@ -145,14 +145,14 @@ def _location(
         physical = loc.get("physicalLocation") if isinstance(loc, dict) else None
         if not isinstance(physical, dict):
             continue
-        artifact = physical.get("artifactLocation") if isinstance(physical.get("artifactLocation"), dict) else {}
+        artifact = as_dict(physical.get("artifactLocation"))
         uri = artifact.get("uri")
         if not isinstance(uri, str):
             continue
         base = base_ids.get(str(artifact.get("uriBaseId"))) if artifact.get("uriBaseId") else None
         if isinstance(base, dict) and isinstance(base.get("uri"), str) and base["uri"].startswith("file://"):
             uri = base["uri"].rstrip("/") + "/" + uri
-        region = physical.get("region") if isinstance(physical.get("region"), dict) else {}
+        region = as_dict(physical.get("region"))
         line = region.get("startLine") if isinstance(region.get("startLine"), int) else None
         column = region.get("startColumn") if isinstance(region.get("startColumn"), int) else None
         return repo_path(uri, rootdir, source.root), line, column

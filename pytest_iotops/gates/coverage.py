@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..config import Settings
 from ..hookspecs import hookimpl
-from ..model import CoverageReport, GateResult, RunReport
+from ..model import CoverageReport, CoverageTotals, FileCoverage, GateResult, RunReport
 from .base import error_gate, skipped_gate, threshold_gate
 
-__all__ = ["coverage_gates", "iotops_gates"]
+__all__ = ["coverage_gates", "coverage_threshold", "iotops_gates"]
 
 FAMILY = "coverage"
 
@@ -58,40 +60,59 @@ def coverage_gates(settings: Settings, report: RunReport) -> list[GateResult]:
 def _measured_gate(
     gate_id: str, subject: str, threshold: float, source: str, cov: CoverageReport, report: RunReport
 ) -> GateResult:
+    if gate_id.startswith("coverage.phase."):
+        if not cov.files or cov.totals.statements == 0:
+            return error_gate(
+                gate_id,
+                FAMILY,
+                threshold,
+                f"{subject}: coverage measured no code in source {cov.source}; check coverage.source",
+                threshold_source=source,
+            )
+        return _phase_gate(gate_id, subject, threshold, source, cov, report)
+    measure = gate_id.rsplit(".", 1)[1]
+    hint = f"in source {cov.source}; check coverage.source"
+    return coverage_threshold(gate_id, FAMILY, measure, subject, threshold, source, cov.totals, cov.files, hint)
+
+
+def coverage_threshold(
+    gate_id: str,
+    family: str,
+    measure: str,
+    subject: str,
+    threshold: float,
+    source: str,
+    totals: CoverageTotals,
+    files: Sequence[FileCoverage],
+    no_code_hint: str,
+) -> GateResult:
+    """``measure`` is ``total`` (line %), ``branch`` or ``file`` (the lowest file): shared by Python coverage
+    and every coverage evidence source, so a Rust report is gated exactly like coverage.py's numbers."""
+
     def error(message: str) -> GateResult:
-        return error_gate(gate_id, FAMILY, threshold, f"{subject}: {message}", threshold_source=source)
+        return error_gate(gate_id, family, threshold, f"{subject}: {message}", threshold_source=source)
 
-    if not cov.files or cov.totals.statements == 0:
-        return error(f"coverage measured no code in source {cov.source}; check coverage.source")
-    if gate_id == "coverage.total":
+    if not files or totals.statements == 0:
+        return error(f"coverage measured no code {no_code_hint}")
+    if measure == "total":
+        detail = f"{totals.covered_lines}/{totals.statements} lines"
         return threshold_gate(
-            gate_id,
-            FAMILY,
-            subject,
-            cov.totals.percent,
-            threshold,
-            threshold_source=source,
-            detail=f"{cov.totals.covered_lines}/{cov.totals.statements} lines",
+            gate_id, family, subject, totals.percent, threshold, threshold_source=source, detail=detail
         )
-    if gate_id == "coverage.branch":
-        if cov.totals.branch_percent is None:
-            return error("branch coverage was not measured (set coverage.branch = true)")
+    if measure == "branch":
+        if totals.branch_percent is None:
+            return error("the coverage data has no branch information")
+        detail = f"{totals.covered_branches}/{totals.branches} branches"
         return threshold_gate(
-            gate_id,
-            FAMILY,
-            subject,
-            cov.totals.branch_percent,
-            threshold,
-            threshold_source=source,
-            detail=f"{cov.totals.covered_branches}/{cov.totals.branches} branches",
+            gate_id, family, subject, totals.branch_percent, threshold, threshold_source=source, detail=detail
         )
-    if gate_id == "coverage.file":
-        return _file_gate(gate_id, subject, threshold, source, cov)
-    return _phase_gate(gate_id, subject, threshold, source, cov, report)
+    return _file_gate(gate_id, family, subject, threshold, source, files)
 
 
-def _file_gate(gate_id: str, subject: str, threshold: float, source: str, cov: CoverageReport) -> GateResult:
-    files = [f for f in cov.files if f.statements]
+def _file_gate(
+    gate_id: str, family: str, subject: str, threshold: float, source: str, all_files: Sequence[FileCoverage]
+) -> GateResult:
+    files = [f for f in all_files if f.statements]
     worst = min(files, key=lambda f: (f.percent, f.path))
     below = [f for f in files if f.percent < threshold]
     detail = worst.path
@@ -99,7 +120,7 @@ def _file_gate(gate_id: str, subject: str, threshold: float, source: str, cov: C
         names = ", ".join(f"{f.path} {f.percent:.1f} %" for f in sorted(below, key=lambda f: f.percent)[:5])
         more = f" and {len(below) - 5} more" if len(below) > 5 else ""
         detail = f"{len(below)} file(s) below: {names}{more}"
-    return threshold_gate(gate_id, FAMILY, subject, worst.percent, threshold, threshold_source=source, detail=detail)
+    return threshold_gate(gate_id, family, subject, worst.percent, threshold, threshold_source=source, detail=detail)
 
 
 def _phase_gate(

@@ -72,6 +72,63 @@ def gates_table(report: RunReport) -> list[Line]:
     return out
 
 
+def evidence_lines(report: RunReport) -> list[Line]:
+    """One row per evidence source, then open findings by severity, active ignores and diff coverage."""
+    if not report.evidence and report.diff is None:
+        return []
+    out: list[Line] = []
+    if report.evidence:
+        rows = []
+        for e in report.evidence:
+            if e.status != "ok":
+                what = e.error.splitlines()[0][:70] if e.error else e.status
+            elif e.totals is not None:
+                what = f"line {e.totals.percent:.2f} % of {e.totals.statements} lines in {e.totals.files} files"
+            elif e.kind == "junit":
+                what = f"{e.tests} tests"
+            else:
+                what = f"{e.findings} findings"
+            took = f"{e.command.duration:.1f}s" if e.command is not None else ""
+            rows.append([e.name, e.kind, e.status.upper(), took, what])
+        lines = table(["evidence", "kind", "status", "command", "result"], rows, {3})
+        out.append((lines[0], "bold"))
+        out += [
+            (text, "red" if e.status == "error" else "") for text, e in zip(lines[1:], report.evidence, strict=True)
+        ]
+    open_findings = [f for f in report.findings if f.status == "open"]
+    if report.findings:
+        by = {
+            s: sum(1 for f in open_findings if f.severity == s) for s in ("critical", "high", "medium", "low", "info")
+        }
+        counts = ", ".join(f"{n} {s}" for s, n in by.items() if n) or "none"
+        others = {st: sum(1 for f in report.findings if f.status == st) for st in ("ignored", "baseline", "suppressed")}
+        extra = ", ".join(f"{n} {st}" for st, n in others.items() if n)
+        out.append((f"findings open: {counts}" + (f" ({extra})" if extra else ""), "red" if open_findings else ""))
+        for f in sorted(open_findings, key=lambda f: ("critical", "high", "medium", "low", "info").index(f.severity))[
+            :5
+        ]:
+            where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or f"{f.package} {f.version}")
+            out.append((f"  {f.severity:8} {f.tool} {f.rule} {where}: {f.message[:80]}", ""))
+    for ignore in report.ignores:
+        state = "EXPIRED" if ignore.expired else "active"
+        out.append(
+            (
+                f"ignore {ignore.id} ({state} until {ignore.expires}, matched {ignore.matched}): {ignore.reason}",
+                "yellow" if ignore.expired else "",
+            )
+        )
+    if report.diff is not None:
+        d = report.diff
+        shown = f"{d.percent:.2f} % ({d.covered}/{d.coverable} changed lines)" if d.percent is not None else d.status
+        out.append(
+            (
+                f"diff coverage against {d.base}: {shown}" + (f" — {d.note}" if d.note else ""),
+                "red" if d.status == "error" else "",
+            )
+        )
+    return [*out, ("", "")]
+
+
 def summary_lines(report: RunReport) -> list[Line]:
     """Pyramid, coverage note, gates, verdict — the last line is the verdict, styled by its status."""
     lines: list[Line] = [(text, "bold" if i == 0 else "") for i, text in enumerate(pyramid_table(report))]
@@ -88,6 +145,7 @@ def summary_lines(report: RunReport) -> list[Line]:
             )
         )
     lines.append(("", ""))
+    lines += evidence_lines(report)
     lines += gates_table(report)
     lines.append(("", ""))
     style = "green" if report.verdict.status == "passed" else "red"

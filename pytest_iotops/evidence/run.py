@@ -1,0 +1,135 @@
+"""Collect every configured evidence source: run its command (a pipeline stage), read its file, normalise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import EvidenceError
+from ..model import CoverageTotals, EvidenceResult, FileCoverage, Finding, Stage, TestResult
+from . import bandit, cargo_audit, clippy, cobertura, coveragepy_json, junit, lcov, pip_audit, sarif
+from .base import LineData, Parsed, assign_fingerprints
+from .command import CommandFailed, run_command
+from .config import EvidenceSource
+from .read import read_json
+
+__all__ = ["PARSERS", "Collected", "collect", "parse_file", "totals_of"]
+
+Parser = Callable[[Path, EvidenceSource, Path], Parsed]
+
+
+def _bandit(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
+    data = read_json(path, source.max_bytes)
+    if isinstance(data, dict) and "runs" in data:  # bandit -f sarif
+        return sarif.parse_data(data, path, source, rootdir)
+    return bandit.parse_data(data, path, source, rootdir)
+
+
+PARSERS: dict[str, Parser] = {
+    "cobertura": cobertura.parse,
+    "tarpaulin": cobertura.parse,
+    "lcov": lcov.parse,
+    "coveragepy-json": coveragepy_json.parse,
+    "cargo-audit": cargo_audit.parse,
+    "clippy": clippy.parse,
+    "bandit": _bandit,
+    "pip-audit": pip_audit.parse,
+    "sarif": sarif.parse,
+    "junit": junit.parse,
+}
+
+
+@dataclass
+class Collected:
+    results: list[EvidenceResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+    lines: dict[str, dict[str, LineData]] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+
+
+def totals_of(files: Sequence[FileCoverage], branch_data: bool) -> CoverageTotals:
+    statements = sum(f.statements for f in files)
+    covered = sum(f.covered_lines for f in files)
+    branches = sum(f.branches for f in files)
+    covered_branches = sum(f.covered_branches for f in files)
+    return CoverageTotals(
+        files=len(files),
+        statements=statements,
+        covered_lines=covered,
+        branches=branches,
+        covered_branches=covered_branches,
+        percent=100.0 * covered / statements if statements else 100.0,
+        branch_percent=(100.0 * covered_branches / branches if branches else 100.0) if branch_data else None,
+    )
+
+
+def parse_file(source: EvidenceSource, rootdir: Path) -> Parsed:
+    if source.kind == "bandit" and source.path is None:
+        return bandit.run_in_process(source, rootdir)
+    assert source.path is not None  # config guarantees a path for every other case
+    return PARSERS[source.kind](rootdir / source.path, source, rootdir)
+
+
+def collect(sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], str]) -> Collected:
+    out = Collected()
+    for source in sources:
+        started_at, start = now(), time.perf_counter()
+        result = EvidenceResult(source.name, source.kind, source.path, "ok")
+        try:
+            parsed = _one(source, rootdir, result)
+        except EvidenceError as exc:
+            absent = (
+                not source.required
+                and not source.command
+                and source.path is not None
+                and not (rootdir / source.path).exists()
+            )
+            result.status = "absent" if absent else "error"
+            result.error = str(exc)
+            parsed = None
+        if parsed is not None:
+            _merge(out, source, parsed, result)
+        out.results.append(result)
+        out.stages.append(
+            Stage(f"evidence:{source.name}", "evidence", started_at, round(time.perf_counter() - start, 6))
+        )
+    return out
+
+
+def _one(source: EvidenceSource, rootdir: Path, result: EvidenceResult) -> Parsed:
+    path = rootdir / source.path if source.path else None
+    if source.command:
+        began = time.time()
+        try:
+            result.command = run_command(
+                source.command,
+                rootdir / source.cwd,
+                source.timeout,
+                source.ok_exit_codes,
+                stdout_to=path if source.capture_stdout else None,
+            )
+        except CommandFailed as exc:
+            result.command = exc.result
+            raise
+        if path is not None and (not path.exists() or path.stat().st_mtime < began - 1):
+            raise EvidenceError(f"{path}: the command did not write this file (it is missing or older than the run)")
+    return parse_file(source, rootdir)
+
+
+def _merge(out: Collected, source: EvidenceSource, parsed: Parsed, result: EvidenceResult) -> None:
+    result.tool_version = parsed.tool_version
+    result.notes = parsed.notes
+    if parsed.files is not None:
+        result.files = parsed.files
+        result.totals = totals_of(parsed.files, parsed.branch_data)
+        out.lines[source.name] = parsed.lines
+    for finding in parsed.findings:
+        finding.source = source.name
+    assign_fingerprints(parsed.findings)
+    out.findings.extend(parsed.findings)
+    result.findings = len(parsed.findings)
+    out.tests.extend(parsed.tests)
+    result.tests = len(parsed.tests)
