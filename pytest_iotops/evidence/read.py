@@ -22,6 +22,16 @@ __all__ = ["as_dict", "expect", "iter_xml", "read_json", "read_json_lines", "rea
 _PROLOG_LIMIT = 1024 * 1024
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
 _BOM = b"\xef\xbb\xbf"
+#: never resolve entities, never load a DTD, never touch the network, keep lxml's own size limits
+_HARDENED: dict[str, bool] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 def _stat(path: Path, max_bytes: int) -> int:
@@ -69,43 +79,33 @@ def iter_xml(path: Path, tags: tuple[str, ...], max_bytes: int) -> Iterator[etre
     _stat(path, max_bytes)
     _prolog(path)
     wanted = set(tags)
-    try:
-        context = etree.iterparse(
-            str(path),
-            events=("end",),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
-        for _event, element in context:
-            if not isinstance(element.tag, str):
-                continue
-            if etree.QName(element).localname in wanted:
-                yield element
-                element.clear(keep_tail=False)
-                parent = element.getparent()
-                if parent is not None:  # drop finished siblings too, or memory grows with the file
-                    while element.getprevious() is not None:
-                        del parent[0]
-    except etree.XMLSyntaxError as exc:
-        raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
+    with path.open("rb") as fh:  # our own handle: closed even when the caller stops early
+        try:
+            context = etree.iterparse(fh, events=("end",), **_HARDENED)
+            for _event, element in context:
+                if not isinstance(element.tag, str):
+                    continue
+                if etree.QName(element).localname in wanted:
+                    yield element
+                    element.clear(keep_tail=False)
+                    parent = element.getparent()
+                    if parent is not None:  # drop finished siblings too, or memory grows with the file
+                        while element.getprevious() is not None:
+                            del parent[0]
+        except etree.XMLSyntaxError as exc:
+            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
 
 
 def xml_root_tag(path: Path, max_bytes: int) -> str:
     """The local name of the root element, reading no further than its start tag."""
     _stat(path, max_bytes)
     _prolog(path)
-    try:
-        for _event, element in etree.iterparse(
-            str(path), events=("start",), resolve_entities=False, no_network=True, load_dtd=False
-        ):
-            return str(etree.QName(element).localname)
-    except etree.XMLSyntaxError as exc:
-        raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
+    with path.open("rb") as fh:
+        try:
+            for _event, element in etree.iterparse(fh, events=("start",), **_HARDENED):
+                return str(etree.QName(element).localname)
+        except etree.XMLSyntaxError as exc:
+            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
     raise EvidenceError(f"{path}: no XML root element")  # pragma: no cover - lxml raises first
 
 
