@@ -99,7 +99,8 @@ def test_clippy_levels_dedup_and_summary_lines() -> None:
     assert parse("clippy", "clippy/messages-cached-rerun.json").findings == findings
     denied = parse("clippy", "clippy/messages-deny-warnings.json")
     assert {f.level for f in denied.findings} == {"error"}
-    assert denied.notes and "did not finish" in denied.notes[0]
+    assert denied.notes
+    assert "did not finish" in denied.notes[0]
     errors = parse("clippy", "clippy/messages-error-lints.json").findings
     assert {f.rule for f in errors if f.level == "error"} == {"clippy::approx_constant", "clippy::never_loop"}
     assert parse("clippy", "clippy/messages-clean.json").findings == []
@@ -108,7 +109,7 @@ def test_clippy_levels_dedup_and_summary_lines() -> None:
 def test_bandit_json_sarif_and_old_format() -> None:
     current = parse("bandit", "bandit/report.json").findings
     assert Counter(f.severity for f in current) == {"low": 5, "high": 3, "medium": 3}
-    assert [f for f in current if f.rule == "scan-error"][0].path.endswith("pkg/broken.py")
+    assert next(f for f in current if f.rule == "scan-error").path.endswith("pkg/broken.py")
     sarif = parse("bandit", "bandit/report.sarif").findings
     assert sorted(f.rule for f in sarif) == sorted(f.rule for f in current if f.rule != "scan-error")
     assert Counter(f.severity for f in sarif)["medium"] == 3  # MEDIUM has no level in bandit's SARIF
