@@ -214,7 +214,11 @@ def _phase_coverage(
     covered = dict.fromkeys(ran, 0)
     label_phase: dict[str, str | None] = {}
     for entry in full["files"].values():
-        for labels in entry.get("contexts", {}).values():
+        contexts = entry.get("contexts", {})
+        # "contexts" also has lines that are not statements (a multi-line statement's other lines): count only
+        # executed statements, as the totals do
+        for line in entry.get("executed_lines", []):
+            labels = contexts.get(str(line), [])
             seen = set()
             for label in labels:
                 if label not in label_phase:

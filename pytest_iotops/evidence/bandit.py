@@ -6,6 +6,7 @@ pass as clean. ``metrics`` are ignored (they disregard ``-l``/``-i`` filters); r
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,10 @@ def parse_data(data: Any, path: Path | str, source: EvidenceSource, rootdir: Pat
 def run_in_process(source: EvidenceSource, rootdir: Path) -> Parsed:
     """Scan ``targets`` with bandit's own manager: no subprocess, no intermediate file."""
     try:
-        from bandit.core import config as bandit_config
-        from bandit.core import manager
+        with warnings.catch_warnings():  # bandit's plugin loading warns (stevedore deprecations) on import
+            warnings.simplefilter("ignore")
+            from bandit.core import config as bandit_config
+            from bandit.core import manager
     except ImportError:
         raise EvidenceError(f"evidence {source.name!r}: bandit is not installed (pip install bandit)") from None
     base = rootdir / source.root
@@ -76,9 +79,11 @@ def run_in_process(source: EvidenceSource, rootdir: Path) -> Parsed:
     missing = [t for t in targets if not Path(t).exists()]
     if missing:
         raise EvidenceError(f"evidence {source.name!r}: bandit target(s) not found: {', '.join(missing)}")
-    mgr = manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
-    mgr.discover_files(targets, True)
-    mgr.run_tests()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mgr = manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
+        mgr.discover_files(targets, True)
+        mgr.run_tests()
     results = [issue.as_dict(with_code=False) for issue in mgr.get_issue_list()]
     errors = [{"filename": name, "reason": reason} for name, reason in mgr.skipped]
     return parse_data({"results": results, "errors": errors}, f"bandit in process on {source.targets}", source, rootdir)

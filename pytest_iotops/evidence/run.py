@@ -90,6 +90,10 @@ def collect(sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], 
             result.status = "absent" if absent else "error"
             result.error = str(exc)
             parsed = None
+        except Exception as exc:
+            result.status = "error"
+            result.error = f"{source.kind} evidence could not be read: {type(exc).__name__}: {exc}"
+            parsed = None
         if parsed is not None:
             _merge(out, source, parsed, result)
         out.results.append(result)
