@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import gate, make_project, run_report
+
 from pytest_iotops.diffcov import diff_coverage, parse_unified_diff
 from pytest_iotops.evidence.base import LineData
 from pytest_iotops.verdict import EXIT_GATE_ERROR, EXIT_GATE_FAILED
