@@ -83,10 +83,7 @@ def diff_coverage(
     for origin, per_file in data.items():
         for path, lines in per_file.items():
             if path in known:  # the same file in two reports: a line counts as covered if either covered it
-                other = known[path][1]
-                merged = LineData(other.executed | lines.executed, (other.missing | lines.missing))
-                merged.missing -= merged.executed
-                known[path] = (known[path][0], merged)
+                known[path] = (known[path][0], known[path][1].merged(lines))
             else:
                 known[path] = (origin, lines)
     files: list[DiffFile] = []
@@ -99,8 +96,8 @@ def diff_coverage(
                 unknown.append(path)
             continue
         origin, cov = known[path]
-        coverable = changed_here & (cov.executed | cov.missing)
-        covered = changed_here & cov.executed
+        coverable = {n for n in changed_here if cov.is_coverable(n)}
+        covered = {n for n in coverable if cov.is_executed(n)}
         if coverable:
             files.append(
                 DiffFile(path, len(changed_here), len(coverable), len(covered), sorted(coverable - covered), origin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -23,12 +24,82 @@ __all__ = [
 ]
 
 
-@dataclass
 class LineData:
-    """Coverable lines of one file: what diff coverage needs (kept in memory, not in the report)."""
+    """Coverable lines of one file as two bitmaps (seen, hit): what diff coverage needs, kept in memory only.
 
-    executed: set[int] = field(default_factory=set)
-    missing: set[int] = field(default_factory=set)
+    Bitmaps rather than sets: a 200 MB Cobertura file has millions of lines, which as Python sets would take
+    hundreds of MB; as bits they take a few. A line hit by any report or class counts as executed.
+    """
+
+    __slots__ = ("_hit", "_seen")
+    __hash__ = None  # type: ignore[assignment]  # mutable
+    #: no source file has more lines; a bigger number is a broken or hostile report, not a bigger bitmap
+    MAX_LINE = 10_000_000
+
+    def __init__(self, executed: Iterable[int] = (), missing: Iterable[int] = ()) -> None:
+        self._hit = bytearray()
+        self._seen = bytearray()
+        for line in missing:
+            self.add(line, False)
+        for line in executed:
+            self.add(line, True)
+
+    def add(self, line: int, hit: bool) -> None:
+        if not 0 <= line <= self.MAX_LINE:
+            raise ValueError(f"line number {line} out of range 0..{self.MAX_LINE}")
+        byte, bit = divmod(line, 8)
+        if byte >= len(self._seen):
+            grow = max(byte + 1 - len(self._seen), len(self._seen))
+            self._seen.extend(bytes(grow))
+            self._hit.extend(bytes(grow))
+        mask = 1 << bit
+        self._seen[byte] |= mask
+        if hit:
+            self._hit[byte] |= mask
+
+    def _has(self, bits: bytearray, line: int) -> bool:
+        byte, bit = divmod(line, 8)
+        return 0 <= byte < len(bits) and bool(bits[byte] >> bit & 1)
+
+    def is_coverable(self, line: int) -> bool:
+        return self._has(self._seen, line)
+
+    def is_executed(self, line: int) -> bool:
+        return self._has(self._hit, line)
+
+    @staticmethod
+    def _lines(bits: bytes | bytearray) -> set[int]:
+        return {i * 8 + b for i, byte in enumerate(bits) if byte for b in range(8) if byte >> b & 1}
+
+    @property
+    def executed(self) -> set[int]:
+        return self._lines(self._hit)
+
+    @property
+    def missing(self) -> set[int]:
+        return self._lines(bytes(s & ~h & 0xFF for s, h in zip(self._seen, self._hit, strict=True)))
+
+    @property
+    def statements(self) -> int:
+        return int.from_bytes(self._seen, "little").bit_count()
+
+    @property
+    def covered(self) -> int:
+        return int.from_bytes(self._hit, "little").bit_count()
+
+    def merged(self, other: LineData) -> LineData:
+        out = LineData()
+        size = max(len(self._seen), len(other._seen))
+        for mine, theirs, target in ((self._seen, other._seen, "_seen"), (self._hit, other._hit, "_hit")):
+            a, b = mine.ljust(size, b"\0"), theirs.ljust(size, b"\0")
+            setattr(out, target, bytearray(x | y for x, y in zip(a, b, strict=True)))
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LineData) and (self.executed, self.missing) == (other.executed, other.missing)
+
+    def __repr__(self) -> str:
+        return f"LineData(executed={sorted(self.executed)}, missing={sorted(self.missing)})"
 
 
 @dataclass
@@ -101,13 +172,13 @@ def _under(path: Path, root: Path) -> bool:
 
 
 def coverage_file(path: str, data: LineData, branches: int = 0, covered_branches: int = 0) -> FileCoverage:
-    statements = len(data.executed | data.missing)
-    covered = len(data.executed)
+    statements = data.statements
+    covered = data.covered
     return FileCoverage(
         path=path,
         statements=statements,
         covered_lines=covered,
-        missing_lines=sorted(data.missing - data.executed),
+        missing_lines=sorted(data.missing),
         branches=branches,
         covered_branches=covered_branches,
         percent=100.0 * covered / statements if statements else 100.0,

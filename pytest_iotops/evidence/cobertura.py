@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import EvidenceError
 from .base import LineData, Parsed, coverage_file, repo_path
@@ -40,7 +41,7 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         raise EvidenceError(f"{path}: not a Cobertura report (root element <{root}>, expected <coverage>)")
     sources: list[str] = []
     lines: dict[str, LineData] = {}
-    branches: dict[str, dict[int, tuple[int, int]]] = {}
+    branches: dict[str, list[int]] = {}  # filename -> [covered, total]
     version = ""
     for element in iter_xml(path, ("source", "class", "coverage"), source.max_bytes):
         tag = element.tag.rsplit("}", 1)[-1]
@@ -55,45 +56,42 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     candidates = tuple(sources)
     for name, data in lines.items():
         rel = repo_path(name, rootdir, source.root, candidates)
-        per_line = branches.get(name, {})
-        total = sum(t for _, t in per_line.values())
-        covered = sum(c for c, _ in per_line.values())
+        covered, total = branches.get(name, [0, 0])
         if rel in mapped:  # two spellings of one file: merge
             old, ob, oc = mapped[rel]
-            old.executed |= data.executed
-            old.missing |= data.missing
-            mapped[rel] = (old, ob + total, oc + covered)
+            mapped[rel] = (old.merged(data), ob + total, oc + covered)
         else:
             mapped[rel] = (data, total, covered)
-    has_branches = any(b for b in branches.values())
+    has_branches = any(total for _, total in branches.values())
     files = [coverage_file(rel, d, t, c) for rel, (d, t, c) in sorted(mapped.items())]
     return Parsed(
-        files=files, lines={rel: d for rel, (d, _, _) in mapped.items()}, branch_data=has_branches, tool_version=version
+        files=files,
+        lines={rel: d for rel, (d, _, _) in mapped.items()},
+        branch_data=has_branches,
+        tool_version=version,
     )
 
 
-def _read_class(
-    element: object, path: Path, lines: dict[str, LineData], branches: dict[str, dict[int, tuple[int, int]]]
-) -> None:
-    filename = element.get("filename")  # type: ignore[attr-defined]
+def _read_class(element: Any, path: Path, lines: dict[str, LineData], branches: dict[str, list[int]]) -> None:
+    filename = element.get("filename")
     if not filename:
         raise EvidenceError(f"{path}: a <class> element has no filename attribute")
-    data = lines.setdefault(filename, LineData())
-    per_line = branches.setdefault(filename, {})
-    for container in element:  # type: ignore[attr-defined]
+    data = lines.get(filename)
+    if data is None:
+        data = lines[filename] = LineData()
+    counts = branches.setdefault(filename, [0, 0])
+    for container in element:
         if not isinstance(container.tag, str) or container.tag.rsplit("}", 1)[-1] != "lines":
             continue  # <methods> repeat the class's lines (.NET): read the class's own <lines> only
         for line in container:
-            if not isinstance(line.tag, str) or line.tag.rsplit("}", 1)[-1] != "line":
-                continue
             number = _int(line.get("number"), path, f"{filename}: <line number>")
             hits = _int(line.get("hits"), path, f"{filename}:{number} hits")
-            (data.executed if hits > 0 else data.missing).add(number)
+            if number > LineData.MAX_LINE:
+                raise EvidenceError(f"{path}: {filename}: line number {number} is out of range")
+            data.add(number, hits > 0)
             condition = line.get("condition-coverage")
-            if line.get("branch") == "true" and condition:
+            if condition and line.get("branch") == "true":
                 match = _CONDITION.search(condition)
                 if match:
-                    covered, total = int(match.group(1)), int(match.group(2))
-                    old = per_line.get(number, (0, 0))
-                    per_line[number] = (max(old[0], covered), max(old[1], total))
-    data.missing -= data.executed
+                    counts[0] += int(match.group(1))
+                    counts[1] += int(match.group(2))

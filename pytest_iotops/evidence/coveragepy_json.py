@@ -43,4 +43,6 @@ def _lines(entry: Any, path: Path, name: str) -> LineData:
     for key, value in (("executed_lines", executed), ("missing_lines", missing)):
         if not isinstance(value, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in value):
             raise EvidenceError(f"{path}: files[{name!r}].{key} is not a list of line numbers")
-    return LineData(set(executed), set(missing) - set(executed))  # type: ignore[arg-type]
+    if any(not 0 <= n <= LineData.MAX_LINE for n in executed + missing):  # type: ignore[operator]
+        raise EvidenceError(f"{path}: files[{name!r}] has a line number out of range")
+    return LineData(executed, missing)  # type: ignore[arg-type]

@@ -46,7 +46,6 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     parsed = Parsed(files=[])
     for name, (data, brda) in sorted(files.items()):
         rel = repo_path(name, rootdir, source.root)
-        data.missing -= data.executed
         parsed.lines[rel] = data
         parsed.files.append(coverage_file(rel, data, len(brda), sum(brda.values())))  # type: ignore[union-attr]
         parsed.branch_data = parsed.branch_data or bool(brda)
@@ -61,7 +60,9 @@ def _record(
     try:
         if key == "DA":
             line, hits = int(parts[0]), int(float(parts[1]))
-            (data.executed if hits > 0 else data.missing).add(line)
+            if line < 0:
+                raise ValueError(line)
+            data.add(line, hits > 0)
         else:
             line, block, branch, taken = int(parts[0]), parts[1], ",".join(parts[2:-1]), parts[-1]
             hit = taken not in ("-", "0") and int(taken) > 0

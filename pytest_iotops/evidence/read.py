@@ -81,17 +81,15 @@ def iter_xml(path: Path, tags: tuple[str, ...], max_bytes: int) -> Iterator[etre
     wanted = set(tags)
     with path.open("rb") as fh:  # our own handle: closed even when the caller stops early
         try:
-            context = etree.iterparse(fh, events=("end",), **_HARDENED)
+            # the tag filter runs in C: the Python loop sees only the wanted elements, not every <line>
+            context = etree.iterparse(fh, events=("end",), tag=[f"{{*}}{t}" for t in wanted], **_HARDENED)
             for _event, element in context:
-                if not isinstance(element.tag, str):
-                    continue
-                if etree.QName(element).localname in wanted:
-                    yield element
-                    element.clear(keep_tail=False)
-                    parent = element.getparent()
-                    if parent is not None:  # drop finished siblings too, or memory grows with the file
-                        while element.getprevious() is not None:
-                            del parent[0]
+                yield element
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                if parent is not None:  # drop finished siblings too, or memory grows with the file
+                    while element.getprevious() is not None:
+                        del parent[0]
         except etree.XMLSyntaxError as exc:
             raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
 
