@@ -274,14 +274,11 @@ def test_bandit_runs_in_process_on_targets(pytester: pytest.Pytester) -> None:
 
 
 def test_xdist_collects_evidence_once_on_the_controller(pytester: pytest.Pytester) -> None:
+    sample = _copy(pytester, "clippy/messages.json", "sample.json")
+    write = f"import shutil; shutil.copy({sample!r}, 'reports/clippy.json'); open('ran.txt', 'a').write('x')"
     make_project(
         pytester,
-        _evidence(
-            kind="clippy",
-            path=_copy(pytester, "clippy/messages.json"),
-            max_warnings=10,
-            command=[sys.executable, "-c", "open('ran.txt', 'a').write('x')"],
-        ),
+        _evidence(kind="clippy", path="reports/clippy.json", max_warnings=10, command=[sys.executable, "-c", write]),
     )
     result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2")
     assert result.ret == 0, result.stdout.str()

@@ -23,6 +23,7 @@ __all__ = [
     "DiffSettings",
     "EvidenceSource",
     "Ignore",
+    "check_table",
     "parse_diff",
     "parse_evidence",
     "parse_ignores",
@@ -103,6 +104,21 @@ _EVIDENCE_KEYS: dict[str, tuple[v.Validator, tuple[str, ...] | None]] = {
 }
 
 
+def check_table(
+    entry: Mapping[str, Any], schema: Mapping[str, v.Validator], at: str, prefix: str = ""
+) -> dict[str, Any]:
+    """Validate every key of one table against ``schema``: unknown keys and bad values name key and value."""
+    values: dict[str, Any] = {}
+    for key, raw in entry.items():
+        if key not in schema:
+            raise ConfigError(f"{at}: unknown key '{prefix}{key}'; known keys: {', '.join(schema)}")
+        try:
+            values[key] = schema[key](raw)
+        except v.Invalid as exc:
+            raise ConfigError(f"{at}: {prefix}{key} = {raw!r}: {exc}") from None
+    return values
+
+
 def parse_evidence(raw: Any, where: str, phases: tuple[str, ...]) -> tuple[EvidenceSource, ...]:
     if not isinstance(raw, list):
         raise ConfigError(f"{where}: evidence must be an array of tables ([[tool.iotops.evidence]])")
@@ -134,15 +150,9 @@ def parse_evidence(raw: Any, where: str, phases: tuple[str, ...]) -> tuple[Evide
 
 
 def _check_entry(entry: Mapping[str, Any], at: str, kind: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key, raw in entry.items():
-        if key not in _EVIDENCE_KEYS:
-            raise ConfigError(f"{at}: unknown key {key!r}; known keys: {', '.join(_EVIDENCE_KEYS)}")
-        check, kinds = _EVIDENCE_KEYS[key]
-        try:
-            values[key] = check(raw)
-        except v.Invalid as exc:
-            raise ConfigError(f"{at}: {key} = {raw!r}: {exc}") from None
+    values = check_table(entry, {key: check for key, (check, _) in _EVIDENCE_KEYS.items()}, at)
+    for key in values:
+        kinds = _EVIDENCE_KEYS[key][1]
         if kinds is not None and kind not in kinds:
             raise ConfigError(f"{at}: {key} applies to kind {', '.join(kinds)}, not to {kind!r}")
     return values
@@ -182,14 +192,7 @@ def parse_ignores(raw: Any, where: str) -> tuple[Ignore, ...]:
         for needed in ("id", "reason", "expires"):
             if needed not in entry:
                 raise ConfigError(f"{at}: {needed!r} is required: an ignore needs an id, a reason and an expiry date")
-        values = {}
-        for key, value in entry.items():
-            if key not in _IGNORE_KEYS:
-                raise ConfigError(f"{at}: unknown key {key!r}; known keys: {', '.join(_IGNORE_KEYS)}")
-            try:
-                values[key] = _IGNORE_KEYS[key](value)
-            except v.Invalid as exc:
-                raise ConfigError(f"{at}: {key} = {value!r}: {exc}") from None
+        values = check_table(entry, _IGNORE_KEYS, at)
         out.append(Ignore(**values))
     return tuple(out)
 
@@ -222,16 +225,8 @@ _DIFF_KEYS: dict[str, v.Validator] = {
 def parse_diff(raw: Any, where: str, base_override: str | None, base_origin: str) -> DiffSettings:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [tool.iotops.diff] must be a table, got {raw!r}")
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    for key, value in raw.items():
-        if key not in _DIFF_KEYS:
-            raise ConfigError(f"{where}: unknown key 'diff.{key}'; known keys: {', '.join(_DIFF_KEYS)}")
-        try:
-            values[key] = _DIFF_KEYS[key](value)
-        except v.Invalid as exc:
-            raise ConfigError(f"{where}: diff.{key} = {value!r}: {exc}") from None
-        sources[key] = "pyproject.toml [tool.iotops.diff]"
+    values = check_table(raw, _DIFF_KEYS, where, "diff.")
+    sources = dict.fromkeys(values, "pyproject.toml [tool.iotops.diff]")
     if base_override:
         values["base"] = base_override
         sources["base"] = base_origin

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..model import GateResult
 from ..numbers import fmt_measured, fmt_threshold, meets
 
@@ -40,6 +42,29 @@ def threshold_gate(
     )
 
 
+def _unmeasured(
+    status: Literal["error", "skipped"],
+    gate_id: str,
+    family: str,
+    threshold: float,
+    message: str,
+    comparison: str,
+    unit: str,
+    threshold_source: str,
+) -> GateResult:
+    return GateResult(
+        gate_id,
+        family,
+        status,
+        None,
+        threshold,
+        ">=" if comparison == ">=" else "<=",
+        unit,
+        message,
+        threshold_source,
+    )
+
+
 def error_gate(
     gate_id: str,
     family: str,
@@ -50,17 +75,7 @@ def error_gate(
     threshold_source: str = "",
 ) -> GateResult:
     """Evidence is missing or unreadable: the gate fails closed."""
-    return GateResult(
-        gate_id,
-        family,
-        "error",
-        None,
-        threshold,
-        ">=" if comparison == ">=" else "<=",
-        unit,
-        message,
-        threshold_source,
-    )
+    return _unmeasured("error", gate_id, family, threshold, message, comparison, unit, threshold_source)
 
 
 def skipped_gate(
@@ -73,14 +88,4 @@ def skipped_gate(
     threshold_source: str = "",
 ) -> GateResult:
     """Only for a gate the user turned off on purpose; the message says how."""
-    return GateResult(
-        gate_id,
-        family,
-        "skipped",
-        None,
-        threshold,
-        ">=" if comparison == ">=" else "<=",
-        unit,
-        message,
-        threshold_source,
-    )
+    return _unmeasured("skipped", gate_id, family, threshold, message, comparison, unit, threshold_source)
