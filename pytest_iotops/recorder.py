@@ -81,7 +81,9 @@ class Recorder:
         """One pytest report (setup, call or teardown) folded into the test's single outcome."""
         test = self.tests.get(nodeid)
         if test is None:
-            test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0, worker=worker)
+            test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
+        if worker:
+            test.worker = worker
         test.duration += duration
         if outcome != "passed" or xfail:  # the common case, a plain pass, changes nothing else
             kind = _outcome(when, outcome, xfail, blocked)
@@ -92,6 +94,14 @@ class Recorder:
                 test.message = message
                 test.longrepr = _clip(longrepr)
         self.phase_seen(phase)
+
+    def add_passing_phase_report(self, nodeid: str, phase: str, duration: float) -> None:
+        """A passed set-up or teardown: only its time counts (the outcome is decided by the other reports)."""
+        test = self.tests.get(nodeid)
+        if test is None:
+            test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
+            self.phase_seen(phase)
+        test.duration += duration
 
     def add_external(self, tests: list[TestResult]) -> None:
         """Tests run by another runner (JUnit evidence): they join their phase's counts and status."""
