@@ -85,6 +85,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("marker_aliases", map_of(name, "marker = phase"), {}, "extra markers that mean a phase"),
     Option("block_on_failure", boolean, True, "skip later phases after a failed phase", "--iotops-no-block"),
     Option("reports_dir", text, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
+    Option("formats", str_list, ("html", "junit", "sarif", "md"), "report formats besides JSON", "--iotops-format"),
     Option("baseline", text, None, "findings baseline file: only findings not in it count"),
     Option(
         "update_baseline", boolean, False, "write the baseline from this run's findings", "--iotops-update-baseline"
@@ -140,6 +141,7 @@ class Settings:
     reports_dir: str = "iotops-reports"
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
     pyramid: PyramidSettings = field(default_factory=PyramidSettings)
+    formats: tuple[str, ...] = ("html", "junit", "sarif", "md")
     baseline: str | None = None
     update_baseline: bool = False
     evidence: tuple[EvidenceSource, ...] = ()
@@ -303,6 +305,11 @@ def _cross_check(s: Settings) -> None:
                 f"configured phases are {list(s.phases)}"
             )
 
+    unknown = sorted(set(s.formats) - {"json", "html", "junit", "sarif", "md"})
+    if unknown:
+        raise ConfigError(
+            f"{where} ({s.source_of('formats')}): formats has unknown {unknown}; known: json, html, junit, sarif, md"
+        )
     need_phases("default_phase", [s.default_phase])
     need_phases("paths", s.paths)
     need_phases("marker_aliases", s.marker_aliases.values())

@@ -32,7 +32,7 @@ from .hookspecs import plugin_manager
 from .model import CoverageReport, RunMeta, RunReport, Verdict
 from .phases import Classification, PhaseRules, blocking_phase, classify, order_indices
 from .recorder import Recorder, utc_now
-from .render.output import write_output
+from .redact import Redactor
 from .verdict import decide
 
 __all__ = ["REPORT_NAME", "Pipeline", "RunContext"]
@@ -71,6 +71,7 @@ class Pipeline:
         self.report_path: Path | None = None
         self.python_lines: dict[str, LineData] = {}
         self.baseline_written: Path | None = None
+        self.outputs: dict[str, Path] = {}
 
     # -- coverage ---------------------------------------------------------------------------------------------
     def start_coverage(self, pytest_cov: str | None, per_test_contexts: bool) -> None:
@@ -200,20 +201,22 @@ class Pipeline:
         external_failed = any(t.origin != "pytest" and t.outcome in ("failed", "error") for t in report.tests)
         report.verdict = decide(pytest_exit or int(external_failed), report.gates)
         report.run = replace(report.run, finished_at=utc_now(), duration=self._elapsed())
+        Redactor().apply(report)
         self.report_path = self._write(report, pytest_exit)
         self.report = report
         return report
 
     def _write(self, report: RunReport, pytest_exit: int) -> Path | None:
-        """A report that cannot be written fails the run (exit 7): CI would otherwise gate on nothing."""
+        """Reports that cannot be written fail the run (exit 7): CI would otherwise gate on nothing."""
+        from .render import write_reports
+
         target = Path(self.settings.reports_dir)
         if not target.is_absolute():
             target = self.context.rootdir / target
-        try:
-            return write_output(target / REPORT_NAME, report.to_json())
-        except OSError as exc:
-            report.verdict = decide(pytest_exit, report.gates, [f"run report not written to {target}: {exc}"])
-            return None
+        self.outputs, problems = write_reports(report, target, self.settings.formats)
+        if problems:
+            report.verdict = decide(pytest_exit or int(report.verdict.exit_code == 1), report.gates, problems)
+        return self.outputs.get("json")
 
     def _elapsed(self) -> float:
         return round(time.perf_counter() - self.context.start, 6)

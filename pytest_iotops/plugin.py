@@ -319,10 +319,9 @@ class IotopsPlugin:
         terminalreporter.write_sep("=", "iotops pipeline", bold=True)
         for text, style in summary_lines(report):
             terminalreporter.write_line(text, **{s: True for s in style.split(",") if s})
-        path = self.pipeline.report_path
-        if path is not None:
-            shown = os.path.relpath(path, Path.cwd()) if path.is_absolute() else str(path)
-            terminalreporter.write_line(f"iotops run report: {shown}")
+        for fmt, path in self.pipeline.outputs.items():
+            label = {"json": "run report", "html": "HTML report"}.get(fmt, f"{fmt} report")
+            terminalreporter.write_line(f"iotops {label}: {os.path.relpath(path, Path.cwd())}")
 
 
 class _WorkerPhaseTag:

@@ -259,4 +259,4 @@ def test_unwritable_report_fails_the_run(pytester: pytest.Pytester) -> None:
     (pytester.path / "blocker").write_text("a file where the reports directory should be")
     result = _run(pytester, "--iotops-reports-dir", "blocker/reports", "--iotops-no-cov")
     assert result.ret == EXIT_GATE_ERROR
-    result.stdout.fnmatch_lines(["iotops verdict: FAILED (exit 7): run report not written to *blocker/reports*"])
+    result.stdout.fnmatch_lines(["iotops verdict: FAILED (exit 7): json report not written to *blocker/reports*"])

@@ -1,0 +1,137 @@
+"""The self-contained HTML report: one file, no network, autoescaped, rendered from the run report alone.
+
+Templates live in ``reports/templates/`` (packaged into the wheel as ``pytest_iotops/templates``). Tests are
+embedded as JSON and drawn by a small inline script with paging, so 10,000 tests stay fast; the script only
+uses ``textContent``, and a per-report nonce in the Content-Security-Policy keeps any other script from running.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..model import OUTCOMES, RunReport, to_dict
+from ..numbers import fmt_measured, fmt_threshold
+from .charts import bar_chart
+
+__all__ = ["render_html", "template_dirs"]
+
+_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def template_dirs() -> list[str]:
+    """The wheel's packaged templates, else the source checkout's ``reports/templates`` (editable installs)."""
+    dirs = []
+    packaged = resources.files("pytest_iotops") / "templates"
+    if packaged.is_dir():
+        dirs.append(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / "reports" / "templates"
+    if checkout.is_dir():
+        dirs.append(str(checkout))
+    return dirs
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON that cannot end its <script> element or start markup, whatever the test names contain."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for raw, safe in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(raw, safe)
+    return text
+
+
+def _measured(g: dict[str, Any]) -> str:
+    if g["measured"] is None:
+        return "-"
+    unit = f" {g['unit']}" if g["unit"] else ""
+    return fmt_measured(g["measured"], g["threshold"], g["comparison"], g["unit"]) + unit
+
+
+def _threshold(g: dict[str, Any]) -> str:
+    if g["threshold"] is None:
+        return "-"
+    unit = f" {g['unit']}" if g["unit"] else ""
+    return ("≥ " if g["comparison"] == ">=" else "≤ ") + fmt_threshold(g["threshold"]) + unit
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} %"
+
+
+def _charts(report: RunReport) -> dict[str, str]:
+    css = {"passed": "bar-ok", "failed": "bar-bad", "blocked": "bar-skip", "empty": "bar-plain"}
+    counts = [(p.name, float(p.tests), css[p.status], f"{p.tests} tests ({p.status})") for p in report.phases]
+    times = [(p.name, round(p.duration, 3), "bar-plain", f"{p.duration:.2f} s") for p in report.phases]
+    stages = [(s.name, round(s.duration, 3), "bar-plain", f"{s.duration:.2f} s") for s in report.stages]
+    charts = {
+        "pyramid_counts": bar_chart("Tests per phase", counts),
+        "pyramid_time": bar_chart("Test time per phase", times),
+        "stages": bar_chart("Stage durations (value stream)", stages) if stages else "",
+        "phase_coverage": "",
+        "findings": "",
+    }
+    if report.coverage is not None and report.coverage.phases:
+        rows = [
+            (c.phase, round(c.percent, 1), "bar-plain", f"{c.percent:.1f} % ({c.covered_lines}/{c.statements})")
+            for c in report.coverage.phases
+        ]
+        charts["phase_coverage"] = bar_chart("Line coverage per phase (its tests alone)", rows)
+    open_findings = [f for f in report.findings if f.status == "open"]
+    if open_findings:
+        rows = []
+        for severity in _SEVERITY_ORDER:
+            n = sum(1 for f in open_findings if f.severity == severity)
+            if n:
+                rows.append(
+                    (severity, float(n), "bar-bad" if severity in ("critical", "high") else "bar-skip", f"{n} open")
+                )
+        charts["findings"] = bar_chart("Open findings by severity", rows)
+    return charts
+
+
+def _view(report: RunReport) -> dict[str, Any]:
+    data = to_dict(report)
+    tests = [[t.nodeid, t.origin, t.phase, t.outcome, t.duration, t.message, t.longrepr] for t in report.tests]
+    coverage_sources = []
+    if report.coverage is not None and report.coverage.status == "measured":
+        coverage_sources.append(
+            {"title": f"Python files ({report.coverage.measured_by})", "files": data["coverage"]["files"]}
+        )
+    for e in data["evidence"]:
+        if e["files"]:
+            coverage_sources.append({"title": f"{e['name']} ({e['kind']})", "files": e["files"]})
+    findings = sorted(data["findings"], key=lambda f: (f["status"] != "open", _SEVERITY_ORDER.index(f["severity"])))
+    return {
+        "report": data,
+        "project": Path(report.run.rootdir).name,
+        "title": f"{report.verdict.status.upper()} · {Path(report.run.rootdir).name} · pytest-iotops",
+        "tests_json": _json_for_script(tests),
+        "outcomes": OUTCOMES,
+        "charts": _charts(report),
+        "coverage_sources": coverage_sources,
+        "findings": findings,
+        "deployments": [],
+        "nonce": secrets.token_urlsafe(16),
+    }
+
+
+def render_html(report: RunReport) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dirs()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(measured=_measured, threshold=_threshold, pct=_pct)
+    return env.get_template("report.html.j2").render(**_view(report))

@@ -1,0 +1,87 @@
+"""A Markdown summary for pull-request comments and ``$GITHUB_STEP_SUMMARY``: verdict, pyramid, gates, top
+findings. Cell text is escaped: GitHub renders HTML inside Markdown, and a test name may contain ``|``."""
+
+from __future__ import annotations
+
+from ..model import RunReport
+from ..numbers import fmt_measured, fmt_threshold
+
+__all__ = ["md_escape", "render_markdown"]
+
+_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+
+
+def md_escape(text: object) -> str:
+    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = out.replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    return " ".join(out.split())
+
+
+def _row(cells: list[object]) -> str:
+    return "| " + " | ".join(md_escape(c) for c in cells) + " |"
+
+
+def render_markdown(report: RunReport, top: int = 10) -> str:
+    v = report.verdict
+    icon = "✅" if v.status == "passed" else "❌"
+    lines = [f"## {icon} pytest-iotops: {v.status.upper()} (exit {v.exit_code})", "", md_escape(v.summary), ""]
+    lines += [
+        _row(["phase", "tests", "passed", "failed", "errors", "skipped", "blocked", "time (s)", "coverage"]),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in report.phases:
+        cov = "-" if p.coverage_percent is None else f"{p.coverage_percent:.1f} %"
+        lines.append(
+            _row(
+                [
+                    p.name,
+                    p.tests,
+                    p.passed + p.xpassed,
+                    p.failed,
+                    p.errors,
+                    p.skipped + p.xfailed,
+                    p.blocked,
+                    f"{p.duration:.2f}",
+                    cov,
+                ]
+            )
+        )
+    if report.coverage is not None and report.coverage.status == "measured":
+        t = report.coverage.totals
+        branch = f", branch {t.branch_percent:.2f} %" if t.branch_percent is not None else ""
+        lines += ["", f"Coverage: line {t.percent:.2f} %{branch} over {t.files} files."]
+    if report.diff is not None and report.diff.percent is not None:
+        lines.append(
+            f"Diff coverage against `{md_escape(report.diff.base)}`: {report.diff.percent:.2f} % "
+            f"({report.diff.covered}/{report.diff.coverable} changed lines)."
+        )
+    if report.gates:
+        lines += ["", "### Gates", "", _row(["gate", "measured", "threshold", "status"]), "|---|---:|---:|---|"]
+        for g in report.gates:
+            unit = f" {g.unit}" if g.unit else ""
+            measured = "-" if g.measured is None else fmt_measured(g.measured, g.threshold, g.comparison, g.unit) + unit
+            threshold = (
+                "-"
+                if g.threshold is None
+                else f"{'≥' if g.comparison == '>=' else '≤'} " + (fmt_threshold(g.threshold) + unit)
+            )
+            lines.append(_row([g.id, measured, threshold, g.status.upper()]))
+    open_findings = sorted(
+        (f for f in report.findings if f.status == "open"), key=lambda f: _SEVERITY_ORDER.index(f.severity)
+    )
+    if open_findings:
+        lines += [
+            "",
+            f"### Top findings ({len(open_findings)} open)",
+            "",
+            _row(["severity", "tool", "rule", "location", "message"]),
+            "|---|---|---|---|---|",
+        ]
+        for f in open_findings[:top]:
+            where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or f"{f.package} {f.version}")
+            lines.append(_row([f.severity, f.tool, f.rule, where, f.message[:140]]))
+    failed = [t for t in report.tests if t.outcome in ("failed", "error")]
+    if failed:
+        lines += ["", f"### Failed tests ({len(failed)})", ""]
+        lines += [f"- `{md_escape(t.nodeid)}` ({t.phase}): {md_escape(t.message[:160])}" for t in failed[:top]]
+    return "\n".join(lines) + "\n"
