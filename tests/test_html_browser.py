@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import require_binary
+
 from pytest_iotops.model import load_report
 from pytest_iotops.render import render
 
