@@ -64,6 +64,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="directory for the run report (default: iotops-reports)",
     )
     group.addoption(
+        "--iotops-format",
+        action="append",
+        default=None,
+        metavar="FORMAT",
+        help="report formats besides JSON: html, junit, sarif, md (repeatable; default: all four)",
+    )
+    group.addoption(
         "--iotops-diff-base",
         default=None,
         metavar="REF",

@@ -255,3 +255,33 @@ def test_a_conftest_adds_its_own_gate_through_the_hook(pytester: pytest.Pytester
     assert result.ret == 6
     result.stdout.fnmatch_lines(["custom.min_tests * 4 tests * ≥ 10 tests * FAILED"])
     assert run_report(pytester.path)["gates"][0]["id"] == "custom.min_tests"
+
+
+def test_every_report_format_is_written_and_named(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    result = pytester.runpytest("--iotops", NO_COV)
+    result.stdout.fnmatch_lines(
+        [
+            "iotops run report: iotops-reports/run-report.json",
+            "iotops HTML report: iotops-reports/run-report.html",
+            "iotops junit report: iotops-reports/junit.xml",
+            "iotops sarif report: iotops-reports/findings.sarif",
+            "iotops md report: iotops-reports/summary.md",
+        ]
+    )
+    only_md = pytester.runpytest("--iotops", NO_COV, "--iotops-format", "md", "--iotops-reports-dir", "other")
+    assert sorted(p.name for p in (pytester.path / "other").iterdir()) == ["run-report.json", "summary.md"]
+    assert only_md.ret == 0
+    bad = pytester.runpytest("--iotops", NO_COV, "--iotops-format", "pdf")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*formats has unknown [[]'pdf'[]]; known: json, html, junit, sarif, md"])
+
+
+def test_github_step_summary_is_appended(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = pytester.path / "step-summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    make_project(pytester)
+    assert pytester.runpytest("--iotops", NO_COV).ret == 0
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## ✅ pytest-iotops: PASSED (exit 0)")
