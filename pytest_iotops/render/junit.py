@@ -47,8 +47,8 @@ def render_junit(report: RunReport) -> str:
         suite.add_property("iotops.phase.status", phase.status)
         if phase.coverage_percent is not None:
             suite.add_property("iotops.phase.coverage", f"{phase.coverage_percent:.2f}")
-        for test in by_phase.get(phase.name, []):
-            suite.add_testcase(_case(test))
+        # one add_testcases call: junitparser recounts the suite on every add, which is quadratic per case
+        suite.add_testcases([_case(test) for test in by_phase.get(phase.name, [])])
         xml.add_testsuite(suite)
     gates = TestSuite("iotops.gates")
     gates.add_property("iotops.verdict", report.verdict.status)
@@ -57,6 +57,7 @@ def render_junit(report: RunReport) -> str:
         measured = "-" if g.measured is None else fmt_measured(g.measured, g.threshold, g.comparison, g.unit)
         threshold = "-" if g.threshold is None else f"{g.comparison} {fmt_threshold(g.threshold)}"
         gates.add_property(f"iotops.gate.{g.id}", f"{g.status} {measured} {threshold} {g.unit}".strip())
+    gate_cases = []
     for g in report.gates:
         case = TestCase(g.id, f"iotops.gates.{g.family}", 0.0)
         if g.status == "failed":
@@ -65,7 +66,8 @@ def render_junit(report: RunReport) -> str:
             case.result = [Error(g.message, "gate-error")]
         elif g.status == "skipped":
             case.result = [Skipped(g.message, "gate-skipped")]
-        gates.add_testcase(case)
+        gate_cases.append(case)
+    gates.add_testcases(gate_cases)
     xml.add_testsuite(gates)
     xml.update_statistics()
     text: bytes = xml.tostring()
