@@ -72,6 +72,8 @@ class Pipeline:
         self.python_lines: dict[str, LineData] = {}
         self.baseline_written: Path | None = None
         self.outputs: dict[str, Path] = {}
+        self.strict_workers = False  # an xdist worker under the phase scheduler
+        self.remote_failed: set[str] = set()  # failed phases seen by other workers
 
     # -- coverage ---------------------------------------------------------------------------------------------
     def start_coverage(self, pytest_cov: str | None, per_test_contexts: bool) -> None:
@@ -118,14 +120,27 @@ class Pipeline:
 
     @property
     def blocking_enabled(self) -> bool:
-        # across xdist workers a failure on one worker is not seen by the others: that needs the phase
-        # scheduler (see the README's status table), so blocking is applied only in a serial run
-        return self.settings.block_on_failure and self.context.worker_id is None and not self.context.distributed
+        """Serial runs, and xdist workers under the phase scheduler (which tells them what failed elsewhere)."""
+        if not self.settings.block_on_failure:
+            return False
+        if self.context.worker_id is not None:
+            return self.strict_workers
+        return not self.context.distributed
+
+    def read_remote_failures(self, path: Path) -> None:
+        """On a worker entering a phase: the phases that failed on any worker, published by the scheduler."""
+        import json
+
+        try:
+            self.remote_failed = set(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            self.remote_failed = set()
 
     def block_reason(self, phase: str) -> str | None:
-        if not self.recorder.failed_phases() or not self.blocking_enabled:
+        failed = self.recorder.failed_phases() | self.remote_failed
+        if not failed or not self.blocking_enabled:
             return None
-        blocker = blocking_phase(phase, self.recorder.failed_phases(), self.settings.phases)
+        blocker = blocking_phase(phase, failed, self.settings.phases)
         return f"blocked by failed {blocker} phase" if blocker else None
 
     def enter_phase(self, phase: str) -> bool:

@@ -7,6 +7,7 @@ and only then is :class:`IotopsPlugin` registered, so a run without it pays for 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 PLUGIN_NAME = "iotops-session"
+BLOCKED_FILE = "failed-phases.json"
 DEFAULT_MARKERS = ("unit", "integration", "e2e")
 _PHASE = pytest.StashKey[str]()
 
@@ -163,6 +165,7 @@ class IotopsPlugin:
         self.workerinput = workerinput
         self.phase_of: dict[str, str] = {}  # nodeid -> phase, in the process that collected
         self.blocked: set[str] = set()
+        self.shared: Path | None = None  # xdist: the directory controller and workers share
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -170,7 +173,10 @@ class IotopsPlugin:
         self.workerinput = getattr(config, "workerinput", None)
         if self.workerinput is not None:
             ctx.worker_id = str(self.workerinput.get("workerid"))
-            config.pluginmanager.register(_WorkerPhaseTag(), "iotops-worker-phase-tag")
+            shared = self.workerinput.get("iotops_shared")
+            self.shared = Path(shared) if shared else None
+            self.pipeline.strict_workers = bool(self.workerinput.get("iotops_strict")) and self.shared is not None
+            config.pluginmanager.register(_WorkerPhaseTag(self.blocked), "iotops-worker-phase-tag")
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
@@ -178,9 +184,29 @@ class IotopsPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist controller: tell each worker where to leave its coverage data (pytest-cov combines its own)."""
+        shared = str(self.pipeline.new_worker_data_dir())
+        node.workerinput["iotops_shared"] = shared
+        # our scheduler (below) takes over exactly when xdist would use its load scheduling
+        node.workerinput["iotops_strict"] = getattr(self.config.option, "dist", "no") == "load"
         meter = self.pipeline.meter
         if meter is not None and meter.owned:
-            node.workerinput["iotops_cov_dir"] = str(self.pipeline.new_worker_data_dir())
+            node.workerinput["iotops_cov_dir"] = shared
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Strict phase order and blocking across workers: xdist's load scheduling, one phase at a time."""
+        if getattr(config.option, "dist", "no") != "load":
+            return None  # loadscope, loadfile, ...: the user chose a distribution; ours would override it
+        from .xdist_scheduler import PhaseScheduling
+
+        return PhaseScheduling(config, log, self.pipeline.new_worker_data_dir(), self._phase_done)
+
+    def _phase_done(self, phase_index: int) -> None:
+        """Every test of a phase has finished: tell the workers which phases failed, before the next starts."""
+        from .render.output import write_output
+
+        failed = sorted(self.pipeline.recorder.failed_phases())
+        write_output(self.pipeline.new_worker_data_dir() / BLOCKED_FILE, json.dumps(failed))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -202,8 +228,10 @@ class IotopsPlugin:
             cov = p.meter.cov
             source = cov.get_option("run:source") if cov is not None and p.meter.owned else None
             lines.append(f"iotops: coverage by {p.meter.measured_by}" + (f", source {source}" if source else ""))
-        if self.pipeline.context.distributed and s.block_on_failure:
-            lines.append("iotops: phase blocking is not applied under xdist yet (see README status)")
+        if self.pipeline.context.distributed and getattr(config.option, "dist", "no") != "load":
+            lines.append(
+                "iotops: --dist other than load: phases are ordered per worker, not across workers, and not blocked"
+            )
         return lines
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -236,6 +264,11 @@ class IotopsPlugin:
             more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
             raise pytest.UsageError("pytest-iotops: " + "\n".join(conflicts[:10]) + more)
         items[:] = [items[i] for i in self.pipeline.order(phases)]
+        if self.shared is not None:  # an xdist worker: the scheduler needs each test's phase, in this order
+            from .render.output import write_output
+
+            order = {p: i for i, p in enumerate(self.settings.phases)}
+            write_output(self.shared / "phases.json", json.dumps([order[item.stash[_PHASE]] for item in items]))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_end("collect", "collect")
@@ -244,8 +277,11 @@ class IotopsPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         phase = item.stash.get(_PHASE, self.settings.default_phase)
-        if self.pipeline.enter_phase(phase) and self.workerinput is None:
-            self._phase_separator(phase)
+        if self.pipeline.enter_phase(phase):
+            if self.workerinput is None:
+                self._phase_separator(phase)
+            elif self.pipeline.strict_workers and self.shared is not None:
+                self.pipeline.read_remote_failures(self.shared / BLOCKED_FILE)
         reason = self.pipeline.block_reason(phase)
         if reason:
             # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
@@ -291,7 +327,7 @@ class IotopsPlugin:
             report.outcome,
             report.duration,
             xfail=hasattr(report, "wasxfail"),
-            blocked=report.nodeid in self.blocked,
+            blocked=report.nodeid in self.blocked or bool(getattr(report, "iotops_blocked", False)),
             message=message,
             longrepr=report.longreprtext if failed else "",
             worker=_worker_of(report) if self.pipeline.context.distributed else "",
@@ -332,7 +368,10 @@ class IotopsPlugin:
 
 
 class _WorkerPhaseTag:
-    """On xdist workers only: the phase travels to the controller on each report."""
+    """On xdist workers only: the phase (and whether the test was blocked) travels with each report."""
+
+    def __init__(self, blocked: set[str]) -> None:
+        self.blocked = blocked
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -340,6 +379,7 @@ class _WorkerPhaseTag:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         report.iotops_phase = item.stash.get(_PHASE, None)  # type: ignore[attr-defined]
+        report.iotops_blocked = item.nodeid in self.blocked  # type: ignore[attr-defined]
         return report
 
 

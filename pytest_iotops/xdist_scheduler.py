@@ -1,0 +1,142 @@
+"""Strict pyramid order on pytest-xdist: xdist's own load scheduling, one phase at a time.
+
+xdist sends each worker test indices; a worker runs a test only once it knows the next one (``nextitem``
+decides fixture teardown), so it always holds one test back. At the end of a phase the scheduler therefore
+sends each worker exactly one test of the next phase: that lets the worker finish its last test of this
+phase, but not start the next one. Only when every test of the phase has finished does the scheduler write
+the failed phases to a file the workers read (so they skip blocked tests) and release the next phase.
+
+Imported only under xdist: ``pytest_xdist_make_scheduler`` is the one extension point used.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from xdist.scheduler import LoadScheduling
+
+__all__ = ["PHASES_FILE", "PhaseScheduling"]
+
+PHASES_FILE = "phases.json"
+
+
+class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
+    def __init__(self, config: Any, log: Any, shared: Path, on_phase_done: Callable[[int], None]) -> None:
+        super().__init__(config, log)
+        self._shared = shared
+        self._on_phase_done = on_phase_done
+        self._phase: list[int] | None = None
+        self._current = 0
+        self._lookahead_sent = False
+        self._in_barrier = False
+
+    # -- the phase of each collection index, written by the workers after ordering -------------------------
+    def _phases(self) -> list[int]:
+        if self._phase is None:
+            data = json.loads((self._shared / PHASES_FILE).read_text(encoding="utf-8"))
+            if len(data) != len(self.collection):
+                raise RuntimeError(
+                    f"pytest-iotops: {PHASES_FILE} lists {len(data)} tests, xdist collected {len(self.collection)}"
+                )
+            self._phase = [int(p) for p in data]
+            self._current = self._phase[self.pending[0]] if self.pending else 0
+        return self._phase
+
+    def _current_unsent(self) -> int:
+        """How many of the pending (unsent) tests at the front belong to the current phase."""
+        phase = self._phases()
+        count = 0
+        for index in self.pending:
+            if phase[index] != self._current:
+                break
+            count += 1
+        return count
+
+    def _ready(self, node: Any) -> bool:
+        """A worker holding a test of a later phase must get nothing now: it would run that test first."""
+        phase = self._phases()
+        return all(phase[i] <= self._current for i in self.node2pending[node])
+
+    # -- LoadScheduling overrides ----------------------------------------------------------------------------
+    def _send_tests(self, node: Any, num: int) -> None:
+        allowed = min(num, self._current_unsent())
+        if allowed > 0:
+            super()._send_tests(node, allowed)
+
+    def schedule(self) -> None:
+        super().schedule()
+        if self.collection:
+            self._barrier()
+
+    @property
+    def tests_finished(self) -> bool:
+        """xdist shuts every worker down once this is true: not while one still holds a later phase's test."""
+        if not super().tests_finished:
+            return False
+        return not self.collection or all(self._ready(node) for node in self.nodes)
+
+    def check_schedule(self, node: Any, duration: float = 0) -> None:
+        if node.shutting_down:
+            if self.collection and not self._in_barrier:
+                self._barrier()  # its last test may have been the phase's last: release the next phase
+            return
+        if not self.collection:
+            super().check_schedule(node, duration)
+            return
+        # a worker holding a later phase's test gets nothing, not even shutdown (it would run that test now);
+        # otherwise xdist's own logic: more tests of this phase, or shutdown when nothing is left to send
+        if self._ready(node) and (self._current_unsent() > 0 or not self.pending):
+            super().check_schedule(node, duration)
+        if not self._in_barrier:
+            self._barrier()
+
+    def remove_node(self, node: Any) -> Any:
+        crashed = super().remove_node(node)
+        if self.collection and self.pending:
+            self._barrier()
+        return crashed
+
+    # -- the barrier between two phases ----------------------------------------------------------------------
+    def _barrier(self) -> None:
+        if self._current_unsent() > 0:
+            return
+        self._in_barrier = True
+        try:
+            self._cross()
+        finally:
+            self._in_barrier = False
+
+    def _cross(self) -> None:
+        phase = self._phases()
+        running = {node: [i for i in items if phase[i] == self._current] for node, items in self.node2pending.items()}
+        if not any(running.values()):
+            left = [*self.pending, *(i for items in self.node2pending.values() for i in items)]
+            if not left:
+                return
+            # every test of the phase has finished: publish its result, then release the next phase
+            self._on_phase_done(self._current)
+            self._current = min(phase[i] for i in left)
+            self._lookahead_sent = False
+            for node in list(self.nodes):
+                self.check_schedule(node)
+            self._barrier_after_release()
+            return
+        if self._lookahead_sent or any(len(items) > 1 for items in running.values()):
+            return
+        # each worker now holds back only its last test of this phase: one test of a later phase lets it run
+        # that test, while the later test itself waits for the release above
+        self._lookahead_sent = True
+        for node, items in running.items():
+            if len(items) == 1 and len(self.node2pending[node]) == 1 and not node.shutting_down:
+                if self.pending:
+                    super()._send_tests(node, 1)
+                else:
+                    node.shutdown()
+
+    def _barrier_after_release(self) -> None:
+        """The released phase may have nothing left to send (all its tests went out as look-ahead)."""
+        if self._current_unsent() == 0:
+            self._cross()

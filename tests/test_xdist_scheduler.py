@@ -1,0 +1,109 @@
+"""Strict pyramid order and blocking across pytest-xdist workers, proven with timestamps from real workers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import make_project, run_report
+
+NO_COV = "--iotops-no-cov"
+
+# every test appends (phase, start, end) as it runs, from whichever worker runs it
+CONFTEST = """
+import json, os, time
+import pytest
+
+@pytest.fixture(autouse=True)
+def _timeline(request):
+    start = time.time()
+    yield
+    phase = next((m.name for m in request.node.iter_markers() if m.name in ("unit", "integration", "system", "e2e")),
+                 request.node.path.parent.name)
+    with open(os.path.join(str(request.config.rootpath), "timeline.jsonl"), "a") as fh:
+        fh.write(json.dumps([phase, start, time.time(), os.environ.get("PYTEST_XDIST_WORKER", "")]) + "\\n")
+"""
+
+
+def _tests(prefix: str, count: int, sleep: float, fail: int | None = None) -> str:
+    lines = ["import time", ""]
+    for i in range(count):
+        check = "assert False" if i == fail else "pass"
+        lines += [f"def test_{prefix}_{i}():", f"    time.sleep({sleep})", f"    {check}", ""]
+    return "\n".join(lines)
+
+
+def _project(pytester: pytest.Pytester, sizes: dict[str, int], fail: str | None = None, extra_toml: str = "") -> None:
+    files = {}
+    for phase, count in sizes.items():
+        files[f"tests/{phase}/test_{phase}.py"] = _tests(
+            phase, count, 0.05 if phase == "unit" else 0.02, fail=0 if phase == fail else None
+        )
+    make_project(pytester, extra_toml, files=files)
+    # the default project has its own tests in these folders: drop them to keep counts exact
+    for phase in ("unit", "integration", "e2e"):
+        default = pytester.path / "tests" / phase / f"test_{phase}.py"
+        if phase not in sizes and default.exists():
+            default.unlink()
+    pytester.makeconftest(CONFTEST)
+
+
+def _timeline(pytester: pytest.Pytester) -> list[tuple[str, float, float, str]]:
+    lines = (pytester.path / "timeline.jsonl").read_text().splitlines()
+    return [tuple(json.loads(line)) for line in lines]  # type: ignore[misc]
+
+
+def _assert_strict_order(timeline: list[tuple[str, float, float, str]], phases: list[str]) -> None:
+    for earlier, later in zip(phases, phases[1:], strict=False):
+        ends = [end for phase, _, end, _ in timeline if phase == earlier]
+        starts = [start for phase, start, _, _ in timeline if phase == later]
+        if ends and starts:
+            assert max(ends) <= min(starts), f"a {later} test started before every {earlier} test had finished"
+
+
+@pytest.mark.parametrize("workers", ["2", "4"])
+def test_no_test_starts_before_the_previous_phase_has_finished(pytester: pytest.Pytester, workers: str) -> None:
+    _project(pytester, {"unit": 9, "integration": 5, "e2e": 3})
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", workers, "-p", "no:randomly")
+    assert result.ret == 0, result.stdout.str()
+    timeline = _timeline(pytester)
+    assert len(timeline) == 17
+    assert len({w for *_, w in timeline}) > 1  # really spread over workers
+    _assert_strict_order(timeline, ["unit", "integration", "e2e"])
+
+
+def test_tiny_phases_and_a_custom_phase_set(pytester: pytest.Pytester) -> None:
+    """Phases with fewer tests than workers: the look-ahead must never let a later test run early."""
+    toml = '[tool.iotops]\nphases = ["unit", "integration", "system", "e2e"]\n'
+    _project(pytester, {"unit": 5, "integration": 1, "system": 1, "e2e": 2}, extra_toml=toml)
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "4")
+    assert result.ret == 0, result.stdout.str()
+    _assert_strict_order(_timeline(pytester), ["unit", "integration", "system", "e2e"])
+
+
+@pytest.mark.parametrize("workers", ["2", "4"])
+def test_a_failed_phase_blocks_later_phases_on_every_worker(pytester: pytest.Pytester, workers: str) -> None:
+    _project(pytester, {"unit": 8, "integration": 4, "e2e": 4}, fail="unit")
+    serial = pytester.runpytest_subprocess("--iotops", NO_COV)
+    serial_report = run_report(pytester.path)
+    parallel = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", workers, "-rs")
+    assert serial.ret == parallel.ret == 1
+    report = run_report(pytester.path)
+    outcomes = sorted((t["nodeid"], t["outcome"]) for t in report["tests"])
+    assert outcomes == sorted((t["nodeid"], t["outcome"]) for t in serial_report["tests"])
+    assert {p["name"]: p["status"] for p in report["phases"]} == {
+        "unit": "failed",
+        "integration": "blocked",
+        "e2e": "blocked",
+    }
+    assert report["verdict"] == serial_report["verdict"]
+    parallel.stdout.fnmatch_lines(
+        ["SKIPPED [[]4[]] tests/integration/test_integration.py*: blocked by failed unit phase"]
+    )
+
+
+def test_other_dist_modes_are_left_alone(pytester: pytest.Pytester) -> None:
+    _project(pytester, {"unit": 2, "integration": 2})
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2", "--dist", "loadfile")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["iotops: --dist other than load: phases are ordered per worker*"])
