@@ -32,6 +32,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         self._current = 0
         self._lookahead_sent = False
         self._in_barrier = False
+        self._phase_size = 0
 
     # -- the phase of each collection index, written by the workers after ordering -------------------------
     def _phases(self) -> list[int]:
@@ -43,6 +44,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
                 )
             self._phase = [int(p) for p in data]
             self._current = self._phase[self.pending[0]] if self.pending else 0
+            self._phase_size = self._phase.count(self._current)
         return self._phase
 
     def _current_unsent(self) -> int:
@@ -62,7 +64,10 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
 
     # -- LoadScheduling overrides ----------------------------------------------------------------------------
     def _send_tests(self, node: Any, num: int) -> None:
-        allowed = min(num, self._current_unsent())
+        unsent = self._current_unsent()
+        # xdist sizes chunks by everything still pending; a phase is spread by its own size instead
+        share = -(-self._phase_size // max(1, len(self.nodes)))
+        allowed = min(num, unsent, max(1, share))
         if allowed > 0:
             super()._send_tests(node, allowed)
 
@@ -119,6 +124,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
             # every test of the phase has finished: publish its result, then release the next phase
             self._on_phase_done(self._current)
             self._current = min(phase[i] for i in left)
+            self._phase_size = phase.count(self._current)
             self._lookahead_sent = False
             for node in list(self.nodes):
                 self.check_schedule(node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -54,7 +55,7 @@ def _timeline(pytester: pytest.Pytester) -> list[tuple[str, float, float, str]]:
 
 
 def _assert_strict_order(timeline: list[tuple[str, float, float, str]], phases: list[str]) -> None:
-    for earlier, later in zip(phases, phases[1:], strict=False):
+    for earlier, later in itertools.pairwise(phases):
         ends = [end for phase, _, end, _ in timeline if phase == earlier]
         starts = [start for phase, start, _, _ in timeline if phase == later]
         if ends and starts:
