@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -17,10 +17,17 @@ __all__ = ["main"]
 EXIT_INPUT = 3
 
 _EPILOG = """examples:
+  iotops gate                                    # evidence and diff gates of ./pyproject.toml, no pytest
+  iotops gate --diff-base origin/main --format html
   iotops report iotops-reports/run-report.json --format html -o report.html
   iotops report iotops-reports/run-report.json --format md          # Markdown to stdout
-  iotops report run-report.json --format sarif -o findings.sarif
+  iotops explain iotops-reports/run-report.json
+  iotops baseline                                # accept today's findings into the baseline file
+
+exit codes: 0 passed, 1 external tests failed, 3 unreadable input, 4 configuration error,
+            6 a gate failed, 7 a gate could not be evaluated (2: wrong command line)
 """
+EXIT_CONFIG = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +49,42 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run_report", metavar="RUN.json", help="a run report written by pytest --iotops")
     report.add_argument("--format", "-f", required=True, choices=["html", "junit", "sarif", "md", "json"])
     report.add_argument("--output", "-o", default="-", metavar="PATH", help="file to write (default: stdout)")
+
+    def config_args(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--config", metavar="PYPROJECT", help="pyproject.toml with [tool.iotops] (default: ./)")
+        sub.add_argument("--rootdir", metavar="DIR", help="project root (default: the config file's directory)")
+
+    gate = commands.add_parser(
+        "gate",
+        help="evaluate the evidence and diff gates without running pytest (Rust-only or non-Python repos)",
+        description="Run the configured evidence commands, read their outputs, measure diff coverage, evaluate "
+        "the gates, write the reports and exit with the documented code. Python coverage and the pyramid need "
+        "pytest --iotops.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    config_args(gate)
+    gate.add_argument("--diff-base", metavar="REF", help="git ref for diff coverage (default: config or CI)")
+    gate.add_argument(
+        "--format",
+        action="append",
+        choices=["html", "junit", "sarif", "md"],
+        help="report formats besides JSON (repeatable; default: the config's)",
+    )
+    explain = commands.add_parser(
+        "explain",
+        help="the verdict and every gate decision in plain words",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    explain.add_argument("run_report", metavar="RUN.json")
+    baseline = commands.add_parser(
+        "baseline",
+        help="write the findings baseline from the evidence sources' current findings",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    config_args(baseline)
     return parser
 
 
@@ -51,23 +94,75 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from .errors import IotopsError
-    from .model import load_report
-    from .render import render
-    from .render.output import write_output
+    from .errors import ConfigError, IotopsError
 
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "report": _report,
+        "explain": _explain,
+        "gate": lambda a: _gate(a, baseline=False),
+        "baseline": lambda a: _gate(a, baseline=True),
+    }
     try:
-        report = load_report(Path(args.run_report))
-        written = write_output(args.output, render(report, args.format))
+        return int(handlers[args.command](args))
+    except ConfigError as exc:
+        print(f"iotops: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except IotopsError as exc:
         print(f"iotops: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:
-        print(f"iotops: error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        print(f"iotops: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+    from .model import load_report
+
+    sys.stdout.write(explain(load_report(Path(args.run_report))))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .model import load_report
+    from .render import render
+    from .render.output import write_output
+
+    report = load_report(Path(args.run_report))
+    written = write_output(args.output, render(report, args.format))
     if written is not None:
         print(f"iotops: wrote {written}", file=sys.stderr)
     return 0
+
+
+def _gate(args: argparse.Namespace, baseline: bool) -> int:
+    from dataclasses import replace
+
+    from .errors import ConfigError
+    from .render.terminal import evidence_lines, gates_table
+    from .standalone import load_cli_settings, run_gates
+
+    settings, root = load_cli_settings(args.config, args.rootdir, getattr(args, "diff_base", None))
+    if getattr(args, "format", None):
+        settings = replace(settings, formats=tuple(args.format))
+    if baseline and not settings.baseline:
+        raise ConfigError('no baseline file is configured: set baseline = "iotops-baseline.json" in [tool.iotops]')
+    if not settings.evidence and not baseline and settings.diff.fail_under is None:
+        print(
+            "iotops: nothing to gate: no [[tool.iotops.evidence]] and no [tool.iotops.diff] fail_under", file=sys.stderr
+        )
+    pipeline = run_gates(settings, root, list(sys.argv[1:]), update_baseline=baseline)
+    report = pipeline.report
+    assert report is not None
+    for text, _style in [*evidence_lines(report), *gates_table(report)]:
+        print(text)
+    print(f"\niotops verdict: {report.verdict.summary}")
+    for fmt, path in pipeline.outputs.items():
+        print(f"iotops {fmt} report: {path}")
+    if baseline and pipeline.baseline_written is not None:
+        print(f"iotops: baseline written: {pipeline.baseline_written}")
+        return 0
+    return report.verdict.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

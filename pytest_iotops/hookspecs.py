@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .model import GateResult, RunReport
 
-__all__ = ["IotopsSpecs", "PytestSpecs", "hookimpl", "hookspec", "plugin_manager"]
+__all__ = ["BUILTIN_GATES", "IotopsSpecs", "PytestSpecs", "hookimpl", "hookspec", "plugin_manager"]
 
 hookspec = pluggy.HookspecMarker("iotops")
 hookimpl = pluggy.HookimplMarker("iotops")
@@ -35,20 +35,19 @@ class PytestSpecs:
         """Register iotops plugins (objects with ``@pytest_iotops.hookimpl`` methods), e.g. a custom gate."""
 
 
-def plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
-    """A manager with the built-in gates, plus installed ``iotops`` entry points."""
-    from .gates import coverage as coverage_gates
-    from .gates import diff as diff_gates
-    from .gates import evidence as evidence_gates
-    from .gates import pyramid as pyramid_gates
+BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid")
+
+
+def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUILTIN_GATES) -> pluggy.PluginManager:
+    """A manager with the built-in gate families named in ``builtin``, plus installed ``iotops`` entry points."""
+    import importlib
 
     pm = pluggy.PluginManager("iotops")
     pm.add_hookspecs(IotopsSpecs)
-    # both are trylast, so third-party gates come first; among these two, coverage is listed first
-    pm.register(coverage_gates, name="iotops.gates.coverage")
-    pm.register(diff_gates, name="iotops.gates.diff")
-    pm.register(evidence_gates, name="iotops.gates.evidence")
-    pm.register(pyramid_gates, name="iotops.gates.pyramid")
+    # all built-ins are trylast, so third-party gates come first; among them, this order
+    for family in BUILTIN_GATES:
+        if family in builtin:
+            pm.register(importlib.import_module(f"pytest_iotops.gates.{family}"), name=f"iotops.gates.{family}")
     if load_entrypoints:
         pm.load_setuptools_entrypoints("iotops")
     return pm

@@ -1,0 +1,31 @@
+"""The pipeline without pytest: evidence sources, their gates and diff coverage (``iotops gate``), and the
+findings baseline (``iotops baseline``). Same configuration, same gates, same reports as the plugin."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from .config import Settings, find_pyproject, load_settings
+from .errors import ConfigError
+from .hookspecs import plugin_manager
+from .pipeline import Pipeline, RunContext
+
+__all__ = ["load_cli_settings", "run_gates"]
+
+
+def load_cli_settings(config: str | None, rootdir: str | None, diff_base: str | None = None) -> tuple[Settings, Path]:
+    root = Path(rootdir or (Path(config).parent if config else Path.cwd())).resolve()
+    pyproject = Path(config) if config else find_pyproject(root, None)
+    if config and not Path(config).is_file():
+        raise ConfigError(f"{config}: configuration file not found")
+    return load_settings(pyproject, {"iotops_diff_base": diff_base}), root
+
+
+def run_gates(settings: Settings, rootdir: Path, args: list[str], update_baseline: bool = False) -> Pipeline:
+    """Evidence and diff gates only: Python coverage and the pyramid need a test run."""
+    settings = replace(settings, coverage=replace(settings.coverage, enabled=False), update_baseline=update_baseline)
+    pipeline = Pipeline(settings, RunContext(rootdir=rootdir, args=args, pytest_version="-"))
+    pipeline.coverage_off_reason = "not measured by iotops gate (run pytest --iotops)"
+    pipeline.finish(0, plugin_manager(builtin=("diff", "evidence")))
+    return pipeline
