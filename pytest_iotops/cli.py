@@ -85,6 +85,25 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     config_args(baseline)
+    merge = commands.add_parser(
+        "merge",
+        help="combine the partial reports of a sharded run, then evaluate the gates once",
+        description="Combine partial run reports written with pytest --iotops --iotops-shard K/N: tests joined, "
+        "coverage data combined, findings collected once, gates evaluated once, every report written. Refuses "
+        "to give a verdict while a shard is missing or given twice.",
+        epilog="example:\n  iotops merge shard-*/run-report.json --expect 4 --format html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    merge.add_argument("parts", nargs="+", metavar="PART.json")
+    merge.add_argument("--expect", type=int, required=True, metavar="N", help="how many shards the run had")
+    config_args(merge)
+    merge.add_argument(
+        "--format",
+        action="append",
+        choices=["html", "junit", "sarif", "md"],
+        help="report formats besides JSON (repeatable; default: the config's)",
+    )
+    merge.add_argument("--reports-dir", metavar="DIR", help="where the merged reports go (default: the config's)")
     return parser
 
 
@@ -101,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "explain": _explain,
         "gate": lambda a: _gate(a, baseline=False),
         "baseline": lambda a: _gate(a, baseline=True),
+        "merge": _merge,
     }
     try:
         return int(handlers[args.command](args))
@@ -113,6 +133,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"iotops: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return EXIT_INPUT
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .merge import merge_parts
+    from .render.terminal import summary_lines
+    from .standalone import load_cli_settings
+
+    settings, root = load_cli_settings(args.config, args.rootdir)
+    if args.format:
+        settings = replace(settings, formats=tuple(args.format))
+    if args.reports_dir:
+        settings = replace(settings, reports_dir=args.reports_dir)
+    pipeline = merge_parts([Path(p) for p in args.parts], args.expect, settings, root)
+    assert pipeline.report is not None
+    for text, _style in summary_lines(pipeline.report):
+        print(text)
+    for fmt, path in pipeline.outputs.items():
+        print(f"iotops {fmt} report: {path}")
+    return pipeline.report.verdict.exit_code
 
 
 def _explain(args: argparse.Namespace) -> int:

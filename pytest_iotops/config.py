@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
-from .validate import Invalid, Validator, boolean, map_of, name, names, percent, str_list, text
+from .validate import Invalid, Validator, boolean, map_of, name, names, percent, shard, str_list, text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,6 +86,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("block_on_failure", boolean, True, "skip later phases after a failed phase", "--iotops-no-block"),
     Option("reports_dir", text, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
     Option("formats", str_list, ("html", "junit", "sarif", "md"), "report formats besides JSON", "--iotops-format"),
+    Option("shard", shard, None, "run slice K/N of the tests (merge the parts with iotops merge)", "--iotops-shard"),
+    Option("durations", text, None, "a previous run report whose durations balance the shards", "--iotops-durations"),
     Option("baseline", text, None, "findings baseline file: only findings not in it count"),
     Option(
         "update_baseline", boolean, False, "write the baseline from this run's findings", "--iotops-update-baseline"
@@ -142,6 +144,8 @@ class Settings:
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
     pyramid: PyramidSettings = field(default_factory=PyramidSettings)
     formats: tuple[str, ...] = ("html", "junit", "sarif", "md")
+    shard: tuple[int, int] | None = None
+    durations: str | None = None
     baseline: str | None = None
     update_baseline: bool = False
     evidence: tuple[EvidenceSource, ...] = ()

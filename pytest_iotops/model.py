@@ -37,6 +37,7 @@ __all__ = [
     "ReportFormatError",
     "RunMeta",
     "RunReport",
+    "ShardInfo",
     "Stage",
     "TestResult",
     "Verdict",
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -254,6 +255,15 @@ class GitInfo:
 
 
 @dataclass
+class ShardInfo:
+    index: int
+    total: int
+    #: "durations" (balanced by a previous run report) or "count"
+    balanced_by: str
+    tests: int
+
+
+@dataclass
 class RunMeta:
     started_at: str
     finished_at: str
@@ -267,6 +277,10 @@ class RunMeta:
     workers: int
     git: GitInfo
     settings_sources: dict[str, str] = field(default_factory=dict)
+    #: set on a partial report written by a shard (``--iotops-shard K/N``)
+    shard: ShardInfo | None = None
+    #: on a merged report: the partial reports it was made from
+    merged_from: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -290,6 +304,8 @@ class RunReport:
     findings: list[Finding] = field(default_factory=list)
     ignores: list[IgnoreRecord] = field(default_factory=list)
     diff: DiffCoverage | None = None
+    #: a shard's raw coverage data (file name in the reports directory), for iotops merge
+    coverage_data: str | None = None
     schema_version: str = SCHEMA_VERSION
 
     def to_json(self) -> str:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 from .gates import evaluate_gates
 from .gitinfo import git_info
 from .hookspecs import plugin_manager
-from .model import CoverageReport, RunMeta, RunReport, Verdict
+from .model import CoverageReport, RunMeta, RunReport, ShardInfo, Verdict
 from .phases import Classification, PhaseRules, blocking_phase, classify, order_indices
 from .recorder import Recorder, utc_now
 from .redact import Redactor
@@ -72,6 +72,8 @@ class Pipeline:
         self.python_lines: dict[str, LineData] = {}
         self.baseline_written: Path | None = None
         self.outputs: dict[str, Path] = {}
+        self.shard: ShardInfo | None = None  # set when this run is one slice of a sharded run
+        self.merged_from: list[str] = []
         self.strict_workers = False  # an xdist worker under the phase scheduler
         self.remote_failed: set[str] = set()  # failed phases seen by other workers
 
@@ -185,9 +187,15 @@ class Pipeline:
             if self.worker_data_dir is not None:
                 shutil.rmtree(self.worker_data_dir, ignore_errors=True)
         rec.stage_end("coverage", "coverage")
-        from .evidence_stage import run_evidence_stage
+        from .evidence.run import Collected
+        from .evidence_stage import EvidenceStage, run_evidence_stage
 
-        evidence = run_evidence_stage(self.settings, self.context.rootdir, coverage_report, self.python_lines, utc_now)
+        if self.shard is not None:  # a partial run: evidence, diff and gates are for iotops merge, once
+            evidence = EvidenceStage(Collected())
+        else:
+            evidence = run_evidence_stage(
+                self.settings, self.context.rootdir, coverage_report, self.python_lines, utc_now
+            )
         rec.stages.extend(evidence.collected.stages)
         rec.add_external(evidence.collected.tests)
         phases = rec.phase_results(dict(self.collected))
@@ -209,25 +217,51 @@ class Pipeline:
             diff=evidence.diff,
         )
         self.baseline_written = evidence.baseline_written
-        rec.stage_start("gates")
-        report.gates = evaluate_gates(pm or plugin_manager(), self.settings, report)
-        rec.stage_end("gates", "gates")
+        if self.shard is not None:
+            self.shard.tests = len(report.tests)
+            report.run.shard = self.shard
+            report.coverage_data = self._export_shard_coverage()
+        else:
+            rec.stage_start("gates")
+            report.gates = evaluate_gates(pm or plugin_manager(), self.settings, report)
+            rec.stage_end("gates", "gates")
+        report.run.merged_from = list(self.merged_from)
         report.stages = sorted([*rec.stages, *rec.phase_stages()], key=lambda s: s.started_at)
         external_failed = any(t.origin != "pytest" and t.outcome in ("failed", "error") for t in report.tests)
         report.verdict = decide(pytest_exit or int(external_failed), report.gates)
+        if self.shard is not None:
+            report.verdict.summary = (
+                f"shard {self.shard.index}/{self.shard.total}: {report.verdict.summary}; gates are evaluated by "
+                "iotops merge"
+            )
         report.run = replace(report.run, finished_at=utc_now(), duration=self._elapsed())
         Redactor().apply(report)
         self.report_path = self._write(report, pytest_exit)
         self.report = report
         return report
 
+    def reports_dir(self) -> Path:
+        target = Path(self.settings.reports_dir)
+        return target if target.is_absolute() else self.context.rootdir / target
+
+    def _export_shard_coverage(self) -> str | None:
+        """The shard's raw coverage data next to its report, so iotops merge can combine the shards."""
+        if self.meter is None or not self.meter.owned or self.meter.cov is None or self.shard is None:
+            return None
+        from .coverage import export_data
+
+        name = f"coverage-shard-{self.shard.index}-of-{self.shard.total}.sqlite"
+        target = self.reports_dir()
+        target.mkdir(parents=True, exist_ok=True)
+        (target / name).unlink(missing_ok=True)
+        export_data(self.meter.cov, target / name)
+        return name
+
     def _write(self, report: RunReport, pytest_exit: int) -> Path | None:
         """Reports that cannot be written fail the run (exit 7): CI would otherwise gate on nothing."""
         from .render import write_reports
 
-        target = Path(self.settings.reports_dir)
-        if not target.is_absolute():
-            target = self.context.rootdir / target
+        target = self.reports_dir()
         self.outputs, problems = write_reports(report, target, self.settings.formats)
         if problems:
             report.verdict = decide(pytest_exit or int(report.verdict.exit_code == 1), report.gates, problems)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="FORMAT",
         help="report formats besides JSON: html, junit, sarif, md (repeatable; default: all four)",
+    )
+    group.addoption(
+        "--iotops-shard",
+        default=None,
+        metavar="K/N",
+        help="run slice K of N of the tests and write a partial report (combine with: iotops merge)",
+    )
+    group.addoption(
+        "--iotops-durations",
+        default=None,
+        metavar="RUN.json",
+        help="a previous run report whose test durations balance the shards (default: the last one)",
     )
     group.addoption(
         "--iotops-diff-base",
@@ -180,6 +193,12 @@ class IotopsPlugin:
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
+            if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports
+                from .model import ShardInfo
+                from .shards import previous_durations
+
+                balanced = "durations" if previous_durations(self._durations_source(config)) else "count"
+                self.pipeline.shard = ShardInfo(*self.settings.shard, balanced, 0)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -264,11 +283,33 @@ class IotopsPlugin:
             more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
             raise pytest.UsageError("pytest-iotops: " + "\n".join(conflicts[:10]) + more)
         items[:] = [items[i] for i in self.pipeline.order(phases)]
+        if self.settings.shard is not None:
+            self._select_shard(config, items)
         if self.shared is not None:  # an xdist worker: the scheduler needs each test's phase, in this order
             from .render.output import write_output
 
             order = {p: i for i, p in enumerate(self.settings.phases)}
             write_output(self.shared / "phases.json", json.dumps([order[item.stash[_PHASE]] for item in items]))
+
+    def _durations_source(self, config: pytest.Config) -> Path:
+        source = self.settings.durations
+        previous = Path(source) if source else self.pipeline.reports_dir() / "run-report.json"
+        return previous if previous.is_absolute() else config.rootpath / previous
+
+    def _select_shard(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        from .model import ShardInfo
+        from .shards import previous_durations, select_shard
+
+        assert self.settings.shard is not None
+        durations = previous_durations(self._durations_source(config))
+        mine, balanced_by = select_shard([i.nodeid for i in items], self.settings.shard, durations)
+        deselected = [i for i in items if i.nodeid not in mine]
+        items[:] = [i for i in items if i.nodeid in mine]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        self.pipeline.collected = Counter(i.stash[_PHASE] for i in items)
+        index, total = self.settings.shard
+        self.pipeline.shard = ShardInfo(index, total, balanced_by, len(items))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_end("collect", "collect")

@@ -22,6 +22,7 @@ __all__ = [
     "names",
     "percent",
     "positive",
+    "shard",
     "str_list",
     "text",
 ]
@@ -124,6 +125,15 @@ def date(v: Any) -> dt.date:
         except ValueError:
             pass
     raise Invalid("expected a date like 2027-01-31")
+
+
+def shard(v: Any) -> tuple[int, int]:
+    """``K/N``: this run is slice K of N (1-based)."""
+    if isinstance(v, str) and re.fullmatch(r"\d+/\d+", v.strip()):
+        k, n = (int(x) for x in v.strip().split("/"))
+        if 1 <= k <= n:
+            return k, n
+    raise Invalid("expected K/N with 1 <= K <= N, like 2/4")
 
 
 def map_of(inner: Validator, what: str) -> Validator:
