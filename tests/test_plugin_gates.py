@@ -170,15 +170,16 @@ def _summary(report: dict) -> tuple:
     return phases, cov["totals"], files, by_phase, gates, outcomes, report["verdict"]
 
 
-def test_xdist_gives_the_serial_numbers(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("workers", ["2", "4"])
+def test_xdist_gives_the_serial_numbers(pytester: pytest.Pytester, workers: str) -> None:
     make_project(pytester, GATES.format(total=80, unit=50))
     serial = _run(pytester)
     serial_report = _summary(run_report(pytester.path))
-    parallel = _run(pytester, "-n", "2")
+    parallel = _run(pytester, "-n", workers)
     assert serial.ret == parallel.ret == 0, parallel.stdout.str()
     parallel_report = run_report(pytester.path)
-    assert parallel_report["run"]["workers"] == 2
-    assert {t["worker"] for t in parallel_report["tests"]} == {"gw0", "gw1"}
+    assert parallel_report["run"]["workers"] == int(workers)
+    assert len({t["worker"] for t in parallel_report["tests"]}) > 1
     assert _summary(parallel_report) == serial_report
     parallel.stdout.fnmatch_lines(["iotops verdict: PASSED*"])
     assert parallel.stdout.str().count("iotops verdict") == 1
