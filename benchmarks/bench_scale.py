@@ -12,12 +12,9 @@ Usage: .venv/bin/python benchmarks/bench_scale.py [--tests 5000] [--rounds 3] [-
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,16 +26,6 @@ def cpu_bound(root: Path) -> None:
     for path in (root / "tests").rglob("test_*.py"):
         text = path.read_text().replace("    assert m.", "    sum(i * i for i in range(60_000))\n    assert m.")
         path.write_text(text)
-
-
-def run(cmd: list[str], cwd: Path) -> float:
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return elapsed
 
 
 def bench_xdist(tests: int, rounds: int) -> None:

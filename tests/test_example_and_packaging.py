@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
-import pytest
 from conftest import require_binary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,24 +45,3 @@ def test_cli_reports_its_version() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.strip().startswith("iotops 0.")
-
-
-@pytest.mark.slow
-def test_wheel_contains_typed_package_schema_and_entry_points(tmp_path: Path) -> None:
-    pytest.importorskip("hatchling")
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    (wheel,) = tmp_path.glob("pytest_iotops-*.whl")
-    with zipfile.ZipFile(wheel) as zf:
-        names = set(zf.namelist())
-        entry_points = next(zf.read(n).decode() for n in names if n.endswith("entry_points.txt"))
-    assert "pytest_iotops/py.typed" in names
-    assert "pytest_iotops/schema/run-report-1.schema.json" in names
-    assert "[pytest11]\niotops = pytest_iotops.plugin" in entry_points
-    assert "iotops = pytest_iotops.cli:main" in entry_points

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import venv
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,8 @@ def test_sorting_a_static_table(page: Any) -> None:
 
 @pytest.mark.slow
 def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
-    """Templates must be inside the wheel: a fresh venv with only the wheel (and jinja2) renders the report."""
+    """The wheel carries the templates, the schema, py.typed and both entry points; a fresh venv with only
+    the wheel (and jinja2) renders the report."""
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
@@ -114,6 +116,17 @@ def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     (wheel,) = wheels.glob("*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        entry_points = next(zf.read(n).decode() for n in names if n.endswith("entry_points.txt"))
+    assert {
+        "pytest_iotops/py.typed",
+        "pytest_iotops/schema/run-report-1.schema.json",
+        "pytest_iotops/templates/report.html.j2",
+        "pytest_iotops/templates/report.js",
+    } <= names
+    assert "[pytest11]\niotops = pytest_iotops.plugin" in entry_points
+    assert "iotops = pytest_iotops.cli:main" in entry_points
     install = subprocess.run(
         [python, "-m", "pip", "install", "-q", "--no-deps", str(wheel), "jinja2", "markupsafe", "pluggy"],
         capture_output=True,
