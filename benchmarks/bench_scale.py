@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_core import generate
+from bench_core import generate, run
 
 
 def cpu_bound(root: Path) -> None:
