@@ -179,6 +179,7 @@ class IotopsPlugin:
         self.phase_of: dict[str, str] = {}  # nodeid -> phase, in the process that collected
         self.blocked: set[str] = set()
         self.shared: Path | None = None  # xdist: the directory controller and workers share
+        self.internal_error = ""
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -388,20 +389,38 @@ class IotopsPlugin:
             meter.cov = _pytest_cov_result(self.config)
         from .hookspecs import plugin_manager
 
-        pm = plugin_manager()
-        self.config.hook.pytest_iotops_register(plugin_manager=pm)
-        report = self.pipeline.finish(int(exitstatus), pm)
+        try:
+            pm = plugin_manager()
+            self.config.hook.pytest_iotops_register(plugin_manager=pm)
+            report = self.pipeline.finish(int(exitstatus), pm)
+        except Exception as exc:
+            from .verdict import EXIT_GATE_ERROR
+
+            self.internal_error = f"{type(exc).__name__}: {exc}"
+            if int(exitstatus) == 0:
+                session.exitstatus = EXIT_GATE_ERROR
+            return
         if int(exitstatus) == 0 and report.verdict.exit_code:
             session.exitstatus = report.verdict.exit_code
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        if self.internal_error:
+            terminalreporter.write_sep("=", "iotops pipeline", red=True, bold=True)
+            terminalreporter.write_line(f"iotops: internal error, no verdict (exit 7): {self.internal_error}", red=True)
+            return
         report = self.pipeline.report
         if report is None:
             return
         from .render.terminal import summary_lines
 
         terminalreporter.write_sep("=", "iotops pipeline", bold=True)
-        for text, style in summary_lines(report):
+        try:
+            lines = summary_lines(report)
+        except Exception as exc:
+            lines = [
+                (f"iotops: the summary could not be rendered ({type(exc).__name__}: {exc}); see the reports", "red")
+            ]
+        for text, style in lines:
             terminalreporter.write_line(text, **{s: True for s in style.split(",") if s})
         for fmt, path in self.pipeline.outputs.items():
             label = {"json": "run report", "html": "HTML report"}.get(fmt, f"{fmt} report")

@@ -285,3 +285,25 @@ def test_github_step_summary_is_appended(pytester: pytest.Pytester, monkeypatch:
     assert pytester.runpytest("--iotops", NO_COV).ret == 0
     text = summary.read_text()
     assert text.startswith("earlier step\n## ✅ pytest-iotops: PASSED (exit 0)")
+
+
+def test_an_internal_error_fails_the_run_visibly(pytester: pytest.Pytester) -> None:
+    """A bug in a third-party gate (or ours) must not pass the run, nor crash pytest with a traceback."""
+    make_project(pytester)
+    pytester.makeconftest(
+        """
+        from pytest_iotops import hookimpl
+
+        class Broken:
+            @hookimpl
+            def iotops_gates(self, settings, report):
+                raise RuntimeError("gate plugin bug")
+
+        def pytest_iotops_register(plugin_manager):
+            plugin_manager.register(Broken())
+        """
+    )
+    result = pytester.runpytest("--iotops", NO_COV)
+    assert result.ret == 7
+    result.stdout.fnmatch_lines(["iotops: internal error, no verdict (exit 7): RuntimeError: gate plugin bug"])
+    assert "INTERNALERROR" not in result.stdout.str()
