@@ -8,6 +8,7 @@ file fails with the key path at fault instead of deep inside a renderer.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -342,6 +343,10 @@ def from_dict(cls: type[T], data: Any, where: str = "$") -> T:
 
 
 def _convert(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one branch per type form
+    if tp is str and type(value) is str:  # the common cases first: most fields are plain strings and numbers
+        return value
+    if tp is float and type(value) in (float, int):
+        return float(value)
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return _convert_dataclass(tp, value, where)
@@ -380,18 +385,28 @@ def _convert(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one bra
     raise ReportFormatError(f"{where}: unsupported type {tp!r}")  # pragma: no cover - model bug
 
 
+@functools.lru_cache(maxsize=None)
+def _schema_of(cls: type[Any]) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]:
+    """(name, type, required) per field, resolved once per class: type hints are slow to compute."""
+    hints = typing.get_type_hints(cls)
+    fields = tuple(
+        (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    )
+    return fields, frozenset(name for name, _, _ in fields)
+
+
 def _convert_dataclass(cls: type[Any], value: Any, where: str) -> Any:
     _expect(isinstance(value, dict), where, "an object", value)
-    hints = typing.get_type_hints(cls)
+    fields, names = _schema_of(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name in value:
-            kwargs[f.name] = _convert(hints[f.name], value[f.name], f"{where}.{f.name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ReportFormatError(f"{where}: required key {f.name!r} is missing")
-    unknown = sorted(set(value) - {f.name for f in dataclasses.fields(cls)})
-    if unknown:
-        raise ReportFormatError(f"{where}: unknown key(s) {unknown}")
+    for name, tp, required in fields:
+        if name in value:
+            kwargs[name] = _convert(tp, value[name], f"{where}.{name}")
+        elif required:
+            raise ReportFormatError(f"{where}: required key {name!r} is missing")
+    if len(value) > len(kwargs) and not value.keys() <= names:
+        raise ReportFormatError(f"{where}: unknown key(s) {sorted(set(value) - names)}")
     return cls(**kwargs)
 
 
