@@ -8,7 +8,6 @@ file fails with the key path at fault instead of deep inside a renderer.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import types
 import typing
@@ -342,11 +341,16 @@ def from_dict(cls: type[T], data: Any, where: str = "$") -> T:
     return typing.cast(T, _convert(cls, data, where))
 
 
-def _convert(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one branch per type form
-    if tp is str and type(value) is str:  # the common cases first: most fields are plain strings and numbers
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    # the common cases first: most fields are plain strings and numbers
+    if tp is str and type(value) is str:
         return value
     if tp is float and type(value) in (float, int):
         return float(value)
+    return _convert_slow(tp, value, where)
+
+
+def _convert_slow(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one branch per type form
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         return _convert_dataclass(tp, value, where)
@@ -385,7 +389,7 @@ def _convert(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one bra
     raise ReportFormatError(f"{where}: unsupported type {tp!r}")  # pragma: no cover - model bug
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema_of(cls: type[Any]) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]:
     """(name, type, required) per field, resolved once per class: type hints are slow to compute."""
     hints = typing.get_type_hints(cls)
@@ -393,7 +397,8 @@ def _schema_of(cls: type[Any]) -> tuple[tuple[tuple[str, Any, bool], ...], froze
         (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
         for f in dataclasses.fields(cls)
     )
-    return fields, frozenset(name for name, _, _ in fields)
+    _SCHEMAS[cls] = (fields, frozenset(name for name, _, _ in fields))
+    return _SCHEMAS[cls]
 
 
 def _convert_dataclass(cls: type[Any], value: Any, where: str) -> Any:
