@@ -389,9 +389,13 @@ def _convert_slow(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - on
     raise ReportFormatError(f"{where}: unsupported type {tp!r}")  # pragma: no cover - model bug
 
 
-@functools.cache
+_SCHEMAS: dict[type[Any], tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]] = {}
+
+
 def _schema_of(cls: type[Any]) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]:
     """(name, type, required) per field, resolved once per class: type hints are slow to compute."""
+    if cls in _SCHEMAS:
+        return _SCHEMAS[cls]
     hints = typing.get_type_hints(cls)
     fields = tuple(
         (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
