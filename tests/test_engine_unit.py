@@ -39,6 +39,7 @@ def test_engine_imports_without_pytest() -> None:
         "import sys; sys.modules['pytest'] = None\n"
         "import pytest_iotops, pytest_iotops.pipeline, pytest_iotops.cli, pytest_iotops.schema\n"
         "import pytest_iotops.render.terminal, pytest_iotops.gates.coverage, pytest_iotops.gates.pyramid\n"
+        "import pytest_iotops.merge, pytest_iotops.standalone, pytest_iotops.deploy.judge, pytest_iotops.render.html\n"
         "print('ok')"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
