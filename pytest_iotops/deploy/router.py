@@ -1,0 +1,195 @@
+"""The embedded local target's traffic router: a weighted HTTP reverse proxy on 127.0.0.1 (aiohttp), recording
+per-version outcomes and latencies for the judge.
+
+It runs its own event loop in a background thread, so tests drive it from ordinary synchronous code. Weight
+changes are atomic: a request is routed once, when it arrives, and in-flight requests finish where they began,
+which is what makes a blue-green switch free of failed requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..errors import DeployError
+from .judge import Samples
+
+__all__ = ["Router", "VersionStats"]
+
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+
+
+@dataclass
+class VersionStats:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def samples(self) -> Samples:
+        return Samples(tuple(self.latencies_ms), self.errors)
+
+
+class Router:
+    def __init__(self, seed: int = 0, timeout: float = 10.0) -> None:
+        self._rng = random.Random(seed)  # noqa: S311 - seeded on purpose: routing must be reproducible
+        self._timeout = timeout
+        self._backends: dict[str, str] = {}
+        self._weights: list[tuple[str, int]] = []
+        self._stats: dict[str, VersionStats] = {}
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: object | None = None
+        self.port = 0
+
+    # -- configuration (any thread) ------------------------------------------------------------------------
+    def set_backend(self, version: str, url: str) -> None:
+        with self._lock:
+            self._backends[version] = url.rstrip("/")
+
+    def remove_backend(self, version: str) -> None:
+        with self._lock:
+            if any(v == version and w for v, w in self._weights):
+                raise DeployError(f"cannot remove {version!r}: it still has traffic")
+            self._backends.pop(version, None)
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        """Whole percentages that add up to 100, for versions with a backend."""
+        if any(not isinstance(w, int) or isinstance(w, bool) or w < 0 for w in weights.values()):
+            raise DeployError(f"weights must be whole percentages >= 0, got {dict(weights)}")
+        if sum(weights.values()) != 100:
+            raise DeployError(f"weights must add up to 100, got {dict(weights)} = {sum(weights.values())}")
+        with self._lock:
+            unknown = sorted(set(weights) - set(self._backends))
+            if unknown:
+                raise DeployError(f"unknown version(s) {unknown}; known: {sorted(self._backends)}")
+            self._weights = [(v, w) for v, w in weights.items() if w]
+
+    @property
+    def weights(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._weights)
+
+    def window(self) -> dict[str, Samples]:
+        """Samples per version since the last call (a bake step's data), and start a new window."""
+        with self._lock:
+            stats, self._stats = self._stats, {}
+        return {version: s.samples() for version, s in stats.items()}
+
+    # -- serving -------------------------------------------------------------------------------------------
+    def _pick(self) -> tuple[str, str]:
+        with self._lock:
+            if not self._weights:
+                raise DeployError("no version has traffic")
+            roll = self._rng.randrange(100)
+            for version, weight in self._weights:
+                if roll < weight:
+                    return version, self._backends[version]
+                roll -= weight
+            version = self._weights[-1][0]
+            return version, self._backends[version]
+
+    def _record(self, version: str, started: float, error: bool) -> None:
+        with self._lock:
+            stats = self._stats.setdefault(version, VersionStats())
+            stats.latencies_ms.append((time.perf_counter() - started) * 1000)
+            stats.errors += int(error)
+
+    async def _handle(self, request: object) -> object:
+        from aiohttp import ClientError, web
+
+        assert isinstance(request, web.Request)
+        try:
+            version, base = self._pick()
+        except DeployError as exc:
+            return web.Response(status=503, text=str(exc))
+        started = time.perf_counter()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        try:
+            body = await request.read()
+            async with self._session.request(
+                request.method, base + request.rel_url.path_qs, headers=headers, data=body, allow_redirects=False
+            ) as upstream:
+                payload = await upstream.read()
+                out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
+                out["X-Iotops-Version"] = version
+                self._record(version, started, upstream.status >= 500)
+                return web.Response(status=upstream.status, body=payload, headers=out)
+        except (ClientError, asyncio.TimeoutError) as exc:
+            self._record(version, started, True)
+            return web.Response(status=502, text=f"{version}: {type(exc).__name__}")
+
+    def start(self) -> Router:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._shutdown())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="iotops-router", daemon=True)
+        self._thread.start()
+        if not ready.wait(30) or failure:
+            raise DeployError(f"the local router did not start: {failure[0] if failure else 'timeout'}")
+        return self
+
+    async def _serve(self) -> None:
+        from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+
+        self._session = ClientSession(
+            timeout=ClientTimeout(total=self._timeout), connector=TCPConnector(limit=256, force_close=False)
+        )
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)  # type: ignore[arg-type]
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+
+    async def _shutdown(self) -> None:
+        from aiohttp import web
+
+        if isinstance(self._runner, web.AppRunner):
+            await self._runner.cleanup()
+        await self._session.close()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Router:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
