@@ -1,0 +1,145 @@
+"""Versions of a service as local processes: ``command`` is an argument list with a ``{port}`` placeholder,
+started in its own process group on 127.0.0.1, healthy once its health path answers 200. Every failure says
+which version, what happened and the tail of its output; a version that fails is never left running."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import DeployError
+
+__all__ = ["VersionProcess", "free_port", "start_version"]
+
+TAIL = 2000
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class VersionProcess:
+    version: str
+    argv: list[str]
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+    health: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output_tail(self) -> str:
+        try:
+            data = self.log.read_bytes()
+        except OSError:
+            return ""
+        return data[-TAIL:].decode("utf-8", "replace")
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM to the whole process group, SIGKILL after ``grace`` seconds; always reaps."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # anything the service left behind in its group
+        self.log.unlink(missing_ok=True)
+
+
+def _probe(url: str) -> tuple[int | None, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL built here
+            return response.status, f"{response.status}"
+    except urllib.error.HTTPError as err:
+        return err.code, f"{err.code} {err.reason}"
+    except (urllib.error.URLError, OSError) as exc:
+        return None, type(getattr(exc, "reason", exc)).__name__
+
+
+def start_version(
+    version: str,
+    command: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    health_path: str = "/health",
+    timeout: float = 30.0,
+    port: int | None = None,
+) -> VersionProcess:
+    if not command:
+        raise DeployError(f"version {version!r}: empty command")
+    if port is not None and _port_in_use(port):
+        raise DeployError(f"version {version!r}: port {port} on 127.0.0.1 is already in use")
+    port = port or free_port()
+    argv = [part.replace("{port}", str(port)) for part in command]
+    log = Path(tempfile.mkstemp(prefix=f"iotops-{version}-", suffix=".log")[1])
+    with log.open("wb") as out:
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=None if env is None else dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise DeployError(f"version {version!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
+    process = VersionProcess(version, argv, port, proc, log)
+    try:
+        _wait_healthy(process, health_path, timeout)
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
+def _wait_healthy(process: VersionProcess, health_path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    url = process.url + health_path
+    while True:
+        code = process.proc.poll()
+        if code is not None:
+            raise DeployError(
+                f"version {process.version!r} exited with code {code} while starting "
+                f"({' '.join(process.argv)}); its output ends:\n{process.output_tail()}"
+            )
+        status, seen = _probe(url)
+        process.health = [*process.health[-9:], seen]
+        if status == 200:
+            return
+        if time.monotonic() > deadline:
+            raise DeployError(
+                f"version {process.version!r} was not healthy within {timeout:g}s: {url} answered "
+                f"{', '.join(process.health[-5:])}; its output ends:\n{process.output_tail()}"
+            )
+        time.sleep(0.05)
