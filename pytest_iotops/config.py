@@ -85,7 +85,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("marker_aliases", map_of(name, "marker = phase"), {}, "extra markers that mean a phase"),
     Option("block_on_failure", boolean, True, "skip later phases after a failed phase", "--iotops-no-block"),
     Option("reports_dir", text, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
-    Option("formats", str_list, ("html", "junit", "sarif", "md"), "report formats besides JSON", "--iotops-format"),
+    Option("formats", str_list, ("html", "md"), "report formats besides JSON (also junit, sarif)", "--iotops-format"),
     Option("shard", shard, None, "run slice K/N of the tests (merge the parts with iotops merge)", "--iotops-shard"),
     Option("durations", text, None, "a previous run report whose durations balance the shards", "--iotops-durations"),
     Option("baseline", text, None, "findings baseline file: only findings not in it count"),
@@ -143,7 +143,7 @@ class Settings:
     reports_dir: str = "iotops-reports"
     coverage: CoverageSettings = field(default_factory=CoverageSettings)
     pyramid: PyramidSettings = field(default_factory=PyramidSettings)
-    formats: tuple[str, ...] = ("html", "junit", "sarif", "md")
+    formats: tuple[str, ...] = ("html", "md")
     shard: tuple[int, int] | None = None
     durations: str | None = None
     baseline: str | None = None

@@ -259,7 +259,12 @@ def test_a_conftest_adds_its_own_gate_through_the_hook(pytester: pytest.Pytester
 
 def test_every_report_format_is_written_and_named(pytester: pytest.Pytester) -> None:
     make_project(pytester)
-    result = pytester.runpytest("--iotops", NO_COV)
+    default = pytester.runpytest("--iotops", NO_COV)
+    default.stdout.fnmatch_lines(["iotops run report: *", "iotops HTML report: *", "iotops md report: *"])
+    written = sorted(p.name for p in (pytester.path / "iotops-reports").iterdir())
+    assert written == ["run-report.html", "run-report.json", "summary.md"]
+    every = [x for f in ("html", "junit", "sarif", "md") for x in ("--iotops-format", f)]
+    result = pytester.runpytest("--iotops", NO_COV, *every)
     result.stdout.fnmatch_lines(
         [
             "iotops run report: iotops-reports/run-report.json",
