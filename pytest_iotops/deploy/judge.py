@@ -79,6 +79,16 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _settle(result: MetricResult, spec: MetricSpec, canary: Samples, reason: str) -> MetricResult:
+    """Nothing failed: the metric passes, unless there were too few samples to say so."""
+    if canary.requests < spec.min_samples:
+        result.verdict = "inconclusive"
+        result.reason = f"only {canary.requests} requests, fewer than the {spec.min_samples} needed to pass"
+    else:
+        result.reason = reason
+    return result
+
+
 def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResult:
     rate, base = canary.error_rate, baseline.error_rate
     result = MetricResult("error_rate", "pass", rate, base, canary.requests, "")
@@ -96,12 +106,9 @@ def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricR
                 f"error rate {rate:.2%} vs baseline {base:.2%}: higher (Fisher p={result.p_value:.3g} < {spec.alpha})"
             )
             return result
-    if canary.requests < spec.min_samples:
-        result.verdict = "inconclusive"
-        result.reason = f"only {canary.requests} requests, fewer than the {spec.min_samples} needed to pass"
-        return result
-    result.reason = f"error rate {rate:.2%}" + (f" (baseline {base:.2%})" if base is not None else "")
-    return result
+    return _settle(
+        result, spec, canary, f"error rate {rate:.2%}" + (f" (baseline {base:.2%})" if base is not None else "")
+    )
 
 
 def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResult:
@@ -131,12 +138,9 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
                 f"{mw.ci_low:+.1f}..{mw.ci_high:+.1f} reaches the limit"
             )
             return result
-    if canary.requests < spec.min_samples:
-        result.verdict = "inconclusive"
-        result.reason = f"only {canary.requests} requests, fewer than the {spec.min_samples} needed to pass"
-        return result
-    result.reason = f"{spec.name} {value:.1f} ms" + (f" (baseline {base:.1f} ms)" if base is not None else "")
-    return result
+    return _settle(
+        result, spec, canary, f"{spec.name} {value:.1f} ms" + (f" (baseline {base:.1f} ms)" if base is not None else "")
+    )
 
 
 def judge(
