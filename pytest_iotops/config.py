@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .deploy.config import DeploySettings, parse_deploy
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
 from .validate import Invalid, Validator, boolean, map_of, name, names, percent, shard, str_list, text
@@ -48,7 +49,7 @@ def convention_paths(phases: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 DEFAULT_PATHS = convention_paths(DEFAULT_PHASES)
 _SECTIONS = ("coverage", "pyramid")
-_STRUCTURED = ("evidence", "ignore", "diff")
+_STRUCTURED = ("evidence", "ignore", "diff", "deploy")
 #: CI variables naming the branch a pull/merge request targets; the diff base is origin/<that branch>
 _CI_BASE = (
     "GITHUB_BASE_REF",
@@ -151,6 +152,7 @@ class Settings:
     evidence: tuple[EvidenceSource, ...] = ()
     ignores: tuple[Ignore, ...] = ()
     diff: DiffSettings = field(default_factory=DiffSettings)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
     #: dotted key -> where its effective value came from ("default", a file, "env X", "--option")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: str | None = None
@@ -278,6 +280,7 @@ def _with_structured(
         evidence=parse_evidence(table["evidence"], where, s.phases) if "evidence" in table else (),
         ignores=parse_ignores(table["ignore"], where) if "ignore" in table else (),
         diff=diff,
+        deploy=parse_deploy(table["deploy"], where) if "deploy" in table else DeploySettings(),
         sources={**s.sources, **{f"diff.{k}": v for k, v in diff.sources.items()}},
     )
 

@@ -151,6 +151,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from . import fixtures  # deployment fixtures: importing defines them, nothing runs until a test asks
+
+    if not config.pluginmanager.is_registered(fixtures):
+        config.pluginmanager.register(fixtures, "iotops-fixtures")
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     phases = plugin.settings.phases if plugin is not None else DEFAULT_MARKERS
     for phase in phases:

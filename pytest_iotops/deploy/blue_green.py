@@ -61,6 +61,8 @@ class BlueGreenResult:
     active: str
     promoted: bool
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: share of requests that succeeded while the deployment ran (set when it ran under load)
+    availability: float | None = None
 
     def explain(self) -> str:
         return "\n".join(f"{e['t']:7.3f}s {e['event']}: {e['detail']}" for e in self.events)

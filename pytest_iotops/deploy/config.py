@@ -1,0 +1,101 @@
+"""``[tool.iotops.deploy]``: the versions of the service under test, how to judge them, and the load."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import validate as v
+from ..errors import ConfigError
+from ..evidence.config import check_table
+from .judge import MetricSpec
+
+__all__ = ["DeploySettings", "parse_deploy"]
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stable: str | None = None
+    health_path: str = "/health"
+    start_timeout: float = 30.0
+    steps: tuple[int, ...] = (10, 25, 50, 75, 100)
+    bake: float = 1.0
+    keep_old_for: float = 0.5
+    load_rate: float = 50.0
+    load_concurrency: int = 8
+    load_paths: tuple[str, ...] = ("/",)
+    metrics: tuple[MetricSpec, ...] = (
+        MetricSpec("error_rate", max_value=0.01, max_increase=0.005),
+        MetricSpec("latency_p99", max_increase=50.0),
+    )
+
+
+def _steps(value: Any) -> tuple[int, ...]:
+    steps = v.int_list(value)
+    if not steps or steps[-1] != 100 or list(steps) != sorted(steps) or any(not 0 < s <= 100 for s in steps):
+        raise v.Invalid("expected increasing weights from 1 to 100, ending at 100")
+    return steps
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    raise v.Invalid("expected a table")
+
+
+_KEYS: dict[str, v.Validator] = {
+    "versions": v.map_of(v.str_list, "version = [command with {port}]"),
+    "stable": v.text,
+    "health_path": v.text,
+    "start_timeout": v.positive,
+    "steps": _steps,
+    "bake": v.positive,
+    "keep_old_for": v.positive,
+    "load": _table,
+    "analysis": _table,
+}
+_LOAD: dict[str, v.Validator] = {"rate": v.positive, "concurrency": v.count, "paths": v.str_list}
+_ANALYSIS: dict[str, v.Validator] = {
+    "error_rate_max": v.percent,
+    "error_rate_max_increase": v.percent,
+    "latency_p99_max_ms": v.positive,
+    "latency_p99_max_increase_ms": v.positive,
+    "latency_p50_max_ms": v.positive,
+    "min_samples": v.count,
+}
+
+
+def parse_deploy(raw: Any, where: str) -> DeploySettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [tool.iotops.deploy] must be a table")
+    values = check_table(raw, _KEYS, where, "deploy.")
+    load = check_table(values.pop("load", {}) or {}, _LOAD, where, "deploy.load.")
+    analysis = check_table(values.pop("analysis", {}) or {}, _ANALYSIS, where, "deploy.analysis.")
+    for version, command in values.get("versions", {}).items():
+        if not any("{port}" in part for part in command):
+            raise ConfigError(f"{where}: deploy.versions.{version}: the command needs a {{port}} placeholder")
+    if "stable" in values and values["stable"] not in values.get("versions", {}):
+        raise ConfigError(f"{where}: deploy.stable = {values['stable']!r} is not in deploy.versions")
+    extra: dict[str, Any] = {f"load_{k}": tuple(x) if isinstance(x, tuple) else x for k, x in load.items()}
+    if analysis:
+        minimum = int(analysis.get("min_samples", 50))
+        metrics = [
+            MetricSpec(
+                "error_rate",
+                max_value=analysis.get("error_rate_max", 1.0) / 100,
+                max_increase=analysis.get("error_rate_max_increase", 0.5) / 100,
+                min_samples=minimum,
+            ),
+            MetricSpec(
+                "latency_p99",
+                max_value=analysis.get("latency_p99_max_ms"),
+                max_increase=analysis.get("latency_p99_max_increase_ms", 50.0),
+                min_samples=minimum,
+            ),
+        ]
+        if "latency_p50_max_ms" in analysis:
+            metrics.append(MetricSpec("latency_p50", max_value=analysis["latency_p50_max_ms"], min_samples=minimum))
+        extra["metrics"] = tuple(metrics)
+    return DeploySettings(**values, **extra)
