@@ -112,3 +112,14 @@ def test_bad_weights_are_refused(router: Router) -> None:
     router.set_weights({"v1": 100})
     with pytest.raises(DeployError, match="still has traffic"):
         router.remove_backend("v1")
+
+
+def test_drain_waits_for_requests_in_flight(router: Router, backends: dict[str, ThreadingHTTPServer]) -> None:
+    router.set_weights({"v1": 100})
+    assert router.drain("v1", timeout=1)
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(_get, router.url + "/") for _ in range(40)]
+        router.set_weights({"v2": 100})
+        assert router.drain("v1", timeout=10)
+        assert router.in_flight("v1") == 0
+        assert all(f.result()[0] == 200 for f in futures)

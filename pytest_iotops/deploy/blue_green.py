@@ -89,6 +89,11 @@ def blue_green(target: LocalTarget, active: str, new: str, keep_old_for: float =
     result.active, result.promoted = new, True
     event("switched", f"100 % of traffic to {new}")
     time.sleep(keep_old_for)
+    drained = target.router.drain(active)  # requests routed before the switch finish on the old version
     target.stop(active)
-    event("retired", f"{active} stopped after {keep_old_for:g}s kept for rollback")
+    event(
+        "retired",
+        f"{active} stopped after {keep_old_for:g}s kept for rollback"
+        + ("" if drained else "; some of its requests were still running after 30 s"),
+    )
     return result

@@ -95,11 +95,13 @@ def canary(
         inconclusive += verdict.verdict == "inconclusive"
         if failures > failure_limit or inconclusive > inconclusive_limit:
             target.router.set_weights({stable: 100})
+            target.router.drain(new)
             target.stop(new)
             result.aborted_at, result.reason = weight, verdict.reason
             event("aborted", f"100 % back to {stable}; {new} stopped: {verdict.reason}")
             return result
     result.promoted = True
+    target.router.drain(stable)
     target.stop(stable)
     event("promoted", f"{new} serves all traffic; {stable} stopped")
     return result

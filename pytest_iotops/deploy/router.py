@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
@@ -50,6 +51,7 @@ class Router:
         self._backends: dict[str, str] = {}
         self._weights: list[tuple[str, int]] = []
         self._stats: dict[str, VersionStats] = {}
+        self._inflight: dict[str, int] = {}
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -84,6 +86,19 @@ class Router:
         with self._lock:
             return dict(self._weights)
 
+    def in_flight(self, version: str) -> int:
+        with self._lock:
+            return self._inflight.get(version, 0)
+
+    def drain(self, version: str, timeout: float = 30.0) -> bool:
+        """Wait until no request routed to ``version`` is still being answered; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight(version):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def window(self) -> dict[str, Samples]:
         """Samples per version since the last call (a bake step's data), and start a new window."""
         with self._lock:
@@ -96,11 +111,14 @@ class Router:
             if not self._weights:
                 raise DeployError("no version has traffic")
             roll = self._rng.randrange(100)
-            for version, weight in self._weights:
-                if roll < weight:
-                    return version, self._backends[version]
-                roll -= weight
             version = self._weights[-1][0]
+            for candidate, weight in self._weights:
+                if roll < weight:
+                    version = candidate
+                    break
+                roll -= weight
+            # counted as in flight under the same lock as the choice: a drain can never miss it
+            self._inflight[version] = self._inflight.get(version, 0) + 1
             return version, self._backends[version]
 
     def _record(self, version: str, started: float, error: bool) -> None:
@@ -110,7 +128,7 @@ class Router:
             stats.errors += int(error)
 
     async def _handle(self, request: object) -> object:
-        from aiohttp import ClientError, web
+        from aiohttp import web
 
         assert isinstance(request, web.Request)
         try:
@@ -119,6 +137,15 @@ class Router:
             return web.Response(status=503, text=str(exc))
         started = time.perf_counter()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        try:
+            return await self._forward(request, version, base, headers, started)
+        finally:
+            with self._lock:
+                self._inflight[version] -= 1
+
+    async def _forward(self, request: Any, version: str, base: str, headers: dict[str, str], started: float) -> Any:
+        from aiohttp import ClientError, web
+
         try:
             body = await request.read()
             async with self._session.request(
