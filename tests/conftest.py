@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,18 @@ def gate(report: dict[str, Any], gate_id: str) -> dict[str, Any]:
     matches = [g for g in report["gates"] if g["id"] == gate_id]
     assert matches, f"no gate {gate_id} in {[g['id'] for g in report['gates']]}"
     return matches[0]
+
+
+def run_iotops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``iotops`` command as a user runs it: a fresh process, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_iotops.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def require_binary(name: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_iotops
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 RICH = Path(__file__).parent / "data" / "report-rich.json"
@@ -29,17 +28,6 @@ max_findings = 0
 """
 
 
-def iotops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_iotops.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
@@ -49,19 +37,19 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_gate_without_pytest_and_its_exit_codes(repo: Path) -> None:
-    done = iotops(repo, "gate")
+    done = run_iotops(repo, "gate")
     assert done.returncode == 7, done.stdout + done.stderr  # no baseline file yet: an error gate
     assert "evidence.baseline" in done.stdout
-    assert iotops(repo, "baseline").returncode == 0
+    assert run_iotops(repo, "baseline").returncode == 0
     assert len(json.loads((repo / "iotops-baseline.json").read_text())["findings"]) == 14
-    done = iotops(repo, "gate")
+    done = run_iotops(repo, "gate")
     assert done.returncode == 0, done.stdout
     assert "iotops verdict: PASSED" in done.stdout
     report = json.loads((repo / "iotops-reports" / "run-report.json").read_text())
     assert [g["id"] for g in report["gates"]] == ["evidence.clippy.warnings", "evidence.bandit.findings"]
     assert report["tests"] == []
     (repo / "clippy.json").write_text("not json")
-    done = iotops(repo, "gate", "--format", "md")
+    done = run_iotops(repo, "gate", "--format", "md")
     assert done.returncode == 7
     assert {p.name for p in (repo / "iotops-reports").iterdir()} >= {"run-report.json", "summary.md"}
 
@@ -71,28 +59,28 @@ def test_gate_failed_threshold_is_6(repo: Path) -> None:
         PYPROJECT.replace("max_warnings = 10", "max_warnings = 2").replace('baseline = "iotops-baseline.json"', "")
     )
     (repo / "bandit.json").write_text(json.dumps({"results": [], "errors": []}))
-    done = iotops(repo, "gate")
+    done = run_iotops(repo, "gate")
     assert done.returncode == 6
     assert "evidence.clippy.warnings: clippy warnings 8 warnings > 2 warnings" in done.stdout
 
 
 def test_usage_and_config_errors_have_no_traceback(repo: Path, tmp_path: Path) -> None:
     (repo / "pyproject.toml").write_text("[tool.iotops]\nspeed = 1\n")
-    done = iotops(repo, "gate")
+    done = run_iotops(repo, "gate")
     assert done.returncode == 4
     assert "unknown key 'speed'" in done.stderr
     assert "Traceback" not in done.stderr
-    done = iotops(repo, "gate", "--config", str(tmp_path / "missing.toml"))
+    done = run_iotops(repo, "gate", "--config", str(tmp_path / "missing.toml"))
     assert done.returncode == 4
     assert "configuration file not found" in done.stderr
-    assert iotops(repo, "frobnicate").returncode == 2
-    help_text = iotops(repo, "gate", "--help").stdout
+    assert run_iotops(repo, "frobnicate").returncode == 2
+    help_text = run_iotops(repo, "gate", "--help").stdout
     assert "examples:" in help_text
     assert "exit codes:" in help_text
 
 
 def test_explain_in_plain_words(tmp_path: Path) -> None:
-    done = iotops(tmp_path, "explain", str(RICH))
+    done = run_iotops(tmp_path, "explain", str(RICH))
     assert done.returncode == 0
     text = done.stdout
     assert text.startswith("The run FAILED with exit code 1.")

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import make_project, run_report
+from conftest import make_project, run_iotops, run_report
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,17 +60,6 @@ def _summary(report: dict) -> dict:
     }
 
 
-def _iotops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_iotops.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("balance", ["count", "durations"])
 def test_four_shards_merged_equal_one_unsharded_run(pytester: pytest.Pytester, balance: str) -> None:
     extra = "".join(f"\ndef test_more_{i}():\n    assert app.add({i}, 1) == {i + 1}\n" for i in range(9))
@@ -92,7 +78,7 @@ def test_four_shards_merged_equal_one_unsharded_run(pytester: pytest.Pytester, b
         assert shard["run"]["shard"]["balanced_by"] == balance
         assert shard["gates"] == []
         assert shard["verdict"]["summary"].startswith(f"shard {k}/4: ")
-    merged = _iotops(
+    merged = run_iotops(
         pytester.path,
         "merge",
         *[f"part{k}/run-report.json" for k in range(1, 5)],
@@ -115,15 +101,15 @@ def test_merge_refuses_incomplete_or_inconsistent_parts(pytester: pytest.Pyteste
             == 0
         )
     parts = ["p1/run-report.json", "p2/run-report.json"]
-    done = _iotops(pytester.path, "merge", *parts, "--expect", "3")
+    done = run_iotops(pytester.path, "merge", *parts, "--expect", "3")
     assert done.returncode == 3
     assert "shard(s) 3/3 missing: no verdict from a partial run" in done.stderr
-    done = _iotops(pytester.path, "merge", parts[0], parts[0], "--expect", "3")
+    done = run_iotops(pytester.path, "merge", parts[0], parts[0], "--expect", "3")
     assert "shard 1/3 given twice" in done.stderr
-    done = _iotops(pytester.path, "merge", *parts, "--expect", "2")
+    done = run_iotops(pytester.path, "merge", *parts, "--expect", "2")
     assert "shard 1/3, but --expect 2" in done.stderr
     assert pytester.runpytest_subprocess("--iotops", "--iotops-reports-dir", "whole").ret == 0
-    done = _iotops(pytester.path, "merge", "whole/run-report.json", "--expect", "1")
+    done = run_iotops(pytester.path, "merge", "whole/run-report.json", "--expect", "1")
     assert "not a partial report" in done.stderr
     assert not (pytester.path / "iotops-reports").exists() or not done.stdout
 
