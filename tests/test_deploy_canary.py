@@ -49,7 +49,7 @@ def target() -> Iterator[LocalTarget]:
 
 def _rollout(target: LocalTarget, version: str):  # type: ignore[no-untyped-def]
     with Load(target.router.url, rate=150, concurrency=16, paths=["/api"]) as load:
-        result = canary(target, "stable", version, steps=[10, 50, 100], bake=1.5, specs=SPECS)
+        result = canary(target, "stable", version, steps=[10, 50, 100], bake=2.0, specs=SPECS)
     return result, load.result
 
 

@@ -19,7 +19,7 @@ DEPLOY = f"""
 [tool.iotops.deploy]
 stable = "v1"
 steps = [10, 100]
-bake = 1.5
+bake = 2.0
 keep_old_for = 0.2
 load = {{ rate = 150, concurrency = 16, paths = ["/api"] }}
 analysis = {{ error_rate_max = 5, error_rate_max_increase = 2, min_samples = 10 }}
