@@ -65,10 +65,9 @@ class Pipeline:
         self.phase_attribution = True
         self.collected: Counter[str] = Counter()
         self.current_phase: str | None = None
-        self.worker_data_dir: Path | None = None
+        self._shared_dir: Path | None = None
         self.finished_workers: list[str] = []
         self.report: RunReport | None = None
-        self.report_path: Path | None = None
         self.python_lines: dict[str, LineData] = {}
         self.baseline_written: Path | None = None
         self.outputs: dict[str, Path] = {}
@@ -97,10 +96,11 @@ class Pipeline:
     def worker_data_file(self, directory: Path, worker_id: str) -> Path:
         return directory / f"{worker_id}.coverage"
 
-    def new_worker_data_dir(self) -> Path:
-        if self.worker_data_dir is None:
-            self.worker_data_dir = Path(tempfile.mkdtemp(prefix="iotops-xdist-cov-"))
-        return self.worker_data_dir
+    def shared_dir(self) -> Path:
+        """xdist: the directory the controller shares with its workers (coverage data, phases, failed phases)."""
+        if self._shared_dir is None:
+            self._shared_dir = Path(tempfile.mkdtemp(prefix="iotops-xdist-"))
+        return self._shared_dir
 
     def finish_worker(self, directory: Path | None) -> None:
         """On an xdist worker: stop the tracer and hand the data to the controller."""
@@ -164,8 +164,8 @@ class Pipeline:
 
         try:
             self.meter.stop()
-            if self.meter.owned and self.meter.cov is not None and self.worker_data_dir is not None:
-                files = [self.worker_data_file(self.worker_data_dir, w) for w in sorted(self.finished_workers)]
+            if self.meter.owned and self.meter.cov is not None and self._shared_dir is not None:
+                files = [self.worker_data_file(self._shared_dir, w) for w in sorted(self.finished_workers)]
                 import_data(self.meter.cov, files)
             ran = [p.name for p in self.recorder.phase_results() if p.status in ("passed", "failed")]
             report, self.python_lines = summarize(
@@ -184,8 +184,8 @@ class Pipeline:
         try:
             coverage_report = self._coverage_report()
         finally:
-            if self.worker_data_dir is not None:
-                shutil.rmtree(self.worker_data_dir, ignore_errors=True)
+            if self._shared_dir is not None:
+                shutil.rmtree(self._shared_dir, ignore_errors=True)
         rec.stage_end("coverage", "coverage")
         from .evidence.run import Collected
         from .evidence_stage import EvidenceStage, run_evidence_stage
@@ -236,7 +236,7 @@ class Pipeline:
             )
         report.run = replace(report.run, finished_at=utc_now(), duration=self._elapsed())
         Redactor().apply(report)
-        self.report_path = self._write(report, pytest_exit)
+        self._write(report, pytest_exit)
         self.report = report
         return report
 
@@ -257,7 +257,7 @@ class Pipeline:
         export_data(self.meter.cov, target / name)
         return name
 
-    def _write(self, report: RunReport, pytest_exit: int) -> Path | None:
+    def _write(self, report: RunReport, pytest_exit: int) -> None:
         """Reports that cannot be written fail the run (exit 7): CI would otherwise gate on nothing."""
         from .render import write_reports
 
@@ -265,7 +265,6 @@ class Pipeline:
         self.outputs, problems = write_reports(report, target, self.settings.formats)
         if problems:
             report.verdict = decide(pytest_exit or int(report.verdict.exit_code == 1), report.gates, problems)
-        return self.outputs.get("json")
 
     def _elapsed(self) -> float:
         return round(time.perf_counter() - self.context.start, 6)

@@ -208,7 +208,7 @@ class IotopsPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist controller: tell each worker where to leave its coverage data (pytest-cov combines its own)."""
-        shared = str(self.pipeline.new_worker_data_dir())
+        shared = str(self.pipeline.shared_dir())
         node.workerinput["iotops_shared"] = shared
         # our scheduler (below) takes over exactly when xdist would use its load scheduling
         node.workerinput["iotops_strict"] = getattr(self.config.option, "dist", "no") == "load"
@@ -223,14 +223,14 @@ class IotopsPlugin:
             return None  # loadscope, loadfile, ...: the user chose a distribution; ours would override it
         from .xdist_scheduler import PhaseScheduling
 
-        return PhaseScheduling(config, log, self.pipeline.new_worker_data_dir(), self._phase_done)
+        return PhaseScheduling(config, log, self.pipeline.shared_dir(), self._phase_done)
 
     def _phase_done(self, phase_index: int) -> None:
         """Every test of a phase has finished: tell the workers which phases failed, before the next starts."""
         from .render.output import write_output
 
         failed = sorted(self.pipeline.recorder.failed_phases())
-        write_output(self.pipeline.new_worker_data_dir() / BLOCKED_FILE, json.dumps(failed))
+        write_output(self.pipeline.shared_dir() / BLOCKED_FILE, json.dumps(failed))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

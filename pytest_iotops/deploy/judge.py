@@ -127,8 +127,8 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
         if mw.p_value < spec.alpha and mw.ci_low > spec.max_increase:
             result.verdict = "fail"
             result.reason = (
-                f"latency shift {mw.shift:+.1f} ms (95 % CI {mw.ci_low:+.1f}..{mw.ci_high:+.1f}) exceeds "
-                f"+{spec.max_increase:.1f} ms (Mann-Whitney p={mw.p_value:.3g})"
+                f"latency shift {mw.shift:+.1f} ms ({1 - spec.alpha:.0%} CI {mw.ci_low:+.1f}..{mw.ci_high:+.1f}) "
+                f"exceeds +{spec.max_increase:.1f} ms (Mann-Whitney p={mw.p_value:.3g})"
             )
             return result
         if mw.p_value < spec.alpha and mw.shift > spec.max_increase:
