@@ -70,6 +70,7 @@ def merge_parts(paths: Sequence[Path], expect: int, settings: Settings, rootdir:
             if test.outcome in ("failed", "error"):
                 pipeline.recorder.failed_phases().add(test.phase)
         pipeline.recorder.stages.extend(s for s in report.stages if s.kind in ("collect", "phase"))
+        pipeline.recorder.deployments.extend(report.deployments)
     pipeline.collected.update(t.phase for _, r in parts for t in r.tests)
     _combine_coverage(pipeline, parts)
     any_failed = any(t.outcome in ("failed", "error") for _, r in parts for t in r.tests)

@@ -24,6 +24,10 @@ __all__ = [
     "CommandResult",
     "CoverageReport",
     "CoverageTotals",
+    "DeployEvent",
+    "DeployMetric",
+    "DeployStep",
+    "Deployment",
     "DiffCoverage",
     "DiffFile",
     "EvidenceResult",
@@ -47,7 +51,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -227,6 +231,76 @@ class DiffCoverage:
 
 
 @dataclass
+class DeployEvent:
+    #: seconds since the deployment started
+    t: float
+    event: str
+    detail: str
+
+
+@dataclass
+class DeployMetric:
+    name: str
+    verdict: str
+    value: float | None
+    baseline: float | None
+    #: the limits it was held to, in words ("<= 1.00 %, +0.50 % over baseline")
+    threshold: str
+    reason: str
+    p_value: float | None = None
+    samples: int = 0
+
+
+@dataclass
+class DeployStep:
+    index: int
+    weight: int
+    #: seconds since the deployment started
+    started: float
+    ended: float
+    verdict: Literal["pass", "marginal", "fail", "inconclusive", "error"]
+    score: float
+    reason: str
+    #: what the strategy did next: continue, retry (a measurement error), abort or promote
+    decision: Literal["continue", "retry", "abort", "promote"]
+    canary_requests: int = 0
+    canary_errors: int = 0
+    stable_requests: int = 0
+    stable_errors: int = 0
+    canary_p50_ms: float | None = None
+    canary_p99_ms: float | None = None
+    stable_p99_ms: float | None = None
+    health_probes: int = 0
+    health_failures: int = 0
+    metrics: list[DeployMetric] = field(default_factory=list)
+
+
+@dataclass
+class Deployment:
+    #: the test that ran it
+    test: str
+    strategy: Literal["canary", "blue-green"]
+    target: str
+    stable: str
+    candidate: str
+    outcome: Literal["promoted", "rolled_back", "error"]
+    #: the version serving all traffic at the end
+    active: str
+    reason: str
+    duration: float
+    #: highest traffic weight (percent) the candidate held
+    exposure: int
+    candidate_requests: int = 0
+    requests: int = 0
+    #: share of the load generator's requests that succeeded while it ran
+    availability: float | None = None
+    #: seconds from the failing decision until all traffic was back on the stable version
+    rollback_seconds: float | None = None
+    steps: list[DeployStep] = field(default_factory=list)
+    events: list[DeployEvent] = field(default_factory=list)
+
+
+@dataclass
 class GateResult:
     id: str
     family: str
@@ -306,6 +380,8 @@ class RunReport:
     diff: DiffCoverage | None = None
     #: a shard's raw coverage data (file name in the reports directory), for iotops merge
     coverage_data: str | None = None
+    #: deployments run by tests (the ``iotops_canary`` / ``iotops_blue_green`` fixtures)
+    deployments: list[Deployment] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
     def to_json(self) -> str:

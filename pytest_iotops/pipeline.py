@@ -215,6 +215,7 @@ class Pipeline:
             findings=evidence.collected.findings,
             ignores=evidence.ignores,
             diff=evidence.diff,
+            deployments=list(rec.deployments),
         )
         self.baseline_written = evidence.baseline_written
         if self.shard is not None:

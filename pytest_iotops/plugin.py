@@ -159,6 +159,9 @@ def pytest_configure(config: pytest.Config) -> None:
     phases = plugin.settings.phases if plugin is not None else DEFAULT_MARKERS
     for phase in phases:
         config.addinivalue_line("markers", f"{phase}: pytest-iotops pyramid phase '{phase}'")
+    config.addinivalue_line(
+        "markers", "iotops_deploy(**settings): pytest-iotops [tool.iotops.deploy] settings for this test's deployments"
+    )
     if plugin is not None:
         for alias, phase in plugin.settings.marker_aliases.items():
             config.addinivalue_line("markers", f"{alias}: pytest-iotops alias of the '{phase}' phase")
@@ -350,9 +353,28 @@ class IotopsPlugin:
         if hasattr(reporter, "currentfspath"):
             reporter.currentfspath = None  # so the next progress line names its file again
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Deployments the test ran travel on its report as plain data (xdist sends it to the controller)."""
+        report = yield
+        from .fixtures import DEPLOYMENTS
+
+        records = item.stash.get(DEPLOYMENTS, None)
+        if records:
+            from .model import to_dict
+
+            report.iotops_deployments = [to_dict(r) for r in records]  # type: ignore[attr-defined]
+            records.clear()
+        return report
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.workerinput is not None:
             return
+        deployments = getattr(report, "iotops_deployments", None)
+        if deployments:
+            self.pipeline.recorder.add_deployments(report.nodeid, deployments)
         phase = self.phase_of.get(report.nodeid) or getattr(report, "iotops_phase", None)
         if phase not in self.pipeline.rules.phases:
             phase = self.settings.default_phase

@@ -9,8 +9,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
-from .model import PhaseResult, Stage, TestResult
+from .model import Deployment, PhaseResult, Stage, TestResult, from_dict
 
 __all__ = ["Recorder", "utc_now"]
 
@@ -44,6 +45,7 @@ class Recorder:
     _windows: dict[str, _Window] = field(default_factory=dict)
     _open: dict[str, tuple[str, float]] = field(default_factory=dict)
     _failed: set[str] = field(default_factory=set)
+    deployments: list[Deployment] = field(default_factory=list)
 
     # -- stages -----------------------------------------------------------------------------------------------
     def stage_start(self, name: str) -> None:
@@ -102,6 +104,13 @@ class Recorder:
             test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
             self.phase_seen(phase)
         test.duration += duration
+
+    def add_deployments(self, nodeid: str, records: list[dict[str, Any]]) -> None:
+        """Deployments a test ran (the fixtures attach them to its reports, so they cross from xdist workers)."""
+        for i, record in enumerate(records):
+            deployment = from_dict(Deployment, record, f"{nodeid}: deployment {i}")
+            deployment.test = nodeid
+            self.deployments.append(deployment)
 
     def add_external(self, tests: list[TestResult]) -> None:
         """Tests run by another runner (JUnit evidence): they join their phase's counts and status."""

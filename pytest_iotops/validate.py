@@ -20,6 +20,7 @@ __all__ = [
     "map_of",
     "name",
     "names",
+    "non_negative",
     "percent",
     "positive",
     "shard",
@@ -63,6 +64,12 @@ def positive(v: Any) -> float:
     if _number(v) and v > 0:
         return float(v)
     raise Invalid("expected a number greater than 0")
+
+
+def non_negative(v: Any) -> float:
+    if _number(v) and v >= 0:
+        return float(v)
+    raise Invalid("expected a number, 0 or more")
 
 
 def count(v: Any) -> int:

@@ -1,99 +1,137 @@
-"""Blue-green on the local target: start the new version beside the active one, wait until it is healthy,
-switch all traffic at once, keep the old version for instant rollback, then stop it. Every step is an event;
-whatever fails, traffic ends on a version that is running and nothing started is left behind."""
+"""Blue-green: start the new version beside the active one, wait until it is healthy, optionally judge it under
+its own load before it gets any user traffic (pre-promotion analysis, against the active version's live data),
+switch all traffic at once, keep the old version for instant rollback, then stop it.
+
+Whatever fails — the start, the analysis, an exception, KeyboardInterrupt — traffic ends on a version that is
+running and nothing this function started is left behind.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from ..errors import DeployError
-from .process import VersionProcess, start_version
-from .router import Router
+from ..model import DeployStep
+from .judge import MetricSpec, judge, quantile
+from .load import Load
+from .result import DeployResult, Progress, metric_record
+from .target import LocalTarget, Target
 
 __all__ = ["BlueGreenResult", "LocalTarget", "blue_green"]
 
-
-@dataclass
-class LocalTarget:
-    """Versions as local processes behind the embedded router."""
-
-    commands: Mapping[str, Sequence[str]]
-    env: Mapping[str, str] | None = None
-    cwd: Path | None = None
-    health_path: str = "/health"
-    start_timeout: float = 30.0
-    router: Router = field(default_factory=Router)
-    processes: dict[str, VersionProcess] = field(default_factory=dict)
-
-    def start(self, version: str) -> VersionProcess:
-        if version not in self.commands:
-            raise DeployError(f"unknown version {version!r}; configured: {sorted(self.commands)}")
-        process = start_version(
-            version,
-            self.commands[version],
-            cwd=self.cwd,
-            env=self.env,
-            health_path=self.health_path,
-            timeout=self.start_timeout,
-        )
-        self.processes[version] = process
-        self.router.set_backend(version, process.url)
-        return process
-
-    def stop(self, version: str) -> None:
-        process = self.processes.pop(version, None)
-        if process is not None:
-            process.stop()
-
-    def close(self) -> None:
-        """Stop every process and the router: the cleanup guarantee of a test."""
-        for version in list(self.processes):
-            self.stop(version)
-        self.router.stop()
+BlueGreenResult = DeployResult
 
 
-@dataclass
-class BlueGreenResult:
-    active: str
-    promoted: bool
-    events: list[dict[str, Any]] = field(default_factory=list)
-    #: share of requests that succeeded while the deployment ran (set when it ran under load)
-    availability: float | None = None
-
-    def explain(self) -> str:
-        return "\n".join(f"{e['t']:7.3f}s {e['event']}: {e['detail']}" for e in self.events)
-
-
-def blue_green(target: LocalTarget, active: str, new: str, keep_old_for: float = 0.5) -> BlueGreenResult:
-    start = time.monotonic()
-    result = BlueGreenResult(active=active, promoted=False)
-
-    def event(name: str, detail: str) -> None:
-        result.events.append({"t": round(time.monotonic() - start, 3), "event": name, "detail": detail})
-
-    if target.router.weights.get(active) != 100:
-        raise DeployError(
-            f"blue-green needs all traffic on the active version {active!r}, have {target.router.weights}"
-        )
+def blue_green(
+    target: Target,
+    active: str,
+    new: str,
+    keep_old_for: float = 0.5,
+    analysis: float = 0.0,
+    specs: Sequence[MetricSpec] = (),
+    load: Mapping[str, object] | None = None,
+    progress: Progress | None = None,
+) -> DeployResult:
+    """``analysis`` > 0: seconds of pre-promotion analysis, with ``load`` (Load's keyword arguments) sent
+    straight to the new version; a failing or inconclusive verdict keeps traffic on ``active``."""
+    if new not in target.commands:
+        raise DeployError(f"unknown version {new!r}; configured: {sorted(target.commands)}")
+    if new == active:
+        raise DeployError(f"{new!r} is already the active version")
+    if target.weights != {active: 100}:
+        raise DeployError(f"blue-green needs all traffic on the active version {active!r}, have {target.weights}")
+    result = DeployResult("blue-green", target.name, active, new, active=active)
     try:
         process = target.start(new)
-        event("started", f"{new} healthy on port {process.port}")
     except DeployError as exc:
-        event("rollback", f"{new} did not start; traffic stays on {active}")
-        raise DeployError(f"blue-green to {new!r} aborted, traffic stays on {active!r}: {exc}") from None
-    target.router.set_weights({new: 100})
-    result.active, result.promoted = new, True
-    event("switched", f"100 % of traffic to {new}")
-    time.sleep(keep_old_for)
-    drained = target.router.drain(active)  # requests routed before the switch finish on the old version
-    target.stop(active)
-    event(
-        "retired",
-        f"{active} stopped after {keep_old_for:g}s kept for rollback"
-        + ("" if drained else "; some of its requests were still running after 30 s"),
-    )
+        result.event("aborted", f"{new} did not start; traffic stays on {active}: {exc}")
+        result.finish("rolled_back", active, f"{new} did not start: {str(exc).splitlines()[0]}")
+        return result
+    result.event("started", f"{new} healthy on port {process.port}, beside {active}")
+    try:
+        if analysis > 0 and not _pre_promotion(target, result, analysis, specs, load or {}, progress):
+            target.stop(new)
+            result.event("aborted", f"{new} stopped before any user traffic; {active} stays active")
+            return result
+        target.set_weights({new: 100})
+        result.exposure = 100
+        result.active = new
+        result.event("switched", f"100 % of traffic to {new}")
+        if progress is not None:
+            progress(f"blue-green {active} -> {new}: switched, keeping {active} for {keep_old_for:g}s", True)
+        time.sleep(keep_old_for)
+        drained = target.drain(active)  # requests routed before the switch finish on the old version
+        target.stop(active)
+        result.event(
+            "retired",
+            f"{active} stopped after {keep_old_for:g}s kept for rollback"
+            + ("" if drained else "; some of its requests were still running after 30 s"),
+        )
+        result.finish("promoted", new, f"{new} serves all traffic")
+    except BaseException as exc:
+        _recover(target, result, exc)
+        raise
     return result
+
+
+def _recover(target: Target, result: DeployResult, exc: BaseException) -> None:
+    """Interrupted: traffic to the old version if it still runs (instant rollback), the new one stopped."""
+    old, new = result.stable, result.candidate
+    try:
+        if old in target.processes:
+            if target.weights != {old: 100}:
+                target.set_weights({old: 100})
+            target.drain(new)
+            target.stop(new)
+            result.active = old
+        result.event("aborted", f"interrupted by {type(exc).__name__}; traffic on {result.active}")
+        result.finish("rolled_back", result.active, f"interrupted by {type(exc).__name__}: {exc}".rstrip(": "))
+    except Exception as cleanup:  # the original exception matters more; the fixture stops the rest
+        result.event("cleanup failed", f"{type(cleanup).__name__}: {cleanup}")
+
+
+def _pre_promotion(
+    target: Target,
+    result: DeployResult,
+    seconds: float,
+    specs: Sequence[MetricSpec],
+    load: Mapping[str, object],
+    progress: Progress | None,
+) -> bool:
+    active, new = result.stable, result.candidate
+    started = result.now()
+    target.window()
+    with Load(target.processes[new].url, **load) as preview:  # type: ignore[arg-type]
+        time.sleep(seconds)
+    candidate = preview.result.samples()
+    baseline = target.window().get(active)
+    if baseline is None or not baseline.requests:
+        baseline = candidate.__class__()
+    verdict = judge(candidate, baseline, specs)
+    step = DeployStep(
+        index=1,
+        weight=0,
+        started=started,
+        ended=result.now(),
+        verdict=verdict.verdict,
+        score=round(verdict.score, 1),
+        reason=verdict.reason,
+        decision="continue" if verdict.verdict in ("pass", "marginal") else "abort",
+        canary_requests=candidate.requests,
+        canary_errors=candidate.errors,
+        stable_requests=baseline.requests,
+        stable_errors=baseline.errors,
+        canary_p50_ms=quantile(candidate.latencies_ms, 0.5),
+        canary_p99_ms=quantile(candidate.latencies_ms, 0.99),
+        stable_p99_ms=quantile(baseline.latencies_ms, 0.99),
+        metrics=[metric_record(m, s) for m, s in zip(verdict.metrics, specs, strict=True)],
+    )
+    result.steps.append(step)
+    result.event("analysis", f"pre-promotion analysis of {new}: {verdict.verdict} ({verdict.reason})")
+    if progress is not None:
+        progress(f"blue-green {active} -> {new}: pre-promotion analysis {verdict.verdict} -> {step.decision}", True)
+    if step.decision == "abort":
+        result.finish("rolled_back", active, f"pre-promotion analysis: {verdict.reason}")
+        return False
+    return True

@@ -18,6 +18,10 @@ __all__ = ["DeploySettings", "parse_deploy"]
 class DeploySettings:
     versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     stable: str | None = None
+    target: str = "local"
+    target_options: Mapping[str, Any] = field(default_factory=dict)
+    #: extra environment variables for the versions (over the test run's own)
+    env: Mapping[str, str] = field(default_factory=dict)
     health_path: str = "/health"
     start_timeout: float = 30.0
     steps: tuple[int, ...] = (10, 25, 50, 75, 100)
@@ -26,6 +30,14 @@ class DeploySettings:
     load_rate: float = 50.0
     load_concurrency: int = 8
     load_paths: tuple[str, ...] = ("/",)
+    load_headers: Mapping[str, str] = field(default_factory=dict)
+    failure_limit: int = 0
+    inconclusive_limit: int = 1
+    consecutive_error_limit: int = 4
+    health_failures: int = 0
+    health_interval: float = 0.1
+    #: blue-green: seconds of pre-promotion analysis of the new version under its own load (0 = none)
+    pre_promotion: float = 0.0
     metrics: tuple[MetricSpec, ...] = (
         MetricSpec("error_rate", max_value=0.01, max_increase=0.005),
         MetricSpec("latency_p99", max_increase=50.0),
@@ -48,15 +60,24 @@ def _table(value: Any) -> dict[str, Any]:
 _KEYS: dict[str, v.Validator] = {
     "versions": v.map_of(v.str_list, "version = [command with {port}]"),
     "stable": v.text,
+    "target": v.text,
+    "target_options": _table,
     "health_path": v.text,
+    "env": v.map_of(v.text, "NAME = value"),
     "start_timeout": v.positive,
     "steps": _steps,
     "bake": v.positive,
     "keep_old_for": v.positive,
+    "pre_promotion": v.non_negative,
     "load": _table,
     "analysis": _table,
 }
-_LOAD: dict[str, v.Validator] = {"rate": v.positive, "concurrency": v.count, "paths": v.str_list}
+_LOAD: dict[str, v.Validator] = {
+    "rate": v.positive,
+    "concurrency": v.count,
+    "paths": v.str_list,
+    "headers": v.map_of(v.text, "header = value"),
+}
 _ANALYSIS: dict[str, v.Validator] = {
     "error_rate_max": v.percent,
     "error_rate_max_increase": v.percent,
@@ -64,7 +85,13 @@ _ANALYSIS: dict[str, v.Validator] = {
     "latency_p99_max_increase_ms": v.positive,
     "latency_p50_max_ms": v.positive,
     "min_samples": v.count,
+    "failure_limit": v.count,
+    "inconclusive_limit": v.count,
+    "consecutive_error_limit": v.count,
+    "health_failures": v.count,
+    "health_interval": v.positive,
 }
+_LIMITS = ("failure_limit", "inconclusive_limit", "consecutive_error_limit", "health_failures", "health_interval")
 
 
 def parse_deploy(raw: Any, where: str) -> DeploySettings:
@@ -79,6 +106,9 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
     if "stable" in values and values["stable"] not in values.get("versions", {}):
         raise ConfigError(f"{where}: deploy.stable = {values['stable']!r} is not in deploy.versions")
     extra: dict[str, Any] = {f"load_{k}": tuple(x) if isinstance(x, tuple) else x for k, x in load.items()}
+    for key in _LIMITS:
+        if key in analysis:
+            extra[key] = analysis.pop(key)
     if analysis:
         minimum = int(analysis.get("min_samples", 50))
         metrics = [

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .judge import Samples
+
 __all__ = ["Load", "LoadResult"]
 
 
@@ -19,10 +21,15 @@ class LoadResult:
     requests: int = 0
     failures: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
 
     @property
     def availability(self) -> float | None:
         return None if not self.requests else (self.requests - self.failures) / self.requests
+
+    def samples(self) -> Samples:
+        """What the judge needs from this load: every latency and how many requests failed."""
+        return Samples(tuple(self.latencies_ms), self.failures)
 
 
 class Load:
@@ -50,6 +57,7 @@ class Load:
 
     def _one(self, path: str) -> None:
         request = urllib.request.Request(self.url + path, headers=self.headers)  # noqa: S310 - loopback http only
+        started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback
                 response.read()
@@ -61,6 +69,7 @@ class Load:
         with self._lock:
             self.result.requests += 1
             self.result.failures += int(failed)
+            self.result.latencies_ms.append((time.perf_counter() - started) * 1000)
             self.result.by_status[key] = self.result.by_status.get(key, 0) + 1
 
     def _run(self) -> None:

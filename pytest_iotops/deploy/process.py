@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from ..errors import DeployError
 
-__all__ = ["VersionProcess", "free_port", "start_version"]
+__all__ = ["VersionProcess", "free_port", "probe", "start_version"]
 
 TAIL = 2000
 
@@ -74,9 +75,10 @@ class VersionProcess:
         self.log.unlink(missing_ok=True)
 
 
-def _probe(url: str) -> tuple[int | None, str]:
+def probe(url: str, timeout: float = 2.0) -> tuple[int | None, str]:
+    """One GET: the status (None when nothing answered) and what was seen, in words."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL built here
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL built here
             return response.status, f"{response.status}"
     except urllib.error.HTTPError as err:
         return err.code, f"{err.code} {err.reason}"
@@ -99,7 +101,7 @@ def start_version(
     if port is not None and _port_in_use(port):
         raise DeployError(f"version {version!r}: port {port} on 127.0.0.1 is already in use")
     port = port or free_port()
-    argv = [part.replace("{port}", str(port)) for part in command]
+    argv = [part.replace("{port}", str(port)).replace("{python}", sys.executable) for part in command]
     log = Path(tempfile.mkstemp(prefix=f"iotops-{version}-", suffix=".log")[1])
     with log.open("wb") as out:
         try:
@@ -133,7 +135,7 @@ def _wait_healthy(process: VersionProcess, health_path: str, timeout: float) -> 
                 f"version {process.version!r} exited with code {code} while starting "
                 f"({' '.join(process.argv)}); its output ends:\n{process.output_tail()}"
             )
-        status, seen = _probe(url)
+        status, seen = probe(url)
         process.health = [*process.health[-9:], seen]
         if status == 200:
             return

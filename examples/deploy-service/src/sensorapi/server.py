@@ -1,0 +1,72 @@
+"""``python -m sensorapi.server --port N [--version v2] [--error-rate 0.2] [--extra-ms 200] [--flap-every 3]
+[--crash] [--seed 1]``: serves ``/health`` and ``/sensors/<id>`` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .behaviour import Behaviour, reading
+
+
+def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path == "/health":
+                with lock:
+                    status = behaviour.health_status()
+                self._send(status, {"status": "ok" if status == 200 else "unhealthy", "version": behaviour.version})
+                return
+            if behaviour.extra_ms:
+                time.sleep(behaviour.extra_ms / 1000)
+            with lock:
+                status = behaviour.api_status()
+            if status != 200:
+                self._send(status, {"error": "internal error", "version": behaviour.version})
+            elif self.path.startswith("/sensors/"):
+                self._send(200, reading(self.path.removeprefix("/sensors/"), behaviour.version))
+            else:
+                self._send(404, {"error": f"no route {self.path}"})
+
+        def _send(self, status: int, payload: dict[str, object]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--version", default="v1")
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--extra-ms", type=float, default=0.0)
+    parser.add_argument("--flap-every", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--crash", action="store_true", help="fail at start, as a broken build would")
+    args = parser.parse_args(argv)
+    if args.crash:
+        sys.exit(f"sensorapi {args.version}: cannot read configuration: /etc/sensorapi.toml: no such file")
+    behaviour = Behaviour(args.version, args.error_rate, args.extra_ms, args.flap_every, args.seed)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(behaviour))
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Releases as tests: each deployment runs against real processes behind the configured traffic router."""
+
+import shutil
+
+import pytest
+
+
+@pytest.mark.e2e
+def test_v2_canary_is_promoted(iotops_canary):
+    result = iotops_canary.rollout("v2")
+    assert result.promoted, result.explain()
+    assert iotops_canary.target.weights == {"v2": 100}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("broken", ["v2-errors", "v2-slow", "v2-flapping"])
+def test_a_broken_canary_is_rolled_back_at_the_first_step(iotops_canary, broken):
+    result = iotops_canary.rollout(broken)
+    assert not result.promoted
+    assert result.aborted_at == 10, result.explain()
+    assert iotops_canary.target.weights == {"v1": 100}
+
+
+@pytest.mark.e2e
+def test_a_build_that_cannot_start_never_gets_traffic(iotops_canary):
+    result = iotops_canary.rollout("v2-crash")
+    assert not result.promoted and result.exposure == 0
+    assert "cannot read configuration" in result.explain()
+
+
+@pytest.mark.e2e
+def test_v2_blue_green_loses_no_request(iotops_blue_green):
+    result = iotops_blue_green.deploy("v2")
+    assert result.active == "v2" and result.availability == 1.0, result.explain()
+
+
+def _proxy(name):
+    missing = shutil.which(name) is None and shutil.which(name, path="/usr/sbin") is None
+    return pytest.param(
+        name,
+        marks=[
+            pytest.mark.iotops_deploy(target=name),
+            pytest.mark.skipif(missing, reason=f"{name} is not installed (apt-get install {name})"),
+        ],
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("router", [_proxy("nginx"), _proxy("haproxy")])
+def test_v2_blue_green_behind_a_real_proxy(iotops_blue_green, router):
+    assert iotops_blue_green.target.name == router
+    result = iotops_blue_green.deploy("v2")
+    assert result.active == "v2" and result.availability == 1.0, result.explain()

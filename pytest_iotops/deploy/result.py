@@ -1,0 +1,146 @@
+"""What a deployment leaves behind: the outcome, every step with its numbers and every decision as an event.
+
+The same record is the return value a test asserts on, the text ``explain()`` prints and the run report's
+``deployments`` entry (:class:`pytest_iotops.model.Deployment`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
+from .judge import MetricResult, MetricSpec
+
+__all__ = ["DeployResult", "Progress", "describe_threshold", "metric_record"]
+
+#: called with a one-line status; ``final`` once per step (else a live update of the current step)
+Progress = Callable[[str, bool], None]
+
+
+def describe_threshold(spec: MetricSpec) -> str:
+    def amount(x: float) -> str:
+        return f"{x:.2%}" if spec.name == "error_rate" else f"{x:g} ms"
+
+    parts = []
+    if spec.max_value is not None:
+        parts.append(f"<= {amount(spec.max_value)}")
+    if spec.max_increase is not None:
+        parts.append(f"+{amount(spec.max_increase)} over baseline (alpha {spec.alpha:g})")
+    parts.append(f"min {spec.min_samples} samples, no data = {spec.no_data}")
+    return "; ".join(parts)
+
+
+def metric_record(result: MetricResult, spec: MetricSpec) -> DeployMetric:
+    return DeployMetric(
+        result.name,
+        result.verdict,
+        result.value,
+        result.baseline,
+        describe_threshold(spec),
+        result.reason,
+        result.p_value,
+        result.samples,
+    )
+
+
+@dataclass
+class DeployResult:
+    strategy: str
+    target: str
+    stable: str
+    candidate: str
+    #: the version serving all traffic now
+    active: str
+    outcome: str = "rolled_back"
+    reason: str = ""
+    availability: float | None = None
+    rollback_seconds: float | None = None
+    exposure: int = 0
+    steps: list[DeployStep] = field(default_factory=list)
+    events: list[DeployEvent] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    duration: float = 0.0
+    test: str = ""
+
+    @property
+    def promoted(self) -> bool:
+        return self.outcome == "promoted"
+
+    @property
+    def aborted_at(self) -> int | None:
+        """The weight of the step at which the candidate was rolled back (None: promoted, or never got traffic)."""
+        if self.promoted or not self.steps:
+            return None
+        return self.steps[-1].weight
+
+    @property
+    def candidate_requests(self) -> int:
+        return sum(s.canary_requests for s in self.steps)
+
+    @property
+    def total_requests(self) -> int:
+        return sum(s.canary_requests + s.stable_requests for s in self.steps)
+
+    def now(self) -> float:
+        return round(time.monotonic() - self.started, 3)
+
+    def event(self, name: str, detail: str) -> None:
+        self.events.append(DeployEvent(self.now(), name, detail))
+
+    def finish(self, outcome: str, active: str, reason: str) -> None:
+        self.outcome, self.active, self.reason = outcome, active, reason
+        self.duration = self.now()
+
+    def explain(self) -> str:
+        """Every step and decision in words: what a failing assertion should show."""
+        lines = [
+            f"{self.strategy} {self.stable} -> {self.candidate} on {self.target}: {self.outcome.replace('_', ' ')}"
+            + (f" ({self.reason})" if self.reason else ""),
+            f"  active: {self.active}; highest exposure: {self.exposure} %"
+            + (f"; availability {self.availability:.4%}" if self.availability is not None else "")
+            + (
+                f"; back on {self.stable} {self.rollback_seconds * 1000:.0f} ms after the decision"
+                if self.rollback_seconds is not None
+                else ""
+            ),
+        ]
+        for step in self.steps:
+            lines.append(
+                f"  step {step.index} at {step.weight} %: {step.verdict} -> {step.decision}; "
+                f"{step.canary_requests} canary requests ({step.canary_errors} errors), "
+                f"{step.stable_requests} stable; {step.reason}"
+            )
+            lines.extend(
+                f"      {m.name}: {m.verdict}, {_num(m.value)} vs baseline {_num(m.baseline)} "
+                f"[{m.threshold}]: {m.reason}"
+                for m in step.metrics
+            )
+        lines.append("  events:")
+        lines.extend(f"  {e.t:8.3f}s {e.event}: {e.detail}" for e in self.events)
+        return "\n".join(lines)
+
+    def deployment(self) -> Deployment:
+        return Deployment(
+            test=self.test,
+            strategy="canary" if self.strategy == "canary" else "blue-green",
+            target=self.target,
+            stable=self.stable,
+            candidate=self.candidate,
+            outcome=self.outcome if self.outcome in ("promoted", "rolled_back") else "error",  # type: ignore[arg-type]
+            active=self.active,
+            reason=self.reason,
+            duration=self.duration,
+            exposure=self.exposure,
+            candidate_requests=self.candidate_requests,
+            requests=self.total_requests,
+            availability=self.availability,
+            rollback_seconds=self.rollback_seconds,
+            steps=list(self.steps),
+            events=list(self.events),
+        )
+
+
+def _num(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.4g}"

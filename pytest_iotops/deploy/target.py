@@ -1,0 +1,197 @@
+"""Deployment targets: versions of a service run as local processes, and something in front of them that
+splits traffic by weight and reports what each version served.
+
+The strategies (blue-green, canary) only talk to :class:`Target`; the embedded router, nginx and HAProxy differ
+in how they route and measure, never in how versions are started and stopped. A third party adds a target
+with the ``iotops_deploy_target`` hook (see :mod:`pytest_iotops.hookspecs`).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import DeployError
+from .judge import Samples
+from .process import VersionProcess, start_version
+
+__all__ = ["LocalTarget", "Target", "check_weights"]
+
+
+def check_weights(weights: Mapping[str, int], known: Sequence[str]) -> dict[str, int]:
+    """Whole percentages >= 0 that add up to 100, for versions that are running; the zero weights dropped."""
+    if any(not isinstance(w, int) or isinstance(w, bool) or w < 0 for w in weights.values()):
+        raise DeployError(f"weights must be whole percentages >= 0, got {dict(weights)}")
+    if sum(weights.values()) != 100:
+        raise DeployError(f"weights must add up to 100, got {dict(weights)} = {sum(weights.values())}")
+    unknown = sorted(v for v, w in weights.items() if w and v not in known)
+    if unknown:
+        raise DeployError(f"unknown or stopped version(s) {unknown}; running: {sorted(known)}")
+    return {v: w for v, w in weights.items() if w}
+
+
+class Target(abc.ABC):
+    """Versions as ``{port}`` commands on 127.0.0.1 behind a weighted traffic splitter.
+
+    Subclasses implement the splitter: :meth:`open`, :meth:`close_router`, :meth:`route` (apply weights, return
+    once new requests follow them), :meth:`drain`, :meth:`window` and :attr:`url`.
+    """
+
+    name: ClassVar[str] = "target"
+
+    def __init__(
+        self,
+        commands: Mapping[str, Sequence[str]],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        health_path: str = "/health",
+        start_timeout: float = 30.0,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.commands = {k: list(c) for k, c in commands.items()}
+        self.env, self.cwd, self.health_path, self.start_timeout = env, cwd, health_path, start_timeout
+        self.options = dict(options or {})
+        self.processes: dict[str, VersionProcess] = {}
+        self._weights: dict[str, int] = {}
+
+    # -- versions (shared by every target) -----------------------------------------------------------------
+    def port_for(self, version: str) -> int | None:
+        """A fixed port for ``version`` when the splitter needs one in advance; None = any free port."""
+        return None
+
+    def start(self, version: str) -> VersionProcess:
+        if version not in self.commands:
+            raise DeployError(f"unknown version {version!r}; configured: {sorted(self.commands)}")
+        if version in self.processes:
+            raise DeployError(f"version {version!r} is already running on port {self.processes[version].port}")
+        process = start_version(
+            version,
+            self.commands[version],
+            cwd=self.cwd,
+            env=self.env,
+            health_path=self.health_path,
+            timeout=self.start_timeout,
+            port=self.port_for(version),
+        )
+        self.processes[version] = process
+        try:
+            self.add_backend(version, process)
+        except BaseException:
+            self.processes.pop(version).stop()
+            raise
+        return process
+
+    def stop(self, version: str) -> None:
+        if self._weights.get(version):
+            raise DeployError(f"cannot stop {version!r}: it still has {self._weights[version]} % of the traffic")
+        process = self.processes.pop(version, None)
+        if process is not None:
+            self.remove_backend(version)
+            process.stop()
+
+    def set_weights(self, weights: Mapping[str, int]) -> None:
+        checked = check_weights(weights, list(self.processes))
+        self.route(checked)
+        self._weights = checked
+
+    @property
+    def weights(self) -> dict[str, int]:
+        return dict(self._weights)
+
+    def close(self) -> None:
+        """Stop every version and the splitter: the cleanup guarantee, whatever happened before."""
+        self._weights = {}
+        errors: list[str] = []
+        try:
+            self.close_router()  # first: no request is routed to a version being stopped
+        except Exception as exc:  # keep cleaning up; report everything at the end
+            errors.append(f"{self.name} router: {exc}")
+        for version, process in list(self.processes.items()):
+            try:
+                process.stop()
+            except Exception as exc:
+                errors.append(f"{version}: {exc}")
+        self.processes.clear()
+        if errors:
+            raise DeployError("cleanup: " + "; ".join(errors))
+
+    def __enter__(self) -> Target:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the traffic splitter --------------------------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """Where clients (and the load generator) send requests."""
+
+    @abc.abstractmethod
+    def open(self) -> Target: ...
+
+    @abc.abstractmethod
+    def close_router(self) -> None: ...
+
+    def add_backend(self, version: str, process: VersionProcess) -> None:  # noqa: B027 - optional hook
+        """A version started: make it routable (with no traffic yet)."""
+
+    def remove_backend(self, version: str) -> None:  # noqa: B027 - optional hook
+        """A version stops (it has no traffic)."""
+
+    @abc.abstractmethod
+    def route(self, weights: Mapping[str, int]) -> None:
+        """Apply checked weights; return only once new requests are routed by them."""
+
+    @abc.abstractmethod
+    def drain(self, version: str, timeout: float = 30.0) -> bool:
+        """Wait until no request sent to ``version`` is still being answered; False on timeout."""
+
+    @abc.abstractmethod
+    def window(self) -> dict[str, Samples]:
+        """Samples per version since the previous call, and start a new window.
+
+        Raises :class:`DeployError` when the measurement itself failed (the canary counts it as an error).
+        """
+
+
+class LocalTarget(Target):
+    """The embedded default: the aiohttp router of :mod:`.router` in this process."""
+
+    name = "local"
+
+    def __init__(self, commands: Mapping[str, Sequence[str]], **kwargs: Any) -> None:
+        from .router import Router
+
+        super().__init__(commands, **kwargs)
+        self.router = Router(seed=int(self.options.get("seed", 0)))
+
+    @property
+    def url(self) -> str:
+        return self.router.url
+
+    def open(self) -> LocalTarget:
+        self.router.start()
+        return self
+
+    def close_router(self) -> None:
+        self.router.stop()
+
+    def add_backend(self, version: str, process: VersionProcess) -> None:
+        self.router.set_backend(version, process.url)
+
+    def remove_backend(self, version: str) -> None:
+        self.router.remove_backend(version)
+
+    def route(self, weights: Mapping[str, int]) -> None:
+        self.router.set_weights({**dict.fromkeys(self._weights, 0), **weights})
+
+    def drain(self, version: str, timeout: float = 30.0) -> bool:
+        return self.router.drain(version, timeout)
+
+    def window(self) -> dict[str, Samples]:
+        return self.router.window()
