@@ -118,7 +118,7 @@ def run_iotops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def require_binary(name: str) -> str:
     """A missing tool skips locally with the reason, but fails in CI (CI=true) where it must be installed."""
-    found = shutil.which(name)
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")  # Debian's servers live there
     if found is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{name} is required in CI but is not installed (see .ci/run)")

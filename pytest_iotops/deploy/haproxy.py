@@ -36,6 +36,7 @@ _LOG_FORMAT = '{"srv":"%s","status":%ST,"ta":%Ta}'
 
 class HAProxyTarget(Target):
     name = "haproxy"
+    options_known = frozenset({"binary"})
 
     def __init__(self, commands: Any, **kwargs: Any) -> None:
         super().__init__(commands, **kwargs)
@@ -95,13 +96,14 @@ backend app
         self._ports = {version: free_port() for version in self.commands}
         config = self._dir / "haproxy.cfg"
         config.write_text(self._config())
-        self._proc = subprocess.Popen(
-            [self.binary, "-db", "-f", str(config)],
-            stdin=subprocess.DEVNULL,
-            stdout=self.log_path.open("wb"),
-            stderr=(self._dir / "stderr.log").open("wb"),
-            start_new_session=True,
-        )
+        with self.log_path.open("wb") as stdout, (self._dir / "stderr.log").open("wb") as stderr:
+            self._proc = subprocess.Popen(
+                [self.binary, "-db", "-f", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 15
         try:
             while True:

@@ -74,6 +74,7 @@ def _cmdline(pid: int) -> bytes:
 
 class NginxTarget(Target):
     name = "nginx"
+    options_known = frozenset({"binary", "workers"})
 
     def __init__(self, commands: Any, **kwargs: Any) -> None:
         super().__init__(commands, **kwargs)
@@ -179,13 +180,14 @@ http {{
         self.port, self._control = free_port(), free_port()
         self._write({})
         d = self._dir
-        self._proc = subprocess.Popen(
-            [self.binary, "-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=(self._dir / "stderr.log").open("wb"),
-            start_new_session=True,
-        )
+        with (d / "stderr.log").open("wb") as stderr:
+            self._proc = subprocess.Popen(
+                [self.binary, "-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+            )
         try:
             self._wait_generation()
         except BaseException:

@@ -40,6 +40,8 @@ class Target(abc.ABC):
     """
 
     name: ClassVar[str] = "target"
+    #: the keys of ``deploy.target_options`` this target understands
+    options_known: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -54,6 +56,12 @@ class Target(abc.ABC):
         self.commands = {k: list(c) for k, c in commands.items()}
         self.env, self.cwd, self.health_path, self.start_timeout = env, cwd, health_path, start_timeout
         self.options = dict(options or {})
+        unknown = sorted(set(self.options) - self.options_known)
+        if unknown:
+            raise DeployError(
+                f"deploy.target_options: unknown key(s) {unknown} for the {self.name} target; "
+                f"known: {sorted(self.options_known) or 'none'}"
+            )
         self.processes: dict[str, VersionProcess] = {}
         self._weights: dict[str, int] = {}
 
@@ -163,6 +171,7 @@ class LocalTarget(Target):
     """The embedded default: the aiohttp router of :mod:`.router` in this process."""
 
     name = "local"
+    options_known = frozenset({"seed"})
 
     def __init__(self, commands: Mapping[str, Sequence[str]], **kwargs: Any) -> None:
         from .router import Router

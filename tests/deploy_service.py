@@ -1,0 +1,62 @@
+"""The example deploy service (examples/deploy-service) as versions for the deployment tests: healthy, or one
+of the faults a deployment must catch."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import require_binary
+
+from pytest_iotops.deploy.judge import MetricSpec
+from pytest_iotops.deploy.target import Target
+from pytest_iotops.deploy.targets import make_target
+from pytest_iotops.hookspecs import plugin_manager
+
+SRC = Path(__file__).resolve().parents[1] / "examples" / "deploy-service" / "src"
+ENV = {**os.environ, "PYTHONPATH": str(SRC)}
+TARGETS = ("local", "nginx", "haproxy")
+#: the faults of the issue, as options of the service
+FAULTS: dict[str, dict[str, Any]] = {
+    "healthy": {},
+    "errors": {"error_rate": 0.2},
+    "slow": {"extra_ms": 200.0},
+    "flapping": {"flap_every": 3},
+    "crash": {"crash": True},
+}
+SPECS = [
+    MetricSpec("error_rate", max_value=0.05, max_increase=0.02, min_samples=8),
+    MetricSpec("latency_p99", max_value=1000.0, max_increase=100.0, min_samples=8),
+]
+
+
+def version(
+    name: str = "v1",
+    *,
+    error_rate: float = 0.0,
+    extra_ms: float = 0.0,
+    flap_every: int = 0,
+    seed: int = 1,
+    crash: bool = False,
+) -> list[str]:
+    argv = [sys.executable, "-m", "sensorapi.server", "--port", "{port}", "--version", name, "--seed", str(seed)]
+    argv += ["--error-rate", str(error_rate), "--extra-ms", str(extra_ms), "--flap-every", str(flap_every)]
+    return argv + (["--crash"] if crash else [])
+
+
+def open_target(name: str, commands: dict[str, list[str]], seed: int = 0) -> Target:
+    """A target of the named kind, opened; a missing nginx/haproxy skips locally and fails in CI."""
+    if name != "local":
+        require_binary(name)
+    target = make_target(name, plugin_manager(load_entrypoints=False), commands, env=ENV, options={"seed": seed} if name == "local" else {})
+    return target.open()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

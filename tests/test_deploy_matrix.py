@@ -1,0 +1,57 @@
+"""The issue's guarantee, repeated: for every built-in target and every fault, 20 seeded rollouts, each with
+fresh processes (the seed drives the service's faults and the local router's choices). A healthy version is
+promoted every time; a broken one is rolled back at the first step every time, with exposure no larger than
+that step's weight and traffic back on the stable version."""
+
+from __future__ import annotations
+
+import pytest
+from deploy_service import FAULTS, SPECS, TARGETS, open_target, version
+
+from pytest_iotops.deploy.canary import canary
+from pytest_iotops.deploy.load import Load
+from pytest_iotops.deploy.result import DeployResult
+from pytest_iotops.deploy.target import Target
+
+SEEDS = range(20)
+STEPS = [10, 100]
+
+
+def _check(fault: str, result: DeployResult, target: Target, availability: float | None) -> str:
+    """The empty string when this repetition met the guarantee, else what went wrong."""
+    if fault == "healthy":
+        ok = result.promoted and target.weights == {"canary": 100} and availability == 1.0
+        return "" if ok else f"not promoted (availability {availability})"
+    if result.promoted or target.weights != {"stable": 100} or "canary" in target.processes:
+        return f"not rolled back: weights {target.weights}"
+    if fault == "crash":
+        return "" if result.exposure == 0 and not result.steps else f"exposure {result.exposure} for a crash"
+    step = result.steps[0]
+    if result.aborted_at != 10 or result.exposure != 10 or step.verdict != "fail":
+        return f"aborted at {result.aborted_at} with {step.verdict}"
+    share = step.canary_requests / max(1, step.canary_requests + step.stable_requests)
+    # nginx and HAProxy split exactly; the local router draws each request, seeded
+    return "" if share <= 0.15 else f"canary share {share:.2%} at the 10 % step"
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("target_name", TARGETS)
+def test_twenty_seeded_rollouts_per_fault(target_name: str, fault: str) -> None:
+    problems: dict[int, str] = {}
+    for seed in SEEDS:
+        commands = {
+            "stable": version("stable", seed=seed),
+            "canary": version("canary", seed=seed + 100, **FAULTS[fault]),
+        }
+        target = open_target(target_name, commands, seed=seed)
+        try:
+            target.start("stable")
+            target.set_weights({"stable": 100})
+            with Load(target.url, rate=250, concurrency=16, paths=["/sensors/boiler"]) as load:
+                result = canary(target, "stable", "canary", steps=STEPS, bake=1.0, specs=SPECS)
+            problem = _check(fault, result, target, load.result.availability)
+            if problem:
+                problems[seed] = f"{problem}\n{result.explain()}"
+        finally:
+            target.close()
+    assert not problems, "\n\n".join(f"seed {seed}: {text}" for seed, text in problems.items())
