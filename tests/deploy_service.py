@@ -50,7 +50,8 @@ def open_target(name: str, commands: dict[str, list[str]], seed: int = 0) -> Tar
     """A target of the named kind, opened; a missing nginx/haproxy skips locally and fails in CI."""
     if name != "local":
         require_binary(name)
-    target = make_target(name, plugin_manager(load_entrypoints=False), commands, env=ENV, options={"seed": seed} if name == "local" else {})
+    options = {"seed": seed} if name == "local" else {}
+    target = make_target(name, plugin_manager(load_entrypoints=False), commands, env=ENV, options=options)
     return target.open()
 
 

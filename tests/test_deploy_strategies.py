@@ -41,19 +41,24 @@ def test_blue_green_switch_under_continuous_load_fails_no_request(target: Target
     with Load(target.url, rate=150, concurrency=8, paths=["/sensors/a", "/health"]) as load:
         result = blue_green(target, "v1", "v2", keep_old_for=0.3)
         back = blue_green(target, "v2", "v1", keep_old_for=0.3)
-    assert result.promoted and back.promoted, result.explain() + back.explain()
+    assert result.promoted, result.explain()
+    assert back.promoted, back.explain()
     assert load.result.requests > 100
     assert load.result.availability == 1.0, load.result.by_status
-    assert target.weights == {"v1": 100} and set(target.processes) == {"v1"}
+    assert target.weights == {"v1": 100}
+    assert set(target.processes) == {"v1"}
 
 
 def test_blue_green_pre_promotion_analysis_keeps_a_bad_version_away_from_users(target: Target) -> None:
     with Load(target.url, rate=100, concurrency=8, paths=["/sensors/a"]) as load:
         result = blue_green(target, "v1", "errors", analysis=1.0, specs=SPECS, load={"rate": 100, "paths": ["/x"]})
-    assert not result.promoted and result.exposure == 0, result.explain()
-    assert result.steps[0].verdict == "fail" and result.steps[0].weight == 0
+    assert not result.promoted, result.explain()
+    assert result.exposure == 0
+    assert result.steps[0].verdict == "fail"
+    assert result.steps[0].weight == 0
     assert load.result.failures == 0  # users never reached it
-    assert target.weights == {"v1": 100} and "errors" not in target.processes
+    assert target.weights == {"v1": 100}
+    assert "errors" not in target.processes
 
 
 def test_healthy_canary_is_promoted(target: Target) -> None:
@@ -62,7 +67,8 @@ def test_healthy_canary_is_promoted(target: Target) -> None:
     assert result.promoted, result.explain()
     assert [s.weight for s in result.steps] == [10, 50, 100]
     assert [s.decision for s in result.steps] == ["continue", "continue", "promote"]
-    assert target.weights == {"v2": 100} and set(target.processes) == {"v2"}
+    assert target.weights == {"v2": 100}
+    assert set(target.processes) == {"v2"}
     assert load.result.availability == 1.0
 
 
@@ -70,12 +76,17 @@ def test_healthy_canary_is_promoted(target: Target) -> None:
 def test_a_faulty_canary_is_rolled_back_at_the_first_step(target: Target, fault: str) -> None:
     with Load(target.url, rate=250, concurrency=16, paths=["/sensors/a"]) as load:
         result = canary(target, "v1", fault, steps=[10, 50, 100], bake=1.0, specs=SPECS)
-    assert not result.promoted and result.aborted_at == 10 and result.exposure == 10, result.explain()
+    assert result.aborted_at == 10, result.explain()
+    assert not result.promoted
+    assert result.exposure == 10
     step = result.steps[0]
-    assert step.verdict == "fail" and step.decision == "abort"
+    assert step.verdict == "fail"
+    assert step.decision == "abort"
     assert step.canary_requests <= 0.15 * (step.canary_requests + step.stable_requests)
-    assert result.rollback_seconds is not None and result.rollback_seconds < 1.0
-    assert target.weights == {"v1": 100} and fault not in target.processes
+    assert result.rollback_seconds is not None
+    assert result.rollback_seconds < 1.0
+    assert target.weights == {"v1": 100}
+    assert fault not in target.processes
     assert load.result.requests > 0
     if fault == "flapping":
         assert "health check failed" in step.reason
@@ -83,9 +94,12 @@ def test_a_faulty_canary_is_rolled_back_at_the_first_step(target: Target, fault:
 
 def test_a_canary_that_crashes_at_start_never_gets_traffic(target: Target) -> None:
     result = canary(target, "v1", "crash", steps=[10, 100], bake=0.5, specs=SPECS)
-    assert not result.promoted and result.exposure == 0 and result.steps == []
+    assert not result.promoted
+    assert result.exposure == 0
+    assert result.steps == []
     assert "cannot read configuration" in result.explain()  # the version's own stderr
-    assert target.weights == {"v1": 100} and "crash" not in target.processes
+    assert target.weights == {"v1": 100}
+    assert "crash" not in target.processes
 
 
 def test_keyboard_interrupt_mid_rollout_puts_traffic_back_and_stops_the_canary(target: Target) -> None:
@@ -99,7 +113,8 @@ def test_keyboard_interrupt_mid_rollout_puts_traffic_back_and_stops_the_canary(t
     with pytest.raises(KeyboardInterrupt):
         canary(target, "v1", "v2", steps=[10, 50, 100], bake=1.0, specs=SPECS, progress=interrupt)
     assert target.weights == {"v1": 100}
-    assert "v2" not in target.processes and not alive(seen[-1])
+    assert "v2" not in target.processes
+    assert not alive(seen[-1])
 
 
 def test_an_exception_in_the_judge_mid_rollout_cleans_up(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,7 +124,8 @@ def test_an_exception_in_the_judge_mid_rollout_cleans_up(target: Target, monkeyp
     monkeypatch.setattr(canary_module, "judge", broken)
     with pytest.raises(RuntimeError, match="judge exploded"):
         canary(target, "v1", "v2", steps=[10, 100], bake=0.3, specs=SPECS)
-    assert target.weights == {"v1": 100} and set(target.processes) == {"v1"}
+    assert target.weights == {"v1": 100}
+    assert set(target.processes) == {"v1"}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +147,8 @@ def test_an_exception_in_the_judge_mid_rollout_cleans_up(target: Target, monkeyp
 def test_bad_input_is_refused_and_changes_nothing(target: Target, call: object, message: str) -> None:
     with pytest.raises(DeployError, match=message):
         call(target)  # type: ignore[operator]
-    assert target.weights == {"v1": 100} and set(target.processes) == {"v1"}
+    assert target.weights == {"v1": 100}
+    assert set(target.processes) == {"v1"}
 
 
 def test_a_version_whose_port_is_taken_is_a_clear_error(target: Target) -> None:
@@ -142,4 +159,5 @@ def test_a_version_whose_port_is_taken_is_a_clear_error(target: Target) -> None:
         target.port_for = lambda version: port  # type: ignore[method-assign]
         with pytest.raises(DeployError, match=f"port {port} on 127.0.0.1 is already in use"):
             target.start("v2")
-    assert "v2" not in target.processes and target.weights == {"v1": 100}
+    assert "v2" not in target.processes
+    assert target.weights == {"v1": 100}

@@ -79,7 +79,9 @@ class NginxTarget(Target):
     def __init__(self, commands: Any, **kwargs: Any) -> None:
         super().__init__(commands, **kwargs)
         self.binary = find_binary("nginx", self.options.get("binary"))
-        self.workers = int(self.options.get("workers", 1))
+        self.workers = self.options.get("workers", 1)
+        if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
+            raise DeployError(f"deploy.target_options.workers must be a whole number >= 1, got {self.workers!r}")
         self.port = 0
         self._control = 0
         self._generation = 0

@@ -1,0 +1,166 @@
+"""What each target measures is what was sent: nginx's access log and HAProxy's log and stats are read back
+against the load generator's own count; weights split traffic as asked; failures of the servers themselves
+are clear errors; nothing outlives ``close()``."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_project
+from deploy_service import ENV, alive, open_target, version
+
+from pytest_iotops.deploy.haproxy import HAProxyTarget
+from pytest_iotops.deploy.judge import Samples
+from pytest_iotops.deploy.load import Load
+from pytest_iotops.deploy.nginx import NginxTarget
+from pytest_iotops.deploy.targets import make_target
+from pytest_iotops.errors import DeployError
+from pytest_iotops.hookspecs import plugin_manager
+
+VERSIONS = {"v1": version("v1"), "v2": version("v2")}
+
+
+def _settle(target: object) -> dict[str, Samples]:
+    time.sleep(0.2)  # the last responses reach the log after the client has its answer
+    return target.window()  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize("name", ["local", "nginx", "haproxy"])
+def test_every_request_is_counted_once_for_the_version_that_served_it(name: str) -> None:
+    with contextlib.closing(open_target(name, VERSIONS)) as target:
+        target.start("v1")
+        target.start("v2")
+        target.set_weights({"v1": 50, "v2": 50})
+        target.window()
+        with Load(target.url, rate=200, concurrency=8, paths=["/sensors/a"]) as load:
+            time.sleep(1.5)
+        window = _settle(target)
+        counted = sum(s.requests for s in window.values())
+        assert counted == load.result.requests > 100
+        assert window["v1"].errors == window["v2"].errors == 0
+        split = window["v2"].requests / counted
+        # nginx and HAProxy use smooth weighted round robin; the local router draws each request
+        assert abs(split - 0.5) <= (0.02 if name != "local" else 0.12), window
+        if isinstance(target, HAProxyTarget):
+            stats = target.stats()
+            served = {v: sum(int(stats[v][f"hrsp_{k}xx"] or 0) for k in range(1, 6)) for v in ("v1", "v2")}
+            assert served == {v: window[v].requests for v in ("v1", "v2")}  # its stats agree with its log
+
+
+def test_nginx_reload_switches_every_new_request_and_drains_the_old_workers() -> None:
+    with contextlib.closing(open_target("nginx", VERSIONS)) as target:
+        assert isinstance(target, NginxTarget)
+        target.start("v1")
+        target.start("v2")
+        target.set_weights({"v1": 100})
+        target.window()
+        target.set_weights({"v2": 100})  # returns once the old workers no longer accept
+        with Load(target.url, rate=100, concurrency=4, paths=["/sensors/a"]):
+            time.sleep(0.5)
+        window = _settle(target)
+        assert set(window) == {"v2"}, {v: s.requests for v, s in window.items()}
+        assert target.drain("v1")
+
+
+def test_an_unreadable_log_entry_is_a_measurement_error_naming_the_file() -> None:
+    with contextlib.closing(open_target("nginx", VERSIONS)) as target:
+        assert isinstance(target, NginxTarget)
+        target.window()
+        with target.access_log.open("ab") as log:
+            log.write(b'{"msec": 1, "status": \n')
+        with pytest.raises(DeployError, match=r"nginx access log .*access.log: unreadable entry"):
+            target.window()
+
+
+@pytest.mark.parametrize("name", ["nginx", "haproxy"])
+def test_close_leaves_no_server_process_and_no_files(name: str) -> None:
+    target = open_target(name, VERSIONS)
+    target.start("v1")
+    target.set_weights({"v1": 100})
+    server = target._proc  # type: ignore[attr-defined]
+    directory = target._dir  # type: ignore[attr-defined]
+    version_pid = target.processes["v1"].proc.pid
+    target.close()
+    assert not alive(server.pid)
+    assert not alive(version_pid)
+    assert not Path(directory).exists()
+
+
+def test_target_lookup_errors_are_clear() -> None:
+    pm = plugin_manager(load_entrypoints=False)
+    with pytest.raises(DeployError, match="unknown deploy target 'istio': built in are local, nginx, haproxy"):
+        make_target("istio", pm, VERSIONS)
+    with pytest.raises(DeployError, match=r"unknown key\(s\) \['wieght'\] for the nginx target"):
+        make_target("nginx", pm, VERSIONS, options={"wieght": 1})
+    with pytest.raises(DeployError, match="the haproxy target needs the haproxy binary"):
+        make_target("haproxy", pm, VERSIONS, options={"binary": "/nonexistent/haproxy"})
+
+
+def test_a_server_that_exits_at_start_is_a_clear_error_and_leaves_nothing() -> None:
+    pm = plugin_manager(load_entrypoints=False)
+    with pytest.raises(DeployError, match="workers must be a whole number >= 1"):
+        make_target("nginx", pm, VERSIONS, options={"workers": 0})
+    target = make_target("nginx", pm, VERSIONS, env=ENV, options={"binary": "/bin/false"})
+    with pytest.raises(DeployError, match=r"nginx exited \(code 1\)"):
+        target.open()
+    assert target._proc is None  # type: ignore[attr-defined]
+    assert target._dir is None  # type: ignore[attr-defined]
+
+
+PLUGIN_TARGET = """
+import pytest_iotops
+from pytest_iotops.deploy.target import LocalTarget
+
+class CountingTarget(LocalTarget):
+    name = "counting"
+    routed = []
+
+    def route(self, weights):
+        CountingTarget.routed.append(dict(weights))
+        super().route(weights)
+
+class Plugin:
+    @pytest_iotops.hookimpl
+    def iotops_deploy_target(self, name):
+        return CountingTarget if name == "counting" else None
+
+def pytest_iotops_register(plugin_manager):
+    plugin_manager.register(Plugin())
+"""
+
+PLUGIN_TEST = """
+import pytest
+
+@pytest.mark.e2e
+def test_blue_green_on_a_plugin_target(iotops_blue_green):
+    from conftest import CountingTarget
+    assert iotops_blue_green.target.name == "counting"
+    result = iotops_blue_green.deploy("v2")
+    assert result.promoted and result.availability == 1.0, result.explain()
+    assert CountingTarget.routed == [{"v1": 100}, {"v2": 100}]
+"""
+
+
+def test_a_third_party_target_plugs_in_through_the_hook(pytester: pytest.Pytester) -> None:
+    commands = {v: version(v) for v in ("v1", "v2")}
+    toml = "\n".join(f"{v} = {c!r}".replace("'", '"') for v, c in commands.items())
+    make_project(
+        pytester,
+        f"""
+[tool.iotops.deploy]
+target = "counting"
+stable = "v1"
+keep_old_for = 0.1
+env = {{ PYTHONPATH = "{ENV["PYTHONPATH"]}" }}
+load = {{ rate = 50, concurrency = 4, paths = ["/sensors/a"] }}
+[tool.iotops.deploy.versions]
+{toml}
+""",
+        files={"conftest.py": PLUGIN_TARGET, "tests/e2e/test_plugin_target.py": PLUGIN_TEST},
+    )
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov")
+    result.assert_outcomes(passed=5)  # make_project's own four, and this one
+    result.stdout.fnmatch_lines(["*test_plugin_target.py*", "blue-green v1 -> v2: switched*"])
