@@ -1,33 +1,33 @@
-"""Deployments as tests, end to end through pytester: the fixtures as a user writes them."""
+"""Deployments as tests, end to end through pytester: the fixtures as a user writes them, their records in the
+run report (also from xdist workers), live progress lines, per-test overrides, and clean-up after a failing
+test, an exception and KeyboardInterrupt mid-rollout."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import json
+import os
 
 import pytest
-from conftest import make_project
+from conftest import make_project, run_report
+from deploy_service import ENV, alive, version
 
-FAULTY = str(Path(__file__).parent / "data" / "services" / "faulty.py")
 
-
-def _cmd(error_rate: float, seed: int) -> str:
-    return f'["{sys.executable}", "{FAULTY}", "{{port}}", "{error_rate}", "0", "{seed}"]'
+def _toml(versions: dict[str, list[str]]) -> str:
+    return "\n".join(f"{name} = {json.dumps(argv)}" for name, argv in versions.items())
 
 
 DEPLOY = f"""
 [tool.iotops.deploy]
 stable = "v1"
 steps = [10, 100]
-bake = 2.0
+bake = 1.0
 keep_old_for = 0.2
-load = {{ rate = 150, concurrency = 16, paths = ["/api"] }}
-analysis = {{ error_rate_max = 5, error_rate_max_increase = 2, min_samples = 10 }}
+env = {{ PYTHONPATH = {json.dumps(ENV["PYTHONPATH"])} }}
+load = {{ rate = 200, concurrency = 16, paths = ["/sensors/boiler"] }}
+analysis = {{ error_rate_max = 5, error_rate_max_increase = 2, min_samples = 8 }}
 
 [tool.iotops.deploy.versions]
-v1 = {_cmd(0.0, 1)}
-v2 = {_cmd(0.0, 2)}
-broken = {_cmd(0.2, 3)}
+{_toml({"v1": version("v1"), "v2": version("v2", seed=2), "broken": version("broken", error_rate=0.2, seed=3)})}
 """
 
 TESTS = """
@@ -35,7 +35,7 @@ import pytest
 
 @pytest.mark.e2e
 def test_v2_canary(iotops_canary):
-    result = iotops_canary.rollout("v2")
+    result = iotops_canary.rollout("v2", steps=[10, 50, 100], bake=1.0)
     assert result.promoted, result.explain()
 
 @pytest.mark.e2e
@@ -51,11 +51,150 @@ def test_v2_blue_green(iotops_blue_green):
 """
 
 
-def test_deployment_fixtures_end_to_end(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_deployment_fixtures_end_to_end_with_records_in_the_run_report(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
     make_project(pytester, DEPLOY, files={"tests/e2e/test_deploy.py": TESTS})
-    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly")
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", *workers)
     result.assert_outcomes(passed=7)
     assert result.ret == 0
+    if not workers:  # a line per step in pytest's own output (xdist workers have no terminal)
+        result.stdout.fnmatch_lines(
+            ["canary v2 step 1/3  10 %: * requests, errors 0.0%, p99 *; pass -> continue", "*step 3/3 100 %*promote"]
+        )
+        result.stdout.fnmatch_lines(["canary broken step 1/2  10 %: *; fail -> abort"])
+    report = run_report(pytester.path)
+    deployments = {d["test"].split("::")[-1]: d for d in report["deployments"]}
+    assert set(deployments) == {"test_v2_canary", "test_broken_canary_rolls_back", "test_v2_blue_green"}
+    canary = deployments["test_v2_canary"]
+    assert (canary["strategy"], canary["outcome"], canary["active"], canary["exposure"]) == (
+        "canary",
+        "promoted",
+        "v2",
+        100,
+    )
+    assert [s["weight"] for s in canary["steps"]] == [10, 50, 100]
+    assert all(m["threshold"] for s in canary["steps"] for m in s["metrics"])
+    broken = deployments["test_broken_canary_rolls_back"]
+    assert (broken["outcome"], broken["active"], broken["exposure"]) == ("rolled_back", "v1", 10)
+    assert broken["steps"][0]["verdict"] == "fail"
+    assert "error rate" in broken["steps"][0]["reason"]
+    assert broken["rollback_seconds"] < 1.0
+    assert any(e["event"] == "aborted" for e in broken["events"])
+    green = deployments["test_v2_blue_green"]
+    assert (green["strategy"], green["availability"], green["outcome"]) == ("blue-green", 1.0, "promoted")
+    html = (pytester.path / "iotops-reports" / "run-report.html").read_text()
+    assert "3 deployments" in html
+    assert "not configured" not in html
+    md = (pytester.path / "iotops-reports" / "summary.md").read_text()
+    assert "| canary | v1 → broken | local | rolled back at 10 % |" in md
+
+
+CLEANUP = """
+import json, os, signal, threading, time
+import pytest
+
+def _record(target, name):
+    pids = [p.proc.pid for p in target.processes.values()]
+    with open(os.environ["IOTOPS_TEST_PIDS"], "a") as out:
+        out.write(json.dumps({"test": name, "pids": pids}) + "\\n")
+
+@pytest.fixture
+def watch(request, iotops_deploy_target):
+    yield
+    # runs before the target's own teardown: where is the traffic now?
+    with open(os.environ["IOTOPS_TEST_PIDS"], "a") as out:
+        out.write(json.dumps({"test": request.node.name, "weights": iotops_deploy_target.weights}) + "\\n")
+
+@pytest.mark.e2e
+def test_fails_after_a_rollout(iotops_canary, watch):
+    iotops_canary.rollout("v2", steps=[10, 100], bake=0.3)
+    _record(iotops_canary.target, "test_fails_after_a_rollout")
+    assert False, "the test's own assertion"
+
+@pytest.mark.e2e
+def test_exception_mid_rollout(iotops_canary, watch, monkeypatch):
+    import pytest_iotops.deploy.canary as canary
+    def boom(*args, **kwargs):
+        _record(iotops_canary.target, "test_exception_mid_rollout")
+        raise RuntimeError("monitoring backend exploded")
+    monkeypatch.setattr(canary, "judge", boom)
+    iotops_canary.rollout("v2", steps=[10, 100], bake=0.3)
+
+@pytest.mark.e2e
+def test_interrupted_mid_rollout(iotops_canary, watch):
+    def interrupt():
+        time.sleep(0.6)
+        _record(iotops_canary.target, "test_interrupted_mid_rollout")
+        os.kill(os.getpid(), signal.SIGINT)
+    threading.Thread(target=interrupt, daemon=True).start()
+    iotops_canary.rollout("v2", steps=[10, 100], bake=2.0)
+"""
+
+
+def test_every_process_is_gone_and_traffic_is_on_stable_after_failure_exception_and_interrupt(
+    pytester: pytest.Pytester,
+) -> None:
+    make_project(pytester, DEPLOY, files={"tests/e2e/test_cleanup.py": CLEANUP})
+    log = pytester.path / "pids.jsonl"
+    os.environ["IOTOPS_TEST_PIDS"] = str(log)
+    try:
+        result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", "-k", "cleanup")
+    finally:
+        del os.environ["IOTOPS_TEST_PIDS"]
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    started = {e["test"]: e["pids"] for e in entries if "pids" in e}
+    weights = {e["test"]: e["weights"] for e in entries if "weights" in e}
+    assert set(started) == {"test_fails_after_a_rollout", "test_exception_mid_rollout", "test_interrupted_mid_rollout"}
+    # the failing test had promoted v2 before its assertion; the other two were stopped mid-rollout
+    assert weights == {
+        "test_fails_after_a_rollout": {"v2": 100},
+        "test_exception_mid_rollout": {"v1": 100},
+        "test_interrupted_mid_rollout": {"v1": 100},
+    }
+    leftover = [pid for pids in started.values() for pid in pids if alive(pid)]
+    assert not leftover, f"still running after the session: {leftover}"
+    assert all(len(pids) == 2 for test, pids in started.items() if test != "test_fails_after_a_rollout")
+
+
+OVERRIDES = """
+import pytest
+from pytest_iotops.errors import DeployError
+
+@pytest.mark.e2e
+@pytest.mark.iotops_deploy(stable="v2")
+def test_marker_overrides_the_stable_version(iotops_blue_green):
+    assert iotops_blue_green.active == "v2"
+    result = iotops_blue_green.deploy("v1", keep_old_for=0.1)
+    assert result.promoted
+
+@pytest.mark.e2e
+def test_unknown_per_call_setting_is_named(iotops_canary):
+    with pytest.raises(DeployError, match=r"unknown deployment setting\\(s\\) \\['baek'\\]"):
+        iotops_canary.rollout("v2", baek=2)
+
+@pytest.mark.e2e
+def test_unknown_version_is_named(iotops_canary):
+    with pytest.raises(DeployError, match="unknown version 'v3'; configured: \\\\['broken', 'v1', 'v2'\\\\]"):
+        iotops_canary.rollout("v3")
+
+@pytest.mark.e2e
+@pytest.mark.iotops_deploy(stabel="v2")
+def test_bad_marker(iotops_canary):
+    pass
+"""
+
+
+def test_per_test_overrides_and_bad_input(pytester: pytest.Pytester) -> None:
+    make_project(pytester, DEPLOY, files={"tests/e2e/test_overrides.py": OVERRIDES})
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", "-k", "overrides")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*DeployError: *::test_bad_marker: iotops_deploy takes keyword settings*unknown: ?'stabel'?"]
+    )
 
 
 def test_bad_deploy_config_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-__all__ = ["bar_chart"]
+from ..model import Deployment
+
+__all__ = ["bar_chart", "deploy_timeline"]
 
 
 def bar_chart(title: str, rows: Sequence[tuple[str, float, str, str]], unit: str = "", width: int = 520) -> str:
@@ -27,5 +29,55 @@ def bar_chart(title: str, rows: Sequence[tuple[str, float, str, str]], unit: str
         parts.append(f'<text x="0" y="{y + 14}">{escape(label[:24])}</text>')
         parts.append(f'<rect class="{escape(css)}" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}"/>')
         parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 14}">{escape(shown)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_VERDICT_CSS = {"pass": "bar-ok", "marginal": "bar-skip", "inconclusive": "bar-skip", "error": "bar-skip"}
+
+
+def deploy_timeline(d: Deployment, width: int = 640) -> str:
+    """The candidate's traffic weight over time: one block per step, coloured and labelled with its verdict;
+    the decisive events as labelled marks. Blue-green shows its switch to 100 %."""
+    left, top, plot_h, bottom = 44, 26, 120, 34
+    duration = max(d.duration, max((s.ended for s in d.steps), default=0.0), 0.001)
+    plot_w = width - left - 10
+    height = top + plot_h + bottom
+
+    def x(t: float) -> float:
+        return left + plot_w * min(max(t, 0.0), duration) / duration
+
+    def y(weight: float) -> float:
+        return top + plot_h - plot_h * weight / 100
+
+    title = f"{d.candidate}'s share of traffic over {duration:.1f} s ({d.strategy} on {d.target})"
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title>{escape(title)}</title><text x="0" y="16" font-weight="600">{escape(title)}</text>',
+    ]
+    for weight in (0, 50, 100):
+        parts.append(f'<line class="grid" x1="{left}" x2="{left + plot_w}" y1="{y(weight):.1f}" y2="{y(weight):.1f}"/>')
+        parts.append(f'<text x="0" y="{y(weight) + 4:.1f}">{weight} %</text>')
+    blocks = [
+        (s.started, s.ended, s.weight, _VERDICT_CSS.get(s.verdict, "bar-bad"), f"{s.weight} % {s.verdict}")
+        for s in d.steps
+    ]
+    switched = next((e.t for e in d.events if e.event == "switched"), None)
+    if d.strategy == "blue-green" and switched is not None:
+        blocks.append((switched, duration, 100, "bar-ok", "100 % switched"))
+    for start, end, weight, css, label in blocks:
+        h = max(plot_h * weight / 100, 2.0)
+        parts.append(
+            f'<rect class="{css}" x="{x(start):.1f}" y="{top + plot_h - h:.1f}" '
+            f'width="{max(x(end) - x(start), 1.0):.1f}" height="{h:.1f}"><title>{escape(label)}</title></rect>'
+        )
+        parts.append(f'<text x="{x(start) + 2:.1f}" y="{top + plot_h - h - 3:.1f}">{escape(label)}</text>')
+    marks = [e for e in d.events if e.event in ("aborted", "promoted", "switched", "retired")]
+    for i, e in enumerate(marks):
+        parts.append(f'<line class="mark" x1="{x(e.t):.1f}" x2="{x(e.t):.1f}" y1="{top}" y2="{top + plot_h}"/>')
+        parts.append(
+            f'<text x="{x(e.t):.1f}" y="{top + plot_h + 14 + 12 * (i % 2)}">{escape(e.event)} {e.t:.1f}s</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

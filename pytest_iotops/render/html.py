@@ -15,7 +15,8 @@ from typing import Any
 
 from ..model import OUTCOMES, RunReport, to_dict
 from ..numbers import fmt_measured, fmt_threshold
-from .charts import bar_chart
+from .charts import bar_chart, deploy_timeline
+from .deploy import outcome_words, summary_words
 
 __all__ = ["render_html", "template_dirs"]
 
@@ -118,7 +119,11 @@ def _view(report: RunReport) -> dict[str, Any]:
         "charts": _charts(report),
         "coverage_sources": coverage_sources,
         "findings": findings,
-        "deployments": [],
+        "deployments": [
+            {"d": dd, "outcome": outcome_words(d), "timeline": deploy_timeline(d)}
+            for d, dd in zip(report.deployments, data["deployments"], strict=True)
+        ],
+        "deploy_summary": summary_words(report),
         "nonce": secrets.token_urlsafe(16),
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..model import RunReport
 from ..numbers import fmt_measured, fmt_threshold
+from .deploy import outcome_words, summary_words
 
 __all__ = ["md_escape", "render_markdown"]
 
@@ -66,6 +67,29 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
                 else f"{'≥' if g.comparison == '>=' else '≤'} " + (fmt_threshold(g.threshold) + unit)
             )
             lines.append(_row([g.id, measured, threshold, g.status.upper()]))
+    if report.deployments:
+        lines += [
+            "",
+            f"### Deployments ({summary_words(report)})",
+            "",
+            _row(["strategy", "versions", "target", "outcome", "exposure", "availability", "test"]),
+            "|---|---|---|---|---:|---:|---|",
+        ]
+        for d in report.deployments:
+            availability = "-" if d.availability is None else f"{d.availability:.2%}"
+            lines.append(
+                _row(
+                    [
+                        d.strategy,
+                        f"{d.stable} → {d.candidate}",
+                        d.target,
+                        outcome_words(d),
+                        f"{d.exposure} %",
+                        availability,
+                        d.test,
+                    ]
+                )
+            )
     open_findings = sorted(
         (f for f in report.findings if f.status == "open"), key=lambda f: _SEVERITY_ORDER.index(f.severity)
     )

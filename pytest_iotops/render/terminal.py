@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import GateResult, PhaseResult, RunReport
 from ..numbers import fmt_measured, fmt_threshold
+from .deploy import deployment_lines
 
 __all__ = ["Line", "gates_table", "pyramid_table", "summary_lines", "table"]
 
@@ -145,6 +146,7 @@ def summary_lines(report: RunReport) -> list[Line]:
             )
         )
     lines.append(("", ""))
+    lines += deployment_lines(report)
     lines += evidence_lines(report)
     lines += gates_table(report)
     lines.append(("", ""))
