@@ -101,7 +101,7 @@ class DeployResult:
             f"  active: {self.active}; highest exposure: {self.exposure} %"
             + (f"; availability {self.availability:.4%}" if self.availability is not None else "")
             + (
-                f"; back on {self.stable} {self.rollback_seconds * 1000:.0f} ms after the decision"
+                f"; back on {self.stable} {self.rollback_seconds * 1000:.1f} ms after the decision"
                 if self.rollback_seconds is not None
                 else ""
             ),

@@ -76,8 +76,10 @@ def deploy_timeline(d: Deployment, width: int = 640) -> str:
     marks = [e for e in d.events if e.event in ("aborted", "promoted", "switched", "retired")]
     for i, e in enumerate(marks):
         parts.append(f'<line class="mark" x1="{x(e.t):.1f}" x2="{x(e.t):.1f}" y1="{top}" y2="{top + plot_h}"/>')
+        anchor = "end" if x(e.t) > left + plot_w * 0.8 else "start"
         parts.append(
-            f'<text x="{x(e.t):.1f}" y="{top + plot_h + 14 + 12 * (i % 2)}">{escape(e.event)} {e.t:.1f}s</text>'
+            f'<text x="{x(e.t):.1f}" y="{top + plot_h + 14 + 12 * (i % 2)}" text-anchor="{anchor}">'
+            f"{escape(e.event)} {e.t:.1f}s</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -30,7 +30,7 @@ def deployment_lines(report: RunReport) -> list[tuple[str, str]]:
     for d in report.deployments:
         extra = f", availability {d.availability:.2%}" if d.availability is not None else ""
         if d.rollback_seconds is not None:
-            extra += f", back on {d.stable} in {d.rollback_seconds * 1000:.0f} ms"
+            extra += f", back on {d.stable} in {d.rollback_seconds * 1000:.1f} ms"
         lines.append(
             (
                 f"  {d.strategy} {d.stable} -> {d.candidate} on {d.target}: {outcome_words(d)} "

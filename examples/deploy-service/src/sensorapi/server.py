@@ -18,6 +18,9 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # one write per response and no Nagle delay: otherwise keep-alive clients wait ~40 ms for delayed ACKs
+        wbufsize = 65536
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             if self.path == "/health":
