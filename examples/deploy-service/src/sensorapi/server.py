@@ -13,6 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from .behaviour import Behaviour, reading
 
 
+class Server(ThreadingHTTPServer):
+    # the default listen backlog of 5 drops SYNs when a proxy opens connections in a burst: 1 s retransmits
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
 
@@ -66,8 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.crash:
         sys.exit(f"sensorapi {args.version}: cannot read configuration: /etc/sensorapi.toml: no such file")
     behaviour = Behaviour(args.version, args.error_rate, args.extra_ms, args.flap_every, args.seed)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(behaviour))
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), make_handler(behaviour))
     server.serve_forever()
 
 
