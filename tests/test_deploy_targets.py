@@ -164,3 +164,10 @@ load = {{ rate = 50, concurrency = 4, paths = ["/sensors/a"] }}
     result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov")
     result.assert_outcomes(passed=5)  # make_project's own four, and this one
     result.stdout.fnmatch_lines(["*test_plugin_target.py*", "blue-green v1 -> v2: switched*"])
+
+
+@pytest.mark.parametrize("name", ["local", "nginx", "haproxy"])
+def test_opening_twice_is_refused_instead_of_leaking_a_server(name: str) -> None:
+    with contextlib.closing(open_target(name, VERSIONS)) as target:
+        with pytest.raises(DeployError, match=f"this {name} target is already open"):
+            target.open()

@@ -91,6 +91,8 @@ backend app
 """
 
     def open(self) -> HAProxyTarget:
+        if self._proc is not None:
+            raise DeployError("this haproxy target is already open")
         self._dir = Path(tempfile.mkdtemp(prefix="iotops-haproxy-"))
         self.port = free_port()
         self._ports = {version: free_port() for version in self.commands}

@@ -175,6 +175,8 @@ http {{
             time.sleep(0.005)
 
     def open(self) -> NginxTarget:
+        if self._proc is not None:
+            raise DeployError("this nginx target is already open")
         self._dir = Path(tempfile.mkdtemp(prefix="iotops-nginx-"))
         # when nginx runs as root its workers are 'nobody': they must reach the temp directories in here
         os.chmod(self._dir, 0o755)  # noqa: S103 - holds only this nginx's config, logs and temp files

@@ -147,7 +147,7 @@ class Router:
         from aiohttp import ClientError, web
 
         try:
-            body = await request.read()
+            body = await request.read() if request.body_exists else None
             async with self._session.request(
                 request.method, base + request.rel_url.path_qs, headers=headers, data=body, allow_redirects=False
             ) as upstream:
@@ -188,7 +188,11 @@ class Router:
         from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
         self._session = ClientSession(
-            timeout=ClientTimeout(total=self._timeout), connector=TCPConnector(limit=256, force_close=False)
+            timeout=ClientTimeout(total=self._timeout),
+            connector=TCPConnector(limit=256, force_close=False),
+            # bodies pass through as the version sent them, with their Content-Encoding
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept-Encoding"),
         )
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)  # type: ignore[arg-type]

@@ -127,8 +127,7 @@ class Target(abc.ABC):
             raise DeployError("cleanup: " + "; ".join(errors))
 
     def __enter__(self) -> Target:
-        self.open()
-        return self
+        return self.open()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -184,6 +183,8 @@ class LocalTarget(Target):
         return self.router.url
 
     def open(self) -> LocalTarget:
+        if self.router.port:
+            raise DeployError("this local target is already open")
         self.router.start()
         return self
 
