@@ -123,3 +123,34 @@ def test_drain_waits_for_requests_in_flight(router: Router, backends: dict[str, 
         assert router.drain("v1", timeout=10)
         assert router.in_flight("v1") == 0
         assert all(f.result()[0] == 200 for f in futures)
+
+
+def test_compressed_bodies_pass_through_unchanged_with_their_encoding() -> None:
+    import gzip
+
+    payload = gzip.compress(b'{"celsius": 21.5}' * 50)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with Router() as router:
+            router.set_backend("v1", f"http://127.0.0.1:{server.server_address[1]}")
+            router.set_weights({"v1": 100})
+            request = urllib.request.Request(router.url + "/x", headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.headers["Content-Encoding"] == "gzip"
+                assert gzip.decompress(response.read()) == b'{"celsius": 21.5}' * 50
+    finally:
+        server.shutdown()
+        server.server_close()

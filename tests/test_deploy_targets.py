@@ -168,6 +168,8 @@ load = {{ rate = 50, concurrency = 4, paths = ["/sensors/a"] }}
 
 @pytest.mark.parametrize("name", ["local", "nginx", "haproxy"])
 def test_opening_twice_is_refused_instead_of_leaking_a_server(name: str) -> None:
-    with contextlib.closing(open_target(name, VERSIONS)) as target:
-        with pytest.raises(DeployError, match=f"this {name} target is already open"):
-            target.open()
+    with (
+        contextlib.closing(open_target(name, VERSIONS)) as target,
+        pytest.raises(DeployError, match=f"this {name} target is already open"),
+    ):
+        target.open()
