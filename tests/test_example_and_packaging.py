@@ -39,6 +39,37 @@ def test_example_pipeline_passes_and_writes_its_report(tmp_path: Path) -> None:
     assert [e["status"] for e in report["evidence"]] == ["ok", "ok"]
 
 
+def test_deploy_example_releases_v2_and_rolls_back_every_broken_build(tmp_path: Path) -> None:
+    """The main job's second example, under xdist: its deployments come back from the workers into one report."""
+    for server in ("nginx", "haproxy"):
+        require_binary(server)
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--iotops", "--iotops-reports-dir", str(reports), "-n", "2"],
+        cwd=ROOT / "examples" / "deploy-service",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads((reports / "run-report.json").read_text())
+    outcomes = {(d["strategy"], d["candidate"], d["target"]): d["outcome"] for d in report["deployments"]}
+    assert outcomes == {
+        ("canary", "v2", "local"): "promoted",
+        ("canary", "v2-errors", "local"): "rolled_back",
+        ("canary", "v2-slow", "local"): "rolled_back",
+        ("canary", "v2-flapping", "local"): "rolled_back",
+        ("canary", "v2-crash", "local"): "rolled_back",
+        ("blue-green", "v2", "local"): "promoted",
+        ("blue-green", "v2", "nginx"): "promoted",
+        ("blue-green", "v2", "haproxy"): "promoted",
+    }
+    assert all(d["availability"] == 1.0 for d in report["deployments"] if d["strategy"] == "blue-green")
+    html = (reports / "run-report.html").read_text()
+    assert "8 deployments: 4 promoted, 4 rolled back" in html
+
+
 def test_cli_reports_its_version() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pytest_iotops.cli", "--version"], capture_output=True, text=True, check=False
