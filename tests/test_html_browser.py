@@ -92,6 +92,25 @@ def test_xss_payloads_show_as_text_and_run_nothing(page: Any) -> None:
     assert page.console_errors == []
 
 
+def test_deployments_show_timeline_steps_and_decision_log_with_payloads_as_text(page: Any) -> None:
+    section = page.locator("#deployments")
+    assert "2 deployments: 1 promoted, 1 rolled back" in section.text_content()
+    heading = section.locator("article h3").first.text_content()
+    assert heading == "canary v1 → v2-<img src=x onerror=alert(2)> on local: rolled back at 10 %"
+    assert section.locator("article").first.locator("svg.chart rect.bar-bad").count() == 1
+    assert "10 % fail" in section.locator("article svg.chart").first.text_content()
+    section.locator("article").first.locator("details summary").click()
+    log = section.locator("article").first.locator("details table").text_content()
+    assert "<svg onload=alert(3)>" in log
+    assert "aborted" in log
+    assert page.evaluate("document.querySelectorAll('#deployments img, #deployments b').length") == 0
+    assert page.evaluate("document.querySelectorAll('#deployments svg').length") == 2  # the two timelines only
+    assert page.dialogs == []
+    assert page.console_errors == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    section.screenshot(path=str(ARTIFACTS / "html-deployments.png"))
+
+
 def test_sorting_a_static_table(page: Any) -> None:
     rows = page.locator("#findings table.sortable tbody tr")
     page.locator("#findings table.sortable th", has_text="rule").click()

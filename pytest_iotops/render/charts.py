@@ -72,7 +72,8 @@ def deploy_timeline(d: Deployment, width: int = 640) -> str:
             f'<rect class="{css}" x="{x(start):.1f}" y="{top + plot_h - h:.1f}" '
             f'width="{max(x(end) - x(start), 1.0):.1f}" height="{h:.1f}"><title>{escape(label)}</title></rect>'
         )
-        parts.append(f'<text x="{x(start) + 2:.1f}" y="{top + plot_h - h - 3:.1f}">{escape(label)}</text>')
+        label_y = top + plot_h - h + 13 if h > 18 else top + plot_h - h - 3  # inside a tall block, else above
+        parts.append(f'<text x="{x(start) + 2:.1f}" y="{label_y:.1f}">{escape(label)}</text>')
     marks = [e for e in d.events if e.event in ("aborted", "promoted", "switched", "retired")]
     for i, e in enumerate(marks):
         parts.append(f'<line class="mark" x1="{x(e.t):.1f}" x2="{x(e.t):.1f}" y1="{top}" y2="{top + plot_h}"/>')
