@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .model import GateResult, RunReport
 from .numbers import fmt_measured, fmt_threshold
+from .render.deploy import outcome_words, summary_words
 
 __all__ = ["explain"]
 
@@ -65,6 +66,14 @@ def explain(report: RunReport) -> str:
     if expired:
         lines += ["", "Expired ignores (their findings count again):"]
         lines += [f"- {i.id} expired {i.expires}: {i.reason}" for i in expired]
+    if report.deployments:
+        lines += ["", f"Deployments ({summary_words(report)}):"]
+        for dep in report.deployments:
+            lines.append(
+                f"- {dep.test}: {dep.strategy} from {dep.stable} to {dep.candidate} on the {dep.target} target was "
+                f"{outcome_words(dep)} ({dep.reason}); {dep.active} serves all traffic; the candidate held at most "
+                f"{dep.exposure} % of it."
+            )
     if report.diff is not None:
         d = report.diff
         shown = f"{d.percent:.2f} % of {d.coverable} changed lines covered" if d.percent is not None else d.status

@@ -102,6 +102,17 @@ class Deployer:
 
         return Load(self.target.url, **_load_options(d))
 
+    @contextlib.contextmanager
+    def _recording(self, load: Any) -> Iterator[None]:
+        """A deployment ended by an exception still goes into the run report, as ``error``."""
+        try:
+            yield
+        except Exception as exc:
+            partial = getattr(exc, "iotops_result", None)
+            if partial is not None:
+                self._record(partial, load)
+            raise
+
     def _record(self, result: DeployResult, load: Any) -> DeployResult:
         result.availability = load.result.availability
         result.test = self._request.node.nodeid
@@ -122,7 +133,7 @@ class Deployer:
         d = self._settings_with(overrides)
         limits = CanaryLimits(d.failure_limit, d.inconclusive_limit, d.consecutive_error_limit, d.health_failures)
         load = self._load(d)
-        with load:
+        with load, self._recording(load):
             result = canary(
                 self.target,
                 self.active,
@@ -142,7 +153,7 @@ class Deployer:
 
         d = self._settings_with(overrides)
         load = self._load(d)
-        with load:
+        with load, self._recording(load):
             result = blue_green(
                 self.target,
                 self.active,

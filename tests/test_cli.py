@@ -87,3 +87,9 @@ def test_explain_in_plain_words(tmp_path: Path) -> None:
     assert "- evidence.bandit.findings FAILED: measured 3 findings, at most 0 findings required." in text
     assert "- evidence.pip-audit could not be evaluated (ERROR)." in text
     assert "- RUSTSEC-2023-0071 until 2027-03-01: rsa only verifies signatures" in text
+    assert "Deployments (2 deployments: 1 promoted, 1 rolled back):" in text
+    assert (
+        "blue-green from v1 to v2 on the local target was promoted (v2 serves all traffic); v2 serves all traffic; "
+        "the candidate held at most 100 % of it." in text
+    )
+    assert "was rolled back at 10 % (step 1 at 10 %: error rate 25.00% > limit 5.00%" in text

@@ -158,6 +158,12 @@ def test_every_process_is_gone_and_traffic_is_on_stable_after_failure_exception_
     leftover = [pid for pids in started.values() for pid in pids if alive(pid)]
     assert not leftover, f"still running after the session: {leftover}"
     assert all(len(pids) == 2 for test, pids in started.items() if test != "test_fails_after_a_rollout")
+    # the run report still tells what happened to the deployments that did not end on their own decision
+    recorded = {d["test"].split("::")[-1]: d for d in run_report(pytester.path)["deployments"]}
+    assert recorded["test_fails_after_a_rollout"]["outcome"] == "promoted"
+    failed = recorded["test_exception_mid_rollout"]
+    assert (failed["outcome"], failed["active"]) == ("error", "v1")
+    assert "interrupted by RuntimeError: monitoring backend exploded" in failed["reason"]
 
 
 OVERRIDES = """

@@ -8,6 +8,7 @@ running and nothing this function started is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 
@@ -71,6 +72,9 @@ def blue_green(
         result.finish("promoted", new, f"{new} serves all traffic")
     except BaseException as exc:
         _recover(target, result, exc)
+        result.outcome = "error"  # it did not end by its own decision
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.iotops_result = result  # type: ignore[attr-defined]  # so the fixture can still record it
         raise
     return result
 

@@ -142,6 +142,9 @@ def canary(
                 _abort(target, result, f"interrupted by {type(exc).__name__}: {exc}".rstrip(": "))
             except Exception as cleanup:  # the original exception matters more; the fixture stops the rest
                 result.event("cleanup failed", f"{type(cleanup).__name__}: {cleanup}")
+        result.outcome = "error"  # it did not end by its own decision
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.iotops_result = result  # type: ignore[attr-defined]  # so the fixture can still record it
         raise
     return result
 
