@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from conftest import make_project, run_report
+from conftest import make_project, run_iotops, run_report
 from deploy_service import ENV, alive, version
 
 
@@ -208,3 +208,24 @@ def test_bad_deploy_config_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--iotops", "--iotops-no-cov")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*deploy.versions.v1: the command needs a {port} placeholder*"])
+
+
+def test_deployments_of_shards_are_merged_into_one_report(pytester: pytest.Pytester) -> None:
+    make_project(pytester, DEPLOY, files={"tests/e2e/test_deploy.py": TESTS})
+    for k in (1, 2):
+        part = pytester.runpytest_subprocess(
+            "--iotops", "--iotops-no-cov", "--iotops-shard", f"{k}/2", "--iotops-reports-dir", f"part{k}"
+        )
+        assert part.ret == 0, part.stdout.str()
+    in_parts = sum(len(run_report(pytester.path, f"part{k}")["deployments"]) for k in (1, 2))
+    merged = run_iotops(
+        pytester.path, "merge", "part1/run-report.json", "part2/run-report.json", "--expect", "2", "--reports-dir", "m"
+    )
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    deployments = run_report(pytester.path, "m")["deployments"]
+    assert in_parts == len(deployments) == 3
+    assert sorted(d["test"].split("::")[-1] for d in deployments) == [
+        "test_broken_canary_rolls_back",
+        "test_v2_blue_green",
+        "test_v2_canary",
+    ]
