@@ -8,7 +8,6 @@ everything afterwards, whatever happened in the test.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,19 +37,18 @@ def _settings(config: pytest.Config) -> Settings:
 
 
 def _deploy_settings(request: pytest.FixtureRequest) -> DeploySettings:
+    from .deploy.config import override
     from .errors import DeployError
 
     d = _settings(request.config).deploy
     marker = request.node.get_closest_marker("iotops_deploy")
     if marker is not None:
-        fields = {f.name for f in dataclasses.fields(d)}
-        unknown = sorted(set(marker.kwargs) - fields)
-        if marker.args or unknown:
+        if marker.args:
             raise DeployError(
-                f"{request.node.nodeid}: iotops_deploy takes keyword settings of [tool.iotops.deploy]; "
-                f"unknown: {unknown or list(marker.args)}"
+                f"{request.node.nodeid}: iotops_deploy takes keyword settings of [tool.iotops.deploy], "
+                f"not {list(marker.args)}"
             )
-        d = dataclasses.replace(d, **marker.kwargs)
+        d = override(d, marker.kwargs, f"{request.node.nodeid}: @pytest.mark.iotops_deploy")
     if not d.versions or not d.stable:
         raise DeployError("configure [tool.iotops.deploy] with versions and a stable version")
     return d
@@ -126,8 +124,8 @@ class Deployer:
         bake: float | None = None,
         **overrides: Any,
     ) -> DeployResult:
-        """Canary to ``version``; ``overrides`` are [tool.iotops.deploy] keys for this call (e.g. metrics,
-        failure_limit, load_rate)."""
+        """Canary to ``version``; ``overrides`` are [tool.iotops.deploy] keys for this call, tables merged into
+        the configured ones (e.g. ``analysis={"failure_limit": 1}``, ``load={"rate": 200}``)."""
         from .deploy.canary import CanaryLimits, canary
 
         d = self._settings_with(overrides)
@@ -148,7 +146,7 @@ class Deployer:
         return self._record(result, load)
 
     def deploy(self, version: str, **overrides: Any) -> DeployResult:
-        """Blue-green to ``version``; ``overrides`` as for :meth:`rollout` (e.g. keep_old_for, pre_promotion)."""
+        """Blue-green to ``version``; ``overrides`` as for :meth:`rollout` (e.g. ``keep_old_for=2``)."""
         from .deploy.blue_green import blue_green
 
         d = self._settings_with(overrides)
@@ -167,13 +165,11 @@ class Deployer:
         return self._record(result, load)
 
     def _settings_with(self, overrides: dict[str, Any]) -> DeploySettings:
-        from .errors import DeployError
+        from .deploy.config import override
 
-        fields = {f.name for f in dataclasses.fields(self.settings)}
-        unknown = sorted(set(overrides) - fields)
-        if unknown:
-            raise DeployError(f"unknown deployment setting(s) {unknown}; known: {sorted(fields)}")
-        return dataclasses.replace(self.settings, **overrides)
+        if not overrides:
+            return self.settings
+        return override(self.settings, overrides, f"{self._request.node.nodeid}: deployment arguments")
 
     @property
     def active(self) -> str:

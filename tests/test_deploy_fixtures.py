@@ -168,7 +168,7 @@ def test_every_process_is_gone_and_traffic_is_on_stable_after_failure_exception_
 
 OVERRIDES = """
 import pytest
-from pytest_iotops.errors import DeployError
+from pytest_iotops.errors import ConfigError, DeployError
 
 @pytest.mark.e2e
 @pytest.mark.iotops_deploy(stable="v2")
@@ -178,9 +178,22 @@ def test_marker_overrides_the_stable_version(iotops_blue_green):
     assert result.promoted
 
 @pytest.mark.e2e
-def test_unknown_per_call_setting_is_named(iotops_canary):
-    with pytest.raises(DeployError, match=r"unknown deployment setting\\(s\\) \\['baek'\\]"):
+def test_unknown_or_bad_per_call_settings_are_named(iotops_canary):
+    with pytest.raises(ConfigError, match="deployment arguments: unknown key 'deploy.baek'"):
         iotops_canary.rollout("v2", baek=2)
+    with pytest.raises(ConfigError, match="deployment arguments: deploy.analysis.failure_limit = -1"):
+        iotops_canary.rollout("v2", analysis={"failure_limit": -1})
+
+@pytest.mark.e2e
+def test_per_call_analysis_overrides_merge_into_the_configured_table(iotops_canary):
+    # a 20 % error rate passes once the limit is raised to 50 % for this call only
+    result = iotops_canary.rollout(
+        "broken", steps=[10, 100], analysis={"error_rate_max": 50, "error_rate_max_increase": 50}
+    )
+    assert result.promoted, result.explain()
+    metric = result.steps[0].metrics[0]
+    assert metric.name == "error_rate" and metric.threshold.startswith("<= 50.00%")
+    assert result.steps[0].metrics[0].samples >= 8  # min_samples = 8 still comes from the configuration
 
 @pytest.mark.e2e
 def test_unknown_version_is_named(iotops_canary):
@@ -197,9 +210,9 @@ def test_bad_marker(iotops_canary):
 def test_per_test_overrides_and_bad_input(pytester: pytest.Pytester) -> None:
     make_project(pytester, DEPLOY, files={"tests/e2e/test_overrides.py": OVERRIDES})
     result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", "-k", "overrides")
-    result.assert_outcomes(passed=3, errors=1)
+    result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(
-        ["*DeployError: *::test_bad_marker: iotops_deploy takes keyword settings*unknown: ?'stabel'?"]
+        ["*ConfigError: *::test_bad_marker: @pytest.mark.iotops_deploy: unknown key 'deploy.stabel'*"]
     )
 
 

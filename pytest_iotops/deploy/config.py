@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ from ..errors import ConfigError
 from ..evidence.config import check_table
 from .judge import MetricSpec
 
-__all__ = ["DeploySettings", "parse_deploy"]
+__all__ = ["DeploySettings", "override", "parse_deploy"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class DeploySettings:
         MetricSpec("error_rate", max_value=0.01, max_increase=0.005),
         MetricSpec("latency_p99", max_increase=50.0),
     )
+    #: the table as written, so a test can override some keys and have the whole validated again
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _steps(value: Any) -> tuple[int, ...]:
@@ -128,4 +131,16 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
         if "latency_p50_max_ms" in analysis:
             metrics.append(MetricSpec("latency_p50", max_value=analysis["latency_p50_max_ms"], min_samples=minimum))
         extra["metrics"] = tuple(metrics)
-    return DeploySettings(**values, **extra)
+    return DeploySettings(**values, **extra, raw=copy.deepcopy(raw))
+
+
+def override(settings: DeploySettings, changes: Mapping[str, Any], where: str) -> DeploySettings:
+    """``changes`` use the keys of ``[tool.iotops.deploy]``; tables (load, analysis, versions, env,
+    target_options) are merged key by key into the configured ones, then everything is validated again."""
+    merged = copy.deepcopy(dict(settings.raw))
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return parse_deploy(merged, where)
