@@ -117,6 +117,23 @@ def test_keyboard_interrupt_mid_rollout_puts_traffic_back_and_stops_the_canary(t
     assert not alive(seen[-1])
 
 
+def test_keyboard_interrupt_after_a_blue_green_switch_rolls_back_to_the_old_version(target: Target) -> None:
+    def interrupt(line: str, final: bool) -> None:
+        raise KeyboardInterrupt  # right after the switch, while v1 is kept for rollback
+
+    with (
+        Load(target.url, rate=100, concurrency=8, paths=["/sensors/a"]) as load,
+        pytest.raises(KeyboardInterrupt) as info,
+    ):
+        blue_green(target, "v1", "v2", keep_old_for=5.0, progress=interrupt)
+    assert target.weights == {"v1": 100}
+    assert set(target.processes) == {"v1"}
+    assert load.result.availability == 1.0
+    result = info.value.iotops_result  # type: ignore[attr-defined]
+    assert (result.outcome, result.active) == ("error", "v1")
+    assert result.rollback_seconds is not None
+
+
 def test_an_exception_in_the_judge_mid_rollout_cleans_up(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("judge exploded")

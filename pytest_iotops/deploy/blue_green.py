@@ -8,7 +8,6 @@ running and nothing this function started is left behind.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Mapping, Sequence
 
@@ -16,7 +15,7 @@ from ..errors import DeployError
 from ..model import DeployStep
 from .judge import MetricSpec, judge, quantile
 from .load import Load
-from .result import DeployResult, Progress, metric_record
+from .result import DeployResult, Progress, interrupted, metric_record
 from .target import LocalTarget, Target
 
 __all__ = ["BlueGreenResult", "LocalTarget", "blue_green"]
@@ -71,28 +70,18 @@ def blue_green(
         )
         result.finish("promoted", new, f"{new} serves all traffic")
     except BaseException as exc:
-        _recover(target, result, exc)
-        result.outcome = "error"  # it did not end by its own decision
-        with contextlib.suppress(AttributeError, TypeError):
-            exc.iotops_result = result  # type: ignore[attr-defined]  # so the fixture can still record it
+
+        def cleanup(reason: str) -> None:
+            # instant rollback while the old version still runs; after its retirement the new one keeps it
+            if active in target.processes:
+                result.rollback_seconds, _ = target.roll_back(active, new)
+                result.active = active
+            result.event("aborted", f"{reason}; traffic on {result.active}")
+            result.finish("rolled_back", result.active, reason)
+
+        interrupted(result, exc, cleanup)
         raise
     return result
-
-
-def _recover(target: Target, result: DeployResult, exc: BaseException) -> None:
-    """Interrupted: traffic to the old version if it still runs (instant rollback), the new one stopped."""
-    old, new = result.stable, result.candidate
-    try:
-        if old in target.processes:
-            if target.weights != {old: 100}:
-                target.set_weights({old: 100})
-            target.drain(new)
-            target.stop(new)
-            result.active = old
-        result.event("aborted", f"interrupted by {type(exc).__name__}; traffic on {result.active}")
-        result.finish("rolled_back", result.active, f"interrupted by {type(exc).__name__}: {exc}".rstrip(": "))
-    except Exception as cleanup:  # the original exception matters more; the fixture stops the rest
-        result.event("cleanup failed", f"{type(cleanup).__name__}: {cleanup}")
 
 
 def _pre_promotion(

@@ -31,7 +31,7 @@ from ..errors import DeployError
 from ..model import DeployStep
 from .judge import JudgeResult, MetricSpec, Samples, judge, quantile
 from .process import probe
-from .result import DeployResult, Progress, metric_record
+from .result import DeployResult, Progress, interrupted, metric_record
 from .target import Target
 
 __all__ = ["CanaryLimits", "CanaryResult", "canary", "check_steps"]
@@ -136,27 +136,19 @@ def canary(
     try:
         _run(target, result, steps, bake, specs, limits, health_interval, progress)
     except BaseException as exc:
-        # an exception or KeyboardInterrupt mid-rollout: traffic back to stable, canary stopped, then re-raise
-        if new in target.processes and stable in target.processes:
-            try:
-                _abort(target, result, f"interrupted by {type(exc).__name__}: {exc}".rstrip(": "))
-            except Exception as cleanup:  # the original exception matters more; the fixture stops the rest
-                result.event("cleanup failed", f"{type(cleanup).__name__}: {cleanup}")
-        result.outcome = "error"  # it did not end by its own decision
-        with contextlib.suppress(AttributeError, TypeError):
-            exc.iotops_result = result  # type: ignore[attr-defined]  # so the fixture can still record it
+
+        def cleanup(reason: str) -> None:
+            if new in target.processes and stable in target.processes:
+                _abort(target, result, reason)
+
+        interrupted(result, exc, cleanup)
         raise
     return result
 
 
 def _abort(target: Target, result: DeployResult, reason: str) -> None:
     stable, new = result.stable, result.candidate
-    decided = time.monotonic()
-    if target.weights != {stable: 100}:
-        target.set_weights({stable: 100})
-        result.rollback_seconds = round(time.monotonic() - decided, 4)
-    drained = target.drain(new)
-    target.stop(new)
+    result.rollback_seconds, drained = target.roll_back(stable, new)
     result.event(
         "aborted",
         f"100 % back to {stable}; {new} stopped"

@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
-import os
-import shutil
 import signal
 import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,44 +20,32 @@ from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
-from .nginx import find_binary
 from .process import free_port
-from .target import Target
+from .server import Entry, ServerTarget
 
 __all__ = ["HAProxyTarget"]
 
 _LOG_FORMAT = '{"srv":"%s","status":%ST,"ta":%Ta}'
 
 
-class HAProxyTarget(Target):
+class HAProxyTarget(ServerTarget):
     name = "haproxy"
     options_known = frozenset({"binary"})
+    graceful_stop = signal.SIGUSR1  # soft stop: finish the requests it holds
 
     def __init__(self, commands: Any, **kwargs: Any) -> None:
         super().__init__(commands, **kwargs)
-        self.binary = find_binary("haproxy", self.options.get("binary"))
-        self.port = 0
-        self._dir: Path | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
         self._ports: dict[str, int] = {}
         # server names are s0, s1, ...: version names need not be valid HAProxy identifiers
         self._server = {version: f"s{i}" for i, version in enumerate(self.commands)}
-        self._offset = 0
-        self._partial = b""
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def socket_path(self) -> Path:
-        assert self._dir is not None
-        return self._dir / "admin.sock"
+        return self.directory / "admin.sock"
 
     @property
     def log_path(self) -> Path:
-        assert self._dir is not None
-        return self._dir / "haproxy.log"
+        return self.directory / "haproxy.log"
 
     def port_for(self, version: str) -> int | None:
         return self._ports.get(version)
@@ -91,43 +74,25 @@ backend app
 """
 
     def open(self) -> HAProxyTarget:
-        if self._proc is not None:
-            raise DeployError("this haproxy target is already open")
-        self._dir = Path(tempfile.mkdtemp(prefix="iotops-haproxy-"))
+        d = self._make_directory()
         self.port = free_port()
         self._ports = {version: free_port() for version in self.commands}
-        config = self._dir / "haproxy.cfg"
-        config.write_text(self._config())
-        with self.log_path.open("wb") as stdout, (self._dir / "stderr.log").open("wb") as stderr:
-            self._proc = subprocess.Popen(
-                [self.binary, "-db", "-f", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                start_new_session=True,
-            )
+        (d / "haproxy.cfg").write_text(self._config())
         deadline = time.monotonic() + 15
         try:
+            self._spawn(["-db", "-f", str(d / "haproxy.cfg")], stdout=self.log_path)
             while True:
-                if self._proc.poll() is not None:
-                    raise DeployError(f"haproxy exited with code {self._proc.returncode}:\n{self._stderr_tail()}")
+                self._running()
                 with contextlib.suppress(OSError):
                     self.command("show info")
                     break
                 if time.monotonic() > deadline:
-                    raise DeployError(f"haproxy's runtime API did not answer within 15 s:\n{self._stderr_tail()}")
+                    raise DeployError(f"haproxy's runtime API did not answer within 15 s:\n{self.tail('stderr.log')}")
                 time.sleep(0.01)
         except BaseException:
             self.close_router()
             raise
         return self
-
-    def _stderr_tail(self) -> str:
-        assert self._dir is not None
-        try:
-            return (self._dir / "stderr.log").read_text(errors="replace")[-1500:]
-        except OSError:
-            return ""
 
     def command(self, line: str) -> str:
         """One runtime API command over the unix socket; the answer as text."""
@@ -140,27 +105,8 @@ backend app
                 chunks.append(chunk)
         return b"".join(chunks).decode(errors="replace")
 
-    def close_router(self) -> None:
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, signal.SIGUSR1)  # soft stop: finish the requests it holds
-                try:
-                    self._proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(self._proc.pid, signal.SIGKILL)
-                    self._proc.wait()
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-
     def route(self, weights: Mapping[str, int]) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            raise DeployError("haproxy is not running")
+        self._running()
         current = self._weights
         up = [v for v in weights if weights[v] > current.get(v, 0)]
         down = [v for v in {**current, **weights} if weights.get(v, 0) < current.get(v, 0)]
@@ -190,29 +136,10 @@ backend app
             time.sleep(0.005)
 
     def window(self) -> dict[str, Samples]:
-        try:
-            with self.log_path.open("rb") as log:
-                log.seek(self._offset)
-                data = log.read()
-        except OSError as exc:
-            raise DeployError(f"haproxy log {self.log_path}: {exc.strerror}") from None
-        self._offset += len(data)
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
         by_server = {s: v for v, s in self._server.items()}
-        latencies: dict[str, list[float]] = {}
-        errors: dict[str, int] = {}
-        for line in lines:
-            if not line.startswith(b"{"):
-                continue  # HAProxy's own notices share the stream
-            try:
-                entry = json.loads(line)
-                server, status, total = str(entry["srv"]), int(entry["status"]), float(entry["ta"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DeployError(f"haproxy log {self.log_path}: unreadable entry ({exc}): {line[:200]!r}") from None
-            version = by_server.get(server)
-            if version is None:
-                continue  # "<NOSRV>": HAProxy answered itself
-            latencies.setdefault(version, []).append(total)
-            errors[version] = errors.get(version, 0) + int(status >= 500 or status < 0)
-        return {v: Samples(tuple(ms), errors.get(v, 0)) for v, ms in latencies.items()}
+
+        def entry(e: dict[str, Any]) -> Entry:
+            status = int(e["status"])  # "<NOSRV>": HAProxy answered itself, no version
+            return by_server.get(str(e["srv"])), float(e["ta"]), status >= 500 or status < 0
+
+        return self._read_log(self.log_path, entry, "haproxy log")

@@ -10,13 +10,8 @@ log whose ``upstream`` field names the version's address.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shutil
 import signal
-import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -27,25 +22,14 @@ from typing import Any
 from ..errors import DeployError
 from .judge import Samples
 from .process import VersionProcess, free_port
-from .target import Target
+from .server import Entry, ServerTarget
 
-__all__ = ["NginxTarget", "find_binary"]
+__all__ = ["NginxTarget"]
 
 _LOG_FORMAT = (
     'escape=json \'{"msec":$msec,"status":$status,"upstream":"$upstream_addr",'
     '"upstream_status":"$upstream_status","request_time":$request_time}\''
 )
-
-
-def find_binary(name: str, configured: str | None = None) -> str:
-    """``configured``, else PATH, else /usr/sbin (Debian installs servers there, outside a user's PATH)."""
-    found = configured or shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-    if not found or not Path(found).exists():
-        raise DeployError(
-            f"the {name} target needs the {name} binary: not found on PATH or in /usr/sbin "
-            f"(install it, e.g. `apt-get install {name}`, or set deploy.target_options.binary)"
-        )
-    return found
 
 
 def _children(pid: int) -> list[int]:
@@ -72,37 +56,26 @@ def _cmdline(pid: int) -> bytes:
         return b"shutting down"  # gone already
 
 
-class NginxTarget(Target):
+class NginxTarget(ServerTarget):
     name = "nginx"
     options_known = frozenset({"binary", "workers"})
+    graceful_stop = signal.SIGQUIT
 
     def __init__(self, commands: Any, **kwargs: Any) -> None:
         super().__init__(commands, **kwargs)
-        self.binary = find_binary("nginx", self.options.get("binary"))
         self.workers = self.options.get("workers", 1)
         if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
             raise DeployError(f"deploy.target_options.workers must be a whole number >= 1, got {self.workers!r}")
-        self.port = 0
         self._control = 0
         self._generation = 0
-        self._dir: Path | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._offset = 0
-        self._partial = b""
         self._backends: dict[str, int] = {}
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
     def access_log(self) -> Path:
-        assert self._dir is not None
-        return self._dir / "access.log"
+        return self.directory / "access.log"
 
     def _config(self, weights: Mapping[str, int]) -> str:
-        d = self._dir
-        assert d is not None
+        d = self.directory
         if weights:
             servers = "\n".join(
                 f"        server 127.0.0.1:{self._backends[v]} weight={w} max_fails=0;" for v, w in weights.items()
@@ -144,15 +117,7 @@ http {{
 """
 
     def _write(self, weights: Mapping[str, int]) -> None:
-        assert self._dir is not None
-        (self._dir / "nginx.conf").write_text(self._config(weights))
-
-    def _error_tail(self) -> str:
-        assert self._dir is not None
-        try:
-            return (self._dir / "error.log").read_text(errors="replace")[-1500:]
-        except OSError:
-            return ""
+        (self.directory / "nginx.conf").write_text(self._config(weights))
 
     def _generation_seen(self) -> int | None:
         url = f"http://127.0.0.1:{self._control}/generation"
@@ -166,56 +131,29 @@ http {{
         deadline = time.monotonic() + timeout
         while self._generation_seen() != self._generation:
             if self._proc is None or self._proc.poll() is not None:
-                raise DeployError(f"nginx exited (code {self._proc and self._proc.poll()}):\n{self._error_tail()}")
+                code = None if self._proc is None else self._proc.returncode
+                raise DeployError(f"nginx exited (code {code}); its error log ends:\n{self.tail('error.log')}")
             if time.monotonic() > deadline:
                 raise DeployError(
                     f"nginx did not load configuration generation {self._generation} within {timeout:g}s; "
-                    f"its error log ends:\n{self._error_tail()}"
+                    f"its error log ends:\n{self.tail('error.log')}"
                 )
             time.sleep(0.005)
 
     def open(self) -> NginxTarget:
-        if self._proc is not None:
-            raise DeployError("this nginx target is already open")
-        self._dir = Path(tempfile.mkdtemp(prefix="iotops-nginx-"))
+        d = self._make_directory()
         # when nginx runs as root its workers are 'nobody': they must reach the temp directories in here
-        os.chmod(self._dir, 0o755)  # noqa: S103 - holds only this nginx's config, logs and temp files
-        (self._dir / "temp").mkdir()
+        os.chmod(d, 0o755)  # noqa: S103 - holds only this nginx's config, logs and temp files
+        (d / "temp").mkdir()
         self.port, self._control = free_port(), free_port()
         self._write({})
-        d = self._dir
-        with (d / "stderr.log").open("wb") as stderr:
-            self._proc = subprocess.Popen(
-                [self.binary, "-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                start_new_session=True,
-            )
         try:
+            self._spawn(["-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")])
             self._wait_generation()
         except BaseException:
             self.close_router()
             raise
         return self
-
-    def close_router(self) -> None:
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, signal.SIGQUIT)  # graceful: workers finish their requests
-                try:
-                    self._proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(self._proc.pid, signal.SIGKILL)
-                    self._proc.wait()
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc = None
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
 
     def add_backend(self, version: str, process: VersionProcess) -> None:
         self._backends[version] = process.port
@@ -224,11 +162,10 @@ http {{
         self._backends.pop(version, None)
 
     def route(self, weights: Mapping[str, int]) -> None:
-        if self._proc is None or self._proc.poll() is not None:
-            raise DeployError("nginx is not running")
+        master = self._running()
         self._generation += 1
         self._write(weights)
-        os.kill(self._proc.pid, signal.SIGHUP)
+        os.kill(master.pid, signal.SIGHUP)
         self._wait_generation()
         if not self._wait_workers(accepting_only=True, timeout=15.0):
             raise DeployError("nginx: workers of the previous configuration still accept requests after 15 s")
@@ -254,36 +191,11 @@ http {{
 
     def window(self) -> dict[str, Samples]:
         """New access-log lines since the last call, as samples per version (by upstream port)."""
-        try:
-            with self.access_log.open("rb") as log:
-                log.seek(self._offset)
-                data = log.read()
-        except OSError as exc:
-            raise DeployError(f"nginx access log {self.access_log}: {exc.strerror}") from None
-        self._offset += len(data)
-        data, self._partial = self._partial + data, b""
-        lines = data.split(b"\n")
-        self._partial = lines.pop()  # an incomplete last line waits for the next window
-        by_port = {port: version for version, port in self._backends.items()}
-        latencies: dict[str, list[float]] = {}
-        errors: dict[str, int] = {}
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                upstream, status, seconds = str(entry["upstream"]), int(entry["status"]), float(entry["request_time"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DeployError(
-                    f"nginx access log {self.access_log}: unreadable entry {number} of this window ({exc}): "
-                    f"{line[:200]!r}"
-                ) from None
-            if not upstream or upstream == "-":
-                continue  # answered by nginx itself (no version had traffic)
-            port = int(upstream.rsplit(":", 1)[-1]) if upstream.rsplit(":", 1)[-1].isdigit() else -1
-            version = by_port.get(port)
-            if version is None:
-                continue  # a version that has been stopped since
-            latencies.setdefault(version, []).append(seconds * 1000)
-            errors[version] = errors.get(version, 0) + int(status >= 500)
-        return {v: Samples(tuple(ms), errors.get(v, 0)) for v, ms in latencies.items()}
+        by_port = {str(port): version for version, port in self._backends.items()}
+
+        def entry(e: dict[str, Any]) -> Entry:
+            # "-": nginx answered itself (no version had traffic); a stopped version's port is not a version
+            version = by_port.get(str(e["upstream"]).rsplit(":", 1)[-1])
+            return version, float(e["request_time"]) * 1000, int(e["status"]) >= 500
+
+        return self._read_log(self.access_log, entry, "nginx access log")

@@ -6,6 +6,7 @@ The same record is the return value a test asserts on, the text ``explain()`` pr
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
 from .judge import MetricResult, MetricSpec
 
-__all__ = ["DeployResult", "Progress", "describe_threshold", "metric_record"]
+__all__ = ["DeployResult", "Progress", "describe_threshold", "interrupted", "metric_record"]
 
 #: called with a one-line status; ``final`` once per step (else a live update of the current step)
 Progress = Callable[[str, bool], None]
@@ -140,6 +141,19 @@ class DeployResult:
             steps=list(self.steps),
             events=list(self.events),
         )
+
+
+def interrupted(result: DeployResult, exc: BaseException, cleanup: Callable[[str], None]) -> None:
+    """An exception or KeyboardInterrupt ended the deployment: ``cleanup(reason)`` puts traffic back (its own
+    failure is only an event — the original exception matters more, and the fixture stops the rest), the outcome
+    is ``error``, and the exception carries the result so the fixture can still record it."""
+    try:
+        cleanup(f"interrupted by {type(exc).__name__}: {exc}".rstrip(": "))
+    except Exception as failure:
+        result.event("cleanup failed", f"{type(failure).__name__}: {failure}")
+    result.outcome = "error"
+    with contextlib.suppress(AttributeError, TypeError):
+        exc.iotops_result = result  # type: ignore[attr-defined]
 
 
 def _num(value: float | None) -> str:

@@ -9,6 +9,7 @@ with the ``iotops_deploy_target`` hook (see :mod:`pytest_iotops.hookspecs`).
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -108,6 +109,18 @@ class Target(abc.ABC):
     @property
     def weights(self) -> dict[str, int]:
         return dict(self._weights)
+
+    def roll_back(self, stable: str, candidate: str) -> tuple[float | None, bool]:
+        """All traffic to ``stable`` at once, then ``candidate`` drained and stopped. Returns how long the weight
+        change took (None: traffic was already there) and whether the drain finished in time."""
+        seconds = None
+        if self._weights != {stable: 100}:
+            started = time.monotonic()
+            self.set_weights({stable: 100})
+            seconds = round(time.monotonic() - started, 4)
+        drained = self.drain(candidate) if candidate in self.processes else True
+        self.stop(candidate)
+        return seconds, drained
 
     def close(self) -> None:
         """Stop every version and the splitter: the cleanup guarantee, whatever happened before."""
