@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,5 +60,7 @@ def test_port_in_use_and_missing_program() -> None:
         port = busy.getsockname()[1]
         with pytest.raises(DeployError, match=f"port {port} on 127.0.0.1 is already in use"):
             start_version("v4", COMMAND, env=ENV, port=port)
+    logs = set(Path(tempfile.gettempdir()).glob("iotops-v5-*.log"))
     with pytest.raises(DeployError, match="cannot start 'no-such-service-iotops'"):
         start_version("v5", ["no-such-service-iotops", "{port}"])
+    assert set(Path(tempfile.gettempdir()).glob("iotops-v5-*.log")) == logs  # its output file is not left behind

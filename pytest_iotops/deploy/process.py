@@ -102,8 +102,9 @@ def start_version(
         raise DeployError(f"version {version!r}: port {port} on 127.0.0.1 is already in use")
     port = port or free_port()
     argv = [part.replace("{port}", str(port)).replace("{python}", sys.executable) for part in command]
-    log = Path(tempfile.mkstemp(prefix=f"iotops-{version}-", suffix=".log")[1])
-    with log.open("wb") as out:
+    fd, name = tempfile.mkstemp(prefix=f"iotops-{version}-", suffix=".log")
+    log = Path(name)
+    with os.fdopen(fd, "wb") as out:
         try:
             proc = subprocess.Popen(
                 argv,
@@ -115,6 +116,7 @@ def start_version(
                 start_new_session=True,
             )
         except OSError as exc:
+            log.unlink(missing_ok=True)
             raise DeployError(f"version {version!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
     process = VersionProcess(version, argv, port, proc, log)
     try:
