@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
-from ..errors import DeployError
 from ..model import DeployStep
 from .judge import MetricSpec, judge, quantile
 from .load import Load
@@ -35,20 +34,9 @@ def blue_green(
 ) -> DeployResult:
     """``analysis`` > 0: seconds of pre-promotion analysis, with ``load`` (Load's keyword arguments) sent
     straight to the new version; a failing or inconclusive verdict keeps traffic on ``active``."""
-    if new not in target.commands:
-        raise DeployError(f"unknown version {new!r}; configured: {sorted(target.commands)}")
-    if new == active:
-        raise DeployError(f"{new!r} is already the active version")
-    if target.weights != {active: 100}:
-        raise DeployError(f"blue-green needs all traffic on the active version {active!r}, have {target.weights}")
-    result = DeployResult("blue-green", target.name, active, new, active=active)
-    try:
-        process = target.start(new)
-    except DeployError as exc:
-        result.event("aborted", f"{new} did not start; traffic stays on {active}: {exc}")
-        result.finish("rolled_back", active, f"{new} did not start: {str(exc).splitlines()[0]}")
+    result = target.begin("blue-green", active, new)
+    if new not in target.processes:
         return result
-    result.event("started", f"{new} healthy on port {process.port}, beside {active}")
     try:
         if analysis > 0 and not _pre_promotion(target, result, analysis, specs, load or {}, progress):
             target.stop(new)

@@ -120,20 +120,9 @@ def canary(
     progress: Progress | None = None,
 ) -> DeployResult:
     steps = check_steps(steps)
-    if new not in target.commands:
-        raise DeployError(f"unknown version {new!r}; configured: {sorted(target.commands)}")
-    if new == stable:
-        raise DeployError(f"the canary {new!r} is the stable version")
-    if target.weights != {stable: 100}:
-        raise DeployError(f"a canary needs all traffic on the stable version {stable!r}, have {target.weights}")
-    result = DeployResult("canary", target.name, stable, new, active=stable)
-    try:
-        target.start(new)
-    except DeployError as exc:
-        result.event("aborted", f"{new} did not start; traffic stays on {stable}: {exc}")
-        result.finish("rolled_back", stable, f"{new} did not start: {str(exc).splitlines()[0]}")
+    result = target.begin("canary", stable, new)
+    if new not in target.processes:
         return result
-    result.event("started", f"{new} healthy on port {target.processes[new].port}")
     try:
         _run(target, result, steps, bake, specs, limits, health_interval, progress)
     except BaseException as exc:

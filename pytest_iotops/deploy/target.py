@@ -12,11 +12,14 @@ import abc
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import DeployError
 from .judge import Samples
 from .process import VersionProcess, start_version
+
+if TYPE_CHECKING:
+    from .result import DeployResult
 
 __all__ = ["LocalTarget", "Target", "check_weights"]
 
@@ -109,6 +112,27 @@ class Target(abc.ABC):
     @property
     def weights(self) -> dict[str, int]:
         return dict(self._weights)
+
+    def begin(self, strategy: str, current: str, new: str) -> DeployResult:
+        """Check a deployment's request and start ``new`` beside ``current``, which must serve all traffic.
+        When ``new`` cannot start, the result is already finished: rolled back before any traffic."""
+        from .result import DeployResult
+
+        if new not in self.commands:
+            raise DeployError(f"unknown version {new!r}; configured: {sorted(self.commands)}")
+        if new == current:
+            raise DeployError(f"{new!r} already serves all traffic")
+        if self._weights != {current: 100}:
+            raise DeployError(f"a {strategy} needs all traffic on {current!r}, have {self._weights}")
+        result = DeployResult(strategy, self.name, current, new, active=current)
+        try:
+            process = self.start(new)
+        except DeployError as exc:
+            result.event("aborted", f"{new} did not start; traffic stays on {current}: {exc}")
+            result.finish("rolled_back", current, f"{new} did not start: {str(exc).splitlines()[0]}")
+            return result
+        result.event("started", f"{new} healthy on port {process.port}, beside {current}")
+        return result
 
     def roll_back(self, stable: str, candidate: str) -> tuple[float | None, bool]:
         """All traffic to ``stable`` at once, then ``candidate`` drained and stopped. Returns how long the weight
