@@ -65,6 +65,24 @@ def test_nginx_reload_switches_every_new_request_and_drains_the_old_workers() ->
         assert target.drain("v1")
 
 
+def test_haproxy_states_follow_the_versions_through_its_runtime_api() -> None:
+    with contextlib.closing(open_target("haproxy", VERSIONS)) as target:
+        assert isinstance(target, HAProxyTarget)
+        assert {v: s["status"] for v, s in target.stats().items()} == {"v1": "MAINT", "v2": "MAINT"}
+        target.start("v1")
+        target.start("v2")
+        target.set_weights({"v1": 100})
+        assert [target.stats()[v]["weight"] for v in ("v1", "v2")] == ["100", "0"]
+        target.set_weights({"v2": 100})
+        assert target.drain("v1")
+        assert target.stats()["v1"]["status"] == "DRAIN"
+        target.stop("v1")
+        assert {v: s["status"] for v, s in target.stats().items()} == {
+            "v1": "MAINT",
+            "v2": "no check",
+        }  # ready, without health checks of its own
+
+
 def test_an_unreadable_log_entry_is_a_measurement_error_naming_the_file() -> None:
     with contextlib.closing(open_target("nginx", VERSIONS)) as target:
         assert isinstance(target, NginxTarget)
