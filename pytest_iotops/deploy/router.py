@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
+from .target import check_weights
 
 __all__ = ["Router", "VersionStats"]
 
@@ -71,15 +72,8 @@ class Router:
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         """Whole percentages that add up to 100, for versions with a backend."""
-        if any(not isinstance(w, int) or isinstance(w, bool) or w < 0 for w in weights.values()):
-            raise DeployError(f"weights must be whole percentages >= 0, got {dict(weights)}")
-        if sum(weights.values()) != 100:
-            raise DeployError(f"weights must add up to 100, got {dict(weights)} = {sum(weights.values())}")
         with self._lock:
-            unknown = sorted(set(weights) - set(self._backends))
-            if unknown:
-                raise DeployError(f"unknown version(s) {unknown}; known: {sorted(self._backends)}")
-            self._weights = [(v, w) for v, w in weights.items() if w]
+            self._weights = list(check_weights(weights, list(self._backends)).items())
 
     @property
     def weights(self) -> dict[str, int]:

@@ -32,7 +32,7 @@ def check_weights(weights: Mapping[str, int], known: Sequence[str]) -> dict[str,
         raise DeployError(f"weights must add up to 100, got {dict(weights)} = {sum(weights.values())}")
     unknown = sorted(v for v, w in weights.items() if w and v not in known)
     if unknown:
-        raise DeployError(f"unknown or stopped version(s) {unknown}; running: {sorted(known)}")
+        raise DeployError(f"unknown version(s) {unknown}, or not running; running: {sorted(known)}")
     return {v: w for v, w in weights.items() if w}
 
 
