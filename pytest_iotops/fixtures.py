@@ -25,6 +25,7 @@ __all__ = ["DEPLOYMENTS", "Deployer", "iotops_blue_green", "iotops_canary", "iot
 
 #: deployments a test ran, picked up by the plugin for the run report
 DEPLOYMENTS: pytest.StashKey[list[Deployment]] = pytest.StashKey()
+_SETTINGS: pytest.StashKey[DeploySettings] = pytest.StashKey()
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -37,6 +38,15 @@ def _settings(config: pytest.Config) -> Settings:
 
 
 def _deploy_settings(request: pytest.FixtureRequest) -> DeploySettings:
+    """The test's deployment settings (configuration plus its marker), worked out once per test."""
+    stash: pytest.Stash = request.node.stash
+    cached = stash.get(_SETTINGS, None)
+    if cached is None:
+        cached = stash[_SETTINGS] = _resolve_settings(request)
+    return cached
+
+
+def _resolve_settings(request: pytest.FixtureRequest) -> DeploySettings:
     from .deploy.config import override
     from .errors import DeployError
 
