@@ -115,11 +115,11 @@ def test_fails_after_a_rollout(iotops_canary, watch):
 
 @pytest.mark.e2e
 def test_exception_mid_rollout(iotops_canary, watch, monkeypatch):
-    import pytest_iotops.deploy.canary as canary
+    import pytest_iotops.deploy.judge as judge
     def boom(*args, **kwargs):
         _record(iotops_canary.target, "test_exception_mid_rollout")
         raise RuntimeError("monitoring backend exploded")
-    monkeypatch.setattr(canary, "judge", boom)
+    monkeypatch.setattr(judge, "judge", boom)
     iotops_canary.rollout("v2", steps=[10, 100], bake=0.3)
 
 @pytest.mark.e2e

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from deploy_service import FAULTS, SPECS, TARGETS, alive, open_target, version
 
-from pytest_iotops.deploy import canary as canary_module
+from pytest_iotops.deploy import judge as judge_module
 from pytest_iotops.deploy.blue_green import blue_green
 from pytest_iotops.deploy.canary import canary
 from pytest_iotops.deploy.load import Load
@@ -138,7 +138,7 @@ def test_an_exception_in_the_judge_mid_rollout_cleans_up(target: Target, monkeyp
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("judge exploded")
 
-    monkeypatch.setattr(canary_module, "judge", broken)
+    monkeypatch.setattr(judge_module, "judge", broken)
     with pytest.raises(RuntimeError, match="judge exploded"):
         canary(target, "v1", "v2", steps=[10, 100], bake=0.3, specs=SPECS)
     assert target.weights == {"v1": 100}

@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
-from ..model import DeployStep
-from .judge import MetricSpec, judge, quantile
+from .judge import MetricSpec, Samples
 from .load import Load
-from .result import DeployResult, Progress, interrupted, metric_record
+from .result import DeployResult, Progress, interrupted, judged_step
 from .target import LocalTarget, Target
 
 __all__ = ["BlueGreenResult", "LocalTarget", "blue_green"]
@@ -86,33 +85,14 @@ def _pre_promotion(
     with Load(target.processes[new].url, **load) as preview:  # type: ignore[arg-type]
         time.sleep(seconds)
     candidate = preview.result.samples()
-    baseline = target.window().get(active)
-    if baseline is None or not baseline.requests:
-        baseline = candidate.__class__()
-    verdict = judge(candidate, baseline, specs)
-    step = DeployStep(
-        index=1,
-        weight=0,
-        started=started,
-        ended=result.now(),
-        verdict=verdict.verdict,
-        score=round(verdict.score, 1),
-        reason=verdict.reason,
-        decision="continue" if verdict.verdict in ("pass", "marginal") else "abort",
-        canary_requests=candidate.requests,
-        canary_errors=candidate.errors,
-        stable_requests=baseline.requests,
-        stable_errors=baseline.errors,
-        canary_p50_ms=quantile(candidate.latencies_ms, 0.5),
-        canary_p99_ms=quantile(candidate.latencies_ms, 0.99),
-        stable_p99_ms=quantile(baseline.latencies_ms, 0.99),
-        metrics=[metric_record(m, s) for m, s in zip(verdict.metrics, specs, strict=True)],
-    )
+    baseline = target.window().get(active, Samples())
+    step = judged_step(1, 0, started, result.now(), candidate, baseline, baseline, specs)
+    step.decision = "continue" if step.verdict in ("pass", "marginal") else "abort"
     result.steps.append(step)
-    result.event("analysis", f"pre-promotion analysis of {new}: {verdict.verdict} ({verdict.reason})")
+    result.event("analysis", f"pre-promotion analysis of {new}: {step.verdict} ({step.reason})")
     if progress is not None:
-        progress(f"blue-green {active} -> {new}: pre-promotion analysis {verdict.verdict} -> {step.decision}", True)
+        progress(f"blue-green {active} -> {new}: pre-promotion analysis {step.verdict} -> {step.decision}", True)
     if step.decision == "abort":
-        result.finish("rolled_back", active, f"pre-promotion analysis: {verdict.reason}")
+        result.finish("rolled_back", active, f"pre-promotion analysis: {step.reason}")
         return False
     return True

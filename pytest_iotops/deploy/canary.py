@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 from ..errors import DeployError
 from ..model import DeployStep
-from .judge import JudgeResult, MetricSpec, Samples, judge, quantile
+from .judge import MetricSpec, Samples, quantile
 from .process import probe
-from .result import DeployResult, Progress, interrupted, metric_record
+from .result import DeployResult, Progress, interrupted, judged_step
 from .target import Target
 
 __all__ = ["CanaryLimits", "CanaryResult", "canary", "check_steps"]
@@ -223,28 +223,8 @@ def _judge_step(
     specs: Sequence[MetricSpec],
     limits: CanaryLimits,
 ) -> DeployStep:
-    c = baked.canary
-    verdict: JudgeResult = judge(c, baseline, specs)
-    step = DeployStep(
-        index=index,
-        weight=weight,
-        started=started,
-        ended=ended,
-        verdict=verdict.verdict,
-        score=round(verdict.score, 1),
-        reason=verdict.reason,
-        decision="continue",
-        canary_requests=c.requests,
-        canary_errors=c.errors,
-        stable_requests=baked.baseline.requests,
-        stable_errors=baked.baseline.errors,
-        canary_p50_ms=quantile(c.latencies_ms, 0.5),
-        canary_p99_ms=quantile(c.latencies_ms, 0.99),
-        stable_p99_ms=quantile(baseline.latencies_ms, 0.99),
-        health_probes=baked.probes,
-        health_failures=len(baked.failed_probes),
-        metrics=[metric_record(m, s) for m, s in zip(verdict.metrics, specs, strict=True)],
-    )
+    step = judged_step(index, weight, started, ended, baked.canary, baked.baseline, baseline, specs)
+    step.health_probes, step.health_failures = baked.probes, len(baked.failed_probes)
     if baked.exited is not None:
         step.verdict, step.score = "fail", 0.0
         step.reason = f"the canary exited with code {baked.exited} during the bake"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
-from .judge import MetricResult, MetricSpec
+from . import judge as _judge  # looked up at call time: a test can replace judge.judge
+from .judge import MetricResult, MetricSpec, Samples, quantile
 
-__all__ = ["DeployResult", "Progress", "describe_threshold", "interrupted", "metric_record"]
+__all__ = ["DeployResult", "Progress", "describe_threshold", "interrupted", "judged_step", "metric_record"]
 
 #: called with a one-line status; ``final`` once per step (else a live update of the current step)
 Progress = Callable[[str, bool], None]
@@ -31,6 +32,39 @@ def describe_threshold(spec: MetricSpec) -> str:
         parts.append(f"+{amount(spec.max_increase)} over baseline (alpha {spec.alpha:g})")
     parts.append(f"min {spec.min_samples} samples, no data = {spec.no_data}")
     return "; ".join(parts)
+
+
+def judged_step(
+    index: int,
+    weight: int,
+    started: float,
+    ended: float,
+    candidate: Samples,
+    stable: Samples,
+    baseline: Samples,
+    specs: Sequence[MetricSpec],
+) -> DeployStep:
+    """The judge's verdict on what ``candidate`` served, against ``baseline``, as a step of the record;
+    ``stable`` is what the stable version served meanwhile (the baseline, unless it had no traffic)."""
+    verdict = _judge.judge(candidate, baseline, specs)
+    return DeployStep(
+        index=index,
+        weight=weight,
+        started=started,
+        ended=ended,
+        verdict=verdict.verdict,
+        score=round(verdict.score, 1),
+        reason=verdict.reason,
+        decision="continue",
+        canary_requests=candidate.requests,
+        canary_errors=candidate.errors,
+        stable_requests=stable.requests,
+        stable_errors=stable.errors,
+        canary_p50_ms=quantile(candidate.latencies_ms, 0.5),
+        canary_p99_ms=quantile(candidate.latencies_ms, 0.99),
+        stable_p99_ms=quantile(baseline.latencies_ms, 0.99),
+        metrics=[metric_record(m, s) for m, s in zip(verdict.metrics, specs, strict=True)],
+    )
 
 
 def metric_record(result: MetricResult, spec: MetricSpec) -> DeployMetric:
