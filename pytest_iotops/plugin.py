@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import fixtures  # deployment fixtures: importing defines them (and needs only pytest), nothing runs
+
 if TYPE_CHECKING:
     from .config import Settings
     from .pipeline import Pipeline
@@ -151,8 +153,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from . import fixtures  # deployment fixtures: importing defines them, nothing runs until a test asks
-
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "iotops-fixtures")
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
@@ -359,9 +359,7 @@ class IotopsPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Deployments the test ran travel on its report as plain data (xdist sends it to the controller)."""
         report = yield
-        from .fixtures import DEPLOYMENTS
-
-        records = item.stash.get(DEPLOYMENTS, None)
+        records = item.stash.get(fixtures.DEPLOYMENTS, None)
         if records:
             from .model import to_dict
 
