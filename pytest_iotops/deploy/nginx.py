@@ -33,7 +33,14 @@ _LOG_FORMAT = (
 
 
 def _children(pid: int) -> list[int]:
-    """Child processes of ``pid`` (nginx workers), read from /proc."""
+    """Child processes of ``pid`` (nginx workers), read from /proc: the master is single-threaded, so its main
+    thread's ``children`` file lists them all; without that file (CONFIG_PROC_CHILDREN off), scan every process."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return []  # the master is gone
     found: list[int] = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
