@@ -2,7 +2,13 @@
 
 Contexts switch once per phase, not per test: per-test contexts cost about 3x in tracing. A phase's coverage is
 what that phase's tests executed plus what ran before any test (imports during collection), i.e. what running
-that phase alone would measure. When pytest-cov measures (``--cov``), its tracer is used and none is started.
+that phase alone would measure; it is computed by coverage.py's own report filtered to those contexts, so
+statements are counted exactly as in the total (a multi-line statement is one statement, whichever of its
+lines the tracer saw). When pytest-cov measures (``--cov``), its tracer is used and none is started.
+
+coverage.py's warnings never reach the user's warning filters (under ``filterwarnings = error`` they would
+crash the run or end coverage in error): every call into coverage.py runs under :func:`captured`, and the
+messages are kept for the run report and the summary.
 """
 
 from __future__ import annotations
@@ -11,110 +17,137 @@ import json
 import re
 import tempfile
 import typing
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import coverage
 import coverage.exceptions
 
-from .config import CoverageSettings, read_toml
+from .config import CoverageSettings
+from .covsource import SELECTING_OPTIONS, detect_source
 from .errors import EvidenceError
 from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage
 
 __all__ = [
     "CoverageMeter",
-    "SourceGuess",
-    "detect_source",
+    "captured",
     "export_data",
     "import_data",
+    "phase_lines",
     "phase_of_label",
     "summarize",
 ]
 
-_NOT_SOURCE_DIRS = {"tests", "test", "docs", "doc", "examples", "benchmarks", "build", "dist", "scripts"}
-_TEST_FILES = ("*/tests/*", "*/test/*", "*/test_*.py", "*_test.py", "*/conftest.py")
+_URL = re.compile(r";? see https?://\S+$")
 
 
-@dataclass(frozen=True)
-class SourceGuess:
-    paths: list[str]
-    description: str
-    omit: tuple[str, ...] = ()
+@contextmanager
+def captured(into: list[str]) -> Iterator[None]:
+    """Run coverage.py calls with its warnings recorded into ``into`` (once each); other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        if issubclass(w.category, coverage.exceptions.CoverageWarning):
+            message = _URL.sub("", str(w.message)).strip()
+            if message not in into:
+                into.append(message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
-def detect_source(rootdir: Path) -> SourceGuess:
-    """The project's own code, guessed as a user would: the package named in pyproject, else the only package."""
-    pyproject = rootdir / "pyproject.toml"
-    name = None
-    if pyproject.is_file():
-        try:
-            project = _project_table(pyproject)
-            name = project.get("name") if isinstance(project.get("name"), str) else None
-        except Exception:
-            name = None
-    if name:
-        module = re.sub(r"[-.]+", "_", name).lower()
-        for base in (rootdir / "src", rootdir):
-            for candidate in (base / module, base / f"{module}.py"):
-                if candidate.exists():
-                    return SourceGuess([str(candidate)], f"{candidate.relative_to(rootdir)} (from [project].name)")
-    for base in (rootdir / "src", rootdir):
-        if not base.is_dir():
-            continue
-        packages = sorted(
-            p
-            for p in base.iterdir()
-            if p.is_dir()
-            and (p / "__init__.py").is_file()
-            and p.name not in _NOT_SOURCE_DIRS
-            and not p.name.startswith((".", "_"))
-        )
-        if packages:
-            return SourceGuess([str(p) for p in packages], ", ".join(str(p.relative_to(rootdir)) for p in packages))
-    return SourceGuess([str(rootdir)], "the rootdir without test files (no package found)", _TEST_FILES)
+def _configured(
+    settings: CoverageSettings, rootdir: Path, found: list[str], origin: str
+) -> tuple[coverage.Coverage, str]:
+    """A Coverage object with the project's configuration; a source only where the project selects nothing.
+    Returns it and a description of what it measures and why (for the header and the report)."""
+    with captured(found):
+        cov = coverage.Coverage(data_file=None, config_file=True)
+    omit = list(typing.cast("list[str]", cov.get_option("run:omit") or [])) + list(settings.omit)
+    if settings.source:
+        cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])
+        description = f"source {', '.join(settings.source)} (from {origin})"
+    elif any(cov.get_option(key) for key in SELECTING_OPTIONS):
+        description = f"{describe_selection(cov)} ({_config_origin(cov, rootdir)})"
+    else:
+        guess = detect_source(rootdir)
+        cov.set_option("run:source", guess.paths)
+        omit += guess.omit
+        description = f"source {guess.description}"
+    cov.set_option("run:branch", settings.branch)
+    # an empty measurement is reported by the gates (fail closed), not by coverage.py's warning
+    disabled = list(typing.cast("list[str]", cov.get_option("run:disable_warnings") or []))
+    cov.set_option("run:disable_warnings", [*disabled, "no-data-collected"])
+    cov.set_option("run:omit", omit)
+    return cov, description
 
 
-def _project_table(pyproject: Path) -> dict[str, Any]:
-    project = read_toml(pyproject).get("project", {})
-    return project if isinstance(project, dict) else {}
+def describe_selection(cov: coverage.Coverage) -> str:
+    """``source a, b; include x/*``: the options that select code, as coverage.py holds them."""
+    parts = []
+    for key in SELECTING_OPTIONS:
+        values = typing.cast("list[str]", cov.get_option(key) or [])
+        if values:
+            parts.append(f"{key.split(':')[1]} {', '.join(values)}")
+    return "; ".join(parts) or "everything executed"
+
+
+def _config_origin(cov: coverage.Coverage, rootdir: Path) -> str:
+    """Where coverage.py read the selection: ``from pyproject.toml [tool.coverage.run]``, ``.coveragerc [run]``."""
+    path = getattr(cov.config, "config_file", None)
+    if not path:
+        return "from coverage.py's configuration"
+    name = Path(path)
+    try:
+        shown = name.resolve().relative_to(rootdir.resolve()).as_posix()
+    except ValueError:
+        shown = str(name)
+    section = {"pyproject.toml": "[tool.coverage.run]", "setup.cfg": "[coverage:run]", "tox.ini": "[coverage:run]"}
+    return f"from {shown} {section.get(name.name, '[run]')}"
 
 
 class CoverageMeter:
     """The tracer of this process: started by us, or pytest-cov's borrowed with ``Coverage.current()``."""
 
-    def __init__(self, cov: coverage.Coverage | None, owned: bool, measured_by: str) -> None:
+    def __init__(self, cov: coverage.Coverage | None, owned: bool, measured_by: str, selection: str = "") -> None:
         self.cov = cov
         self.owned = owned
         self.measured_by = measured_by
+        self.selection = selection
         self.context = ""
+        #: coverage.py's warnings in this process (and, on the xdist controller, its workers'), in order
+        self.warnings: list[str] = []
 
     @classmethod
-    def start(cls, settings: CoverageSettings, rootdir: Path) -> CoverageMeter:
+    def start(cls, settings: CoverageSettings, rootdir: Path, origin: str = "[tool.iotops.coverage]") -> CoverageMeter:
         """Start our own tracer; data stays in memory (workers export it, nothing litters the repo)."""
-        cov = coverage.Coverage(data_file=None, config_file=True)
-        omit = list(cov.get_option("run:omit") or []) + list(settings.omit)  # type: ignore[arg-type]
-        if settings.source:
-            cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])
-        elif not cov.get_option("run:source"):
-            guess = detect_source(rootdir)
-            cov.set_option("run:source", guess.paths)
-            omit += guess.omit
-        cov.set_option("run:branch", settings.branch)
-        # an empty measurement is reported by the gates (fail closed); coverage's own warning would turn into
-        # an error under filterwarnings=error, and an xdist controller legitimately measures nothing
-        disabled = list(cov.get_option("run:disable_warnings") or [])  # type: ignore[arg-type]
-        cov.set_option("run:disable_warnings", [*disabled, "no-data-collected"])
-        cov.set_option("run:omit", omit)
-        cov.start()
-        return cls(cov, owned=True, measured_by="iotops")
+        found: list[str] = []
+        cov, selection = _configured(settings, rootdir, found, origin)
+        meter = cls(cov, owned=True, measured_by="iotops", selection=selection)
+        meter.warnings = found
+        with captured(meter.warnings):
+            cov.start()
+        return meter
 
     @classmethod
     def borrow(cls) -> CoverageMeter:
         """pytest-cov measures: its tracer gets our phase contexts, its combined data is handed over at the end."""
         return cls(None, owned=False, measured_by="pytest-cov")
+
+    def stop_tracing(self, settings: CoverageSettings, rootdir: Path, origin: str = "[tool.iotops.coverage]") -> None:
+        """On the xdist controller: the workers measure. Stop this process's tracer and keep an idle Coverage,
+        configured alike, to combine their data (tracing here only produced warnings about unimported code)."""
+        if not self.owned or self.cov is None:
+            return
+        ignored: list[str] = []
+        with captured(ignored):
+            self.cov.stop()
+        self.cov, _ = _configured(settings, rootdir, ignored, origin)
+        self.warnings = []
 
     def switch(self, phase: str) -> None:
         """Label what runs next with ``phase`` (called when the phase changes, not per test)."""
@@ -122,12 +155,26 @@ class CoverageMeter:
             # pytest-cov may replace its tracer between set-up and the first test (on xdist workers it does)
             cov = self.cov if self.owned else coverage.Coverage.current()
             if cov is not None:
-                cov.switch_context(phase)
+                with captured(self.warnings):
+                    cov.switch_context(phase)
                 self.context = phase
 
     def stop(self) -> None:
         if self.owned and self.cov is not None:
-            self.cov.stop()
+            with captured(self.warnings):
+                self.cov.stop()
+
+    def export(self, path: Path) -> None:
+        """Write this process's data and warnings (an xdist worker's or a shard's) for a combiner to read."""
+        if self.cov is None:
+            return
+        with captured(self.warnings):
+            export_data(self.cov, path)
+        _warnings_file(path).write_text(json.dumps(self.warnings), encoding="utf-8")
+
+
+def _warnings_file(data: Path) -> Path:
+    return data.with_name(data.name + ".warnings.json")
 
 
 def _resolve(source: str, rootdir: Path) -> str:
@@ -136,21 +183,30 @@ def _resolve(source: str, rootdir: Path) -> str:
 
 
 def export_data(cov: coverage.Coverage, path: Path) -> None:
-    """Write this process's data (an xdist worker's) for the controller to combine."""
+    """Write ``cov``'s data (flushing the collector first) to a data file a combiner can read."""
     out = coverage.CoverageData(basename=str(path))
     out.update(cov.get_data())
     out.write()
 
 
-def import_data(cov: coverage.Coverage, paths: Sequence[Path]) -> None:
-    """Merge worker data into the controller's in-memory data; a missing file is an error, not zero coverage."""
-    data = cov.get_data()
+def import_data(meter: CoverageMeter, paths: Sequence[Path]) -> None:
+    """Merge worker data (and their warnings) into the meter's data; a missing file is an error, not zero
+    coverage."""
+    if meter.cov is None:
+        raise EvidenceError("coverage data cannot be combined: no coverage.py object")
+    with captured(meter.warnings):
+        data = meter.cov.get_data()
     for path in paths:
         if not path.is_file():
             raise EvidenceError(f"coverage data of an xdist worker is missing: {path}")
         part = coverage.CoverageData(basename=str(path))
         part.read()
         data.update(part)
+        sidecar = _warnings_file(path)
+        if sidecar.is_file():
+            for message in json.loads(sidecar.read_text(encoding="utf-8")):
+                if message not in meter.warnings:
+                    meter.warnings.append(str(message))
 
 
 def phase_of_label(label: str, phases: Sequence[str]) -> str | None:
@@ -168,18 +224,22 @@ def summarize(
     ran_phases: Iterable[str],
     attribution: bool,
 ) -> tuple[CoverageReport, dict[str, LineData]]:
-    """Per-file, total and per-phase numbers from one coverage.py JSON report (with line contexts), and the
-    executed/missing lines of each file (for diff coverage, kept out of the report)."""
+    """Per-file, total and per-phase numbers from coverage.py's JSON reports, and the executed/missing lines of
+    each file (for diff coverage, kept out of the report)."""
     cov = meter.cov
     if cov is None:
         raise EvidenceError("coverage was not measured: no coverage.py tracer was running")
-    with tempfile.TemporaryDirectory(prefix="iotops-cov-") as tmp:
-        full = _json_report(cov, Path(tmp) / "coverage.json", show_contexts=attribution)
+    with captured(meter.warnings):
+        # flush the collector into the data every report reads: with [paths] set, the first report replaces
+        # that data with a re-mapped copy, and lines flushed later would land in the discarded original
+        cov.get_data()
+        full = _json_report(cov)
     branch = bool(cov.get_option("run:branch"))
-    files = [_file(rootdir, name, entry, branch) for name, entry in sorted(full["files"].items())]
+    entries = sorted(full["files"].items())
+    files = [_file(rootdir, name, entry, branch) for name, entry in entries]
     lines = {
         f.path: LineData(set(entry.get("executed_lines", [])), set(entry.get("missing_lines", [])))
-        for f, entry in zip(files, (e for _, e in sorted(full["files"].items())), strict=True)
+        for f, (_, entry) in zip(files, entries, strict=True)
     }
     t = full["totals"]
     totals = CoverageTotals(
@@ -191,8 +251,14 @@ def summarize(
         percent=_pct(t["covered_lines"], t["num_statements"]),
         branch_percent=_pct(t.get("covered_branches", 0), t.get("num_branches", 0)) if branch else None,
     )
-    phase_cov = _phase_coverage(full, list(ran_phases), phases, totals.statements) if attribution else []
-    source = [str(s) for s in typing.cast("list[str]", cov.get_option("run:source") or [])]
+    phase_cov = []
+    if attribution:
+        with captured(meter.warnings):
+            executed = phase_lines(cov, list(ran_phases), phases, full)
+        for phase, by_file in executed.items():
+            covered = sum(len(v) for v in by_file.values())
+            phase_cov.append(PhaseCoverage(phase, totals.statements, covered, _pct(covered, totals.statements)))
+    source = [str(s) for key in ("run:source", "run:source_pkgs") for s in _option_list(cov, key)]
     report = CoverageReport(
         status="measured",
         measured_by="pytest-cov" if meter.measured_by == "pytest-cov" else "iotops",
@@ -203,41 +269,45 @@ def summarize(
         phases=phase_cov,
         phase_attribution=attribution,
         note="" if attribution else "phase attribution unavailable (per-test contexts are in use)",
+        selection=meter.selection or f"{describe_selection(cov)} (pytest-cov)",
+        warnings=list(meter.warnings),
     )
     return report, lines
 
 
-def _phase_coverage(
-    full: dict[str, Any], ran: list[str], phases: Sequence[str], statements: int
-) -> list[PhaseCoverage]:
-    """A line counts for a phase when that phase's tests ran it, or it ran before any phase (imports)."""
-    covered = dict.fromkeys(ran, 0)
-    label_phase: dict[str, str | None] = {}
-    for entry in full["files"].values():
-        contexts = entry.get("contexts", {})
-        # "contexts" also has lines that are not statements (a multi-line statement's other lines): count only
-        # executed statements, as the totals do
-        for line in entry.get("executed_lines", []):
-            labels = contexts.get(str(line), [])
-            seen = set()
-            for label in labels:
-                if label not in label_phase:
-                    label_phase[label] = phase_of_label(label, phases)
-                seen.add(label_phase[label])
-            for phase in ran:
-                if None in seen or phase in seen:
-                    covered[phase] += 1
-    return [PhaseCoverage(p, statements, covered[p], _pct(covered[p], statements)) for p in ran]
+def phase_lines(
+    cov: coverage.Coverage, ran: Sequence[str], phases: Sequence[str], full: dict[str, Any]
+) -> dict[str, dict[str, set[int]]]:
+    """Each ran phase's executed statements per file: coverage.py's report over that phase's contexts and the
+    contexts before any phase. A phase that every context belongs to is the total, without another report."""
+    labels = {label: phase_of_label(label, phases) for label in cov.get_data().measured_contexts()}
+    result: dict[str, dict[str, set[int]]] = {}
+    for phase in ran:
+        chosen = [label for label, owner in labels.items() if owner in (None, phase)]
+        if len(chosen) == len(labels):
+            report = full
+        elif not chosen:
+            report = {"files": {}}
+        else:
+            report = _json_report(cov, contexts=["^" + re.escape(label) + "$" for label in chosen])
+        result[phase] = {name: set(entry.get("executed_lines", [])) for name, entry in report["files"].items()}
+    return result
 
 
-def _json_report(cov: coverage.Coverage, out: Path, show_contexts: bool) -> dict[str, Any]:
-    try:
-        cov.json_report(outfile=str(out), show_contexts=show_contexts, ignore_errors=True)
-    except coverage.exceptions.NoDataError:
-        return {"files": {}, "totals": {"num_statements": 0, "covered_lines": 0}}
-    except coverage.exceptions.CoverageException as exc:
-        raise EvidenceError(f"coverage.py could not report: {exc}") from exc
-    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+def _option_list(cov: coverage.Coverage, key: str) -> list[str]:
+    return list(typing.cast("list[str]", cov.get_option(key) or []))
+
+
+def _json_report(cov: coverage.Coverage, contexts: list[str] | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="iotops-cov-") as tmp:
+        out = Path(tmp) / "coverage.json"
+        try:
+            cov.json_report(outfile=str(out), ignore_errors=True, contexts=contexts)
+        except coverage.exceptions.NoDataError:
+            return {"files": {}, "totals": {"num_statements": 0, "covered_lines": 0}}
+        except coverage.exceptions.CoverageException as exc:
+            raise EvidenceError(f"coverage.py could not report: {exc}") from exc
+        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
 

@@ -98,5 +98,8 @@ def _combine_coverage(pipeline: Pipeline, parts: Sequence[tuple[Path, RunReport]
     if source:
         cov.set_option("run:source", source)
     cov.set_option("run:branch", any(r.coverage.branch for _, r in parts if r.coverage))
-    import_data(cov, files)
-    pipeline.meter = CoverageMeter(cov, owned=False, measured_by="iotops")
+    measured = [r.coverage for _, r in parts if r.coverage is not None]
+    meter = CoverageMeter(cov, owned=False, measured_by="iotops", selection=next((c.selection for c in measured), ""))
+    meter.warnings = list(dict.fromkeys(w for c in measured for w in c.warnings))
+    import_data(meter, files)
+    pipeline.meter = meter

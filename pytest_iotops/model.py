@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -140,6 +140,10 @@ class CoverageReport:
     phases: list[PhaseCoverage]
     phase_attribution: bool
     note: str = ""
+    #: what coverage.py measured and why (the project's selection and where it is configured, or the guess)
+    selection: str = ""
+    #: coverage.py's own warnings, once each (never raised: they would turn into errors under filterwarnings)
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def unavailable(cls, status: Literal["off", "error"], note: str) -> CoverageReport:

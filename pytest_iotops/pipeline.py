@@ -91,7 +91,14 @@ class Pipeline:
         else:
             from .coverage import CoverageMeter
 
-            self.meter = CoverageMeter.start(self.settings.coverage, self.context.rootdir)
+            origin = self.settings.source_of("coverage.source")
+            self.meter = CoverageMeter.start(self.settings.coverage, self.context.rootdir, origin)
+
+    def become_controller(self) -> None:
+        """On the xdist controller: the workers measure, this process only combines (and does not trace)."""
+        if self.meter is not None:
+            origin = self.settings.source_of("coverage.source")
+            self.meter.stop_tracing(self.settings.coverage, self.context.rootdir, origin)
 
     def worker_data_file(self, directory: Path, worker_id: str) -> Path:
         return directory / f"{worker_id}.coverage"
@@ -108,9 +115,7 @@ class Pipeline:
             return
         self.meter.stop()
         if directory is not None and self.context.worker_id is not None:
-            from .coverage import export_data
-
-            export_data(self.meter.cov, self.worker_data_file(directory, self.context.worker_id))
+            self.meter.export(self.worker_data_file(directory, self.context.worker_id))
 
     # -- phases -----------------------------------------------------------------------------------------------
     def classify(self, nodeid: str, relpath: str, markers: Sequence[str]) -> Classification:
@@ -166,7 +171,7 @@ class Pipeline:
             self.meter.stop()
             if self.meter.owned and self.meter.cov is not None and self._shared_dir is not None:
                 files = [self.worker_data_file(self._shared_dir, w) for w in sorted(self.finished_workers)]
-                import_data(self.meter.cov, files)
+                import_data(self.meter, files)
             ran = [p.name for p in self.recorder.phase_results() if p.status in ("passed", "failed")]
             report, self.python_lines = summarize(
                 self.meter, self.context.rootdir, self.settings.phases, ran, self.phase_attribution
@@ -255,7 +260,7 @@ class Pipeline:
         target = self.reports_dir()
         target.mkdir(parents=True, exist_ok=True)
         (target / name).unlink(missing_ok=True)
-        export_data(self.meter.cov, target / name)
+        export_data(self.meter.cov, target / name)  # the shard's warnings are in its report
         return name
 
     def _write(self, report: RunReport, pytest_exit: int) -> None:

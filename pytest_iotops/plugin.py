@@ -129,9 +129,13 @@ def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:
         return False
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    """As early as pytest allows, so coverage sees the imports of conftest files and test modules."""
+    """Before pytest loads the initial conftests, so coverage sees their imports and the test modules'.
+
+    Not ``tryfirst``: pytest-cov's hook is, so by now it has registered its plugin when it measures (whatever
+    form ``--cov`` took, on the command line or in ``addopts``), and its tracer is borrowed instead of
+    starting a second one.
+    """
     from .config import find_pyproject
 
     pyproject = find_pyproject(early_config.rootpath, early_config.inipath)
@@ -147,9 +151,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         raise pytest.UsageError(str(exc)) from None
     plugin = IotopsPlugin(early_config, settings)
     early_config.pluginmanager.register(plugin, PLUGIN_NAME)
-    cov_source = getattr(namespace, "cov_source", None)
-    pytest_cov = None if not cov_source else ("off" if getattr(namespace, "no_cov", False) else "on")
-    plugin.pipeline.start_coverage(pytest_cov, getattr(namespace, "cov_context", None) == "test")
+    plugin.pipeline.start_coverage(_pytest_cov_state(early_config), getattr(namespace, "cov_context", None) == "test")
+
+
+def _pytest_cov_state(config: pytest.Config) -> str | None:
+    """None when pytest-cov does not measure; "off" for ``--no-cov``; "on" when its plugin is registered."""
+    if getattr(config.known_args_namespace, "no_cov", False):
+        return "off"
+    return "on" if config.pluginmanager.get_plugin("_cov") is not None else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -201,6 +210,8 @@ class IotopsPlugin:
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
+            if ctx.distributed:
+                self.pipeline.become_controller()
             if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports
                 from .model import ShardInfo
                 from .shards import previous_durations
@@ -248,21 +259,33 @@ class IotopsPlugin:
         ]
         if overrides:
             lines.append("iotops: overridden: " + ", ".join(overrides))
-        p = self.pipeline
-        if p.coverage_off_reason:
-            lines.append(f"iotops: coverage off ({p.coverage_off_reason})")
-        elif p.meter is not None:
-            cov = p.meter.cov
-            source = cov.get_option("run:source") if cov is not None and p.meter.owned else None
-            lines.append(f"iotops: coverage by {p.meter.measured_by}" + (f", source {source}" if source else ""))
+        coverage_line = self._coverage_line()
+        if coverage_line:
+            lines.append(coverage_line)
         if self.pipeline.context.distributed and getattr(config.option, "dist", "no") != "load":
             lines.append(
                 "iotops: --dist other than load: phases are ordered per worker, not across workers, and not blocked"
             )
         return lines
 
+    def _coverage_line(self) -> str:
+        """What coverage measures and why: in the header, and alone under ``-q`` (which hides the header)."""
+        p = self.pipeline
+        if p.coverage_off_reason:
+            return f"iotops: coverage off ({p.coverage_off_reason})"
+        if p.meter is not None:
+            selection = f": {p.meter.selection}" if p.meter.selection else ""
+            return f"iotops: coverage by {p.meter.measured_by}{selection}"
+        return ""
+
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_start("collect")
+        config = session.config
+        if self.workerinput is None and (config.get_verbosity() < 0 or config.option.no_header):
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            line = self._coverage_line()
+            if reporter is not None and line:
+                reporter.write_line(line)
 
     # -- collection: classify and order -----------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)

@@ -86,11 +86,16 @@ def make_project(
         "tests/e2e/test_e2e.py": E2E,
     }
     layout.update(files or {})
-    for rel, text in layout.items():
-        path = pytester.path / rel
+    write_files(pytester.path, layout)
+    return pytester.path
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """``{relative path: text}`` under ``root``, parents created, text dedented."""
+    for rel, text in files.items():
+        path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return pytester.path
 
 
 def run_report(root: Path, reports_dir: str = "iotops-reports") -> dict[str, Any]:

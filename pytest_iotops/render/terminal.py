@@ -136,6 +136,8 @@ def summary_lines(report: RunReport) -> list[Line]:
     cov = report.coverage
     if cov is not None and cov.status != "measured":
         lines.append((f"coverage {cov.status}: {cov.note}", "yellow" if cov.status == "off" else "red"))
+    elif cov is not None and cov.totals.statements == 0:
+        lines.append((f"coverage ({cov.measured_by}): measured no code ({cov.selection or 'no selection'})", "red"))
     elif cov is not None:
         branch = f", branch {cov.totals.branch_percent:.2f} %" if cov.totals.branch_percent is not None else ""
         lines.append(
@@ -145,6 +147,8 @@ def summary_lines(report: RunReport) -> list[Line]:
                 "",
             )
         )
+    if cov is not None:
+        lines += [(f"iotops: coverage warning: {w}", "yellow") for w in cov.warnings]
     lines.append(("", ""))
     lines += deployment_lines(report)
     lines += evidence_lines(report)
