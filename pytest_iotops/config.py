@@ -156,6 +156,8 @@ class Settings:
     #: dotted key -> where its effective value came from ("default", a file, "env X", "--option")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: str | None = None
+    #: whether ``config_file`` has a ``[tool.iotops]`` table at all (the header says where settings came from)
+    has_table: bool = False
 
     def source_of(self, key: str) -> str:
         return self.sources.get(key, "default")
@@ -252,7 +254,7 @@ def load_settings(
         if given is not None:
             values[option.key] = _check(option, given, str(option.cli))
             sources[option.key] = str(option.cli)
-    settings = _build(values, sources, str(pyproject) if pyproject else None)
+    settings = replace(_build(values, sources, str(pyproject) if pyproject else None), has_table=bool(table))
     settings = _with_structured(settings, table, str(pyproject or "configuration"), cli or {}, env)
     _cross_check(settings)
     return settings

@@ -51,6 +51,11 @@ def explain(report: RunReport) -> str:
                 f"- {p.name}: {p.status}; {p.tests} tests, {p.passed + p.xpassed} passed, "
                 f"{p.failed + p.errors} failed{extra}{cov}."
             )
+    failed = [t for t in report.tests if t.outcome in ("failed", "error")]
+    if failed:
+        lines += ["", f"Failed tests ({len(failed)}):"]
+        lines += [f"- {t.nodeid} ({t.phase}, {t.outcome}): {t.message or 'no message'}" for t in failed[:20]]
+        lines += [f"- ... and {len(failed) - 20} more (see the run report)"] if len(failed) > 20 else []
     if report.gates:
         lines += ["", "Gates:"] + [_gate(g) for g in report.gates]
     else:

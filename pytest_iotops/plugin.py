@@ -252,7 +252,12 @@ class IotopsPlugin:
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         s = self.settings
-        where = f"{Path(s.config_file).name} [tool.iotops]" if s.config_file else "defaults (no pyproject.toml)"
+        if s.config_file is None:
+            where = "defaults (no pyproject.toml)"
+        elif s.has_table:
+            where = f"{Path(s.config_file).name} [tool.iotops]"
+        else:
+            where = f"defaults ({Path(s.config_file).name} has no [tool.iotops] table)"
         lines = [f"iotops: phases {' > '.join(s.phases)}; settings from {where}"]
         overrides = [
             f"{k} ({v})" for k, v in sorted(s.sources.items()) if k != "enabled" and not v.endswith("[tool.iotops]")
@@ -366,7 +371,10 @@ class IotopsPlugin:
             return
         count = self.pipeline.collected[phase]
         blocked = self.pipeline.block_reason(phase)
-        reporter.ensure_newline()
+        if self.config.get_verbosity() < 0 and self.pipeline.recorder.tests:
+            reporter.write_line("")  # -q writes progress letters without a path, so nothing ends their line
+        else:
+            reporter.ensure_newline()
         reporter.write_sep(
             "-",
             f"{phase} phase: {count} test{'s' if count != 1 else ''}" + (f" ({blocked})" if blocked else ""),
@@ -382,6 +390,8 @@ class IotopsPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Deployments the test ran travel on its report as plain data (xdist sends it to the controller)."""
         report = yield
+        if report.failed and call.excinfo is not None:
+            report.iotops_headline = _headline(call.excinfo)  # type: ignore[attr-defined]
         records = item.stash.get(fixtures.DEPLOYMENTS, None)
         if records:
             from .model import to_dict
@@ -408,7 +418,7 @@ class IotopsPlugin:
         if report.skipped and isinstance(report.longrepr, tuple):
             message = str(report.longrepr[2])
         elif failed:
-            message = report.head_line or ""
+            message = getattr(report, "iotops_headline", "") or report.head_line or ""
         recorder.add_report(
             report.nodeid,
             phase,
@@ -501,6 +511,12 @@ def _pytest_cov_result(config: pytest.Config) -> Any:
     controller = getattr(config.pluginmanager.get_plugin("_cov"), "cov_controller", None)
     cov = getattr(controller, "cov", None)
     return cov if isinstance(cov, coverage.Coverage) else None
+
+
+def _headline(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """``AssertionError: assert bool is None``: the exception's type and the first line of its message."""
+    lines = str(excinfo.value).strip().splitlines()
+    return f"{excinfo.typename}: {lines[0]}" if lines else excinfo.typename
 
 
 def _worker_of(report: pytest.TestReport) -> str:

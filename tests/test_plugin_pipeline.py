@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_project, run_report
+from conftest import make_project, run_iotops, run_report
 
 NO_COV = "--iotops-no-cov"
 
@@ -174,6 +174,13 @@ def test_enabled_from_config_and_ini(pytester: pytest.Pytester) -> None:
     pytester.runpytest(NO_COV).stdout.fnmatch_lines(["*iotops verdict: PASSED*"])
 
 
+def test_header_says_defaults_when_pyproject_has_no_table(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    result = pytester.runpytest("--iotops", NO_COV)
+    where = "defaults (pyproject.toml has no [[]tool.iotops[]] table)"
+    result.stdout.fnmatch_lines([f"iotops: phases unit > integration > e2e; settings from {where}"])
+
+
 def test_header_names_settings_sources(pytester: pytest.Pytester) -> None:
     make_project(pytester, "[tool.iotops.coverage]\nfail_under = 10\n")
     result = pytester.runpytest("--iotops", "--iotops-cov-fail-under", "20", NO_COV)
@@ -231,6 +238,53 @@ def test_outcomes_of_every_kind_are_recorded(pytester: pytest.Pytester) -> None:
     assert outcome["test_xpass"]["outcome"] == "xpassed"
     unit = run_report(pytester.path)["phases"][0]
     assert (unit["errors"], unit["skipped"], unit["xfailed"], unit["xpassed"], unit["status"]) == (1, 1, 1, 1, "failed")
+    # the pyramid's columns are pytest's own: xfailed and xpassed are not folded into skipped and passed
+    result.stdout.fnmatch_lines(
+        [
+            "phase * tests * passed * failed * error * skipped * xfailed * xpassed * blocked * time * coverage",
+            "unit * 6 * 2 * 0 * 1 * 1 * 1 * 1 * 0 *",
+        ]
+    )
+
+
+def test_failure_message_is_the_headline_everywhere(pytester: pytest.Pytester) -> None:
+    """The exception's type and first line, not the test's name: in the report, Markdown and iotops explain."""
+    make_project(
+        pytester,
+        files={
+            "tests/unit/test_head.py": """
+                def test_is_none():
+                    assert bool is None
+
+                def test_value_error():
+                    raise ValueError("bad reading: -40\\nsecond line")
+                """,
+        },
+    )
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2", "--iotops-format", "md")
+    assert result.ret == 1
+    messages = {t["nodeid"].split("::")[1]: t["message"] for t in run_report(pytester.path)["tests"]}
+    assert messages["test_is_none"] == "AssertionError: assert bool is None"
+    assert messages["test_value_error"] == "ValueError: bad reading: -40"
+    markdown = (pytester.path / "iotops-reports" / "summary.md").read_text()
+    assert "- `tests/unit/test_head.py::test_is_none` (unit): AssertionError: assert bool is None" in markdown
+    explained = run_iotops(pytester.path, "explain", "iotops-reports/run-report.json")
+    assert (
+        "- tests/unit/test_head.py::test_is_none (unit, failed): AssertionError: assert bool is None"
+        in explained.stdout
+    )
+
+
+def test_quiet_run_puts_each_phase_separator_on_its_own_line(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-q", "-p", "no:cacheprovider")
+    assert result.ret == 0
+    lines = result.stdout.lines
+    separators = [i for i, line in enumerate(lines) if " phase: " in line]
+    assert len(separators) == 3, lines
+    for i in separators:
+        assert lines[i].startswith("-"), lines[i]  # not glued to the previous phase's progress letters
+    assert lines[separators[0] + 1].startswith("..")
 
 
 def test_a_conftest_adds_its_own_gate_through_the_hook(pytester: pytest.Pytester) -> None:

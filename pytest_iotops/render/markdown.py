@@ -3,11 +3,14 @@ findings. Cell text is escaped: GitHub renders HTML inside Markdown, and a test 
 
 from __future__ import annotations
 
+import re
+
 from ..model import RunReport
 from ..numbers import fmt_measured, fmt_threshold
 from .deploy import outcome_words, summary_words
+from .view import PHASE_COLUMNS, phase_cells
 
-__all__ = ["md_escape", "render_markdown"]
+__all__ = ["md_code", "md_escape", "render_markdown"]
 
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
@@ -18,6 +21,15 @@ def md_escape(text: object) -> str:
     return " ".join(out.split())
 
 
+def md_code(text: object) -> str:
+    """A CommonMark code span: its content is literal (no backslash escapes), fenced by more backticks than
+    it contains, padded when it starts or ends with one."""
+    content = " ".join(str(text).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", content)), default=0) + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
 def _row(cells: list[object]) -> str:
     return "| " + " | ".join(md_escape(c) for c in cells) + " |"
 
@@ -26,34 +38,17 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
     v = report.verdict
     icon = "✅" if v.status == "passed" else "❌"
     lines = [f"## {icon} pytest-iotops: {v.status.upper()} (exit {v.exit_code})", "", md_escape(v.summary), ""]
-    lines += [
-        _row(["phase", "tests", "passed", "failed", "errors", "skipped", "blocked", "time (s)", "coverage"]),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    lines += [_row([*PHASE_COLUMNS, "time (s)", "coverage"]), "|---|" + "---:|" * (len(PHASE_COLUMNS) + 1)]
     for p in report.phases:
         cov = "-" if p.coverage_percent is None else f"{p.coverage_percent:.1f} %"
-        lines.append(
-            _row(
-                [
-                    p.name,
-                    p.tests,
-                    p.passed + p.xpassed,
-                    p.failed,
-                    p.errors,
-                    p.skipped + p.xfailed,
-                    p.blocked,
-                    f"{p.duration:.2f}",
-                    cov,
-                ]
-            )
-        )
+        lines.append(_row([*phase_cells(p), f"{p.duration:.2f}", cov]))
     if report.coverage is not None and report.coverage.status == "measured":
         t = report.coverage.totals
         branch = f", branch {t.branch_percent:.2f} %" if t.branch_percent is not None else ""
         lines += ["", f"Coverage: line {t.percent:.2f} %{branch} over {t.files} files."]
     if report.diff is not None and report.diff.percent is not None:
         lines.append(
-            f"Diff coverage against `{md_escape(report.diff.base)}`: {report.diff.percent:.2f} % "
+            f"Diff coverage against {md_code(report.diff.base)}: {report.diff.percent:.2f} % "
             f"({report.diff.covered}/{report.diff.coverable} changed lines)."
         )
     if report.gates:
@@ -107,5 +102,5 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
     failed = [t for t in report.tests if t.outcome in ("failed", "error")]
     if failed:
         lines += ["", f"### Failed tests ({len(failed)})", ""]
-        lines += [f"- `{md_escape(t.nodeid)}` ({t.phase}): {md_escape(t.message[:160])}" for t in failed[:top]]
+        lines += [f"- {md_code(t.nodeid)} ({t.phase}): {md_escape(t.message[:160])}" for t in failed[:top]]
     return "\n".join(lines) + "\n"

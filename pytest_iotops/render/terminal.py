@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..model import GateResult, PhaseResult, RunReport
+from ..model import GateResult, RunReport
 from ..numbers import fmt_measured, fmt_threshold
 from .deploy import deployment_lines
+from .view import PHASE_COLUMNS, phase_cells, phase_total
 
 __all__ = ["Line", "gates_table", "pyramid_table", "summary_lines", "table"]
 
@@ -23,35 +24,18 @@ def table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str
     return [fmt(header), *(fmt(r) for r in rows)]
 
 
-def _phase_row(p: PhaseResult, coverage: str) -> list[str]:
-    return [
-        p.name,
-        str(p.tests),
-        str(p.passed + p.xpassed),
-        str(p.failed),
-        str(p.errors),
-        str(p.skipped + p.xfailed),
-        str(p.blocked),
-        f"{p.duration:.2f}s",
-        coverage,
-    ]
-
-
 def pyramid_table(report: RunReport) -> list[str]:
     cov = report.coverage
     by_phase = {c.phase: c for c in cov.phases} if cov is not None else {}
     rows = []
     for p in report.phases:
         measured = by_phase.get(p.name)
-        rows.append(_phase_row(p, f"{measured.percent:.1f} %" if measured else "-"))
-    total = PhaseResult(name="total", order=len(report.phases))
-    for p in report.phases:
-        for attr in ("tests", "passed", "failed", "errors", "skipped", "blocked", "xfailed", "xpassed", "duration"):
-            setattr(total, attr, getattr(total, attr) + getattr(p, attr))
+        rows.append([*phase_cells(p), f"{p.duration:.2f}s", f"{measured.percent:.1f} %" if measured else "-"])
+    total = phase_total(report.phases)
     measured_total = f"{cov.totals.percent:.1f} %" if cov is not None and cov.status == "measured" else "-"
-    rows.append(_phase_row(total, measured_total))
-    header = ["phase", "tests", "passed", "failed", "error", "skipped", "blocked", "time", "coverage"]
-    return table(header, rows, right=set(range(1, 9)))
+    rows.append([*phase_cells(total), f"{total.duration:.2f}s", measured_total])
+    header = [*PHASE_COLUMNS, "time", "coverage"]
+    return table(header, rows, right=set(range(1, len(header))))
 
 
 def _gate_cells(g: GateResult) -> list[str]:

@@ -1,0 +1,379 @@
+"""Conformance: real projects' own suites, run plain, with --iotops, with --iotops -n 2 and with pytest-cov.
+
+Each project is downloaded as a source distribution (exact version pinned below), unpacked, and installed
+(editable, as its developers work) with its pinned test dependencies in a virtualenv of its own, together with
+this checkout of pytest-iotops, pytest-xdist and pytest-cov. Nothing of the project is configured for us: its
+own coverage.py and pytest settings apply. The harness then checks, per project:
+
+- every test's outcome is the same in all four runs (a small recorder plugin writes nodeid -> outcome, with
+  xfailed/xpassed kept apart), and the iotops run report agrees with the recorder;
+- exit codes agree (no gates are configured, so iotops must not change the exit code);
+- iotops's total line and branch figures equal pytest-cov's on the same selection (bare ``--cov`` where the
+  project's configuration selects code, ``--cov=<pkgs>`` with the packages iotops guessed otherwise);
+- serial and ``-n 2`` iotops figures are equal, and so is each phase's;
+- iotops recorded no coverage error.
+
+It prints one table and exits 1 on any difference (2 when a project could not be set up).
+
+    .venv/bin/python benchmarks/conformance.py                 # every project
+    .venv/bin/python benchmarks/conformance.py pluggy attrs    # some
+    IOTOPS_CONFORMANCE_CACHE=~/.cache/iotops-conformance ...   # where sdists and venvs are kept (reused)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+#: the tools every project venv gets, pinned
+TOOLS = ("pytest==9.2.0", "pytest-xdist==3.8.0", "pytest-cov==7.1.0", "coverage==7.17.5")
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    version: str
+    #: pinned test dependencies of the project
+    deps: tuple[str, ...]
+    #: pytest-cov arguments for the same selection iotops measures
+    cov: tuple[str, ...]
+    #: what this project's set-up exercises
+    exercises: str
+    #: test selection (paths / -k / --deselect) where the full suite needs the network or is too slow
+    args: tuple[str, ...] = ()
+
+
+PROJECTS = [
+    Project(
+        "attrs",
+        "25.4.0",
+        ("hypothesis==6.170.17", "pympler==1.1", "cloudpickle==3.1.3"),
+        ("--cov",),
+        "src/attr + src/attrs, source_pkgs, [paths], parallel, hypothesis, --import-mode=importlib",
+    ),
+    Project(
+        "pluggy",
+        "1.6.0",
+        ("pytest-benchmark==5.3.1",),
+        ("--cov",),
+        ".coveragerc include + [paths], filterwarnings=error (tox.ini), testing/",
+    ),
+    Project(
+        "packaging",
+        "25.0",
+        ("pretend==1.0.9",),
+        ("--cov=packaging",),
+        "src layout, nothing selected (guessed), branch in pyproject",
+    ),
+    Project(
+        "structlog",
+        "25.5.0",
+        ("time-machine==3.6.0", "pytest-asyncio==1.5.0", "simplejson==4.3.0"),
+        ("--cov",),
+        "source as a package name, [paths], parallel, report omit, asyncio",
+    ),
+    Project(
+        "exceptiongroup",
+        "1.3.0",
+        (),
+        ("--cov",),
+        "source + relative_files",
+    ),
+    Project(
+        "python-dateutil",
+        "2.9.0.post0",
+        ("six==1.17.0", "freezegun==1.5.5", "hypothesis==6.170.17"),
+        ("--cov",),
+        "[coverage:run] in tox.ini, filterwarnings=error in setup.cfg, many xfails",
+    ),
+    Project(
+        "cachetools",
+        "6.2.1",
+        (),
+        ("--cov=cachetools",),
+        "unittest.TestCase suite, src layout, nothing selected",
+    ),
+    Project(
+        "more-itertools",
+        "10.8.0",
+        (),
+        ("--cov=more_itertools",),
+        "flat layout, unittest-style with subTest",
+    ),
+    Project(
+        "idna",
+        "3.11",
+        (),
+        ("--cov=idna",),
+        "flat layout, unittest-style",
+    ),
+    Project(
+        "s3transfer",
+        "0.14.0",
+        ("botocore==1.40.61",),
+        ("--cov=s3transfer",),
+        "tests/unit + tests/functional (path phases), flat layout; tests/integration needs AWS: left out",
+        ("tests/unit", "tests/functional"),
+    ),
+]
+
+RECORDER = '''
+"""Writes nodeid -> outcome for the conformance harness: the worst of a test's reports, xfail kept apart."""
+import json, os
+
+_RANK = {"passed": 0, "xpassed": 1, "skipped": 2, "xfailed": 3, "failed": 4, "error": 5}
+_outcomes = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.failed:
+        outcome = "failed" if report.when == "call" else "error"
+    elif hasattr(report, "wasxfail"):
+        outcome = "xfailed" if report.skipped else "xpassed"
+    else:
+        outcome = report.outcome
+    if _RANK[outcome] >= _RANK[_outcomes.get(report.nodeid, "passed")]:
+        _outcomes[report.nodeid] = outcome
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get("CONFORMANCE_OUTCOMES")
+    if path and not hasattr(session.config, "workerinput"):
+        with open(path, "w") as fh:
+            json.dump(_outcomes, fh, sort_keys=True)
+'''
+
+
+@dataclass
+class Run:
+    mode: str
+    exit_code: int
+    seconds: float
+    outcomes: dict[str, str]
+    report: dict[str, Any] | None = None
+    cov_json: dict[str, Any] | None = None
+    tail: str = ""
+
+
+@dataclass
+class Result:
+    project: Project
+    runs: dict[str, Run] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    setup_error: str = ""
+
+
+def cache_dir() -> Path:
+    default = Path.home() / ".cache" / "pytest-iotops-conformance"
+    return Path(os.environ.get("IOTOPS_CONFORMANCE_CACHE", str(default))).expanduser()
+
+
+def _sh(args: list[str], cwd: Path | None = None, timeout: float = 1800, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:6])}... exited {done.returncode}: {(done.stdout + done.stderr)[-2000:]}")
+    return done.stdout
+
+
+def prepare(project: Project, root: Path) -> tuple[Path, Path]:
+    """The unpacked source tree and the venv's python, reused when already there (a stamp marks completion)."""
+    base = root / f"{project.name}-{project.version}"
+    source, venv = base / "src", base / "venv"
+    stamp = base / "ready"
+    python = venv / "bin" / "python"
+    if stamp.is_file() and stamp.read_text() == _stamp(project):
+        return source, python
+    shutil.rmtree(base, ignore_errors=True)
+    download = base / "download"
+    download.mkdir(parents=True)
+    spec = f"{project.name}=={project.version}"
+    _sh([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", spec, "-d", str(download)])
+    archive = next(download.glob("*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(download, filter="data")
+    unpacked = next(p for p in download.iterdir() if p.is_dir())
+    unpacked.rename(source)
+    _sh([sys.executable, "-m", "venv", str(venv)])
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
+    _sh([*pip, *TOOLS, *project.deps, "-e", str(REPO)])
+    _sh([*pip, "--no-deps", "-e", str(source)])
+    (venv / "conformance_recorder.py").write_text(RECORDER, encoding="utf-8")
+    stamp.write_text(_stamp(project))
+    return source, python
+
+
+def _stamp(project: Project) -> str:
+    return json.dumps([project.name, project.version, project.deps, TOOLS])
+
+
+MODES: dict[str, tuple[str, ...]] = {
+    "plain": (),
+    "iotops": ("--iotops", "--iotops-format", "junit"),
+    "iotops-n2": ("--iotops", "--iotops-format", "junit", "-n", "2"),
+    "pytest-cov": ("--cov-branch", "--cov-report="),
+}
+
+
+def run_mode(project: Project, source: Path, python: Path, mode: str, work: Path) -> Run:
+    outcomes_file = work / f"{mode}.outcomes.json"
+    reports = work / f"{mode}-reports"
+    shutil.rmtree(reports, ignore_errors=True)
+    outcomes_file.unlink(missing_ok=True)
+    args = [str(python), "-m", "pytest", "-p", "conformance_recorder", "-p", "no:cacheprovider", "-q", "-rN"]
+    args += list(MODES[mode]) + list(project.args)
+    cov_json = work / f"{mode}.cov.json"
+    if mode.startswith("iotops"):
+        args += ["--iotops-reports-dir", str(reports)]
+    if mode == "pytest-cov":
+        args += [*project.cov, f"--cov-report=json:{cov_json}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE", "COVERAGE_"))}
+    env.update(
+        CONFORMANCE_OUTCOMES=str(outcomes_file),
+        PYTHONPATH=str(python.parent.parent),
+        PYTHONDONTWRITEBYTECODE="1",
+        CI="",
+    )
+    start = time.perf_counter()
+    done = subprocess.run(args, cwd=source, capture_output=True, text=True, timeout=3600, env=env, check=False)
+    seconds = time.perf_counter() - start
+    outcomes = json.loads(outcomes_file.read_text()) if outcomes_file.is_file() else {}
+    report_file = reports / "run-report.json"
+    run = Run(mode, done.returncode, seconds, outcomes, tail=(done.stdout + done.stderr)[-3000:])
+    if report_file.is_file():
+        run.report = json.loads(report_file.read_text())
+    if cov_json.is_file():
+        run.cov_json = json.loads(cov_json.read_text())
+    return run
+
+
+def _totals(run: Run) -> tuple[int, int, int, int] | None:
+    if run.report is not None and run.report.get("coverage"):
+        t = run.report["coverage"]["totals"]
+        return t["statements"], t["covered_lines"], t["branches"], t["covered_branches"]
+    if run.cov_json is not None:
+        t = run.cov_json["totals"]
+        return t["num_statements"], t["covered_lines"], t.get("num_branches", 0), t.get("covered_branches", 0)
+    return None
+
+
+def _phases(run: Run) -> dict[str, int]:
+    cov = (run.report or {}).get("coverage") or {}
+    return {p["phase"]: p["covered_lines"] for p in cov.get("phases", [])}
+
+
+def check(result: Result) -> None:
+    runs, problems = result.runs, result.problems
+    plain = runs["plain"]
+    if not plain.outcomes:
+        problems.append(f"plain run recorded no tests (exit {plain.exit_code}): {plain.tail[-400:]}")
+    for mode, run in runs.items():
+        if run.outcomes != plain.outcomes:
+            diff = sorted(
+                k for k in set(run.outcomes) | set(plain.outcomes) if run.outcomes.get(k) != plain.outcomes.get(k)
+            )
+            shown = ", ".join(f"{k}: {plain.outcomes.get(k)} -> {run.outcomes.get(k)}" for k in diff[:3])
+            problems.append(f"{mode}: {len(diff)} outcome difference(s): {shown}")
+        if run.exit_code != plain.exit_code:
+            problems.append(f"{mode}: exit {run.exit_code} != plain {plain.exit_code}: {run.tail[-600:]}")
+    for mode in ("iotops", "iotops-n2"):
+        report = runs[mode].report
+        if report is None:
+            problems.append(f"{mode}: no run report")
+            continue
+        recorded = {t["nodeid"]: t["outcome"] for t in report["tests"] if t.get("origin", "pytest") == "pytest"}
+        expected = runs[mode].outcomes
+        if recorded != expected:
+            diff = sorted(k for k in set(recorded) | set(expected) if recorded.get(k) != expected.get(k))
+            problems.append(f"{mode}: run report disagrees with pytest on {len(diff)} test(s), e.g. {diff[:2]}")
+        cov = report.get("coverage") or {}
+        if cov.get("status") != "measured":
+            problems.append(f"{mode}: coverage {cov.get('status')}: {cov.get('note')}")
+    iotops, distributed, reference = (_totals(runs[m]) for m in ("iotops", "iotops-n2", "pytest-cov"))
+    if iotops != reference:
+        problems.append(f"iotops totals {iotops} != pytest-cov {reference} (statements, lines, branches, covered)")
+    if iotops != distributed:
+        problems.append(f"iotops serial {iotops} != -n 2 {distributed}")
+    if _phases(runs["iotops"]) != _phases(runs["iotops-n2"]):
+        problems.append(f"phases serial {_phases(runs['iotops'])} != -n 2 {_phases(runs['iotops-n2'])}")
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.2f}" if whole else "-"
+
+
+def table(results: list[Result]) -> list[str]:
+    head = (
+        "| project | tests | outcomes equal | exit plain/iotops/-n 2/cov | line % iotops / cov | branch % iotops / cov"
+        " | serial = -n 2 | time iotops / plain | exercises |"
+    )
+    lines = [head, "|" + "---|" * 9]
+    for r in results:
+        p = r.project
+        if r.setup_error:
+            lines.append(
+                f"| {p.name} {p.version} | set-up failed: {r.setup_error[:80]} |" + " |" * 7 + f" {p.exercises} |"
+            )
+            continue
+        runs = r.runs
+        plain = runs["plain"]
+        equal = not any("outcome" in x or "disagrees" in x for x in r.problems)
+        exits = "/".join(str(runs[m].exit_code) for m in ("plain", "iotops", "iotops-n2", "pytest-cov"))
+        a, c = _totals(runs["iotops"]), _totals(runs["pytest-cov"])
+        line = f"{_pct(a[1], a[0]) if a else '-'} / {_pct(c[1], c[0]) if c else '-'}"
+        branch = f"{_pct(a[3], a[2]) if a else '-'} / {_pct(c[3], c[2]) if c else '-'}"
+        same = "yes" if _totals(runs["iotops"]) == _totals(runs["iotops-n2"]) else "NO"
+        ratio = runs["iotops"].seconds / plain.seconds if plain.seconds else 0.0
+        lines.append(
+            f"| {p.name} {p.version} | {len(plain.outcomes)} | {'yes' if equal else 'NO'} | {exits} | {line} | {branch}"
+            f" | {same} | {ratio:.2f} | {p.exercises} |"
+        )
+    return lines
+
+
+def conform(project: Project, root: Path) -> Result:
+    result = Result(project)
+    try:
+        source, python = prepare(project, root)
+    except (RuntimeError, subprocess.TimeoutExpired, OSError, StopIteration) as exc:
+        result.setup_error = str(exc)
+        return result
+    work = root / f"{project.name}-{project.version}" / "runs"
+    work.mkdir(exist_ok=True)
+    for mode in MODES:
+        result.runs[mode] = run_mode(project, source, python, mode, work)
+    check(result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("projects", nargs="*", help="project names (default: all)")
+    ns = parser.parse_args(argv)
+    chosen = [p for p in PROJECTS if not ns.projects or p.name in ns.projects]
+    root = cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    results = []
+    for project in chosen:
+        print(f"conformance: {project.name} {project.version} ...", file=sys.stderr, flush=True)
+        results.append(conform(project, root))
+    print("\n".join(table(results)))
+    for r in results:
+        for problem in ([r.setup_error] if r.setup_error else []) + r.problems:
+            print(f"- {r.project.name}: {problem}")
+    if any(r.setup_error for r in results):
+        return 2
+    return 1 if any(r.problems for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
