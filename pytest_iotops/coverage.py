@@ -276,7 +276,7 @@ def summarize(
 
 
 def phase_lines(
-    cov: coverage.Coverage, ran: Sequence[str], phases: Sequence[str], full: dict[str, Any]
+    cov: coverage.Coverage, ran: Sequence[str], phases: Sequence[str], full: dict[str, Any] | None = None
 ) -> dict[str, dict[str, set[int]]]:
     """Each ran phase's executed statements per file: coverage.py's report over that phase's contexts and the
     contexts before any phase. A phase that every context belongs to is the total, without another report."""
@@ -284,7 +284,7 @@ def phase_lines(
     result: dict[str, dict[str, set[int]]] = {}
     for phase in ran:
         chosen = [label for label, owner in labels.items() if owner in (None, phase)]
-        if len(chosen) == len(labels):
+        if len(chosen) == len(labels) and full is not None:
             report = full
         elif not chosen:
             report = {"files": {}}

@@ -5,12 +5,18 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import coverage
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pytest_iotops.coverage import CoverageMeter, phase_of_label, summarize
+from pytest_iotops.coverage import CoverageMeter, phase_lines, phase_of_label, summarize
+
+PHASES = ("unit", "integration", "e2e")
 
 MODULE = '''
 def total(*values):
@@ -86,3 +92,47 @@ def test_phase_of_label_with_static_contexts() -> None:
     assert phase_of_label("nightly|e2e", phases) == "e2e"
     assert phase_of_label("", phases) is None
     assert phase_of_label("nightly", phases) is None
+
+
+CALLS = {
+    "total": lambda m: m.total(1, 2),
+    "label_cool": lambda m: m.label(10),
+    "label_hot": lambda m: m.label(40),
+    "sensor": lambda m: m.Sensor("a").read(),
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(CALLS)), st.sampled_from(PHASES)), min_size=1, max_size=6))
+def test_phase_statements_union_to_the_total(calls: list[tuple[str, str]]) -> None:
+    """For every way of spreading calls over phases: each phase's executed statements are a subset of the total,
+    together they are the total (by statement, multi-line statements included), and a phase that ran every
+    call has the total's figure."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        name = f"phasepkg_{uuid.uuid4().hex}"
+        (root / name).mkdir()
+        (root / name / "__init__.py").write_text(MODULE)
+        sys.path.insert(0, tmp)
+        cov = coverage.Coverage(data_file=None, branch=True, source=[str(root / name)])
+        cov.start()
+        try:
+            module = importlib.import_module(name)
+            for call, phase in calls:
+                cov.switch_context(phase)
+                CALLS[call](module)
+        finally:
+            cov.stop()
+            sys.path.remove(tmp)
+            sys.modules.pop(name, None)
+        ran = sorted({phase for _, phase in calls}, key=PHASES.index)
+        report, lines = summarize(CoverageMeter(cov, True, "iotops"), root, PHASES, ran, True)
+        by_phase = phase_lines(cov, ran, PHASES)
+        ((_, total),) = lines.items()  # one measured file
+        union: set[int] = set().union(*(executed for files in by_phase.values() for executed in files.values()))
+        assert union == total.executed
+        for phase in ran:
+            counted = next(p for p in report.phases if p.phase == phase)
+            assert counted.covered_lines == sum(len(v) for v in by_phase[phase].values()) <= report.totals.covered_lines
+        if len(ran) == 1:
+            assert report.phases[0].covered_lines == report.totals.covered_lines
