@@ -49,8 +49,10 @@ class Project:
     cov: tuple[str, ...]
     #: what this project's set-up exercises
     exercises: str
-    #: test selection (paths / -k / --deselect) where the full suite needs the network or is too slow
+    #: test selection (paths / -k / --deselect) where the full suite needs the network or is nondeterministic
     args: tuple[str, ...] = ()
+    #: the tools this project's suite runs with (a project not yet ready for the newest pytest pins an older one)
+    tools: tuple[str, ...] = TOOLS
 
 
 PROJECTS = [
@@ -60,6 +62,7 @@ PROJECTS = [
         ("hypothesis==6.170.17", "pympler==1.1", "cloudpickle==3.1.3"),
         ("--cov",),
         "src/attr + src/attrs, source_pkgs, [paths], parallel, hypothesis, --import-mode=importlib",
+        ("--hypothesis-seed=0",),
     ),
     Project(
         "pluggy",
@@ -94,7 +97,10 @@ PROJECTS = [
         "2.9.0.post0",
         ("six==1.17.0", "freezegun==1.5.5", "hypothesis==6.170.17"),
         ("--cov",),
-        "[coverage:run] in tox.ini, filterwarnings=error in setup.cfg, many xfails",
+        "[coverage:run] in tox.ini, filterwarnings=error in setup.cfg, xfails, hypothesis; pytest 8.4",
+        ("--hypothesis-seed=0",),
+        # its generator parametrizations are deprecated in pytest 9, an error under its filterwarnings=error
+        tools=("pytest==8.4.2", *TOOLS[1:]),
     ),
     Project(
         "cachetools",
@@ -122,8 +128,18 @@ PROJECTS = [
         "0.14.0",
         ("botocore==1.40.61",),
         ("--cov=s3transfer",),
-        "tests/unit + tests/functional (path phases), flat layout; tests/integration needs AWS: left out",
-        ("tests/unit", "tests/functional"),
+        "tests/unit + tests/functional (path phases), flat layout, threads; tests/integration needs AWS",
+        (
+            "tests/unit",
+            "tests/functional",
+            # these two race a worker thread: pytest-cov alone covers manager.py:750,755 in some runs only
+            "--deselect",
+            "tests/functional/test_manager.py::TestTransferManager::test_cntrl_c_in_context_manager_cancels_"
+            "incomplete_transfers",
+            "--deselect",
+            "tests/functional/test_manager.py::TestTransferManager::test_error_in_context_manager_cancels_"
+            "incomplete_transfers",
+        ),
     ),
 ]
 
@@ -171,6 +187,8 @@ class Result:
     runs: dict[str, Run] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     setup_error: str = ""
+    #: lines pytest-cov itself covers differently serial and under -n 2 (the suite's own order dependence)
+    noise: int = 0
 
 
 def cache_dir() -> Path:
@@ -205,7 +223,7 @@ def prepare(project: Project, root: Path) -> tuple[Path, Path]:
     unpacked.rename(source)
     _sh([sys.executable, "-m", "venv", str(venv)])
     pip = [str(python), "-m", "pip", "install", "--quiet"]
-    _sh([*pip, *TOOLS, *project.deps, "-e", str(REPO)])
+    _sh([*pip, *project.tools, *project.deps, "-e", str(REPO)])
     _sh([*pip, "--no-deps", "-e", str(source)])
     (venv / "conformance_recorder.py").write_text(RECORDER, encoding="utf-8")
     stamp.write_text(_stamp(project))
@@ -213,7 +231,7 @@ def prepare(project: Project, root: Path) -> tuple[Path, Path]:
 
 
 def _stamp(project: Project) -> str:
-    return json.dumps([project.name, project.version, project.deps, TOOLS])
+    return json.dumps([project.name, project.version, project.deps, project.tools])
 
 
 MODES: dict[str, tuple[str, ...]] = {
@@ -221,6 +239,7 @@ MODES: dict[str, tuple[str, ...]] = {
     "iotops": ("--iotops", "--iotops-format", "junit"),
     "iotops-n2": ("--iotops", "--iotops-format", "junit", "-n", "2"),
     "pytest-cov": ("--cov-branch", "--cov-report="),
+    "pytest-cov-n2": ("--cov-branch", "--cov-report=", "-n", "2"),
 }
 
 
@@ -234,13 +253,16 @@ def run_mode(project: Project, source: Path, python: Path, mode: str, work: Path
     cov_json = work / f"{mode}.cov.json"
     if mode.startswith("iotops"):
         args += ["--iotops-reports-dir", str(reports)]
-    if mode == "pytest-cov":
+    if mode.startswith("pytest-cov"):
         args += [*project.cov, f"--cov-report=json:{cov_json}"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE", "COVERAGE_"))}
     env.update(
         CONFORMANCE_OUTCOMES=str(outcomes_file),
         PYTHONPATH=str(python.parent.parent),
         PYTHONDONTWRITEBYTECODE="1",
+        # one hash seed for every process: xdist workers must collect the same parametrize ids (packaging's
+        # come from set iteration) or xdist itself refuses to run
+        PYTHONHASHSEED="0",
         CI="",
     )
     start = time.perf_counter()
@@ -298,13 +320,28 @@ def check(result: Result) -> None:
         cov = report.get("coverage") or {}
         if cov.get("status") != "measured":
             problems.append(f"{mode}: coverage {cov.get('status')}: {cov.get('note')}")
-    iotops, distributed, reference = (_totals(runs[m]) for m in ("iotops", "iotops-n2", "pytest-cov"))
+    iotops, reference = _totals(runs["iotops"]), _totals(runs["pytest-cov"])
     if iotops != reference:
         problems.append(f"iotops totals {iotops} != pytest-cov {reference} (statements, lines, branches, covered)")
-    if iotops != distributed:
-        problems.append(f"iotops serial {iotops} != -n 2 {distributed}")
-    if _phases(runs["iotops"]) != _phases(runs["iotops-n2"]):
-        problems.append(f"phases serial {_phases(runs['iotops'])} != -n 2 {_phases(runs['iotops-n2'])}")
+    # the project's own order dependence: lines that pytest-cov itself covers differently serial and under -n 2
+    noise = _differing(_missing(runs["pytest-cov"]), _missing(runs["pytest-cov-n2"]))
+    result.noise = len(noise)
+    for left, right in (("iotops", "iotops-n2"), ("iotops-n2", "pytest-cov-n2")):
+        beyond = _differing(_missing(runs[left]), _missing(runs[right])) - noise
+        if beyond:
+            problems.append(f"{left} != {right} on {len(beyond)} line(s) beyond pytest-cov's own: {sorted(beyond)[:5]}")
+
+
+def _missing(run: Run) -> dict[str, set[int]]:
+    """Missing lines per file (paths relative to the project), from a run report or coverage.py's JSON."""
+    if run.report is not None and run.report.get("coverage"):
+        return {f["path"]: set(f["missing_lines"]) for f in run.report["coverage"]["files"]}
+    files = (run.cov_json or {}).get("files", {})
+    return {Path(name).as_posix(): set(entry["missing_lines"]) for name, entry in files.items()}
+
+
+def _differing(a: dict[str, set[int]], b: dict[str, set[int]]) -> set[tuple[str, int]]:
+    return {(path, line) for path in set(a) | set(b) for line in a.get(path, set()) ^ b.get(path, set())}
 
 
 def _pct(part: int, whole: int) -> str:
@@ -314,7 +351,7 @@ def _pct(part: int, whole: int) -> str:
 def table(results: list[Result]) -> list[str]:
     head = (
         "| project | tests | outcomes equal | exit plain/iotops/-n 2/cov | line % iotops / cov | branch % iotops / cov"
-        " | serial = -n 2 | time iotops / plain | exercises |"
+        " | serial = -n 2 | time iotops / plain, / pytest-cov | exercises |"
     )
     lines = [head, "|" + "---|" * 9]
     for r in results:
@@ -331,11 +368,14 @@ def table(results: list[Result]) -> list[str]:
         a, c = _totals(runs["iotops"]), _totals(runs["pytest-cov"])
         line = f"{_pct(a[1], a[0]) if a else '-'} / {_pct(c[1], c[0]) if c else '-'}"
         branch = f"{_pct(a[3], a[2]) if a else '-'} / {_pct(c[3], c[2]) if c else '-'}"
-        same = "yes" if _totals(runs["iotops"]) == _totals(runs["iotops-n2"]) else "NO"
+        same = "NO" if any("iotops-n2" in x for x in r.problems) else "yes"
+        if same == "yes" and _totals(runs["iotops"]) != _totals(runs["iotops-n2"]):
+            same = f"yes but {r.noise} order-dependent line(s), as for pytest-cov"
         ratio = runs["iotops"].seconds / plain.seconds if plain.seconds else 0.0
+        versus_cov = runs["iotops"].seconds / runs["pytest-cov"].seconds if runs["pytest-cov"].seconds else 0.0
         lines.append(
             f"| {p.name} {p.version} | {len(plain.outcomes)} | {'yes' if equal else 'NO'} | {exits} | {line} | {branch}"
-            f" | {same} | {ratio:.2f} | {p.exercises} |"
+            f" | {same} | {ratio:.2f}, {versus_cov:.2f} | {p.exercises} |"
         )
     return lines
 

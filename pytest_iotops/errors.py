@@ -14,7 +14,17 @@ class ConfigError(IotopsError):
 
 
 class EvidenceError(IotopsError):
-    """Evidence (coverage data, a tool report) is missing or unreadable: its gate ends ``error``."""
+    """Evidence (coverage data, a tool report) is missing or unreadable: its gate ends ``error``.
+
+    ``reason`` classifies why, for the run report (``evidence[].reason``): ``saw-nothing`` (the data says the
+    tool examined nothing), ``contradiction`` (the data disagrees with itself), ``truncated`` (cut short),
+    ``unsafe`` (refused by the hardened reader), ``command`` (the evidence command failed or timed out) and
+    ``unreadable`` (missing, malformed, the wrong format).
+    """
+
+    def __init__(self, message: str, reason: str = "unreadable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class DeployError(IotopsError):

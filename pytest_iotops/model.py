@@ -78,6 +78,10 @@ class TestResult:
     worker: str = ""
     #: "pytest", or the name of the evidence source (JUnit from another test runner)
     origin: str = "pytest"
+    #: outcome of every run of the test, in order, when it ran more than once (JUnit repeats, reruns)
+    attempts: list[str] = field(default_factory=list)
+    #: failed at first and passed on a rerun (JUnit flakyFailure/flakyError, pytest-rerunfailures' rerun)
+    flaky: bool = False
 
 
 @dataclass
@@ -191,6 +195,8 @@ class EvidenceResult:
     #: ``absent``: an optional source (required = false) whose file does not exist
     status: Literal["ok", "error", "absent"]
     error: str = ""
+    #: why an ``error``: saw-nothing, contradiction, truncated, unsafe, command or unreadable (see EvidenceError)
+    reason: str = ""
     command: CommandResult | None = None
     tool_version: str = ""
     totals: CoverageTotals | None = None

@@ -33,6 +33,9 @@ def parse_data(data: Any, path: Path | str, source: EvidenceSource, rootdir: Pat
         "not a bandit JSON report (no 'results' list)",
     )
     parsed = Parsed()
+    metrics = data.get("metrics")
+    if isinstance(metrics, dict):  # one entry per scanned file, plus "_totals"
+        parsed.scanned, parsed.scanned_what = len([k for k in metrics if k != "_totals"]), "files scanned"
     for index, result in enumerate(data["results"]):
         if not isinstance(result, dict) or not isinstance(result.get("test_id"), str):
             raise EvidenceError(f"{where}: results[{index}] has no test_id")
@@ -86,4 +89,8 @@ def run_in_process(source: EvidenceSource, rootdir: Path) -> Parsed:
         mgr.run_tests()
     results = [issue.as_dict(with_code=False) for issue in mgr.get_issue_list()]
     errors = [{"filename": name, "reason": reason} for name, reason in mgr.skipped]
-    return parse_data({"results": results, "errors": errors}, f"bandit in process on {source.targets}", source, rootdir)
+    parsed = parse_data(
+        {"results": results, "errors": errors}, f"bandit in process on {source.targets}", source, rootdir
+    )
+    parsed.scanned, parsed.scanned_what = len(mgr.files_list) + len(mgr.skipped), "Python files found"
+    return parsed

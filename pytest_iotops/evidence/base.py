@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ..model import FileCoverage, Finding, Severity, TestResult
 from .config import SEVERITIES
@@ -111,6 +111,10 @@ class Parsed:
     tests: list[TestResult] = field(default_factory=list)
     tool_version: str = ""
     notes: list[str] = field(default_factory=list)
+    #: how many things the tool says it examined (lines, test cases, dependencies, runs with results), and what
+    #: they are; 0 means it saw nothing, which is an error whatever the thresholds (see ``evidence.run``)
+    scanned: int | None = None
+    scanned_what: str = ""
 
 
 def severity_from_score(score: float) -> Severity:
@@ -149,7 +153,7 @@ def repo_path(raw: str, rootdir: Path, root: str = ".", candidates: tuple[str, .
     ``candidates`` are directories the tool says its names are relative to (Cobertura ``<source>``); the first
     under which the file exists wins, else the file is taken as relative to the source's ``root``.
     """
-    name = unquote(raw.removeprefix("file://")).replace("\\", "/")
+    name = _uri_path(raw).replace("\\", "/")
     base = (rootdir / root).resolve()
     rootdir = rootdir.resolve()
     dirs = [Path(c.replace("\\", "/")) for c in candidates if c]
@@ -161,6 +165,14 @@ def repo_path(raw: str, rootdir: Path, root: str = ".", candidates: tuple[str, .
     if chosen.is_absolute() and _under(chosen, rootdir):
         return PurePosixPath(*chosen.resolve().relative_to(rootdir).parts).as_posix()
     return PurePosixPath(name).as_posix()
+
+
+def _uri_path(raw: str) -> str:
+    """A ``file:`` URI (``file:///a``, ``file:/a``, ``file://host/a``, ``file:///C:/a``) as a path; else ``raw``."""
+    if not raw.lower().startswith("file:"):
+        return unquote(raw)
+    path = unquote(urlsplit(raw).path)
+    return path[1:] if re.match(r"^/[A-Za-z]:[/\\]", path) else path
 
 
 def _under(path: Path, root: Path) -> bool:

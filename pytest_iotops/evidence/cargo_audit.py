@@ -44,6 +44,15 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     )
     vulns = data["vulnerabilities"].get("list")
     expect(isinstance(vulns, list), path, "vulnerabilities.list is not a list")
+    count = data["vulnerabilities"].get("count")
+    if count is not None and count != len(vulns):
+        raise EvidenceError(
+            f"{path}: vulnerabilities.count is {count!r} but the list holds {len(vulns)}: the report contradicts "
+            "itself (truncated or edited?)",
+            "contradiction",
+        )
+    if data["vulnerabilities"].get("found") is False and vulns:
+        raise EvidenceError(f"{path}: vulnerabilities.found is false but the list is not empty", "contradiction")
     parsed = Parsed()
     for index, vuln in enumerate(vulns):
         parsed.findings.append(_vulnerability(vuln, path, index))
@@ -57,7 +66,10 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     for entry in entries:
         parsed.findings.append(_warning(entry, path))
     lockfile = as_dict(data.get("lockfile"))
-    parsed.notes.append(f"{lockfile.get('dependency-count', '?')} dependencies audited")
+    dependencies = lockfile.get("dependency-count")
+    if isinstance(dependencies, int) and not isinstance(dependencies, bool):
+        parsed.scanned, parsed.scanned_what = dependencies, "dependencies in Cargo.lock"
+    parsed.notes.append(f"{dependencies if dependencies is not None else '?'} dependencies audited")
     return parsed
 
 

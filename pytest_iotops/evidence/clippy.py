@@ -7,6 +7,7 @@ so duplicates are dropped. The effective level (``-D warnings`` turns warnings i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,27 @@ from .read import read_json_lines
 
 __all__ = ["parse"]
 
-_SEVERITY: dict[str, Severity] = {"error": "high", "warning": "medium"}
+_SEVERITY: dict[str, Severity] = {"error": "high", "error: internal compiler error": "critical", "warning": "medium"}
+#: rustc's messages that only count what it already reported; anything else without code and span is a finding
+#: (an internal compiler error has neither, and must never be dropped)
+_SUMMARY = re.compile(
+    r"^(\d+ (warning|error)s? emitted|aborting due to|could not compile|"
+    r"(warning|error): .* generated \d+ (warning|error)s?|.* generated \d+ (warning|error)s?)",
+    re.IGNORECASE,
+)
 
 
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     parsed = Parsed()
     seen: set[tuple[Any, ...]] = set()
     cargo_lines = 0
+    build_failed = False
     for number, item in read_json_lines(path, source.max_bytes):
         if not isinstance(item, dict) or "reason" not in item:
             raise EvidenceError(f"{path}: line {number} is not a cargo JSON message (no 'reason')")
         cargo_lines += 1
         if item["reason"] == "build-finished" and item.get("success") is False:
+            build_failed = True
             parsed.notes.append("the build did not finish (errors stop cargo before every crate is checked)")
         if item["reason"] != "compiler-message":
             continue
@@ -41,7 +51,13 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
             seen.add(key)
             parsed.findings.append(finding)
     if cargo_lines == 0:
-        raise EvidenceError(f"{path}: no cargo JSON messages")
+        raise EvidenceError(f"{path}: no cargo JSON messages", "saw-nothing")
+    if build_failed and not any(f.level.startswith("error") for f in parsed.findings):
+        raise EvidenceError(
+            f"{path}: cargo says the build failed (build-finished success=false) but reported no error: "
+            "the failure is not in this output (a crash, a dependency or a build script?)",
+            "contradiction",
+        )
     return parsed
 
 
@@ -51,15 +67,20 @@ def _diagnostic(message: Any, path: Path, number: int, source: EvidenceSource, r
     code = message.get("code") if isinstance(message.get("code"), dict) else None
     spans = [s for s in message.get("spans") or [] if isinstance(s, dict)]
     primary = next((s for s in spans if s.get("is_primary")), spans[0] if spans else None)
-    if code is None and primary is None:
-        return None  # "N warnings emitted" and similar summaries
-    level = str(message.get("level", "warning"))
-    rule = str(code.get("code")) if code and code.get("code") else f"rustc-{level}"
+    raw_level = str(message.get("level", "warning"))
+    # summaries ("N warnings emitted", "aborting due to ...") and notes repeat what is counted; an error without
+    # code or span (an internal compiler error, a linker failure) is a finding and is kept
+    summary = not raw_level.startswith("error") or _SUMMARY.match(str(message.get("message", "")))
+    if code is None and primary is None and summary:
+        return None
+    level = "error" if raw_level.startswith("error") else raw_level
+    ice = raw_level == "error: internal compiler error"
+    rule = str(code.get("code")) if code and code.get("code") else ("rustc-ice" if ice else f"rustc-{level}")
     file_name = primary.get("file_name") if primary else None
     return Finding(
         tool="clippy" if rule.startswith("clippy::") else "rustc",
         rule=rule,
-        severity=_SEVERITY.get(level, "low"),
+        severity=_SEVERITY.get(raw_level, "low"),
         message=str(message.get("message", "")),
         path=repo_path(str(file_name), rootdir, source.root) if file_name else None,
         line=primary.get("line_start") if primary else None,

@@ -69,6 +69,8 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         lines={rel: d for rel, (d, _, _) in mapped.items()},
         branch_data=has_branches,
         tool_version=version,
+        scanned=sum(f.statements for f in files),
+        scanned_what="coverable lines",
     )
 
 

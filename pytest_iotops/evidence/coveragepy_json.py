@@ -33,6 +33,8 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         parsed.lines[rel] = lines
         parsed.files.append(coverage_file(rel, lines, branches, covered))  # type: ignore[union-attr]
         parsed.branch_data = parsed.branch_data or "num_branches" in summary
+    parsed.scanned = sum(f.statements for f in parsed.files or [])
+    parsed.scanned_what = "coverable lines"
     return parsed
 
 

@@ -1,13 +1,21 @@
 """JUnit XML from other test runners (cargo-nextest, gotestsum, Maven Surefire, Jenkins, pytest).
 
-Counts on ``<testsuite>`` are not trusted (gotestsum writes ``tests="0"`` on a suite with a failing test):
-every ``<testcase>`` is read, nested suites included, streamed. A retry's ``flakyFailure``/``rerunFailure``
-does not fail a test that finally passed. ``time`` may be empty, negative or written ``2,503.1``.
+Every ``<testcase>`` is read, nested suites included, streamed. The suites' own counts are checked against
+them, one way only: a suite that counts more failures and errors than its test cases show contradicts itself
+(the friendlier half must not win), while fewer is tolerated (gotestsum writes ``tests="0"`` on a suite with a
+failing test; Surefire counts each failed rerun, so those count as failures too). A suite-level
+``<error>``/``<failure>`` (set-up or the runner failed outside any test) becomes a test of its own that failed,
+named after the suite, so a report holding only that cannot pass. A test name seen again is another attempt of
+the same test (stress and retry runs): it failed if any attempt failed. A test that passed after
+``flakyFailure``/``flakyError`` (Surefire) or ``rerun`` (pytest-rerunfailures) elements is flaky; one with
+``rerunFailure``/``rerunError`` only and no final failure failed. ``time`` may be empty, negative or written
+``2,503.1``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +23,14 @@ from ..errors import EvidenceError
 from ..model import TestResult
 from .base import Parsed
 from .config import EvidenceSource
-from .read import iter_xml, xml_root_tag
+from .read import iter_xml_events, xml_root_tag
 
 __all__ = ["parse"]
 
 _MAX_TEXT = 20_000
+_RANK = {"passed": 0, "skipped": 1, "xfailed": 2, "failed": 3, "error": 4}
+_FLAKY = ("flakyFailure", "flakyError", "rerun")
+_RERUN_FAILED = ("rerunFailure", "rerunError")
 
 
 def _seconds(raw: str | None) -> float:
@@ -32,40 +43,123 @@ def _seconds(raw: str | None) -> float:
     return value if value > 0 and not math.isnan(value) else 0.0  # negative and NaN count as 0
 
 
+def _count(raw: str | None) -> int:
+    try:
+        return max(0, int(float(raw))) if raw else 0
+    except (ValueError, OverflowError):
+        return 0
+
+
 def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+@dataclass
+class _Suite:
+    name: str
+    claimed: int  # failures + errors its attributes count
+    failing: int = 0  # failing test cases directly in it
+    cases: int = 0
 
 
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     root = xml_root_tag(path, source.max_bytes)
     if root not in ("testsuites", "testsuite"):
         raise EvidenceError(f"{path}: not a JUnit XML report (root element <{root}>)")
-    parsed = Parsed()
-    phase = source.phase or ""
-    for case in iter_xml(path, ("testcase",), source.max_bytes):
-        name = case.get("name")
-        if not name:
-            raise EvidenceError(f"{path}: a <testcase> has no name")
-        classname = case.get("classname") or ""
-        outcome, message, text = "passed", "", ""
-        for child in case:
-            tag = _local(child.tag)
-            if tag in ("failure", "error"):
-                outcome = "failed" if tag == "failure" else "error"
-                message, text = child.get("message") or "", (child.text or "")
-                break
-            if tag == "skipped":
-                outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
-                message = child.get("message") or ""
-        parsed.tests.append(
-            TestResult(
-                nodeid=f"{classname}::{name}" if classname else name,
-                phase=phase,
-                outcome=outcome,  # type: ignore[arg-type]
-                duration=round(_seconds(case.get("time")), 6),
-                message=message[:500],
-                longrepr=text[:_MAX_TEXT],
-                origin=source.name,
-            )
+    tests: dict[str, TestResult] = {}
+    suites: list[_Suite] = []
+    tags = ("testsuite", "testcase", "error", "failure")
+    for event, element in iter_xml_events(path, tags, ("testcase",), source.max_bytes):
+        tag = _local(element.tag)
+        if tag == "testsuite":
+            if event == "start":
+                claimed = _count(element.get("failures")) + _count(element.get("errors"))
+                suites.append(_Suite(element.get("name") or "?", claimed))
+            else:
+                _check_suite(suites.pop(), path)
+            continue
+        if event != "end":
+            continue
+        if tag == "testcase":
+            test, reruns = _case(element, path, source)
+        elif _local(element.getparent().tag) in ("testsuite", "testsuites"):
+            test, reruns = _suite_level(element, suites[-1].name if suites else "testsuites", source), 0
+        else:
+            continue  # a test case's own <error>/<failure>: read with its test case
+        if suites:
+            suites[-1].cases += 1
+            suites[-1].failing += (test.outcome in ("failed", "error")) + reruns
+        _add_attempt(tests, test)
+    return Parsed(tests=list(tests.values()), scanned=len(tests), scanned_what="test cases")
+
+
+def _check_suite(suite: _Suite, path: Path) -> None:
+    if suite.cases and suite.claimed > suite.failing:
+        raise EvidenceError(
+            f"{path}: <testsuite name={suite.name!r}> counts {suite.claimed} failures and errors but only "
+            f"{suite.failing} of its {suite.cases} test cases failed: the report contradicts itself",
+            "contradiction",
         )
-    return parsed
+
+
+def _suite_level(element: Any, suite: str, source: EvidenceSource) -> TestResult:
+    """A suite's own ``<error>``/``<failure>``: what failed outside its tests, kept as a failed entry."""
+    tag = _local(element.tag)
+    return TestResult(
+        nodeid=f"{suite}::<suite {tag}>",
+        phase=source.phase or "",
+        outcome="error" if tag == "error" else "failed",
+        duration=0.0,
+        message=(element.get("message") or element.get("type") or f"suite-level {tag}")[:500],
+        longrepr=(element.text or "")[:_MAX_TEXT],
+        origin=source.name,
+    )
+
+
+def _case(case: Any, path: Path, source: EvidenceSource) -> tuple[TestResult, int]:
+    """The test case's result, and how many failed reruns it carries (Surefire counts them as failures)."""
+    name = case.get("name")
+    if not name:
+        raise EvidenceError(f"{path}: a <testcase> has no name")
+    classname = case.get("classname") or ""
+    outcome, message, text, flaky, reruns_failed, reruns = "passed", "", "", False, False, 0
+    for child in case:
+        tag = _local(child.tag)
+        if tag in ("failure", "error") and outcome not in ("failed", "error"):
+            outcome = "failed" if tag == "failure" else "error"
+            message, text = child.get("message") or "", (child.text or "")
+        elif tag == "skipped" and outcome == "passed":
+            outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
+            message = child.get("message") or ""
+        elif tag in _FLAKY:
+            flaky, reruns = True, reruns + 1
+            message = message or child.get("message") or ""
+        elif tag in _RERUN_FAILED:
+            reruns_failed, reruns = True, reruns + 1
+            message, text = message or child.get("message") or "", text or (child.text or "")
+    if reruns_failed and outcome == "passed":
+        outcome = "failed"  # Surefire writes rerunFailure for a test that failed every rerun
+    result = TestResult(
+        nodeid=f"{classname}::{name}" if classname else name,
+        phase=source.phase or "",
+        outcome=outcome,  # type: ignore[arg-type]
+        duration=round(_seconds(case.get("time")), 6),
+        message=message[:500],
+        longrepr=text[:_MAX_TEXT],
+        origin=source.name,
+        flaky=flaky and outcome == "passed",
+    )
+    return result, reruns
+
+
+def _add_attempt(tests: dict[str, TestResult], test: TestResult) -> None:
+    """A name seen again is another attempt: the worst outcome stands, every outcome is kept."""
+    seen = tests.get(test.nodeid)
+    if seen is None:
+        tests[test.nodeid] = test
+        return
+    seen.attempts = [*(seen.attempts or [seen.outcome]), test.outcome]
+    seen.duration = round(seen.duration + test.duration, 6)
+    seen.flaky = seen.flaky or test.flaky
+    if _RANK[test.outcome] > _RANK[seen.outcome]:
+        seen.outcome, seen.message, seen.longrepr = test.outcome, test.message, test.longrepr

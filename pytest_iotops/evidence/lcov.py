@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import EvidenceError
+from ..model import FileCoverage
 from .base import LineData, Parsed, coverage_file, repo_path
 from .config import EvidenceSource
 from .read import read_text
@@ -18,12 +19,32 @@ __all__ = ["parse"]
 _KNOWN = {"TN", "SF", "DA", "BRDA", "LF", "LH", "BRF", "BRH", "FN", "FNDA", "FNF", "FNH", "VER", "FNL", "FNA"}
 
 
+Records = dict[str, tuple[LineData, dict[tuple[int, str, str], bool]]]
+
+
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     text = read_text(path, source.max_bytes)
     if text.lstrip().startswith(("<", "{", "[")):
         raise EvidenceError(f"{path}: expected an LCOV tracefile, but the file looks like XML or JSON")
-    files: dict[str, tuple[LineData, dict[tuple[int, str, str], bool]]] = {}
+    records = _records(text, path)
+    parsed = Parsed(files=[], scanned_what="coverable lines")
+    covered: list[FileCoverage] = []
+    for name, (data, brda) in sorted(records.items()):
+        rel = repo_path(name, rootdir, source.root)
+        parsed.lines[rel] = data
+        covered.append(coverage_file(rel, data, len(brda), sum(brda.values())))
+        parsed.branch_data = parsed.branch_data or bool(brda)
+    parsed.files = covered
+    parsed.scanned = sum(f.statements for f in covered)
+    return parsed
+
+
+def _records(text: str, path: Path) -> Records:
+    """Every ``SF`` record, each closed by ``end_of_record``: a record left open means the file was cut short
+    (mid-line, mid-path or before its last ``end_of_record``), never a shorter valid report."""
+    files: Records = {}
     current: str | None = None
+    opened = 0  # line number of the SF: whose record is still open
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
@@ -35,21 +56,24 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         if not sep or key not in _KNOWN:
             raise EvidenceError(f"{path}: line {number} is not LCOV: {raw[:80]!r}")
         if key == "SF":
-            current = value
+            if current is not None:
+                message = f"{path}: line {number}: SF: before the record of line {opened} ended (no end_of_record)"
+                raise EvidenceError(message, "truncated")
+            current, opened = value, number
             files.setdefault(value, (LineData(), {}))
         elif key in ("DA", "BRDA"):
             if current is None:
                 raise EvidenceError(f"{path}: line {number}: {key} outside a file record (no SF before it)")
             _record(files[current], key, value, path, number)
     if not files:
-        raise EvidenceError(f"{path}: no file records (SF:) — not an LCOV tracefile")
-    parsed = Parsed(files=[])
-    for name, (data, brda) in sorted(files.items()):
-        rel = repo_path(name, rootdir, source.root)
-        parsed.lines[rel] = data
-        parsed.files.append(coverage_file(rel, data, len(brda), sum(brda.values())))  # type: ignore[union-attr]
-        parsed.branch_data = parsed.branch_data or bool(brda)
-    return parsed
+        raise EvidenceError(f"{path}: no file records (SF:) — not an LCOV tracefile", "saw-nothing")
+    if current is not None:
+        raise EvidenceError(
+            f"{path}: the record opened at line {opened} (SF:{current[:80]}) has no end_of_record: the file is cut "
+            "short",
+            "truncated",
+        )
+    return files
 
 
 def _record(
@@ -59,12 +83,18 @@ def _record(
     parts = value.split(",")
     try:
         if key == "DA":
+            if len(parts) not in (2, 3):  # DA:<line>,<hits>[,<checksum>]
+                raise ValueError(value)
             line, hits = int(parts[0]), int(float(parts[1]))
-            if line < 0:
-                raise ValueError(line)
+            if line < 0 or hits < 0:  # a negative count is a broken producer, not "not hit"
+                raise ValueError(value)
             data.add(line, hits > 0)
         else:
+            if len(parts) < 4:  # BRDA:<line>,<block>,<branch>,<taken>
+                raise ValueError(value)
             line, block, branch, taken = int(parts[0]), parts[1], ",".join(parts[2:-1]), parts[-1]
+            if taken != "-" and int(taken) < 0:
+                raise ValueError(value)
             hit = taken not in ("-", "0") and int(taken) > 0
             brda[(line, block, branch)] = brda.get((line, block, branch), False) or hit
     except (IndexError, ValueError, OverflowError):

@@ -27,7 +27,7 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         path,
         "not a pip-audit JSON report (no 'dependencies' list)",
     )
-    parsed = Parsed()
+    parsed = Parsed(scanned_what="dependencies")
     skipped: list[str] = []
     audited = 0
     for index, dep in enumerate(data["dependencies"]):
@@ -42,8 +42,10 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     if data["dependencies"] and audited == 0:
         raise EvidenceError(
             f"{path}: pip-audit audited none of {len(skipped)} dependencies (no network or no vulnerability "
-            f"service?); first: {skipped[0]}"
+            f"service?); first: {skipped[0]}",
+            "saw-nothing",
         )
+    parsed.scanned = len(data["dependencies"])
     if skipped:
         parsed.notes.append(f"{len(skipped)} dependencies not audited: " + "; ".join(skipped[:5]))
     parsed.notes.append(f"{audited} dependencies audited")

@@ -17,7 +17,16 @@ from lxml import etree
 
 from ..errors import EvidenceError
 
-__all__ = ["as_dict", "expect", "iter_xml", "read_json", "read_json_lines", "read_text", "xml_root_tag"]
+__all__ = [
+    "as_dict",
+    "expect",
+    "iter_xml",
+    "iter_xml_events",
+    "read_json",
+    "read_json_lines",
+    "read_text",
+    "xml_root_tag",
+]
 
 _PROLOG_LIMIT = 1024 * 1024
 _ROOT_START = re.compile(rb"<[A-Za-z_]")
@@ -66,7 +75,8 @@ def _prolog(path: Path) -> bytes:
     prolog = body[: match.start()]
     if b"<!ENTITY" in prolog.upper():
         raise EvidenceError(
-            f"{path}: XML entity declarations are not allowed (refused as a possible XXE or entity-expansion attack)"
+            f"{path}: XML entity declarations are not allowed (refused as a possible XXE or entity-expansion attack)",
+            "unsafe",
         )
     return prolog
 
@@ -83,7 +93,9 @@ def iter_xml(path: Path, tags: tuple[str, ...], max_bytes: int) -> Iterator[etre
         try:
             # the tag filter runs in C: the Python loop sees only the wanted elements, not every <line>
             context = etree.iterparse(fh, events=("end",), tag=[f"{{*}}{t}" for t in wanted], **_HARDENED)
+            checked = False
             for _event, element in context:
+                checked = checked or _refuse_dtd(element, path)
                 yield element
                 element.clear(keep_tail=False)
                 parent = element.getparent()
@@ -94,6 +106,50 @@ def iter_xml(path: Path, tags: tuple[str, ...], max_bytes: int) -> Iterator[etre
             raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
 
 
+def iter_xml_events(
+    path: Path, tags: tuple[str, ...], free: tuple[str, ...], max_bytes: int
+) -> Iterator[tuple[str, etree._Element]]:
+    """Yield ``("start" | "end", element)`` for elements with one of ``tags``; after the caller has seen the
+    end of an element in ``free`` it is freed with its earlier siblings, so memory stays flat."""
+    _stat(path, max_bytes)
+    _prolog(path)
+    freed = set(free)
+    with path.open("rb") as fh:
+        try:
+            context = etree.iterparse(fh, events=("start", "end"), tag=[f"{{*}}{t}" for t in tags], **_HARDENED)
+            checked = False
+            for event, element in context:
+                checked = checked or _refuse_dtd(element, path)
+                yield event, element
+                if event == "end" and etree.QName(element).localname in freed:
+                    element.clear(keep_tail=False)
+                    parent = element.getparent()
+                    if parent is not None:
+                        while element.getprevious() is not None:
+                            del parent[0]
+        except etree.XMLSyntaxError as exc:
+            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc)) from None
+
+
+def _refuse_dtd(element: etree._Element, path: Path) -> bool:
+    """The parser's own view, not a text scan (which a comment or another encoding can fool): a document whose
+    DOCTYPE declares entities or elements is refused. A bare external DOCTYPE, as coverage.py writes, is
+    harmless: DTDs are never loaded."""
+    dtd = element.getroottree().docinfo.internalDTD
+    if dtd is not None and (any(True for _ in dtd.iterentities()) or any(True for _ in dtd.iterelements())):
+        raise EvidenceError(
+            f"{path}: XML with an internal DTD subset (entity declarations) is refused as a possible entity attack",
+            "unsafe",
+        )
+    return True
+
+
+def _xml_reason(exc: etree.XMLSyntaxError) -> str:
+    """A document that ends before its elements close is cut short; anything else is malformed."""
+    text = str(exc)
+    return "truncated" if "Premature end" in text or "EndTag" in text or "not finished" in text else "unreadable"
+
+
 def xml_root_tag(path: Path, max_bytes: int) -> str:
     """The local name of the root element, reading no further than its start tag."""
     _stat(path, max_bytes)
@@ -101,6 +157,7 @@ def xml_root_tag(path: Path, max_bytes: int) -> str:
     with path.open("rb") as fh:
         try:
             for _event, element in etree.iterparse(fh, events=("start",), **_HARDENED):
+                _refuse_dtd(element, path)
                 return str(etree.QName(element).localname)
         except etree.XMLSyntaxError as exc:
             raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
@@ -128,9 +185,14 @@ def read_json(path: Path, max_bytes: int) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise EvidenceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        reason = "truncated" if exc.pos >= len(text.rstrip()) else "unreadable"
+        raise EvidenceError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", reason
+        ) from None
     except RecursionError:
         raise EvidenceError(f"{path}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise EvidenceError(f"{path}: unreadable JSON value ({exc})") from None
 
 
 def read_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Any]]:
@@ -147,6 +209,8 @@ def read_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Any]]:
             raise EvidenceError(f"{path}: line {number} is not JSON ({exc.msg})") from None
         except RecursionError:
             raise EvidenceError(f"{path}: line {number}: JSON nested too deeply") from None
+        except ValueError as exc:
+            raise EvidenceError(f"{path}: line {number}: unreadable JSON value ({exc})") from None
 
 
 def as_dict(value: Any) -> dict[str, Any]:

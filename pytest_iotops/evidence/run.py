@@ -67,10 +67,21 @@ def totals_of(files: Sequence[FileCoverage], branch_data: bool) -> CoverageTotal
 
 
 def parse_file(source: EvidenceSource, rootdir: Path) -> Parsed:
+    """Parse one source and apply the one rule every kind obeys: a tool that examined nothing is an error."""
     if source.kind == "bandit" and source.path is None:
-        return bandit.run_in_process(source, rootdir)
-    assert source.path is not None  # config guarantees a path for every other case
-    return PARSERS[source.kind](rootdir / source.path, source, rootdir)
+        parsed = bandit.run_in_process(source, rootdir)
+        where = f"bandit in process on {list(source.targets)}"
+    else:
+        assert source.path is not None  # config guarantees a path for every other case
+        parsed = PARSERS[source.kind](rootdir / source.path, source, rootdir)
+        where = str(rootdir / source.path)
+    if parsed.scanned == 0:
+        raise EvidenceError(
+            f"{where}: the {source.kind} report saw nothing (0 {parsed.scanned_what}): "
+            "a tool that examined nothing cannot pass a gate",
+            "saw-nothing",
+        )
+    return parsed
 
 
 def collect(sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], str]) -> Collected:
@@ -89,10 +100,12 @@ def collect(sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], 
             )
             result.status = "absent" if absent else "error"
             result.error = str(exc)
+            result.reason = "" if absent else exc.reason
             parsed = None
         except Exception as exc:
             result.status = "error"
             result.error = f"{source.kind} evidence could not be read: {type(exc).__name__}: {exc}"
+            result.reason = "unreadable"
             parsed = None
         if parsed is not None:
             _merge(out, source, parsed, result)

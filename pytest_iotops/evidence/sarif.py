@@ -32,9 +32,9 @@ def parse_data(data: Any, path: Path, source: EvidenceSource, rootdir: Path) -> 
     expect(isinstance(data, dict) and "runs" in data, path, "not a SARIF log (no 'runs')")
     version = data.get("version")
     expect(version in (None, "2.1.0"), path, f"SARIF version {version!r} is not supported (expected 2.1.0)")
-    runs = data["runs"] or []
-    expect(isinstance(runs, list), path, "'runs' is not a list")
-    parsed = Parsed()
+    runs = data["runs"]
+    expect(isinstance(runs, list), path, f"'runs' is {type(runs).__name__}, not a list")
+    parsed = Parsed(scanned=0, scanned_what="runs with results")
     for r, run in enumerate(runs):
         expect(isinstance(run, dict), path, f"runs[{r}] is not an object")
         _check_invocations(run, path, r)
@@ -45,8 +45,13 @@ def parse_data(data: Any, path: Path, source: EvidenceSource, rootdir: Path) -> 
         rules = [x for x in driver.get("rules") or [] if isinstance(x, dict)]
         by_id = {str(x.get("id")): x for x in rules}
         base_ids = as_dict(run.get("originalUriBaseIds"))
-        results = run.get("results") or []
+        results = run.get("results")
+        if results is None:  # SARIF: absent results mean the tool could not produce them, not "no problems"
+            raise EvidenceError(
+                f"{path}: runs[{r}] has no 'results': the tool did not report what it found", "saw-nothing"
+            )
         expect(isinstance(results, list), path, f"runs[{r}].results is not a list")
+        parsed.scanned = (parsed.scanned or 0) + 1
         for i, result in enumerate(results):
             expect(isinstance(result, dict), path, f"runs[{r}].results[{i}] is not an object")
             finding = _result(result, tool, rules, by_id, base_ids, source, rootdir)
@@ -78,6 +83,16 @@ def _notification_text(note: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _score(raw: Any) -> float | None:
+    """A CVSS score in (0, 10]; anything else ("0.0" for unknown, NaN, negative, text) is no score at all, so the
+    level decides: a weak signal must not discount a finding."""
+    try:
+        score = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return score if 0.0 < score <= 10.0 else None
+
+
 def _rule_of(result: dict[str, Any], rules: list[dict[str, Any]], by_id: dict[str, Any]) -> dict[str, Any]:
     index = result.get("ruleIndex")
     if isinstance(index, int) and 0 <= index < len(rules):
@@ -88,12 +103,9 @@ def _rule_of(result: dict[str, Any], rules: list[dict[str, Any]], by_id: dict[st
 
 def _severity(result: dict[str, Any], rule: dict[str, Any], rule_id: str) -> tuple[Severity, str]:
     props = as_dict(rule.get("properties"))
-    score = props.get("security-severity")
+    score = _score(props.get("security-severity"))
     if score is not None:
-        try:
-            return severity_from_score(float(score)), f"security-severity {score}"
-        except (TypeError, ValueError):
-            pass
+        return severity_from_score(score), f"security-severity {score:g}"
     bracket = _BRACKET.match(rule_id)
     if bracket and bracket.group(1).lower() != "unknown":
         return bracket.group(1).lower(), "severity from the rule id"  # type: ignore[return-value]
@@ -123,7 +135,8 @@ def _result(
     message = as_dict(result.get("message"))
     path, line, column = _location(result, base_ids, source, rootdir)
     suppressions = [s for s in result.get("suppressions") or [] if isinstance(s, dict)]
-    active = [s for s in suppressions if s.get("status") != "rejected"]
+    # only an accepted suppression hides a result (absent status means accepted); underReview does not
+    active = [s for s in suppressions if s.get("status", "accepted") == "accepted"]
     return Finding(
         tool=tool,
         rule=_BRACKET.sub("", rule_id),
@@ -150,8 +163,8 @@ def _location(
         if not isinstance(uri, str):
             continue
         base = base_ids.get(str(artifact.get("uriBaseId"))) if artifact.get("uriBaseId") else None
-        if isinstance(base, dict) and isinstance(base.get("uri"), str) and base["uri"].startswith("file://"):
-            uri = base["uri"].rstrip("/") + "/" + uri
+        if isinstance(base, dict) and isinstance(base.get("uri"), str) and base["uri"].startswith("file:"):
+            uri = base["uri"].removesuffix("/") + "/" + uri.removeprefix("/")
         region = as_dict(physical.get("region"))
         line = region.get("startLine") if isinstance(region.get("startLine"), int) else None
         column = region.get("startColumn") if isinstance(region.get("startColumn"), int) else None
