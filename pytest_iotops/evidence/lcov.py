@@ -45,7 +45,9 @@ def _records(text: str, path: Path) -> Records:
     files: Records = {}
     current: str | None = None
     opened = 0  # line number of the SF: whose record is still open
-    for number, raw in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    unterminated = len(lines) if not text.endswith(("\n", "\r")) else 0  # the last line, when cut mid-way
+    for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line:
             continue
@@ -54,7 +56,7 @@ def _records(text: str, path: Path) -> Records:
             continue
         key, sep, value = line.partition(":")
         if not sep or key not in _KNOWN:
-            raise EvidenceError(f"{path}: line {number} is not LCOV: {raw[:80]!r}")
+            raise EvidenceError(f"{path}: line {number} is not LCOV: {raw[:80]!r}", _cut(number, unterminated))
         if key == "SF":
             if current is not None:
                 message = f"{path}: line {number}: SF: before the record of line {opened} ended (no end_of_record)"
@@ -64,7 +66,10 @@ def _records(text: str, path: Path) -> Records:
         elif key in ("DA", "BRDA"):
             if current is None:
                 raise EvidenceError(f"{path}: line {number}: {key} outside a file record (no SF before it)")
-            _record(files[current], key, value, path, number)
+            try:
+                _record(files[current], key, value, path, number)
+            except EvidenceError as exc:
+                raise EvidenceError(str(exc), _cut(number, unterminated)) from None
     if not files:
         raise EvidenceError(f"{path}: no file records (SF:) — not an LCOV tracefile", "saw-nothing")
     if current is not None:
@@ -74,6 +79,11 @@ def _records(text: str, path: Path) -> Records:
             "truncated",
         )
     return files
+
+
+def _cut(number: int, unterminated: int) -> str:
+    """A bad last line without its newline is where the file was cut, not a malformed record."""
+    return "truncated" if number == unterminated else "unreadable"
 
 
 def _record(

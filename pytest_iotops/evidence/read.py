@@ -7,6 +7,7 @@ missing, empty, truncated, the wrong format — is an :class:`EvidenceError` nam
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
@@ -63,6 +64,8 @@ def _prolog(path: Path) -> bytes:
     """Everything before the root element, checked for what a hardened parser must refuse."""
     with path.open("rb") as fh:
         head = fh.read(_PROLOG_LIMIT)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # XML parsers must read UTF-16 too
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
     body = head[len(_BOM) :] if head.startswith(_BOM) else head
     stripped = body.lstrip()
     if stripped[:1] in (b"{", b"["):
@@ -103,7 +106,7 @@ def iter_xml(path: Path, tags: tuple[str, ...], max_bytes: int) -> Iterator[etre
                     while element.getprevious() is not None:
                         del parent[0]
         except etree.XMLSyntaxError as exc:
-            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
+            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc, path)) from None
 
 
 def iter_xml_events(
@@ -128,7 +131,7 @@ def iter_xml_events(
                         while element.getprevious() is not None:
                             del parent[0]
         except etree.XMLSyntaxError as exc:
-            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc)) from None
+            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc, path)) from None
 
 
 def _refuse_dtd(element: etree._Element, path: Path) -> bool:
@@ -144,10 +147,22 @@ def _refuse_dtd(element: etree._Element, path: Path) -> bool:
     return True
 
 
-def _xml_reason(exc: etree.XMLSyntaxError) -> str:
-    """A document that ends before its elements close is cut short; anything else is malformed."""
+def _xml_reason(exc: etree.XMLSyntaxError, path: Path) -> str:
+    """A document that ends before its elements close, or whose error is at its very end, is cut short;
+    anything else is malformed."""
     text = str(exc)
-    return "truncated" if "Premature end" in text or "EndTag" in text or "not finished" in text else "unreadable"
+    if "Premature end" in text or "EndTag" in text or "not finished" in text:
+        return "truncated"
+    line, column = getattr(exc, "position", None) or (0, 0)
+    lines, last = 1, b""
+    with path.open("rb") as fh:  # count lines in chunks: the file may be large
+        while chunk := fh.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = (last + chunk)[-65536:]
+    body = last.rstrip(b"\r\n\t ")
+    lines -= last[len(body) :].count(b"\n")  # newlines after the last content
+    at_end = line >= lines and column >= len(body.rsplit(b"\n", 1)[-1]) - 1
+    return "truncated" if at_end else "unreadable"
 
 
 def xml_root_tag(path: Path, max_bytes: int) -> str:
@@ -160,7 +175,7 @@ def xml_root_tag(path: Path, max_bytes: int) -> str:
                 _refuse_dtd(element, path)
                 return str(etree.QName(element).localname)
         except etree.XMLSyntaxError as exc:
-            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})") from None
+            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc, path)) from None
     raise EvidenceError(f"{path}: no XML root element")  # pragma: no cover - lxml raises first
 
 
@@ -172,9 +187,14 @@ def read_text(path: Path, max_bytes: int) -> str:
     _stat(path, max_bytes)
     data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EvidenceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise EvidenceError(f"{path}: file is empty (whitespace only)")
+    if "\0" in text:
+        raise EvidenceError(f"{path}: NUL byte at offset {text.index(chr(0))}: not a text report")
+    return text
 
 
 def read_json(path: Path, max_bytes: int) -> Any:
@@ -183,9 +203,14 @@ def read_json(path: Path, max_bytes: int) -> Any:
     if stripped.startswith("<"):
         raise EvidenceError(f"{path}: expected JSON, but the file looks like XML")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise EvidenceError(
+            f"{path}: JSON object has the key {exc.args[0]!r} twice: the report contradicts itself", "contradiction"
+        ) from None
     except json.JSONDecodeError as exc:
-        reason = "truncated" if exc.pos >= len(text.rstrip()) else "unreadable"
+        cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")  # the text ran out
+        reason = "truncated" if cut else "unreadable"
         raise EvidenceError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", reason
         ) from None
@@ -193,6 +218,20 @@ def read_json(path: Path, max_bytes: int) -> Any:
         raise EvidenceError(f"{path}: JSON nested too deeply") from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
         raise EvidenceError(f"{path}: unreadable JSON value ({exc})") from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects with a key twice: Python keeps the last, so the friendlier half could win; refused."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _DuplicateKey(duplicate)
+    return out
 
 
 def read_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Any]]:
@@ -204,7 +243,10 @@ def read_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
+            yield number, json.loads(line, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            message = f"{path}: line {number}: the key {exc.args[0]!r} appears twice"
+            raise EvidenceError(message, "contradiction") from None
         except json.JSONDecodeError as exc:
             raise EvidenceError(f"{path}: line {number} is not JSON ({exc.msg})") from None
         except RecursionError:
