@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     def config_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--config", metavar="PYPROJECT", help="pyproject.toml with [tool.iotops] (default: ./)")
         sub.add_argument("--rootdir", metavar="DIR", help="project root (default: the config file's directory)")
+        sub.add_argument("--reports-dir", metavar="DIR", help="where reports are written (default: reports_dir)")
 
     gate = commands.add_parser(
         "gate",
@@ -103,7 +104,6 @@ def _parser() -> argparse.ArgumentParser:
         choices=["html", "junit", "sarif", "md"],
         help="report formats besides JSON (repeatable; default: the config's)",
     )
-    merge.add_argument("--reports-dir", metavar="DIR", help="where the merged reports go (default: the config's)")
     return parser
 
 
@@ -142,7 +142,7 @@ def _merge(args: argparse.Namespace) -> int:
     from .render.terminal import summary_lines
     from .standalone import load_cli_settings
 
-    settings, root = load_cli_settings(args.config, args.rootdir)
+    settings, root = load_cli_settings(args.config, args.rootdir, require_table=False)
     if args.format:
         settings = replace(settings, formats=tuple(args.format))
     if args.reports_dir:
@@ -186,11 +186,13 @@ def _gate(args: argparse.Namespace, baseline: bool) -> int:
     settings, root = load_cli_settings(args.config, args.rootdir, getattr(args, "diff_base", None))
     if getattr(args, "format", None):
         settings = replace(settings, formats=tuple(args.format))
+    if args.reports_dir:
+        settings = replace(settings, reports_dir=args.reports_dir)
     if baseline and not settings.baseline:
         raise ConfigError('no baseline file is configured: set baseline = "iotops-baseline.json" in [tool.iotops]')
     if not settings.evidence and not baseline and settings.diff.fail_under is None:
-        print(
-            "iotops: nothing to gate: no [[tool.iotops.evidence]] and no [tool.iotops.diff] fail_under", file=sys.stderr
+        raise ConfigError(
+            f"{settings.config_file}: nothing to gate: no [[tool.iotops.evidence]] and no [tool.iotops.diff] fail_under"
         )
     pipeline = run_gates(settings, root, list(sys.argv[1:]), update_baseline=baseline)
     report = pipeline.report
@@ -202,8 +204,7 @@ def _gate(args: argparse.Namespace, baseline: bool) -> int:
         print(f"iotops {fmt} report: {path}")
     if baseline and pipeline.baseline_written is not None:
         print(f"iotops: baseline written: {pipeline.baseline_written}")
-        return 0
-    return report.verdict.exit_code
+    return report.verdict.exit_code  # always the printed verdict's code
 
 
 if __name__ == "__main__":  # pragma: no cover

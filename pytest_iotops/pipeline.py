@@ -74,6 +74,8 @@ class Pipeline:
         self.shard: ShardInfo | None = None  # set when this run is one slice of a sharded run
         self.merged_from: list[str] = []
         self.strict_workers = False  # an xdist worker under the phase scheduler
+        #: report file names: run-report.* for pytest runs, gate-report.* for iotops gate (never the same files)
+        self.report_stem = "run"
         self.remote_failed: set[str] = set()  # failed phases seen by other workers
 
     # -- coverage ---------------------------------------------------------------------------------------------
@@ -268,7 +270,7 @@ class Pipeline:
         from .render import write_reports
 
         target = self.reports_dir()
-        self.outputs, problems = write_reports(report, target, self.settings.formats)
+        self.outputs, problems = write_reports(report, target, self.settings.formats, self.report_stem)
         if problems:
             report.verdict = decide(pytest_exit or int(report.verdict.exit_code == 1), report.gates, problems)
 

@@ -124,9 +124,12 @@ def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:
     from .config import read_table
 
     try:
-        return read_table(pyproject).get("enabled") is True
+        enabled = read_table(pyproject).get("enabled", False)
     except Exception:
-        return False
+        return False  # a broken table must not break runs that do not use the plugin
+    if not isinstance(enabled, bool):  # "yes" or 1 must not silently mean "off"
+        raise pytest.UsageError(f"{pyproject}: [tool.iotops] enabled = {enabled!r}: expected true or false")
+    return enabled
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:

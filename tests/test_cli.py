@@ -45,13 +45,41 @@ def test_gate_without_pytest_and_its_exit_codes(repo: Path) -> None:
     done = run_iotops(repo, "gate")
     assert done.returncode == 0, done.stdout
     assert "iotops verdict: PASSED" in done.stdout
-    report = json.loads((repo / "iotops-reports" / "run-report.json").read_text())
+    report = json.loads((repo / "iotops-reports" / "gate-report.json").read_text())
     assert [g["id"] for g in report["gates"]] == ["evidence.clippy.warnings", "evidence.bandit.findings"]
     assert report["tests"] == []
     (repo / "clippy.json").write_text("not json")
     done = run_iotops(repo, "gate", "--format", "md")
     assert done.returncode == 7
-    assert {p.name for p in (repo / "iotops-reports").iterdir()} >= {"run-report.json", "summary.md"}
+    assert {p.name for p in (repo / "iotops-reports").iterdir()} >= {"gate-report.json", "gate-summary.md"}
+    assert not (repo / "iotops-reports" / "run-report.json").exists()  # a pytest run's report is never overwritten
+
+
+def test_gate_fails_closed_on_missing_configuration(repo: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = run_iotops(empty, "gate")
+    assert done.returncode == 4
+    assert f"no pyproject.toml in {empty}" in done.stderr
+    done = run_iotops(repo, "gate", "--rootdir", str(tmp_path / "does" / "not" / "exist"))
+    assert (done.returncode, "no such directory" in done.stderr) == (4, True)
+    assert not (tmp_path / "does").exists()
+    (empty / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    done = run_iotops(empty, "gate")
+    assert (done.returncode, "no [tool.iotops] table" in done.stderr) == (4, True)
+    (empty / "pyproject.toml").write_text("[tool.iotops]\nformats = []\n")
+    done = run_iotops(empty, "gate")
+    assert (done.returncode, "nothing to gate" in done.stderr) == (4, True)
+
+
+def test_gate_reports_dir_and_the_exit_code_is_the_printed_verdict(repo: Path) -> None:
+    (repo / "clippy.json").write_text("not json")
+    for command in ("gate", "baseline"):
+        done = run_iotops(repo, command, "--reports-dir", "elsewhere")
+        assert "iotops verdict: FAILED (exit 7)" in done.stdout, done.stdout
+        assert done.returncode == 7, command
+    assert (repo / "elsewhere" / "gate-report.json").is_file()
+    assert not (repo / "iotops-reports").exists()
 
 
 def test_gate_failed_threshold_is_6(repo: Path) -> None:

@@ -70,12 +70,12 @@ def _project(root: Path) -> Path:
     return root
 
 
-def _run(root: Path, argv: list[str], reports: str) -> dict[str, Any]:
+def _run(root: Path, argv: list[str], reports: str, name: str = "run-report.json") -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=600, env=env, check=False)
     assert "Traceback" not in done.stdout + done.stderr, done.stdout[-3000:] + done.stderr[-3000:]
-    report_file = root / "iotops-reports" / "run-report.json"
+    report_file = root / "iotops-reports" / name
     assert report_file.is_file(), f"{argv}: no run report\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     data: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
     data["_exit"] = done.returncode
@@ -86,7 +86,7 @@ def _run(root: Path, argv: list[str], reports: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     root = _project(tmp_path_factory.mktemp("hostile"))
-    gate = _run(root, [sys.executable, "-m", "pytest_iotops.cli", "gate"], "gate-reports")
+    gate = _run(root, [sys.executable, "-m", "pytest_iotops.cli", "gate"], "gate-reports", "gate-report.json")
     pytest_run = _run(
         root,
         [sys.executable, "-m", "pytest", "-p", "pytest_iotops.plugin", "--iotops", "--iotops-no-cov", "-q"],

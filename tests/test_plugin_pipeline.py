@@ -366,3 +366,11 @@ def test_an_internal_error_fails_the_run_visibly(pytester: pytest.Pytester) -> N
     assert result.ret == 7
     result.stdout.fnmatch_lines(["iotops: internal error, no verdict (exit 7): RuntimeError: gate plugin bug"])
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"true"', "[true]"])
+def test_enabled_with_a_wrong_type_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
+    make_project(pytester, f"[tool.iotops]\nenabled = {value}\n")
+    result = pytester.runpytest(NO_COV)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"*[[]tool.iotops[]] enabled = *: expected true or false"])

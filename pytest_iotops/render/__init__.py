@@ -9,7 +9,7 @@ from pathlib import Path
 from ..model import RunReport
 from .output import write_output
 
-__all__ = ["FILE_NAMES", "FORMATS", "render", "write_reports"]
+__all__ = ["FILE_NAMES", "FORMATS", "file_name", "render", "write_reports"]
 
 FILE_NAMES = {
     "json": "run-report.json",
@@ -47,12 +47,22 @@ def render(report: RunReport, fmt: str) -> str:
     return _renderer(fmt)(report)
 
 
-def write_reports(report: RunReport, directory: Path, formats: Sequence[str]) -> tuple[dict[str, Path], list[str]]:
+def file_name(fmt: str, stem: str = "run") -> str:
+    """``run-report.json``, ``junit.xml``…; another stem (``iotops gate``): ``gate-report.json``, ``gate-junit.xml``."""
+    name = FILE_NAMES[fmt]
+    if stem == "run":
+        return name
+    return name.replace("run-report", f"{stem}-report") if name.startswith("run-report") else f"{stem}-{name}"
+
+
+def write_reports(
+    report: RunReport, directory: Path, formats: Sequence[str], stem: str = "run"
+) -> tuple[dict[str, Path], list[str]]:
     """Write JSON (always, first) and the other formats; returns written paths and problems (never raises)."""
     written: dict[str, Path] = {}
     problems: list[str] = []
     for fmt in ["json", *[f for f in formats if f != "json"]]:
-        target = directory / FILE_NAMES[fmt]
+        target = directory / file_name(fmt, stem)
         try:
             path = write_output(target, render(report, fmt))
         except OSError as exc:
