@@ -373,4 +373,4 @@ def test_enabled_with_a_wrong_type_is_a_usage_error(pytester: pytest.Pytester, v
     make_project(pytester, f"[tool.iotops]\nenabled = {value}\n")
     result = pytester.runpytest(NO_COV)
     assert result.ret == 4
-    result.stderr.fnmatch_lines([f"*[[]tool.iotops[]] enabled = *: expected true or false"])
+    result.stderr.fnmatch_lines(["*[[]tool.iotops[]] enabled = *: expected true or false"])
