@@ -37,8 +37,9 @@ def run_evidence_stage(
     python_lines: Mapping[str, LineData],
     now: Callable[[], str],
     today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> EvidenceStage:
-    stage = EvidenceStage(collect(settings.evidence, rootdir, now))
+    stage = EvidenceStage(collect(settings.evidence, rootdir, now, progress))
     findings = stage.collected.findings
     stage.ignores = apply_ignores(findings, settings.ignores, today or dt.date.today())
     if settings.baseline:
@@ -84,6 +85,9 @@ def _diff(
     data: dict[str, Mapping[str, LineData]] = {"python": python_lines} if python_lines else {}
     data.update(collected.lines)
     roots: list[tuple[str, frozenset[str]]] = _python_roots(rootdir, python)
+    python_measured = python is not None and python.status == "measured"
+    if not python_measured:  # nothing measured Python here: a changed .py file must be in some evidence's data
+        roots.append((".", frozenset({".py"})))
     for source in settings.evidence:
         if source.name in collected.lines:
             suffixes = frozenset(Path(p).suffix for p in collected.lines[source.name]) or frozenset({".rs"})
@@ -92,4 +96,12 @@ def _diff(
         merge_base, changed = changed_lines(rootdir, base)
     except EvidenceError as exc:
         return DiffCoverage("error", base, "", [], [], 0, 0, None, str(exc))
-    return diff_coverage(base, merge_base, changed, data, roots, settings.diff.include, settings.diff.exclude)
+    diff = diff_coverage(base, merge_base, changed, data, roots, settings.diff.include, settings.diff.exclude)
+    python_files = [p for p in diff.unknown_files if p.endswith(".py")]
+    if not python_measured and python_files:
+        diff.note = (
+            f"{len(python_files)} changed Python file(s) have no coverage data ({', '.join(python_files[:5])}): "
+            "Python coverage is measured by pytest --iotops, not by iotops gate (or add a coveragepy-json or "
+            "cobertura evidence source; list files that need none in diff.exclude)"
+        )
+    return diff

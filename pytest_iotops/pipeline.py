@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,6 +76,8 @@ class Pipeline:
         self.strict_workers = False  # an xdist worker under the phase scheduler
         #: report file names: run-report.* for pytest runs, gate-report.* for iotops gate (never the same files)
         self.report_stem = "run"
+        #: where progress lines go while evidence commands run (the terminal reporter, stderr), if anywhere
+        self.progress: Callable[[str], None] | None = None
         self.remote_failed: set[str] = set()  # failed phases seen by other workers
 
     # -- coverage ---------------------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ class Pipeline:
             evidence = EvidenceStage(Collected())
         else:
             evidence = run_evidence_stage(
-                self.settings, self.context.rootdir, coverage_report, self.python_lines, utc_now
+                self.settings, self.context.rootdir, coverage_report, self.python_lines, utc_now, progress=self.progress
             )
         rec.stages.extend(evidence.collected.stages)
         rec.add_external(evidence.collected.tests)

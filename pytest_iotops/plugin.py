@@ -443,12 +443,20 @@ class IotopsPlugin:
             return
         if self.config.option.collectonly:
             return
+        if int(exitstatus) == pytest.ExitCode.USAGE_ERROR:
+            if self.pipeline.meter is not None:
+                self.pipeline.meter.stop()
+            return  # a usage error (two phase markers on a test …) is the whole story: no gates, no report
         self.pipeline.recorder.stage_end("collect", "collect")
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)
         from .hookspecs import plugin_manager
 
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self.settings.evidence:
+            reporter.ensure_newline()
+            self.pipeline.progress = reporter.write_line
         try:
             pm = plugin_manager()
             self.config.hook.pytest_iotops_register(plugin_manager=pm)

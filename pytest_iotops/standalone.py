@@ -3,6 +3,7 @@ findings baseline (``iotops baseline``). Same configuration, same gates, same re
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def run_gates(settings: Settings, rootdir: Path, args: list[str], update_baselin
     settings = replace(settings, coverage=replace(settings.coverage, enabled=False), update_baseline=update_baseline)
     pipeline = Pipeline(settings, RunContext(rootdir=rootdir, args=args, pytest_version="-"))
     pipeline.report_stem = "gate"
+    pipeline.progress = lambda line: print(line, file=sys.stderr, flush=True)
     pipeline.coverage_off_reason = "not measured by iotops gate (run pytest --iotops)"
     pipeline.finish(0, plugin_manager(builtin=("diff", "evidence")))
     return pipeline

@@ -121,3 +121,15 @@ def test_explain_in_plain_words(tmp_path: Path) -> None:
         "the candidate held at most 100 % of it." in text
     )
     assert "was rolled back at 10 % (step 1 at 10 %: error rate 25.00% > limit 5.00%" in text
+
+
+def test_each_evidence_command_reports_progress(repo: Path) -> None:
+    """A line when a command starts and one when each source is read, so a long tool run does not look hung."""
+    text = (repo / "pyproject.toml").read_text()
+    command = 'command = ["python3", "-c", "import os, time; time.sleep(0.2); os.utime(\'clippy.json\')"]\n'
+    (repo / "pyproject.toml").write_text(text.replace('path = "clippy.json"\n', 'path = "clippy.json"\n' + command))
+    done = run_iotops(repo, "gate")
+    lines = done.stderr.splitlines()
+    started = next(i for i, line in enumerate(lines) if line.startswith("iotops: evidence clippy: running python3"))
+    assert lines[started + 1].startswith("iotops: evidence clippy: read (")
+    assert any(line.startswith("iotops: evidence bandit: read (") for line in lines)

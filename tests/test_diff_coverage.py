@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import gate, make_project, run_report
+from conftest import gate, make_project, run_iotops, run_report
 
 from pytest_iotops.diffcov import diff_coverage, parse_unified_diff
 from pytest_iotops.evidence.base import LineData
@@ -171,3 +171,17 @@ def test_rust_lcov_with_mismatched_paths_is_an_error(pytester: pytest.Pytester) 
     result = pytester.runpytest_subprocess("--iotops", "--iotops-diff-base", "main")
     diff = run_report(pytester.path)["diff"]
     assert (diff["status"], diff["covered"], diff["coverable"]) == ("measured", 1, 2), result.stdout.str()
+
+
+def test_gate_with_changed_python_and_no_python_coverage_is_an_error(pytester: pytest.Pytester) -> None:
+    """iotops gate does not measure Python: untested changed Python lines must not pass as 'no source lines'."""
+    _repo_with_change(pytester, 80)
+    done = run_iotops(pytester.path, "gate", "--diff-base", "main")
+    assert done.returncode == EXIT_GATE_ERROR, done.stdout + done.stderr
+    assert "iotops verdict: FAILED (exit 7)" in done.stdout
+    assert "changed Python file(s) have no coverage data (app/__init__.py" in done.stdout
+    assert "pytest --iotops" in done.stdout
+    # and pytest --iotops with coverage off says the same, never 'skipped'
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "--iotops-diff-base", "main")
+    assert result.ret == EXIT_GATE_ERROR
+    assert gate(run_report(pytester.path), "diff.coverage")["status"] == "error"

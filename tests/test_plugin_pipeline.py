@@ -115,13 +115,18 @@ def test_module_level_marker_classifies_every_test(pytester: pytest.Pytester) ->
 def test_two_phase_markers_are_a_usage_error_naming_the_test(pytester: pytest.Pytester) -> None:
     make_project(
         pytester,
+        "[tool.iotops.coverage]\nfail_under = 80\n",
         files={
             "tests/test_both.py": "import pytest\n\n@pytest.mark.unit\n@pytest.mark.e2e\ndef test_both():\n    pass\n"
         },
     )
-    result = pytester.runpytest("--iotops", NO_COV)
+    result = pytester.runpytest("--iotops")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*tests/test_both.py::test_both: markers of different phases*"])
+    # the usage error is the whole story: no gate table of a run that never ran, no report
+    assert "iotops pipeline" not in result.stdout.str()
+    assert "coverage.total" not in result.stdout.str()
+    assert not (pytester.path / "iotops-reports").exists()
 
 
 def test_custom_phase_set_and_order(pytester: pytest.Pytester) -> None:

@@ -84,10 +84,19 @@ def parse_file(source: EvidenceSource, rootdir: Path) -> Parsed:
     return parsed
 
 
-def collect(sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], str]) -> Collected:
+Progress = Callable[[str], None]
+
+
+def collect(
+    sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], str], progress: Progress | None = None
+) -> Collected:
+    """Every source in order; ``progress`` gets a line when a command starts and when each source is done, so
+    a long ``cargo clippy`` does not look hung."""
     out = Collected()
     for source in sources:
         started_at, start = now(), time.perf_counter()
+        if progress is not None and source.command:
+            progress(f"iotops: evidence {source.name}: running {' '.join(source.command)[:100]} …")
         result = EvidenceResult(source.name, source.kind, source.path, "ok")
         try:
             parsed = _one(source, rootdir, result)
@@ -110,10 +119,20 @@ def collect(sources: Sequence[EvidenceSource], rootdir: Path, now: Callable[[], 
         if parsed is not None:
             _merge(out, source, parsed, result)
         out.results.append(result)
+        if progress is not None:
+            progress(_done_line(result, time.perf_counter() - start))
         out.stages.append(
             Stage(f"evidence:{source.name}", "evidence", started_at, round(time.perf_counter() - start, 6))
         )
     return out
+
+
+def _done_line(result: EvidenceResult, seconds: float) -> str:
+    if result.status == "ok":
+        what = f"{result.totals.files} files" if result.totals else f"{result.findings} findings, {result.tests} tests"
+        return f"iotops: evidence {result.name}: read ({what}) in {seconds:.1f} s"
+    first = result.error.splitlines()[0][:160] if result.error else ""
+    return f"iotops: evidence {result.name}: {result.status.upper()} {result.reason} in {seconds:.1f} s: {first}"
 
 
 def _one(source: EvidenceSource, rootdir: Path, result: EvidenceResult) -> Parsed:
