@@ -12,7 +12,7 @@ from ..errors import EvidenceError
 from ..model import FileCoverage
 from .base import LineData, Parsed, coverage_file, repo_path
 from .config import EvidenceSource
-from .read import read_text
+from .read import iter_text_lines
 
 __all__ = ["parse"]
 
@@ -23,10 +23,7 @@ Records = dict[str, tuple[LineData, dict[tuple[int, str, str], bool]]]
 
 
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
-    text = read_text(path, source.max_bytes)
-    if text.lstrip().startswith(("<", "{", "[")):
-        raise EvidenceError(f"{path}: expected an LCOV tracefile, but the file looks like XML or JSON")
-    records = _records(text, path)
+    records = _records(path, source.max_bytes)
     parsed = Parsed(files=[], scanned_what="coverable lines")
     covered: list[FileCoverage] = []
     for name, (data, brda) in sorted(records.items()):
@@ -39,24 +36,25 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     return parsed
 
 
-def _records(text: str, path: Path) -> Records:
-    """Every ``SF`` record, each closed by ``end_of_record``: a record left open means the file was cut short
-    (mid-line, mid-path or before its last ``end_of_record``), never a shorter valid report."""
+def _records(path: Path, max_bytes: int) -> Records:
+    """Every ``SF`` record, each closed by ``end_of_record``, read as a stream: a record left open means the
+    file was cut short (mid-line, mid-path or before its last ``end_of_record``), never a shorter valid report."""
     files: Records = {}
     current: str | None = None
     opened = 0  # line number of the SF: whose record is still open
-    lines = text.splitlines()
-    unterminated = len(lines) if not text.endswith(("\n", "\r")) else 0  # the last line, when cut mid-way
-    for number, raw in enumerate(lines, 1):
+    for number, raw, ended in iter_text_lines(path, max_bytes):
         line = raw.strip()
         if not line:
             continue
+        if number == 1 and line.startswith(("<", "{", "[")):
+            raise EvidenceError(f"{path}: expected an LCOV tracefile, but the file looks like XML or JSON")
         if line == "end_of_record":
             current = None
             continue
+        cut = "unreadable" if ended else "truncated"  # a bad last line without its newline is where it was cut
         key, sep, value = line.partition(":")
         if not sep or key not in _KNOWN:
-            raise EvidenceError(f"{path}: line {number} is not LCOV: {raw[:80]!r}", _cut(number, unterminated))
+            raise EvidenceError(f"{path}: line {number} is not LCOV: {raw[:80]!r}", cut)
         if key == "SF":
             if current is not None:
                 message = f"{path}: line {number}: SF: before the record of line {opened} ended (no end_of_record)"
@@ -69,7 +67,7 @@ def _records(text: str, path: Path) -> Records:
             try:
                 _record(files[current], key, value, path, number)
             except EvidenceError as exc:
-                raise EvidenceError(str(exc), _cut(number, unterminated)) from None
+                raise EvidenceError(str(exc), cut) from None
     if not files:
         raise EvidenceError(f"{path}: no file records (SF:) — not an LCOV tracefile", "saw-nothing")
     if current is not None:
@@ -79,11 +77,6 @@ def _records(text: str, path: Path) -> Records:
             "truncated",
         )
     return files
-
-
-def _cut(number: int, unterminated: int) -> str:
-    """A bad last line without its newline is where the file was cut, not a malformed record."""
-    return "truncated" if number == unterminated else "unreadable"
 
 
 def _record(

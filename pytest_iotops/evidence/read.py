@@ -21,6 +21,7 @@ from ..errors import EvidenceError
 __all__ = [
     "as_dict",
     "expect",
+    "iter_text_lines",
     "iter_xml",
     "iter_xml_events",
     "read_json",
@@ -195,6 +196,26 @@ def read_text(path: Path, max_bytes: int) -> str:
     if "\0" in text:
         raise EvidenceError(f"{path}: NUL byte at offset {text.index(chr(0))}: not a text report")
     return text
+
+
+def iter_text_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, str, bool]]:
+    """``(number, line, ended)`` for each line of a UTF-8 text file, read as a stream (memory stays flat
+    whatever the size); ``ended`` is False for a last line without its line break (where a cut file ends).
+    The same refusals as :func:`read_text`: not UTF-8, NUL bytes, nothing but whitespace."""
+    _stat(path, max_bytes)
+    seen_text = False
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        number = 0
+        try:
+            for number, raw in enumerate(fh, 1):
+                if "\0" in raw:
+                    raise EvidenceError(f"{path}: line {number}: NUL byte: not a text report")
+                seen_text = seen_text or bool(raw.strip())
+                yield number, raw.rstrip("\r\n"), raw.endswith(("\n", "\r"))
+        except UnicodeDecodeError as exc:
+            raise EvidenceError(f"{path}: not UTF-8 text (line {number + 1}, byte {exc.start} of it)") from None
+    if not seen_text:
+        raise EvidenceError(f"{path}: file is empty (whitespace only)")
 
 
 def read_json(path: Path, max_bytes: int) -> Any:
