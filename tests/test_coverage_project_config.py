@@ -37,6 +37,13 @@ def shout(words):
     }!"""
 
 
+def bare():
+    (  # the statement starts here, but no bytecode is on this line: the tracer sees the next one only
+        build(1, 2)
+    )
+    return 0
+
+
 VALUE = [
     1,
     2,
@@ -53,6 +60,10 @@ def test_build():
 
 def test_shout():
     assert m.shout(["a"]) == "A!"
+
+
+def test_bare():
+    assert m.bare() == 0
 """
 
 
