@@ -133,3 +133,20 @@ def test_each_evidence_command_reports_progress(repo: Path) -> None:
     started = next(i for i, line in enumerate(lines) if line.startswith("iotops: evidence clippy: running python3"))
     assert lines[started + 1].startswith("iotops: evidence clippy: read (")
     assert any(line.startswith("iotops: evidence bandit: read (") for line in lines)
+
+
+def test_flaky_junit_tests_are_counted_and_gated(tmp_path: Path) -> None:
+    """A test that passed only after a rerun is flaky: shown, and gate-able with max_flaky."""
+    (tmp_path / "junit.xml").write_text(
+        '<testsuite name="s" failures="1"><testcase name="steady"/>'
+        '<testcase name="wobbly"><flakyFailure message="first try"/></testcase></testsuite>'
+    )
+    config = '[[tool.iotops.evidence]]\nkind = "junit"\npath = "junit.xml"\nmax_flaky = {}\n'
+    (tmp_path / "pyproject.toml").write_text(config.format(0))
+    done = run_iotops(tmp_path, "gate")
+    assert done.returncode == 6, done.stdout + done.stderr
+    assert "evidence.junit.flaky: junit flaky tests 1 tests > 0 tests (wobbly)" in done.stdout
+    report = json.loads((tmp_path / "iotops-reports" / "gate-report.json").read_text())
+    assert [t["nodeid"] for t in report["tests"] if t["flaky"]] == ["wobbly"]
+    (tmp_path / "pyproject.toml").write_text(config.format(1))
+    assert run_iotops(tmp_path, "gate").returncode == 0

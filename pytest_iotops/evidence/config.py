@@ -71,6 +71,7 @@ class EvidenceSource:
     max_errors: int | None = None
     # test kinds: failures count as test failures (exit 1), in the pyramid under ``phase``
     phase: str | None = None
+    max_flaky: int | None = None
 
     @property
     def family(self) -> str:
@@ -101,6 +102,7 @@ _EVIDENCE_KEYS: dict[str, tuple[v.Validator, tuple[str, ...] | None]] = {
     "max_warnings": (v.count, ("clippy",)),
     "max_errors": (v.count, ("clippy",)),
     "phase": (v.name, TEST_KINDS),
+    "max_flaky": (v.count, TEST_KINDS),
 }
 
 

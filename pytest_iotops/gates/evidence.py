@@ -36,6 +36,7 @@ def _wanted(source: EvidenceSource) -> list[tuple[str, str, float]]:
         ("findings", f"({source.min_severity} or worse)", source.max_findings),
         ("warnings", "warnings", source.max_warnings),
         ("errors", "errors", source.max_errors),
+        ("flaky", "flaky tests", source.max_flaky),
     ):
         if value is not None:
             wanted.append((measure, subject, float(value)))
@@ -96,6 +97,10 @@ def _gate(
         return coverage_threshold(
             gate_id, FAMILY, measure, label, threshold, "", result.totals, result.files, f"in {result.path}"
         )
+    if measure == "flaky":
+        flaky = [t.nodeid for t in report.tests if t.origin == source.name and t.flaky]
+        detail = ", ".join(flaky[:5]) + (f" and {len(flaky) - 5} more" if len(flaky) > 5 else "") or "none"
+        return threshold_gate(gate_id, FAMILY, label, float(len(flaky)), threshold, "<=", "tests", detail=detail)
     counted = [f for f in report.findings if f.source == source.name and f.status == "open"]
     if measure == "findings":
         counted = [f for f in counted if severity_at_least(f.severity, source.min_severity)]
