@@ -123,3 +123,16 @@ def test_cli_errors_without_traceback(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "invalid choice: 'pdf'" in done.stderr
+
+
+def test_reports_are_written_with_the_users_umask(tmp_path: Path) -> None:
+    """mkstemp creates 0600 files: a report another CI step or user reads must follow the umask instead."""
+    from pytest_iotops.render.output import write_output
+
+    old = os.umask(0o027)
+    try:
+        path = write_output(tmp_path / "deep" / "report.md", "# hi\n")
+    finally:
+        os.umask(old)
+    assert path is not None
+    assert path.stat().st_mode & 0o777 == 0o640
