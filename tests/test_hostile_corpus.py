@@ -8,6 +8,8 @@ pass: that would be a silent pass), a valid edge case must give its exact figure
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 CASES: list[dict[str, Any]] = json.loads((HOSTILE / "cases.json").read_text(encoding="utf-8"))
@@ -154,3 +158,43 @@ def test_every_run_with_an_error_case_fails(reports: dict[str, dict[str, Any]]) 
     assert reports["pytest --iotops"]["_exit"] in (1, 7)
     assert reports["iotops gate"]["verdict"]["status"] == "failed"
     assert reports["pytest --iotops"]["verdict"]["status"] == "failed"
+
+
+THRESHOLD_KEY = {"junit": "max_flaky", "lcov": "fail_under", "cobertura": "fail_under", "coveragepy-json": "fail_under"}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    picks=st.lists(st.sampled_from(range(len(CASES))), min_size=1, max_size=4, unique=True),
+    command=st.sampled_from(["gate", "baseline"]),
+    limit=st.one_of(st.none(), st.integers(min_value=0, max_value=2)),
+)
+def test_printed_verdict_is_the_exit_code(
+    tmp_path_factory: pytest.TempPathFactory, picks: list[int], command: str, limit: int | None
+) -> None:
+    """For any mix of corpus sources and thresholds, iotops gate and iotops baseline exit with the code their
+    printed verdict names (one decision, printed and returned)."""
+    from pytest_iotops.cli import main
+
+    root = tmp_path_factory.mktemp("verdict")
+    lines = ["[tool.iotops]", 'baseline = "baseline.json"', ""]
+    for n, index in enumerate(picks):
+        case = CASES[index]
+        target = root / case["file"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(HOSTILE / "files" / case["file"], target)
+        lines += ["[[tool.iotops.evidence]]", f'name = "s{n}"', f'kind = "{case["kind"]}"', f'path = "{case["file"]}"']
+        key = THRESHOLD_KEY.get(case["kind"], "max_findings")
+        if limit is not None:  # a coverage threshold of 0/40/80 %, or at most 0-2 findings / flaky tests
+            lines.append(f"{key} = {limit * 40 if key == 'fail_under' else limit}")
+        lines.append("")
+    (root / "pyproject.toml").write_text("\n".join(lines), encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main([command, "--config", str(root / "pyproject.toml")])
+    printed = [line for line in out.getvalue().splitlines() if line.startswith("iotops verdict: ")]
+    assert len(printed) == 1, out.getvalue()
+    if code == 0:
+        assert printed[0].startswith("iotops verdict: PASSED"), printed
+    else:
+        assert printed[0].startswith(f"iotops verdict: FAILED (exit {code})"), (code, printed)
