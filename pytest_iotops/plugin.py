@@ -276,6 +276,13 @@ class IotopsPlugin:
             )
         return lines
 
+    def _end_progress_line(self, reporter: Any) -> None:
+        """Start on a fresh line: -q writes progress letters without a path, so ``ensure_newline`` sees nothing."""
+        if self.config.get_verbosity() < 0 and self.pipeline.recorder.tests:
+            reporter.write_line("")
+        else:
+            reporter.ensure_newline()
+
     def _coverage_line(self) -> str:
         """What coverage measures and why: in the header, and alone under ``-q`` (which hides the header)."""
         p = self.pipeline
@@ -374,10 +381,7 @@ class IotopsPlugin:
             return
         count = self.pipeline.collected[phase]
         blocked = self.pipeline.block_reason(phase)
-        if self.config.get_verbosity() < 0 and self.pipeline.recorder.tests:
-            reporter.write_line("")  # -q writes progress letters without a path, so nothing ends their line
-        else:
-            reporter.ensure_newline()
+        self._end_progress_line(reporter)
         reporter.write_sep(
             "-",
             f"{phase} phase: {count} test{'s' if count != 1 else ''}" + (f" ({blocked})" if blocked else ""),
@@ -455,7 +459,7 @@ class IotopsPlugin:
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and self.settings.evidence:
-            reporter.ensure_newline()
+            self._end_progress_line(reporter)
             self.pipeline.progress = reporter.write_line
         try:
             pm = plugin_manager()

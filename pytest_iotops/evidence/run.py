@@ -12,7 +12,7 @@ from ..model import CoverageTotals, EvidenceResult, FileCoverage, Finding, Stage
 from . import bandit, cargo_audit, clippy, cobertura, coveragepy_json, junit, lcov, pip_audit, sarif
 from .base import LineData, Parsed, assign_fingerprints
 from .command import CommandFailed, run_command
-from .config import EvidenceSource
+from .config import TEST_KINDS, EvidenceSource
 from .read import read_json
 
 __all__ = ["PARSERS", "Collected", "collect", "parse_file", "totals_of"]
@@ -129,7 +129,10 @@ def collect(
 
 def _done_line(result: EvidenceResult, seconds: float) -> str:
     if result.status == "ok":
-        what = f"{result.totals.files} files" if result.totals else f"{result.findings} findings, {result.tests} tests"
+        if result.totals is not None:
+            what = f"{result.totals.files} files, {result.totals.covered_lines}/{result.totals.statements} lines"
+        else:
+            what = f"{result.tests} tests" if result.kind in TEST_KINDS else f"{result.findings} findings"
         return f"iotops: evidence {result.name}: read ({what}) in {seconds:.1f} s"
     first = result.error.splitlines()[0][:160] if result.error else ""
     return f"iotops: evidence {result.name}: {result.status.upper()} {result.reason} in {seconds:.1f} s: {first}"
