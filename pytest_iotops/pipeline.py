@@ -97,6 +97,8 @@ class Pipeline:
 
             origin = self.settings.source_of("coverage.source")
             self.meter = CoverageMeter.start(self.settings.coverage, self.context.rootdir, origin)
+            # the project's own per-test contexts ([run] dynamic_context) replace ours, as pytest-cov's do
+            self.phase_attribution = not (self.meter.cov and self.meter.cov.get_option("run:dynamic_context"))
 
     def become_controller(self) -> None:
         """On the xdist controller: the workers measure, this process only combines (and does not trace)."""

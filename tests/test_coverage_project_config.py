@@ -267,3 +267,22 @@ def test_figures_equal_coverage_run_on_the_same_selection(pytester: pytest.Pytes
     result = _run(pytester)
     assert result.ret == 0, result.stdout.str()
     assert _totals(run_report(root)) == _coverage_py_totals(root)
+
+
+def test_project_dynamic_context_turns_phase_figures_off_not_into_garbage(pytester: pytest.Pytester) -> None:
+    """[run] dynamic_context = test_function labels lines by test: phase figures are unavailable, said so."""
+    root = make_project(
+        pytester,
+        '[tool.coverage.run]\ndynamic_context = "test_function"\n\n'
+        "[tool.iotops.coverage]\nfail_under = 50\nphase_fail_under = { unit = 10 }\n",
+        ini='filterwarnings = ["error"]\n',
+    )
+    result = _run(pytester)
+    assert result.ret == 7, result.stdout.str()
+    report = run_report(root)
+    assert _totals(report) == (12, 10)
+    assert report["coverage"]["phase_attribution"] is False
+    gates = {g["id"]: g for g in report["gates"]}
+    assert gates["coverage.total"]["status"] == "passed"
+    assert gates["coverage.phase.unit"]["status"] == "error"
+    assert "per-test contexts" in gates["coverage.phase.unit"]["message"]
