@@ -395,7 +395,8 @@ class IotopsPlugin:
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """Deployments the test ran travel on its report as plain data (xdist sends it to the controller)."""
+        """What the controller needs travels on the report as plain data (xdist sends it there): a failure's
+        headline, taken here where the exception is, and the deployments the test ran."""
         report = yield
         if report.failed and call.excinfo is not None:
             report.iotops_headline = _headline(call.excinfo)  # type: ignore[attr-defined]
@@ -530,7 +531,10 @@ def _pytest_cov_result(config: pytest.Config) -> Any:
 
 def _headline(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     """``AssertionError: assert bool is None``: the exception's type and the first line of its message."""
-    lines = str(excinfo.value).strip().splitlines()
+    try:
+        lines = str(excinfo.value).strip().splitlines()
+    except Exception:  # an exception whose __str__ fails still has a type
+        lines = []
     return f"{excinfo.typename}: {lines[0]}" if lines else excinfo.typename
 
 
