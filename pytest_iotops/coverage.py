@@ -28,7 +28,7 @@ import coverage.exceptions
 
 from .config import CoverageSettings
 from .covsource import SELECTING_OPTIONS, detect_source
-from .errors import EvidenceError
+from .errors import ConfigError, EvidenceError
 from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage
 
@@ -66,7 +66,10 @@ def _configured(
     """A Coverage object with the project's configuration; a source only where the project selects nothing.
     Returns it and a description of what it measures and why (for the header and the report)."""
     with captured(found):
-        cov = coverage.Coverage(data_file=None, config_file=True)
+        try:
+            cov = coverage.Coverage(data_file=None, config_file=True)
+        except coverage.exceptions.ConfigError as exc:  # the project's coverage.py configuration is broken
+            raise ConfigError(f"coverage.py configuration: {exc}") from None
     omit = list(typing.cast("list[str]", cov.get_option("run:omit") or [])) + list(settings.omit)
     if settings.source:
         cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])

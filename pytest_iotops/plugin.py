@@ -154,7 +154,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         raise pytest.UsageError(str(exc)) from None
     plugin = IotopsPlugin(early_config, settings)
     early_config.pluginmanager.register(plugin, PLUGIN_NAME)
-    plugin.pipeline.start_coverage(_pytest_cov_state(early_config), getattr(namespace, "cov_context", None) == "test")
+    try:
+        plugin.pipeline.start_coverage(
+            _pytest_cov_state(early_config), getattr(namespace, "cov_context", None) == "test"
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _pytest_cov_state(config: pytest.Config) -> str | None:

@@ -286,3 +286,11 @@ def test_project_dynamic_context_turns_phase_figures_off_not_into_garbage(pytest
     assert gates["coverage.total"]["status"] == "passed"
     assert gates["coverage.phase.unit"]["status"] == "error"
     assert "per-test contexts" in gates["coverage.phase.unit"]["message"]
+
+
+def test_broken_coverage_configuration_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    make_project(pytester, '[tool.coverage.run]\nbranch = "maybe"\n')
+    result = _run(pytester)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*coverage.py configuration: *branch couldn't convert to a boolean: 'maybe'*"])
+    assert "Traceback" not in result.stderr.str()
