@@ -236,7 +236,8 @@ def prepare(project: Project, root: Path) -> tuple[Path, Path]:
 
 
 def _stamp(project: Project) -> str:
-    return json.dumps([project.name, project.version, project.deps, project.tools])
+    # the checkout is part of it: a venv installed (editable) from another checkout would test that one's code
+    return json.dumps([project.name, project.version, project.deps, project.tools, str(REPO)])
 
 
 MODES: dict[str, tuple[str, ...]] = {
