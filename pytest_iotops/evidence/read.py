@@ -90,37 +90,26 @@ def iter_xml(path: Path, tags: tuple[str, ...], max_bytes: int) -> Iterator[etre
 
     The caller must read what it needs from the element before asking for the next one.
     """
-    _stat(path, max_bytes)
-    _prolog(path)
-    wanted = set(tags)
-    with path.open("rb") as fh:  # our own handle: closed even when the caller stops early
-        try:
-            # the tag filter runs in C: the Python loop sees only the wanted elements, not every <line>
-            context = etree.iterparse(fh, events=("end",), tag=[f"{{*}}{t}" for t in wanted], **_HARDENED)
-            checked = False
-            for _event, element in context:
-                checked = checked or _refuse_dtd(element, path)
-                yield element
-                element.clear(keep_tail=False)
-                parent = element.getparent()
-                if parent is not None:  # drop finished siblings too, or memory grows with the file
-                    while element.getprevious() is not None:
-                        del parent[0]
-        except etree.XMLSyntaxError as exc:
-            raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc, path)) from None
+    for _event, element in iter_xml_events(path, tags, tags, max_bytes, events=("end",)):
+        yield element
 
 
 def iter_xml_events(
-    path: Path, tags: tuple[str, ...], free: tuple[str, ...], max_bytes: int
+    path: Path,
+    tags: tuple[str, ...],
+    free: tuple[str, ...],
+    max_bytes: int,
+    events: tuple[str, ...] = ("start", "end"),
 ) -> Iterator[tuple[str, etree._Element]]:
-    """Yield ``("start" | "end", element)`` for elements with one of ``tags``; after the caller has seen the
-    end of an element in ``free`` it is freed with its earlier siblings, so memory stays flat."""
+    """Yield ``(event, element)`` for elements with one of ``tags``; after the caller has seen the end of an
+    element in ``free`` it is freed with its earlier siblings, so memory stays flat whatever the file's size."""
     _stat(path, max_bytes)
     _prolog(path)
     freed = set(free)
-    with path.open("rb") as fh:
+    with path.open("rb") as fh:  # our own handle: closed even when the caller stops early
         try:
-            context = etree.iterparse(fh, events=("start", "end"), tag=[f"{{*}}{t}" for t in tags], **_HARDENED)
+            # the tag filter runs in C: the Python loop sees only the wanted elements, not every <line>
+            context = etree.iterparse(fh, events=events, tag=[f"{{*}}{t}" for t in tags], **_HARDENED)
             checked = False
             for event, element in context:
                 checked = checked or _refuse_dtd(element, path)
@@ -128,7 +117,7 @@ def iter_xml_events(
                 if event == "end" and etree.QName(element).localname in freed:
                     element.clear(keep_tail=False)
                     parent = element.getparent()
-                    if parent is not None:
+                    if parent is not None:  # drop finished siblings too, or memory grows with the file
                         while element.getprevious() is not None:
                             del parent[0]
         except etree.XMLSyntaxError as exc:
@@ -250,8 +239,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
-        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise _DuplicateKey(duplicate)
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return out
 
 
