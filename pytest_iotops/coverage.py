@@ -37,6 +37,7 @@ __all__ = [
     "captured",
     "export_data",
     "import_data",
+    "new_coverage",
     "phase_lines",
     "phase_of_label",
     "summarize",
@@ -65,12 +66,8 @@ def _configured(
 ) -> tuple[coverage.Coverage, str]:
     """A Coverage object with the project's configuration; a source only where the project selects nothing.
     Returns it and a description of what it measures and why (for the header and the report)."""
-    with captured(found):
-        try:
-            cov = coverage.Coverage(data_file=None, config_file=True)
-        except coverage.exceptions.ConfigError as exc:  # the project's coverage.py configuration is broken
-            raise ConfigError(f"coverage.py configuration: {exc}") from None
-    omit = list(typing.cast("list[str]", cov.get_option("run:omit") or [])) + list(settings.omit)
+    cov = new_coverage(found)
+    omit = _option_list(cov, "run:omit") + list(settings.omit)
     if settings.source:
         cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])
         description = f"source {', '.join(settings.source)} (from {origin})"
@@ -83,17 +80,26 @@ def _configured(
         description = f"source {guess.description}"
     cov.set_option("run:branch", settings.branch)
     # an empty measurement is reported by the gates (fail closed), not by coverage.py's warning
-    disabled = list(typing.cast("list[str]", cov.get_option("run:disable_warnings") or []))
-    cov.set_option("run:disable_warnings", [*disabled, "no-data-collected"])
+    cov.set_option("run:disable_warnings", [*_option_list(cov, "run:disable_warnings"), "no-data-collected"])
     cov.set_option("run:omit", omit)
     return cov, description
+
+
+def new_coverage(found: list[str]) -> coverage.Coverage:
+    """A Coverage object reading the project's configuration, data in memory; a broken configuration is a
+    :class:`ConfigError` naming the option (plugin and CLI turn it into exit 4), its warnings go to ``found``."""
+    with captured(found):
+        try:
+            return coverage.Coverage(data_file=None, config_file=True)
+        except coverage.exceptions.ConfigError as exc:
+            raise ConfigError(f"coverage.py configuration: {exc}") from None
 
 
 def describe_selection(cov: coverage.Coverage) -> str:
     """``source a, b; include x/*``: the options that select code, as coverage.py holds them."""
     parts = []
     for key in SELECTING_OPTIONS:
-        values = typing.cast("list[str]", cov.get_option(key) or [])
+        values = _option_list(cov, key)
         if values:
             parts.append(f"{key.split(':')[1]} {', '.join(values)}")
     return "; ".join(parts) or "everything executed"

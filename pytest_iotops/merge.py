@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import coverage
-
 from .config import Settings
-from .coverage import CoverageMeter, import_data
+from .coverage import CoverageMeter, import_data, new_coverage
 from .errors import IotopsError
 from .model import RunReport, load_report
 from .pipeline import Pipeline, RunContext
@@ -93,7 +91,7 @@ def _combine_coverage(pipeline: Pipeline, parts: Sequence[tuple[Path, RunReport]
                 "(measured by pytest-cov, or coverage failed)"
             )
         files.append(path.parent / report.coverage_data)
-    cov = coverage.Coverage(data_file=None, config_file=True)
+    cov = new_coverage([])
     source = next((r.coverage.source for _, r in parts if r.coverage and r.coverage.source), [])
     if source:
         cov.set_option("run:source", source)

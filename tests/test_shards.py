@@ -129,3 +129,14 @@ def test_bad_shard_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--iotops", "--iotops-shard", "5/4")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--iotops-shard: shard = '5/4': expected K/N with 1 <= K <= N, like 2/4"])
+
+
+def test_merge_with_a_broken_coverage_configuration_is_exit_4(pytester: pytest.Pytester) -> None:
+    make_project(pytester)
+    assert pytester.runpytest_subprocess("--iotops", "--iotops-shard", "1/1", "--iotops-reports-dir", "p1").ret == 0
+    pyproject = pytester.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.coverage.run]\nbranch = "maybe"\n')
+    done = run_iotops(pytester.path, "merge", "p1/run-report.json", "--expect", "1")
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "coverage.py configuration: " in done.stderr
+    assert "Traceback" not in done.stderr
