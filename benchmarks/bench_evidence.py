@@ -1,5 +1,11 @@
 """Evidence parsing and diff coverage at scale.
 
+0. ``--big``: 1 GiB of each streamed format (LCOV, coverage.py JSON, JUnit, SARIF, Cobertura), generated in the
+   shapes real tools write (see the ``write_*`` functions), parsed in a fresh process: seconds, MB/s, peak RSS
+   and what was read. Target: peak RSS <= 200 MB each. ``--baseline-tree DIR`` runs the same parse with another
+   checkout of the package first on PYTHONPATH (e.g. ``git archive <commit> | tar -x -C DIR``) for the
+   throughput comparison.
+
 1. A generated 200 MB Cobertura file: our streaming parser vs ``lxml.etree.parse`` of the same file (the
    reference a hand-written parser would use): seconds, MB/s and peak RSS, each in a fresh process.
    Target: streaming, peak RSS under 150 MB.
@@ -93,6 +99,250 @@ def write_cobertura(path: Path, target_mb: int) -> tuple[int, int]:
             total_lines += lines_per_class
         fh.write("</classes></package></packages></coverage>\n")
     return classes, total_lines
+
+
+CHILD_PARSE = """
+import resource, sys, time
+from pathlib import Path
+from pytest_iotops.evidence.config import EvidenceSource
+from pytest_iotops.evidence.run import PARSERS
+path, kind, root = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+start = time.perf_counter()
+parsed = PARSERS[kind](path, EvidenceSource(name="b", kind=kind, path=path.name, max_bytes=4 << 30), root)
+elapsed = time.perf_counter() - start
+what = (f"{sum(f.statements for f in parsed.files)} lines in {len(parsed.files)} files" if parsed.files is not None
+        else f"{len(parsed.tests)} tests" if parsed.tests else f"{len(parsed.findings)} findings")
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, what)
+"""
+
+
+def _runs(rng: random.Random, count: int, hit_mean: float = 12.0, miss_mean: float = 4.0) -> list[bool]:
+    """Hit/miss per line in runs, as real coverage clusters (a whole function or branch arm runs or not)."""
+    out: list[bool] = []
+    hit = True
+    while len(out) < count:
+        out.extend([hit] * max(1, int(rng.expovariate(1 / (hit_mean if hit else miss_mean)))))
+        hit = not hit
+    return out[:count]
+
+
+def _fill_to(path: Path, target: int, head: str, tail: str, pieces: list[str], unit: str) -> int:
+    """``head``, then ``pieces`` cycled with ``{n}`` formatted to a running number, to ``target`` bytes."""
+    count = 0
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(head)
+        while fh.tell() < target:
+            fh.write(pieces[count % len(pieces)].replace("{n}", str(count)))
+            count += 1
+        fh.write(tail.replace("{n}", str(count)))
+    print(f"  wrote {path.name}: {path.stat().st_size / 1024 / 1024:.0f} MB, {count} {unit}")
+    return count
+
+
+def write_lcov(path: Path, target: int) -> None:
+    """lcov 2.x / cargo-llvm-cov shape: functions, 2,000-line records, clustered hits, a BRDA pair every 8 lines."""
+    rng = random.Random(3)
+    pieces = []
+    for _ in range(20):
+        hits = _runs(rng, 2000)
+        body = ["TN:\nSF:/build/project/src/unit_{n}/file_{n}.c\n"]
+        body += [f"FN:{n},fn_{n}\nFNDA:{int(hits[n])},fn_{n}\n" for n in range(1, 2000, 40)]
+        body.append("FNF:50\nFNH:40\n")
+        for n in range(1, 2000):
+            if n % 3:
+                body.append(f"DA:{n},{rng.randint(1, 40) if hits[n] else 0}\n")
+            if n % 8 == 0:
+                taken = rng.randint(1, 9) if hits[n] else 0
+                body.append(f"BRDA:{n},0,0,{taken}\nBRDA:{n},0,1,{'-' if not hits[n] else rng.randint(0, 3)}\n")
+        body.append("BRF:500\nBRH:300\nLF:1333\nLH:900\nend_of_record\n")
+        pieces.append("".join(body))
+    _fill_to(path, target, "", "", pieces, "records")
+
+
+def write_coverage_json(path: Path, target: int) -> None:
+    """``coverage json`` 7.x shape with branches: executed/missing/excluded lines and branch arcs per file."""
+    rng = random.Random(5)
+    pieces = []
+    for _ in range(20):
+        hits = _runs(rng, 1500)
+        executed = [n for n in range(1, 1500) if n % 4 and hits[n]]
+        missing = [n for n in range(1, 1500) if n % 4 and not hits[n]]
+        entry = {
+            "executed_lines": executed,
+            "summary": {
+                "covered_lines": len(executed),
+                "num_statements": len(executed) + len(missing),
+                "percent_covered": 0.0,
+                "missing_lines": len(missing),
+                "excluded_lines": 0,
+                "num_branches": 200,
+                "num_partial_branches": 10,
+                "covered_branches": 150,
+                "missing_branches": 50,
+            },
+            "missing_lines": missing,
+            "excluded_lines": [],
+            "executed_branches": [[n, n + 1] for n in executed[::8]],
+            "missing_branches": [[n, -1] for n in missing[::8]],
+        }
+        pieces.append('"pkg/sub_{n}/mod_{n}.py": ' + json.dumps(entry) + ",\n")
+    meta = {"format": 3, "version": "7.6.1", "timestamp": "2026-01-01T00:00:00", "branch_coverage": True}
+    head = '{"meta": ' + json.dumps(meta) + ',\n"files": {\n'
+    last = {"executed_lines": [1], "summary": {"num_branches": 0, "covered_branches": 0}, "missing_lines": []}
+    tail = '"pkg/last.py": ' + json.dumps(last) + '},\n"totals": {"covered_lines": 0}}\n'
+    _fill_to(path, target, head, tail, pieces, "files")
+
+
+def write_junit(path: Path, target: int) -> None:
+    """Surefire/pytest shape: suites of 200 cases, logs in system-out (0-30 KB), 5 % failures with tracebacks."""
+    rng = random.Random(9)
+    pieces = []
+    log = "".join(
+        f"2026-01-01 12:00:{i % 60:02d} INFO worker-{i % 7} step {i} done in {i * 3 % 97} ms\n" for i in range(600)
+    )
+    trace = "Traceback (most recent call last):\n" + "".join(
+        f'  File "/build/project/tests/test_x.py", line {i}, in step_{i}\n    assert value == {i}\n' for i in range(40)
+    )
+    for _ in range(10):
+        cases, failed = [], 0
+        for i in range(200):
+            out = f"<system-out><![CDATA[{log[: rng.randint(0, 30_000)]}]]></system-out>"
+            roll = rng.random()
+            if roll < 0.05:
+                failed += 1
+                inner = f'<failure message="assert 1 == 2" type="AssertionError"><![CDATA[{trace}]]></failure>{out}'
+            elif roll < 0.10:
+                inner = '<skipped message="needs hardware" type="pytest.skip"/>'
+            else:
+                inner = out
+            cases.append(
+                f'<testcase classname="tests.suite_{{n}}.TestThing" name="test_case_{i}" time="0.{i:03d}">'
+                f"{inner}</testcase>\n"
+            )
+        pieces.append(
+            f'<testsuite name="suite_{{n}}" tests="200" failures="{failed}" errors="0" skipped="0" '
+            f'time="12.5">\n{"".join(cases)}</testsuite>\n'
+        )
+    _fill_to(
+        path,
+        target,
+        '<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="all">\n',
+        "</testsuites>\n",
+        pieces,
+        "suites",
+    )
+
+
+def write_sarif(path: Path, target: int) -> None:
+    """CodeQL path-problem shape: 200 rules with help text, results with 10-20-step code flows (~10 KB each);
+    ``originalUriBaseIds`` after the results, as trivy writes it (the parser's slow path: two passes)."""
+    rng = random.Random(13)
+    rules = [
+        {
+            "id": f"py/rule-{r}",
+            "name": f"Rule{r}",
+            "shortDescription": {"text": f"rule {r}"},
+            "fullDescription": {"text": "x " * 200},
+            "help": {"text": "help " * 150, "markdown": "help " * 150},
+            "defaultConfiguration": {"level": "warning"},
+            "properties": {"security-severity": f"{rng.uniform(1, 10):.1f}", "tags": ["security", "external/cwe"]},
+        }
+        for r in range(200)
+    ]
+    head = (
+        '{"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [{"tool": '
+        + json.dumps({"driver": {"name": "CodeQL", "semanticVersion": "2.19.0", "rules": rules}})
+        + ', "results": [\n'
+    )
+    pieces = []
+    for _ in range(30):
+        rule = rng.randrange(200)
+
+        def loc(i: int) -> dict[str, object]:
+            return {
+                "location": {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f"src/pkg_{i % 50}/module_{i}.py", "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": i * 3 + 1,
+                            "startColumn": 5,
+                            "endColumn": 40,
+                            "snippet": {"text": f"value_{i} = request.args.get('q{i}')"},
+                        },
+                    },
+                    "message": {"text": f"step {i}: taint flows here"},
+                }
+            }
+
+        flows = [{"threadFlows": [{"locations": [loc(i) for i in range(rng.randint(10, 20))]}]}]
+        result = {
+            "ruleId": f"py/rule-{rule}",
+            "ruleIndex": rule,
+            "level": "error",
+            "message": {"text": "Untrusted data flows to a sink {n}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": "src/app/views_{n}.py", "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": 42, "startColumn": 9},
+                    }
+                }
+            ],
+            "partialFingerprints": {"primaryLocationLineHash": "{n}:1"},
+            "codeFlows": flows,
+        }
+        pieces.append(json.dumps(result) + ",\n")
+    tail = (
+        '{"ruleId": "py/rule-0", "message": {"text": "last"}}], "originalUriBaseIds": {"%SRCROOT%": '
+        '{"uri": "file:///build/project/"}}, "columnKind": "utf16CodeUnits"}]}\n'
+    )
+    _fill_to(path, target, head, tail, pieces, "results")
+
+
+WRITERS = {
+    "lcov": write_lcov,
+    "coveragepy-json": write_coverage_json,
+    "junit": write_junit,
+    "sarif": write_sarif,
+    "cobertura": lambda path, target: write_cobertura(path, target // (1024 * 1024)),
+}
+SUFFIX = {"lcov": "info", "coveragepy-json": "json", "junit": "xml", "sarif": "sarif", "cobertura": "xml"}
+
+
+def bench_big(kinds: list[str], mb: int, data_dir: Path, baseline: Path | None) -> bool:
+    """Each format at ``mb`` MB: our parser (and the baseline tree's), fresh processes; True if all <= 200 MB."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ok = True
+    print(f"\nStreamed formats at {mb} MB (peak RSS target <= 200 MB):")
+    for kind in kinds:
+        path = data_dir / f"big-{mb}.{kind}.{SUFFIX[kind]}"
+        if not path.exists():
+            WRITERS[kind](path, mb * 1024 * 1024)
+        size_mb = path.stat().st_size / 1024 / 1024
+        trees = [("iotops", None)] + ([("baseline", baseline)] if baseline else [])
+        for label, tree in trees:
+            env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
+            done = subprocess.run(
+                [sys.executable, "-c", CHILD_PARSE, str(path), kind, str(data_dir)],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+                cwd=data_dir,
+            )
+            if done.returncode != 0:
+                print(f"  {kind:16} {label:8} FAILED: {done.stderr.strip().splitlines()[-1][:200]}")
+                ok = False if label == "iotops" else ok
+                continue
+            seconds, rss_kb, *what = done.stdout.split()
+            rss = int(rss_kb) / 1024
+            verdict = "" if label != "iotops" else ("met" if rss <= 200 else "NOT met")
+            ok = ok and (label != "iotops" or rss <= 200)
+            print(
+                f"  {kind:16} {label:8} {size_mb:6.0f} MB {float(seconds):7.1f}s {size_mb / float(seconds):6.1f} MB/s"
+                f"  peak RSS {rss:7.1f} MB {verdict:8} {' '.join(what)}"
+            )
+    return ok
 
 
 def child(code: str, *args: str) -> str:
@@ -203,7 +453,14 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--big", default="", help="comma-separated kinds, or 'all': " + ",".join(WRITERS))
+    parser.add_argument("--big-mb", type=int, default=1024)
+    parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "iotops-bench-evidence")
+    parser.add_argument("--baseline-tree", type=Path, default=None)
     args = parser.parse_args()
+    if args.big:
+        kinds = list(WRITERS) if args.big == "all" else args.big.split(",")
+        raise SystemExit(0 if bench_big(kinds, args.big_mb, args.data_dir, args.baseline_tree) else 1)
     bench_cobertura(args.mb, args.rounds)
     bench_diff(args.files, args.rounds)
 

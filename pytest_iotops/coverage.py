@@ -30,7 +30,7 @@ from .config import CoverageSettings
 from .covsource import SELECTING_OPTIONS, detect_source
 from .errors import ConfigError, EvidenceError
 from .evidence.base import LineData
-from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage
+from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage, line_ranges
 
 __all__ = [
     "CoverageMeter",
@@ -337,7 +337,7 @@ def _file(rootdir: Path, name: str, entry: dict[str, Any], branch: bool) -> File
         path=shown,
         statements=s["num_statements"],
         covered_lines=s["covered_lines"],
-        missing_lines=list(entry.get("missing_lines", [])),
+        missing=line_ranges(entry.get("missing_lines", [])),
         branches=s.get("num_branches", 0),
         covered_branches=s.get("covered_branches", 0),
         percent=_pct(s["covered_lines"], s["num_statements"]),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union
@@ -45,13 +47,18 @@ __all__ = [
     "Stage",
     "TestResult",
     "Verdict",
+    "expand_ranges",
     "from_dict",
+    "line_ranges",
     "load_report",
     "to_dict",
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "2.0"
+#: older majors :func:`load_report` still reads, upgrading them on the way in
+_UPGRADABLE = ("1",)
+_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 
 Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -106,7 +113,9 @@ class FileCoverage:
     path: str
     statements: int
     covered_lines: int
-    missing_lines: list[int]
+    #: the lines not run, as ranges in coverage.py's notation (``"3-7,12"``): a list of numbers would take
+    #: gigabytes for a gigabyte-sized report (see :func:`line_ranges`, :func:`expand_ranges`)
+    missing: str
     branches: int
     covered_branches: int
     percent: float
@@ -510,6 +519,43 @@ def _expect(ok: bool, where: str, expected: str, value: Any) -> None:
         raise ReportFormatError(f"{where}: expected {expected}, got {type(value).__name__} {value!r:.80}")
 
 
+def line_ranges(lines: Iterable[int]) -> str:
+    """Sorted line numbers as ranges: ``[1, 2, 3, 7]`` -> ``"1-3,7"``."""
+    parts: list[str] = []
+    start = end = -2
+    for line in sorted(set(lines)):
+        if line != end + 1:
+            if end >= 0:
+                parts.append(str(start) if start == end else f"{start}-{end}")
+            start = line
+        end = line
+    if end >= 0:
+        parts.append(str(start) if start == end else f"{start}-{end}")
+    return ",".join(parts)
+
+
+def expand_ranges(text: str) -> list[int]:
+    """The inverse of :func:`line_ranges`; a malformed range is a ``ValueError`` naming it."""
+    out: list[int] = []
+    for part in text.split(",") if text else ():
+        match = _RANGE.fullmatch(part.strip())
+        if match is None or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+            raise ValueError(f"not a line range: {part!r}")
+        first = int(match.group(1))
+        out.extend(range(first, int(match.group(2) or first) + 1))
+    return out
+
+
+def _upgrade_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A 1.x report as 2.0: ``files[].missing_lines`` (a list) became ``files[].missing`` (ranges)."""
+    holders = [data.get("coverage"), *(data.get("evidence") or [])]
+    for holder in holders:
+        for entry in (holder.get("files") or []) if isinstance(holder, dict) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("missing_lines"), list):
+                entry["missing"] = line_ranges(x for x in entry.pop("missing_lines") if isinstance(x, int))
+    return {**data, "schema_version": SCHEMA_VERSION}
+
+
 def load_report(path: str | Path) -> RunReport:
     """Read a run report file, refusing other major schema versions with a clear message."""
     path = Path(path)
@@ -520,11 +566,13 @@ def load_report(path: str | Path) -> RunReport:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportFormatError(f"{path}: not a readable JSON run report ({exc})") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".", maxsplit=1)[0]:
-        raise ReportFormatError(
-            f"{path}: schema_version {version!r} is not readable by this version "
-            f"(reads {SCHEMA_VERSION.split('.', maxsplit=1)[0]}.x)"
-        )
+    major = SCHEMA_VERSION.split(".", maxsplit=1)[0]
+    if isinstance(version, str) and version.split(".")[0] in _UPGRADABLE:
+        data = _upgrade_1(data)
+    elif not isinstance(version, str) or version.split(".")[0] != major:
+        readable = ", ".join(f"{m}.x" for m in (*_UPGRADABLE, major))
+        message = f"schema_version {version!r} is not readable by this version (reads {readable})"
+        raise ReportFormatError(f"{path}: {message}")
     try:
         return from_dict(RunReport, data)
     except ReportFormatError as exc:

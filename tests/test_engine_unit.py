@@ -18,7 +18,9 @@ from pytest_iotops.model import (
     GateResult,
     ReportFormatError,
     RunReport,
+    expand_ranges,
     from_dict,
+    line_ranges,
     load_report,
     to_dict,
 )
@@ -203,6 +205,31 @@ def test_exit_codes() -> None:
     assert decide(5, []).status == "failed"
 
 
+@given(st.sets(st.integers(min_value=0, max_value=5000), max_size=300))
+def test_line_ranges_round_trip(lines: set[int]) -> None:
+    text = line_ranges(lines)
+    assert expand_ranges(text) == sorted(lines)
+    assert all(part and part[0].isdigit() for part in text.split(",")) if lines else text == ""
+
+
+@pytest.mark.parametrize("bad", ["x", "3-1", "1,,2", "-4", "1-2-3"])
+def test_expand_ranges_refuses_malformed(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a line range"):
+        expand_ranges(bad)
+
+
+def test_a_1x_report_is_read_as_2x_with_missing_lines_as_ranges(tmp_path: Path) -> None:
+    """Schema 2.0 changed files[].missing_lines (a list) to files[].missing (ranges); 1.x files still load."""
+    data = json.loads((Path(__file__).parent / "data" / "run-report-sample.json").read_text())
+    data["coverage"]["files"][0]["missing_lines"] = [6, 7, 8, 12]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    report = load_report(old)
+    assert report.schema_version == "2.0"
+    assert report.coverage is not None
+    assert report.coverage.files[0].missing == "6-8,12"
+
+
 def test_model_round_trip_and_errors(tmp_path: Path) -> None:
     sample = Path(__file__).parent / "data" / "run-report-sample.json"
     report = load_report(sample)
@@ -216,9 +243,9 @@ def test_model_round_trip_and_errors(tmp_path: Path) -> None:
     bad.write_text(json.dumps(data))
     with pytest.raises(ReportFormatError, match=r"bad.json: \$.tests\[0\].duration: expected a number"):
         load_report(bad)
-    data["schema_version"] = "2.0"
+    data["schema_version"] = "3.0"
     bad.write_text(json.dumps(data))
-    with pytest.raises(ReportFormatError, match=r"schema_version '2.0' is not readable"):
+    with pytest.raises(ReportFormatError, match=r"'3.0' is not readable by this version \(reads 1.x, 2.x\)"):
         load_report(bad)
     bad.write_text("{")
     with pytest.raises(ReportFormatError, match="not a readable JSON run report"):

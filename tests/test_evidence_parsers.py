@@ -46,15 +46,15 @@ def test_coverage_formats_agree_with_the_tools(kind, rel, files, covered, statem
 def test_coveragepy_formats_give_identical_per_file_numbers() -> None:
     """The same coverage.py run written as XML, LCOV and JSON: one set of numbers."""
     xml = {
-        f.path: (f.covered_lines, f.statements, f.missing_lines)
+        f.path: (f.covered_lines, f.statements, f.missing)
         for f in parse("cobertura", "coveragepy/coverage-branch.xml").files
     }
     lcov = {
-        f.path: (f.covered_lines, f.statements, f.missing_lines)
+        f.path: (f.covered_lines, f.statements, f.missing)
         for f in parse("lcov", "coveragepy/coverage-branch.lcov").files
     }
     js = {
-        f.path: (f.covered_lines, f.statements, f.missing_lines)
+        f.path: (f.covered_lines, f.statements, f.missing)
         for f in parse("coveragepy-json", "coveragepy/coverage-branch.json").files
     }
     assert xml == lcov == js

@@ -51,7 +51,7 @@ def test_all_gates_pass_and_numbers_are_coverage_pys(pytester: pytest.Pytester) 
     assert cov["measured_by"] == "iotops"
     assert (cov["totals"]["statements"], cov["totals"]["covered_lines"]) == (12, 10)
     assert cov["files"][0]["path"] == "app/__init__.py"
-    assert cov["files"][0]["missing_lines"] == [8, 16]
+    assert cov["files"][0]["missing"] == "8,16"
     unit = next(p for p in cov["phases"] if p["phase"] == "unit")
     assert (unit["covered_lines"], unit["statements"]) == (6, 12)
     assert {g["id"]: g["status"] for g in report["gates"]} == {
@@ -163,7 +163,7 @@ def test_phase_gate_of_a_blocked_phase_is_an_error(pytester: pytest.Pytester) ->
 def _summary(report: dict) -> tuple:
     phases = [(p["name"], p["tests"], p["passed"], p["failed"], p["status"]) for p in report["phases"]]
     cov = report["coverage"]
-    files = [(f["path"], f["covered_lines"], f["missing_lines"], f["covered_branches"]) for f in cov["files"]]
+    files = [(f["path"], f["covered_lines"], f["missing"], f["covered_branches"]) for f in cov["files"]]
     by_phase = [(c["phase"], c["covered_lines"], c["statements"]) for c in cov["phases"]]
     gates = [(g["id"], g["status"], g["measured"]) for g in report["gates"]]
     outcomes = sorted((t["nodeid"], t["phase"], t["outcome"]) for t in report["tests"])

@@ -52,7 +52,7 @@ def _summary(report: dict) -> dict:
         "tests": sorted((t["nodeid"], t["phase"], t["outcome"]) for t in report["tests"]),
         "coverage": (
             cov["totals"],
-            [(f["path"], f["covered_lines"], f["missing_lines"]) for f in cov["files"]],
+            [(f["path"], f["covered_lines"], f["missing"]) for f in cov["files"]],
             cov["phases"],
         ),
         "gates": [(g["id"], g["status"], g["measured"]) for g in report["gates"]],

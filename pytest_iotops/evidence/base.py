@@ -16,6 +16,7 @@ from .config import SEVERITIES
 __all__ = [
     "LineData",
     "Parsed",
+    "PathMap",
     "assign_fingerprints",
     "coverage_file",
     "repo_path",
@@ -39,10 +40,19 @@ class LineData:
     def __init__(self, executed: Iterable[int] = (), missing: Iterable[int] = ()) -> None:
         self._hit = bytearray()
         self._seen = bytearray()
-        for line in missing:
-            self.add(line, False)
+        executed, missing = list(executed), list(missing)
+        top = max(max(executed, default=0), max(missing, default=0))
+        if min(min(executed, default=0), min(missing, default=0)) < 0 or top > self.MAX_LINE:
+            raise ValueError(f"a line number is out of range 0..{self.MAX_LINE}")
+        if executed or missing:
+            self._seen = bytearray(top // 8 + 1)
+            self._hit = bytearray(top // 8 + 1)
+        seen, hit = self._seen, self._hit
+        for line in missing:  # inlined add(): a coverage report has millions of lines
+            seen[line >> 3] |= 1 << (line & 7)
         for line in executed:
-            self.add(line, True)
+            seen[line >> 3] |= 1 << (line & 7)
+            hit[line >> 3] |= 1 << (line & 7)
 
     def add(self, line: int, hit: bool) -> None:
         if not 0 <= line <= self.MAX_LINE:
@@ -79,6 +89,15 @@ class LineData:
     def missing(self) -> set[int]:
         return self._lines(bytes(s & ~h & 0xFF for s, h in zip(self._seen, self._hit, strict=True)))
 
+    def missing_ranges(self) -> str:
+        """The missing lines as ranges (``"3-7,12"``), found on the bitmaps: a file of millions of lines never
+        becomes millions of Python integers."""
+        size = len(self._seen)
+        bits = int.from_bytes(self._seen, "little") & ~int.from_bytes(self._hit, "little")
+        starts = _set_bits((bits & ~(bits << 1)).to_bytes(size + 1, "little"))
+        ends = _set_bits((bits & ~(bits >> 1)).to_bytes(size + 1, "little"))
+        return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in zip(starts, ends, strict=True))
+
     @property
     def statements(self) -> int:
         return int.from_bytes(self._seen, "little").bit_count()
@@ -100,6 +119,20 @@ class LineData:
 
     def __repr__(self) -> str:
         return f"LineData(executed={sorted(self.executed)}, missing={sorted(self.missing)})"
+
+
+def _set_bits(bits: bytes) -> list[int]:
+    """Positions of the set bits, visiting only the non-zero bytes (found by the regex engine, in C)."""
+    return [
+        (match.start() + offset) * 8 + i
+        for match in _NONZERO.finditer(bits)
+        for offset, byte in enumerate(match.group())
+        for i in _BITS[byte]
+    ]
+
+
+_NONZERO = re.compile(rb"[^\x00]+")
+_BITS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
 
 
 @dataclass
@@ -147,24 +180,41 @@ def assign_fingerprints(findings: list[Finding]) -> None:
         f.fingerprint = hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest()[:20]
 
 
-def repo_path(raw: str, rootdir: Path, root: str = ".", candidates: tuple[str, ...] = ()) -> str:
-    """A tool's file name as a path relative to the rootdir, with ``/``.
+class PathMap:
+    """A tool's file names as paths relative to the rootdir, with ``/``; each name is worked out once per report
+    (a SARIF log names the same file in thousands of results, and resolving a path touches the disk).
 
     ``candidates`` are directories the tool says its names are relative to (Cobertura ``<source>``); the first
     under which the file exists wins, else the file is taken as relative to the source's ``root``.
     """
-    name = _uri_path(raw).replace("\\", "/")
-    base = (rootdir / root).resolve()
-    rootdir = rootdir.resolve()
-    dirs = [Path(c.replace("\\", "/")) for c in candidates if c]
-    options = [(d if d.is_absolute() else base / d) / name for d in dirs]
-    options.append(Path(name) if Path(name).is_absolute() else base / name)
-    chosen = next((p for p in options if p.is_absolute() and p.exists()), None)
-    if chosen is None:
-        chosen = next((p for p in options if p.is_absolute() and _under(p, rootdir)), options[-1])
-    if chosen.is_absolute() and _under(chosen, rootdir):
-        return PurePosixPath(*chosen.resolve().relative_to(rootdir).parts).as_posix()
-    return PurePosixPath(name).as_posix()
+
+    def __init__(self, rootdir: Path, root: str = ".", candidates: tuple[str, ...] = ()) -> None:
+        self.rootdir = rootdir.resolve()
+        self.base = (rootdir / root).resolve()
+        self.dirs = [Path(c.replace("\\", "/")) for c in candidates if c]
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, raw: str) -> str:
+        known = self._seen.get(raw)
+        if known is None:
+            known = self._seen[raw] = self._map(raw)
+        return known
+
+    def _map(self, raw: str) -> str:
+        name = _uri_path(raw).replace("\\", "/")
+        options = [(d if d.is_absolute() else self.base / d) / name for d in self.dirs]
+        options.append(Path(name) if Path(name).is_absolute() else self.base / name)
+        chosen = next((p for p in options if p.is_absolute() and p.exists()), None)
+        if chosen is None:
+            chosen = next((p for p in options if p.is_absolute() and _under(p, self.rootdir)), options[-1])
+        if chosen.is_absolute() and _under(chosen, self.rootdir):
+            return PurePosixPath(*chosen.resolve().relative_to(self.rootdir).parts).as_posix()
+        return PurePosixPath(name).as_posix()
+
+
+def repo_path(raw: str, rootdir: Path, root: str = ".", candidates: tuple[str, ...] = ()) -> str:
+    """One name mapped as :class:`PathMap` does (use a ``PathMap`` for many)."""
+    return PathMap(rootdir, root, candidates)(raw)
 
 
 def _uri_path(raw: str) -> str:
@@ -190,7 +240,7 @@ def coverage_file(path: str, data: LineData, branches: int = 0, covered_branches
         path=path,
         statements=statements,
         covered_lines=covered,
-        missing_lines=sorted(data.missing),
+        missing=data.missing_ranges(),
         branches=branches,
         covered_branches=covered_branches,
         percent=100.0 * covered / statements if statements else 100.0,

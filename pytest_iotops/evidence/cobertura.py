@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EvidenceError
-from .base import LineData, Parsed, coverage_file, repo_path
+from .base import LineData, Parsed, PathMap, coverage_file
 from .config import EvidenceSource
 from .read import iter_xml, xml_root_tag
 
@@ -53,9 +53,9 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
         else:
             _read_class(element, path, lines, branches)
     mapped: dict[str, tuple[LineData, int, int]] = {}
-    candidates = tuple(sources)
+    paths = PathMap(rootdir, source.root, tuple(sources))
     for name, data in lines.items():
-        rel = repo_path(name, rootdir, source.root, candidates)
+        rel = paths(name)
         covered, total = branches.get(name, [0, 0])
         if rel in mapped:  # two spellings of one file: merge
             old, ob, oc = mapped[rel]

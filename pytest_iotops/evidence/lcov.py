@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import EvidenceError
 from ..model import FileCoverage
-from .base import LineData, Parsed, coverage_file, repo_path
+from .base import LineData, Parsed, PathMap, coverage_file
 from .config import EvidenceSource
 from .read import iter_text_lines
 
@@ -19,28 +19,54 @@ __all__ = ["parse"]
 _KNOWN = {"TN", "SF", "DA", "BRDA", "LF", "LH", "BRF", "BRH", "FN", "FNDA", "FNF", "FNH", "VER", "FNL", "FNA"}
 
 
-Records = dict[str, tuple[LineData, dict[tuple[int, str, str], bool]]]
+Branches = dict[tuple[int, str, str], bool]  # (line, block, branch) -> taken
+
+
+class _File:
+    """One file's lines (a bitmap) and branch counts. Branches are counted per record and the record's keys
+    dropped, so memory follows the lines, not the BRDA entries; a file whose record repeats (concatenated
+    tracefiles) has its branches recounted as a union in a second pass (:func:`_branch_union`)."""
+
+    __slots__ = ("branches", "data", "records", "taken")
+
+    def __init__(self) -> None:
+        self.data = LineData()
+        self.records = 0
+        self.branches = 0
+        self.taken = 0
+
+    def close(self, brda: Branches) -> None:
+        self.records += 1
+        self.branches += len(brda)
+        self.taken += sum(brda.values())
 
 
 def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     records = _records(path, source.max_bytes)
+    repeated = {name for name, entry in records.items() if entry.records > 1}
+    if repeated:
+        for name, brda in _branch_union(path, repeated).items():
+            records[name].branches, records[name].taken = len(brda), sum(brda.values())
     parsed = Parsed(files=[], scanned_what="coverable lines")
     covered: list[FileCoverage] = []
-    for name, (data, brda) in sorted(records.items()):
-        rel = repo_path(name, rootdir, source.root)
-        parsed.lines[rel] = data
-        covered.append(coverage_file(rel, data, len(brda), sum(brda.values())))
-        parsed.branch_data = parsed.branch_data or bool(brda)
+    paths = PathMap(rootdir, source.root)
+    for name, entry in sorted(records.items()):
+        rel = paths(name)
+        parsed.lines[rel] = entry.data
+        covered.append(coverage_file(rel, entry.data, entry.branches, entry.taken))
+        parsed.branch_data = parsed.branch_data or bool(entry.branches)
     parsed.files = covered
     parsed.scanned = sum(f.statements for f in covered)
     return parsed
 
 
-def _records(path: Path, max_bytes: int) -> Records:
+def _records(path: Path, max_bytes: int) -> dict[str, _File]:
     """Every ``SF`` record, each closed by ``end_of_record``, read as a stream: a record left open means the
     file was cut short (mid-line, mid-path or before its last ``end_of_record``), never a shorter valid report."""
-    files: Records = {}
-    current: str | None = None
+    files: dict[str, _File] = {}
+    current: _File | None = None
+    brda: Branches = {}
+    name = ""
     opened = 0  # line number of the SF: whose record is still open
     for number, raw, ended in iter_text_lines(path, max_bytes):
         line = raw.strip()
@@ -49,7 +75,9 @@ def _records(path: Path, max_bytes: int) -> Records:
         if number == 1 and line.startswith(("<", "{", "[")):
             raise EvidenceError(f"{path}: expected an LCOV tracefile, but the file looks like XML or JSON")
         if line == "end_of_record":
-            current = None
+            if current is not None:
+                current.close(brda)
+            current, brda = None, {}
             continue
         cut = "unreadable" if ended else "truncated"  # a bad last line without its newline is where it was cut
         key, sep, value = line.partition(":")
@@ -59,30 +87,43 @@ def _records(path: Path, max_bytes: int) -> Records:
             if current is not None:
                 message = f"{path}: line {number}: SF: before the record of line {opened} ended (no end_of_record)"
                 raise EvidenceError(message, "truncated")
-            current, opened = value, number
-            files.setdefault(value, (LineData(), {}))
+            name, opened = value, number
+            current = files.setdefault(value, _File())
         elif key in ("DA", "BRDA"):
             if current is None:
                 raise EvidenceError(f"{path}: line {number}: {key} outside a file record (no SF before it)")
-            try:
-                _record(files[current], key, value, path, number)
-            except EvidenceError as exc:
-                raise EvidenceError(str(exc), cut) from None
+            at, _, count = value.partition(",")
+            if key == "DA" and len(at) < 8 and at.isdecimal() and count.isdecimal():  # "DA:12,3": checks not needed
+                current.data.add(int(at), count.strip("0") != "")
+            else:
+                _record(current.data, brda, key, value, path, number, cut)
     if not files:
         raise EvidenceError(f"{path}: no file records (SF:) — not an LCOV tracefile", "saw-nothing")
     if current is not None:
         raise EvidenceError(
-            f"{path}: the record opened at line {opened} (SF:{current[:80]}) has no end_of_record: the file is cut "
-            "short",
+            f"{path}: the record opened at line {opened} (SF:{name[:80]}) has no end_of_record: the file is cut short",
             "truncated",
         )
     return files
 
 
+def _branch_union(path: Path, names: set[str]) -> dict[str, Branches]:
+    """The branches of files recorded more than once, as one set each (a branch taken in any record is taken);
+    the file was checked by :func:`_records` already."""
+    out: dict[str, Branches] = {name: {} for name in names}
+    current: Branches | None = None
+    for number, raw, _ in iter_text_lines(path, 0):
+        line = raw.strip()
+        if line.startswith("SF:"):
+            current = out.get(line[3:])
+        elif current is not None and line.startswith("BRDA:"):
+            _record(LineData(), current, "BRDA", line[5:], path, number)
+    return out
+
+
 def _record(
-    entry: tuple[LineData, dict[tuple[int, str, str], bool]], key: str, value: str, path: Path, number: int
+    data: LineData, brda: Branches, key: str, value: str, path: Path, number: int, reason: str = "unreadable"
 ) -> None:
-    data, brda = entry
     parts = value.split(",")
     try:
         if key == "DA":
@@ -101,4 +142,4 @@ def _record(
             hit = taken not in ("-", "0") and int(taken) > 0
             brda[(line, block, branch)] = brda.get((line, block, branch), False) or hit
     except (IndexError, ValueError, OverflowError):
-        raise EvidenceError(f"{path}: line {number}: malformed {key}:{value[:60]}") from None
+        raise EvidenceError(f"{path}: line {number}: malformed {key}:{value[:60]}", reason) from None

@@ -19,7 +19,9 @@ from lxml import etree
 from ..errors import EvidenceError
 
 __all__ = [
+    "DuplicateKey",
     "as_dict",
+    "check_file",
     "expect",
     "iter_text_lines",
     "iter_xml",
@@ -27,6 +29,7 @@ __all__ = [
     "read_json",
     "read_json_lines",
     "read_text",
+    "unique_keys",
     "xml_root_tag",
 ]
 
@@ -45,7 +48,7 @@ _HARDENED: dict[str, bool] = {
 }
 
 
-def _stat(path: Path, max_bytes: int) -> int:
+def check_file(path: Path, max_bytes: int) -> int:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -103,7 +106,7 @@ def iter_xml_events(
 ) -> Iterator[tuple[str, etree._Element]]:
     """Yield ``(event, element)`` for elements with one of ``tags``; after the caller has seen the end of an
     element in ``free`` it is freed with its earlier siblings, so memory stays flat whatever the file's size."""
-    _stat(path, max_bytes)
+    check_file(path, max_bytes)
     _prolog(path)
     freed = set(free)
     with path.open("rb") as fh:  # our own handle: closed even when the caller stops early
@@ -157,7 +160,7 @@ def _xml_reason(exc: etree.XMLSyntaxError, path: Path) -> str:
 
 def xml_root_tag(path: Path, max_bytes: int) -> str:
     """The local name of the root element, reading no further than its start tag."""
-    _stat(path, max_bytes)
+    check_file(path, max_bytes)
     _prolog(path)
     with path.open("rb") as fh:
         try:
@@ -174,7 +177,7 @@ def _clean(exc: Exception) -> str:
 
 
 def read_text(path: Path, max_bytes: int) -> str:
-    _stat(path, max_bytes)
+    check_file(path, max_bytes)
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -191,7 +194,7 @@ def iter_text_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, str, bool
     """``(number, line, ended)`` for each line of a UTF-8 text file, read as a stream (memory stays flat
     whatever the size); ``ended`` is False for a last line without its line break (where a cut file ends).
     The same refusals as :func:`read_text`: not UTF-8, NUL bytes, nothing but whitespace."""
-    _stat(path, max_bytes)
+    check_file(path, max_bytes)
     seen_text = False
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
         number = 0
@@ -213,8 +216,8 @@ def read_json(path: Path, max_bytes: int) -> Any:
     if stripped.startswith("<"):
         raise EvidenceError(f"{path}: expected JSON, but the file looks like XML")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
+        return json.loads(text, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
         raise EvidenceError(
             f"{path}: JSON object has the key {exc.args[0]!r} twice: the report contradicts itself", "contradiction"
         ) from None
@@ -230,18 +233,18 @@ def read_json(path: Path, max_bytes: int) -> Any:
         raise EvidenceError(f"{path}: unreadable JSON value ({exc})") from None
 
 
-class _DuplicateKey(ValueError):
+class DuplicateKey(ValueError):
     pass
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """JSON objects with a key twice: Python keeps the last, so the friendlier half could win; refused."""
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _DuplicateKey(key)
+                raise DuplicateKey(key)
             seen.add(key)
     return out
 
@@ -255,8 +258,8 @@ def read_json_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line, object_pairs_hook=_unique_keys)
-        except _DuplicateKey as exc:
+            yield number, json.loads(line, object_pairs_hook=unique_keys)
+        except DuplicateKey as exc:
             message = f"{path}: line {number}: the key {exc.args[0]!r} appears twice"
             raise EvidenceError(message, "contradiction") from None
         except json.JSONDecodeError as exc:
