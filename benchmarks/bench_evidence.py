@@ -127,12 +127,14 @@ def _runs(rng: random.Random, count: int, hit_mean: float = 12.0, miss_mean: flo
 
 
 def _fill_to(path: Path, target: int, head: str, tail: str, pieces: list[str], unit: str) -> int:
-    """``head``, then ``pieces`` cycled with ``{n}`` formatted to a running number, to ``target`` bytes."""
+    """``head``, then ``pieces`` cycled with ``{n}`` formatted to a running number (``{f}``: one of 5,000), to
+    ``target`` bytes."""
     count = 0
     with path.open("w", encoding="utf-8") as fh:
         fh.write(head)
         while fh.tell() < target:
-            fh.write(pieces[count % len(pieces)].replace("{n}", str(count)))
+            piece = pieces[count % len(pieces)].replace("{n}", str(count))
+            fh.write(piece.replace("{f}", str(count * 7919 % 5000)))  # one of 5,000 files
             count += 1
         fh.write(tail.replace("{n}", str(count)))
     print(f"  wrote {path.name}: {path.stat().st_size / 1024 / 1024:.0f} MB, {count} {unit}")
@@ -160,7 +162,8 @@ def write_lcov(path: Path, target: int) -> None:
 
 
 def write_coverage_json(path: Path, target: int) -> None:
-    """``coverage json`` 7.x shape with branches: executed/missing/excluded lines and branch arcs per file."""
+    """``coverage json`` 7.6 shape with branches: executed/missing/excluded lines, branch arcs, and the same per
+    function and class (format 3)."""
     rng = random.Random(5)
     pieces = []
     for _ in range(20):
@@ -185,6 +188,17 @@ def write_coverage_json(path: Path, target: int) -> None:
             "executed_branches": [[n, n + 1] for n in executed[::8]],
             "missing_branches": [[n, -1] for n in missing[::8]],
         }
+        # coverage.py >= 7.5 repeats each function's and class's lines and summary (format 3)
+        for region in ("functions", "classes"):
+            entry[region] = {
+                f"Thing.part_{k}": {
+                    "executed_lines": [n for n in executed if k * 100 <= n < (k + 1) * 100],
+                    "summary": {"covered_lines": 0, "num_statements": 0, "percent_covered": 0.0},
+                    "missing_lines": [n for n in missing if k * 100 <= n < (k + 1) * 100],
+                    "excluded_lines": [],
+                }
+                for k in range(15)
+            }
         pieces.append('"pkg/sub_{n}/mod_{n}.py": ' + json.dumps(entry) + ",\n")
     meta = {"format": 3, "version": "7.6.1", "timestamp": "2026-01-01T00:00:00", "branch_coverage": True}
     head = '{"meta": ' + json.dumps(meta) + ',\n"files": {\n'
@@ -234,7 +248,7 @@ def write_junit(path: Path, target: int) -> None:
 
 
 def write_sarif(path: Path, target: int) -> None:
-    """CodeQL path-problem shape: 200 rules with help text, results with 10-20-step code flows (~10 KB each);
+    """CodeQL path-problem shape: 200 rules with help text, results in 5,000 files with 10-20-step code flows;
     ``originalUriBaseIds`` after the results, as trivy writes it (the parser's slow path: two passes)."""
     rng = random.Random(13)
     rules = [
@@ -283,7 +297,7 @@ def write_sarif(path: Path, target: int) -> None:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": "src/app/views_{n}.py", "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": "src/app/views_{f}.py", "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": 42, "startColumn": 9},
                     }
                 }

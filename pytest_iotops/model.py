@@ -72,7 +72,7 @@ class ReportFormatError(IotopsError):
     """A run report file does not match the schema this version reads."""
 
 
-@dataclass
+@dataclass(slots=True)  # one per test, file or finding: a big report holds hundreds of thousands
 class TestResult:
     __test__ = False  # not a pytest test class
 
@@ -108,7 +108,7 @@ class PhaseResult:
     coverage_percent: float | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per test, file or finding: a big report holds hundreds of thousands
 class FileCoverage:
     path: str
     statements: int
@@ -164,7 +164,7 @@ class CoverageReport:
         return cls(status, "none", False, [], empty, [], [], False, note)
 
 
-@dataclass
+@dataclass(slots=True)  # one per test, file or finding: a big report holds hundreds of thousands
 class Finding:
     """One problem reported by a tool, normalised so every tool's findings gate and render alike."""
 

@@ -1,6 +1,13 @@
 """The canary judge: thresholds per metric plus a statistical comparison of canary against baseline, as
 Kayenta's judge does — each metric passes, is marginal, fails or is inconclusive, and the score is the share
-of metrics that pass. Every metric says what no data means, and the judge refuses to pass on too few samples.
+of metrics that pass. Every metric says what no data means, and the judge refuses to pass on too few samples
+(of the canary, and of the baseline a relative check compares with).
+
+Every limit is a test, not a point estimate, so a limit means what it says and noise does not fail an equal
+version: ``error_rate <= 1 %`` fails when a one-sided binomial test shows more than 1 % of requests failed;
+``latency_p99 <= L`` fails when significantly more than 1 % of requests took longer than ``L`` (the tail
+itself is counted, so a 5 % tail of +300 ms fails even when the median did not move); a relative latency limit
+is the baseline's own quantile plus the allowed increase, with the Mann-Whitney shift test for the body.
 
 Pure and seeded-free: the same samples always give the same verdict and the same explanation.
 """
@@ -11,19 +18,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .stats import fisher_greater, mann_whitney
+from .stats import binomial_upper, fisher_greater, mann_whitney
 
-__all__ = ["JudgeResult", "MetricResult", "MetricSpec", "Samples", "judge", "quantile"]
+__all__ = ["JudgeResult", "MetricResult", "MetricSpec", "Samples", "judge", "merge", "quantile"]
 
 Verdict = Literal["pass", "marginal", "fail", "inconclusive"]
+#: per test, per step: a rollout runs up to ~5 steps x 2-3 metrics x 2 tests, so each must be strict
+ALPHA = 0.005
 
 
 @dataclass(frozen=True)
 class Samples:
-    """What one version served during a step: latencies (ms) of all requests and how many failed."""
+    """What one version served during a step: latencies (ms) of all requests and how many failed.
+
+    A request that got no answer is never left out: one that timed out is an error whose latency is the
+    timeout, one still unanswered when the step's window closed is an error whose latency is its age then.
+    """
 
     latencies_ms: Sequence[float] = ()
     errors: int = 0
+    #: of ``errors``: requests that got no answer within the request timeout
+    timeouts: int = 0
+    #: of ``errors``: requests still unanswered when the window closed
+    outstanding: int = 0
 
     @property
     def requests(self) -> int:
@@ -34,6 +51,16 @@ class Samples:
         return self.errors / self.requests if self.requests else None
 
 
+def merge(a: Samples, b: Samples) -> Samples:
+    """Two windows of one version as one."""
+    return Samples(
+        (*a.latencies_ms, *b.latencies_ms),
+        a.errors + b.errors,
+        a.timeouts + b.timeouts,
+        a.outstanding + b.outstanding,
+    )
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     name: Literal["error_rate", "latency_p50", "latency_p99"]
@@ -41,8 +68,9 @@ class MetricSpec:
     max_value: float | None = None
     #: canary vs baseline: error rate may exceed the baseline by this much (fraction); latency shift in ms
     max_increase: float | None = None
-    #: significance for the comparison; a worse canary fails only when the test says so
-    alpha: float = 0.05
+    #: significance of each test; a canary fails only when a test says so. Calibrated so that equal versions
+    #: pass a 5-step rollout >= 99 % of the time (benchmarks/bench_judge.py, docs/deployments.md)
+    alpha: float = ALPHA
     min_samples: int = 50
     no_data: Verdict = "inconclusive"
 
@@ -79,14 +107,28 @@ def quantile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _settle(result: MetricResult, spec: MetricSpec, canary: Samples, reason: str) -> MetricResult:
-    """Nothing failed: the metric passes, unless there were too few samples to say so."""
+def _settle(result: MetricResult, spec: MetricSpec, canary: Samples, baseline: Samples, reason: str) -> MetricResult:
+    """Nothing failed: the metric passes, unless there were too few samples to say so — of the canary, or of
+    the baseline a relative limit compares with."""
     if canary.requests < spec.min_samples:
         result.verdict = "inconclusive"
         result.reason = f"only {canary.requests} requests, fewer than the {spec.min_samples} needed to pass"
+    elif spec.max_increase is not None and baseline.requests < spec.min_samples:
+        result.verdict = "inconclusive"
+        result.reason = (
+            f"the baseline has only {baseline.requests} requests, fewer than the {spec.min_samples} needed to "
+            "compare with"
+        )
     else:
         result.reason = reason
     return result
+
+
+def _unanswered(canary: Samples) -> str:
+    parts = [f"{n} {what}" for n, what in ((canary.timeouts, "timed out"), (canary.outstanding, "unanswered"))]
+    return (
+        f" ({', '.join(p for p in parts if not p.startswith('0 '))})" if canary.timeouts or canary.outstanding else ""
+    )
 
 
 def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResult:
@@ -95,19 +137,46 @@ def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricR
     if rate is None:
         result.verdict, result.reason = spec.no_data, f"no requests reached the canary: {spec.no_data}"
         return result
-    if spec.max_value is not None and rate > spec.max_value:
-        result.verdict, result.reason = "fail", f"error rate {rate:.2%} > limit {spec.max_value:.2%}"
-        return result
-    if spec.max_increase is not None and base is not None and baseline.requests:
+    errors = f"error rate {rate:.2%} ({canary.errors} of {canary.requests}){_unanswered(canary)}"
+    if spec.max_value is not None:
+        p = binomial_upper(canary.errors, canary.requests, spec.max_value)
+        if p < spec.alpha:
+            result.verdict, result.p_value = "fail", p
+            result.reason = f"{errors} > limit {spec.max_value:.2%} (binomial p={p:.3g} < {spec.alpha:g})"
+            return result
+    if spec.max_increase is not None and base is not None and baseline.requests >= spec.min_samples:
         result.p_value = fisher_greater(canary.errors, canary.requests, baseline.errors, baseline.requests)
         if rate > base + spec.max_increase and result.p_value < spec.alpha:
             result.verdict = "fail"
             result.reason = (
-                f"error rate {rate:.2%} vs baseline {base:.2%}: higher (Fisher p={result.p_value:.3g} < {spec.alpha})"
+                f"{errors} vs baseline {base:.2%}: higher by more than {spec.max_increase:.2%} "
+                f"(Fisher p={result.p_value:.3g} < {spec.alpha:g})"
             )
             return result
-    return _settle(
-        result, spec, canary, f"error rate {rate:.2%}" + (f" (baseline {base:.2%})" if base is not None else "")
+    return _settle(result, spec, canary, baseline, errors + (f", baseline {base:.2%}" if base is not None else ""))
+
+
+def _tail(spec: MetricSpec, canary: Samples, baseline: Samples, limit: float, what: str) -> MetricResult | None:
+    """Fail when significantly more than the quantile's tail share of canary requests took longer than
+    ``limit`` — and more than the baseline's own share over it (shared noise fails neither)."""
+    share = 0.01 if spec.name == "latency_p99" else 0.5
+    over = sum(1 for x in canary.latencies_ms if x > limit)
+    p = binomial_upper(over, canary.requests, share)
+    base_over = sum(1 for x in baseline.latencies_ms if x > limit)
+    above_baseline = not baseline.requests or over / canary.requests > base_over / baseline.requests
+    if p >= spec.alpha or not above_baseline:
+        return None
+    q = "p99" if share == 0.01 else "p50"
+    return MetricResult(
+        spec.name,
+        "fail",
+        quantile(canary.latencies_ms, 1 - share),
+        quantile(baseline.latencies_ms, 1 - share),
+        canary.requests,
+        f"{over} of {canary.requests} requests ({over / canary.requests:.1%}) took longer than {limit:.1f} ms "
+        f"({what}): more than the {share:.0%} a {q} limit allows (binomial p={p:.3g} < {spec.alpha:g})"
+        + (f"; baseline {base_over} of {baseline.requests}" if baseline.requests else ""),
+        p,
     )
 
 
@@ -118,19 +187,25 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
     if value is None:
         result.verdict, result.reason = spec.no_data, f"no latencies from the canary: {spec.no_data}"
         return result
-    if spec.max_value is not None and value > spec.max_value:
-        result.verdict, result.reason = "fail", f"{spec.name} {value:.1f} ms > limit {spec.max_value:.1f} ms"
-        return result
-    if spec.max_increase is not None and len(baseline.latencies_ms) >= 2 and canary.requests >= 2:
+    if spec.max_value is not None:
+        failed = _tail(spec, canary, Samples(), spec.max_value, "the limit")
+        if failed is not None:
+            return failed
+    comparable = spec.max_increase is not None and baseline.requests >= spec.min_samples and canary.requests >= 2
+    if comparable and base is not None and spec.max_increase is not None:
         mw = mann_whitney(canary.latencies_ms, baseline.latencies_ms, conf_level=1 - spec.alpha)
         result.p_value, result.shift, result.ci = mw.p_value, mw.shift, (mw.ci_low, mw.ci_high)
         if mw.p_value < spec.alpha and mw.ci_low > spec.max_increase:
             result.verdict = "fail"
             result.reason = (
-                f"latency shift {mw.shift:+.1f} ms ({1 - spec.alpha:.0%} CI {mw.ci_low:+.1f}..{mw.ci_high:+.1f}) "
+                f"latency shift {mw.shift:+.1f} ms ({1 - spec.alpha:.1%} CI {mw.ci_low:+.1f}..{mw.ci_high:+.1f}) "
                 f"exceeds +{spec.max_increase:.1f} ms (Mann-Whitney p={mw.p_value:.3g})"
             )
             return result
+        limit, what = base + spec.max_increase, f"baseline {base:.1f} ms + {spec.max_increase:g} ms"
+        failed = _tail(spec, canary, baseline, limit, what)
+        if failed is not None:
+            return failed
         if mw.p_value < spec.alpha and mw.shift > spec.max_increase:
             result.verdict = "marginal"
             result.reason = (
@@ -139,7 +214,11 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
             )
             return result
     return _settle(
-        result, spec, canary, f"{spec.name} {value:.1f} ms" + (f" (baseline {base:.1f} ms)" if base is not None else "")
+        result,
+        spec,
+        canary,
+        baseline,
+        f"{spec.name} {value:.1f} ms" + (f" (baseline {base:.1f} ms)" if base is not None else ""),
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist, median
 
-__all__ = ["MannWhitney", "fisher_greater", "mann_whitney"]
+__all__ = ["MannWhitney", "binomial_upper", "fisher_greater", "mann_whitney"]
 
 _NORMAL = NormalDist()
 _EXACT_LIMIT = 50
@@ -178,3 +178,25 @@ def fisher_greater(errors_a: int, total_a: int, errors_b: int, total_b: int) -> 
         )
 
     return min(1.0, sum(math.exp(log_pmf(k)) for k in range(max(errors_a, low), high + 1)))
+
+
+def binomial_upper(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), as R's ``pbinom(k - 1, n, p, lower.tail = FALSE)``: the one-sided p-value
+    that more than a share ``p`` of ``n`` requests were bad, when ``k`` were. Summed from ``k`` up in log space
+    until the terms stop mattering, so a step of 100,000 requests costs little."""
+    if not 0 <= k <= n or not 0.0 <= p <= 1.0:
+        raise ValueError("need 0 <= k <= n and 0 <= p <= 1")
+    if k == 0 or p == 1.0:
+        return 1.0
+    if p == 0.0:
+        return 0.0
+    log_term = (
+        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p) + (n - k) * math.log1p(-p)
+    )
+    term, total, ratio = math.exp(log_term), 0.0, p / (1 - p)
+    for j in range(k, n + 1):
+        total += term
+        if j > n * p and term < total * 1e-17:
+            break
+        term *= (n - j) / (j + 1) * ratio
+    return min(1.0, total)

@@ -194,9 +194,14 @@ class PathMap:
         self.dirs = [Path(c.replace("\\", "/")) for c in candidates if c]
         self._seen: dict[str, str] = {}
 
+    #: names remembered; a report naming more distinct files starts over rather than grow without bound
+    REMEMBER = 50_000
+
     def __call__(self, raw: str) -> str:
         known = self._seen.get(raw)
         if known is None:
+            if len(self._seen) >= self.REMEMBER:
+                self._seen.clear()
             known = self._seen[raw] = self._map(raw)
         return known
 
