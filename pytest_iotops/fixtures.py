@@ -2,13 +2,20 @@
 strategies under load with a live progress line, record each deployment for the run report, and stop
 everything afterwards, whatever happened in the test.
 
-``@pytest.mark.iotops_deploy(target="nginx", stable="v1")`` overrides the configuration for one test.
+``@pytest.mark.iotops_deploy(target="nginx", stable="v1")`` overrides the configuration for one test; markers on
+the module, the class and the function are merged, the closest winning key by key (tables merged key by key).
+Every test's settings are checked when tests are collected, so a bad value is a usage error (exit 4) before
+anything starts, with or without ``--iotops``. SIGTERM and SIGHUP during a deployment are handled as Ctrl-C:
+traffic goes back to the stable version, everything stops and the run report records the deployment as
+``interrupted``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,15 +33,19 @@ __all__ = ["DEPLOYMENTS", "Deployer", "iotops_blue_green", "iotops_canary", "iot
 #: deployments a test ran, picked up by the plugin for the run report
 DEPLOYMENTS: pytest.StashKey[list[Deployment]] = pytest.StashKey()
 _SETTINGS: pytest.StashKey[DeploySettings] = pytest.StashKey()
+_PROJECT: pytest.StashKey[Settings] = pytest.StashKey()
 
 
 def _settings(config: pytest.Config) -> Settings:
     plugin = config.pluginmanager.get_plugin("iotops-session")
     if plugin is not None:
         return plugin.settings  # type: ignore[no-any-return]
-    from .config import find_pyproject, load_settings
+    loaded = config.stash.get(_PROJECT, None)
+    if loaded is None:
+        from .config import find_pyproject, load_settings
 
-    return load_settings(find_pyproject(config.rootpath, config.inipath))
+        loaded = config.stash[_PROJECT] = load_settings(find_pyproject(config.rootpath, config.inipath))
+    return loaded
 
 
 def _deploy_settings(request: pytest.FixtureRequest) -> DeploySettings:
@@ -42,23 +53,22 @@ def _deploy_settings(request: pytest.FixtureRequest) -> DeploySettings:
     stash: pytest.Stash = request.node.stash
     cached = stash.get(_SETTINGS, None)
     if cached is None:
-        cached = stash[_SETTINGS] = _resolve_settings(request)
+        cached = stash[_SETTINGS] = _merged_settings(request.node, request.config)
     return cached
 
 
-def _resolve_settings(request: pytest.FixtureRequest) -> DeploySettings:
+def _merged_settings(node: pytest.Item, config: pytest.Config) -> DeploySettings:
     from .deploy.config import override
     from .errors import DeployError
 
-    d = _settings(request.config).deploy
-    marker = request.node.get_closest_marker("iotops_deploy")
-    if marker is not None:
+    d = _settings(config).deploy
+    # iter_markers gives the closest first: apply the farthest first, so the closest wins key by key
+    for marker in reversed(list(node.iter_markers("iotops_deploy"))):
         if marker.args:
             raise DeployError(
-                f"{request.node.nodeid}: iotops_deploy takes keyword settings of [tool.iotops.deploy], "
-                f"not {list(marker.args)}"
+                f"{node.nodeid}: iotops_deploy takes keyword settings of [tool.iotops.deploy], not {list(marker.args)}"
             )
-        d = override(d, marker.kwargs, f"{request.node.nodeid}: @pytest.mark.iotops_deploy")
+        d = override(d, marker.kwargs, f"{node.nodeid}: @pytest.mark.iotops_deploy")
     if not d.versions or not d.stable:
         raise DeployError("configure [tool.iotops.deploy] with versions and a stable version")
     return d
@@ -108,14 +118,16 @@ class Deployer:
     def _load(self, d: DeploySettings) -> Any:
         from .deploy.load import Load
 
-        return Load(self.target.url, **_load_options(d))
+        # the client waits longer than the target's request timeout: the target, not the client, ends a hang
+        return Load(self.target.url, timeout=d.request_timeout + 2.0, **_load_options(d))
 
     @contextlib.contextmanager
     def _recording(self, load: Any) -> Iterator[None]:
-        """A deployment ended by an exception still goes into the run report, as ``error``."""
+        """A deployment ended by an exception still goes into the run report, as ``error``, or ``interrupted``
+        (Ctrl-C, SIGTERM, SIGHUP)."""
         try:
             yield
-        except Exception as exc:
+        except BaseException as exc:
             partial = getattr(exc, "iotops_result", None)
             if partial is not None:
                 self._record(partial, load)
@@ -135,9 +147,14 @@ class Deployer:
         **overrides: Any,
     ) -> DeployResult:
         """Canary to ``version``; ``overrides`` are [tool.iotops.deploy] keys for this call, tables merged into
-        the configured ones (e.g. ``analysis={"failure_limit": 1}``, ``load={"rate": 200}``)."""
+        the configured ones (e.g. ``analysis={"failure_limit": 1}``, ``load={"rate": 200}``); all of them, ``steps``
+        and ``bake`` included, are checked before anything starts."""
         from .deploy.canary import CanaryLimits, canary
 
+        if steps is not None:
+            overrides["steps"] = list(steps)
+        if bake is not None:
+            overrides["bake"] = bake
         d = self._settings_with(overrides)
         limits = CanaryLimits(d.failure_limit, d.inconclusive_limit, d.consecutive_error_limit, d.health_failures)
         load = self._load(d)
@@ -146,12 +163,13 @@ class Deployer:
                 self.target,
                 self.active,
                 version,
-                steps=d.steps if steps is None else steps,
-                bake=d.bake if bake is None else bake,
+                steps=d.steps,
+                bake=d.bake,
                 specs=d.metrics,
                 limits=limits,
                 health_interval=d.health_interval,
                 progress=self._progress,
+                bake_max=d.bake_max,
             )
         return self._record(result, load)
 
@@ -205,15 +223,55 @@ def iotops_deploy_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         health_path=d.health_path,
         start_timeout=d.start_timeout,
         options=d.target_options,
+        request_timeout=d.request_timeout,
     )
+    with _signals_as_interrupt():
+        try:
+            target.open()
+            assert d.stable is not None
+            target.start(d.stable)
+            target.set_weights({d.stable: 100})
+            yield target
+        finally:
+            target.close()  # runs after failures, exceptions and KeyboardInterrupt alike
+
+
+@contextlib.contextmanager
+def _signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (how CI runners and terminals stop a job) raise KeyboardInterrupt while versions run,
+    as Ctrl-C does: the deployment rolls back, pytest tears everything down and still writes its reports. A
+    handler the test run installed itself is left alone."""
+    installed: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def interrupt(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                installed[sig] = signal.signal(sig, interrupt)
     try:
-        target.open()
-        assert d.stable is not None
-        target.start(d.stable)
-        target.set_weights({d.stable: 100})
-        yield target
+        yield
     finally:
-        target.close()  # runs after failures, exceptions and KeyboardInterrupt alike
+        for sig, previous in installed.items():
+            signal.signal(sig, previous)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every deployment test's settings checked before any test runs: a bad value is a usage error (exit 4)
+    naming the test and the key, with or without --iotops, not a traceback per test after versions started."""
+    from .errors import ConfigError, DeployError
+
+    for item in items:
+        if _USES_DEPLOY.isdisjoint(getattr(item, "fixturenames", ())):
+            continue
+        try:
+            item.stash[_SETTINGS] = _merged_settings(item, config)
+        except (ConfigError, DeployError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+_USES_DEPLOY = frozenset({"iotops_canary", "iotops_blue_green", "iotops_deploy_target"})
 
 
 @pytest.fixture

@@ -280,8 +280,9 @@ class DeployStep:
     verdict: Literal["pass", "marginal", "fail", "inconclusive", "error"]
     score: float
     reason: str
-    #: what the strategy did next: continue, retry (a measurement error), abort or promote
-    decision: Literal["continue", "retry", "abort", "promote"]
+    #: what the strategy did next: continue, retry (a measurement error), abort, promote, or halt (the stable
+    #: version degraded: neither version can be judged, traffic goes back to the stable one)
+    decision: Literal["continue", "retry", "abort", "promote", "halt"]
     canary_requests: int = 0
     canary_errors: int = 0
     stable_requests: int = 0
@@ -292,6 +293,11 @@ class DeployStep:
     health_probes: int = 0
     health_failures: int = 0
     metrics: list[DeployMetric] = field(default_factory=list)
+    #: the step whose stable data the canary was compared with (the last with enough of it)
+    baseline_step: int | None = None
+    #: of canary_errors: requests with no answer within the request timeout, and still unanswered at the end
+    canary_timeouts: int = 0
+    canary_unanswered: int = 0
 
 
 @dataclass
@@ -302,7 +308,9 @@ class Deployment:
     target: str
     stable: str
     candidate: str
-    outcome: Literal["promoted", "rolled_back", "error"]
+    #: halted: the stable version degraded, so the rollout stopped without blaming the candidate;
+    #: interrupted: a signal or KeyboardInterrupt ended it (traffic put back on the stable version)
+    outcome: Literal["promoted", "rolled_back", "halted", "interrupted", "error"]
     #: the version serving all traffic at the end
     active: str
     reason: str

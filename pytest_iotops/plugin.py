@@ -202,6 +202,8 @@ class IotopsPlugin:
         self.workerinput = workerinput
         self.phase_of: dict[str, str] = {}  # nodeid -> phase, in the process that collected
         self.blocked: set[str] = set()
+        #: the test being run, for pytest_keyboard_interrupt
+        self.running: pytest.Item | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
         self.internal_error = ""
 
@@ -368,6 +370,7 @@ class IotopsPlugin:
     # -- running: phase changes and blocking ------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        self.running = item
         phase = item.stash.get(_PHASE, self.settings.default_phase)
         if self.pipeline.enter_phase(phase):
             if self.workerinput is None:
@@ -444,6 +447,20 @@ class IotopsPlugin:
             longrepr=report.longreprtext if failed else "",
             worker=_worker_of(report) if self.pipeline.context.distributed else "",
         )
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C, or SIGTERM/SIGHUP during a deployment (see fixtures): the test that was running did not pass,
+        and the deployment it ran is recorded (as ``interrupted``), not lost with the missing call report."""
+        item = self.running
+        if item is None or self.workerinput is not None:
+            return
+        recorder = self.pipeline.recorder
+        for record in item.stash.get(fixtures.DEPLOYMENTS, None) or []:
+            record.test = item.nodeid
+            recorder.deployments.append(record)
+        what = str(excinfo.value) or "Ctrl-C"
+        phase = item.stash.get(_PHASE, self.settings.default_phase)
+        recorder.add_report(item.nodeid, phase, "call", "failed", 0.0, message=f"interrupted ({what})")
 
     # -- the end: coverage, gates, verdict, report ------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -183,6 +183,12 @@ def test_unknown_or_bad_per_call_settings_are_named(iotops_canary):
         iotops_canary.rollout("v2", baek=2)
     with pytest.raises(ConfigError, match="deployment arguments: deploy.analysis.failure_limit = -1"):
         iotops_canary.rollout("v2", analysis={"failure_limit": -1})
+    # steps and bake are checked too, before any traffic moves
+    for bad, named in ((dict(bake="ten"), "deploy.bake"), (dict(bake=float("nan")), "deploy.bake"),
+                       (dict(bake=0), "deploy.bake"), (dict(steps=[10, 10, 100]), "deploy.steps")):
+        with pytest.raises(ConfigError, match=named):
+            iotops_canary.rollout("v2", **bad)
+    assert iotops_canary.target.weights == {"v1": 100} and set(iotops_canary.target.processes) == {"v1"}
 
 @pytest.mark.e2e
 def test_per_call_analysis_overrides_merge_into_the_configured_table(iotops_canary):
@@ -200,6 +206,20 @@ def test_unknown_version_is_named(iotops_canary):
     with pytest.raises(DeployError, match="unknown version 'v3'; configured: \\\\['broken', 'v1', 'v2'\\\\]"):
         iotops_canary.rollout("v3")
 
+pytestmark = pytest.mark.iotops_deploy(load={"rate": 150}, bake=0.3)
+
+@pytest.mark.iotops_deploy(bake=0.2)
+class TestMarkers:
+    @pytest.mark.e2e
+    @pytest.mark.iotops_deploy(load={"concurrency": 3})
+    def test_markers_merge_closest_first_key_by_key(self, iotops_canary):
+        d = iotops_canary.settings
+        assert (d.bake, d.load_rate, d.load_concurrency) == (0.2, 150, 3)
+"""
+
+BAD_MARKER = """
+import pytest
+
 @pytest.mark.e2e
 @pytest.mark.iotops_deploy(stabel="v2")
 def test_bad_marker(iotops_canary):
@@ -210,10 +230,16 @@ def test_bad_marker(iotops_canary):
 def test_per_test_overrides_and_bad_input(pytester: pytest.Pytester) -> None:
     make_project(pytester, DEPLOY, files={"tests/e2e/test_overrides.py": OVERRIDES})
     result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", "-k", "overrides")
-    result.assert_outcomes(passed=4, errors=1)
-    result.stdout.fnmatch_lines(
-        ["*ConfigError: *::test_bad_marker: @pytest.mark.iotops_deploy: unknown key 'deploy.stabel'*"]
-    )
+    result.assert_outcomes(passed=5)
+
+
+@pytest.mark.parametrize("iotops", [True, False], ids=["with-iotops", "without"])
+def test_a_bad_marker_is_a_usage_error_before_anything_runs(pytester: pytest.Pytester, iotops: bool) -> None:
+    make_project(pytester, DEPLOY, files={"tests/e2e/test_bad.py": BAD_MARKER})
+    result = pytester.runpytest_subprocess(*(["--iotops", "--iotops-no-cov"] if iotops else []), "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["*::test_bad_marker: @pytest.mark.iotops_deploy: unknown key 'deploy.stabel'*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 def test_bad_deploy_config_is_a_usage_error(pytester: pytest.Pytester) -> None:

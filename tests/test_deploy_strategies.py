@@ -130,7 +130,7 @@ def test_keyboard_interrupt_after_a_blue_green_switch_rolls_back_to_the_old_vers
     assert set(target.processes) == {"v1"}
     assert load.result.availability == 1.0
     result = info.value.iotops_result  # type: ignore[attr-defined]
-    assert (result.outcome, result.active) == ("error", "v1")
+    assert (result.outcome, result.active) == ("interrupted", "v1")
     assert result.rollback_seconds is not None
 
 

@@ -23,13 +23,14 @@ and the canary is stopped before the function returns or re-raises.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import DeployError
 from ..model import DeployStep
-from .judge import MetricSpec, Samples, quantile
+from .judge import MetricSpec, Samples, judge, merge, quantile
 from .process import probe
 from .result import DeployResult, Progress, interrupted, judged_step
 from .target import Target
@@ -52,51 +53,67 @@ def check_steps(steps: Sequence[int]) -> list[int]:
     if (
         not steps
         or any(not isinstance(w, int) or isinstance(w, bool) or not 0 < w <= 100 for w in steps)
-        or list(steps) != sorted(steps)
+        or any(a >= b for a, b in itertools.pairwise(steps))
         or steps[-1] != 100
     ):
         raise DeployError(f"steps must be increasing whole percentages in 1..100 ending at 100, got {list(steps)}")
     return list(steps)
 
 
-def _merge(a: Samples, b: Samples) -> Samples:
-    return Samples(tuple(a.latencies_ms) + tuple(b.latencies_ms), a.errors + b.errors)
-
-
 class _Bake:
-    """One step's bake: slices of data, health probes and the canary's process, gathered until time is up."""
+    """One step's bake: slices of data, health probes and the canary's process, gathered until time is up and
+    both versions served enough requests to judge (the adaptive bake), or the longest bake has passed."""
 
-    def __init__(self, target: Target, stable: str, new: str, health_path: str, interval: float) -> None:
+    def __init__(self, target: Target, stable: str, new: str, interval: float, need: tuple[int, int]) -> None:
         self.target, self.stable, self.new = target, stable, new
-        self.url = target.processes[new].url + health_path
+        self.url = target.processes[new].url + target.health_path
         self.interval = interval
+        self.need_canary, self.need_stable = need
         self.canary, self.baseline = Samples(), Samples()
         self.probes = 0
         self.failed_probes: list[str] = []
         self.exited: int | None = None
+        self.stable_exited: int | None = None
+        self.error = ""
+        self.ended = 0.0
 
     def collect(self) -> None:
         window = self.target.window()
-        self.canary = _merge(self.canary, window.get(self.new, Samples()))
-        self.baseline = _merge(self.baseline, window.get(self.stable, Samples()))
+        self.canary = merge(self.canary, window.get(self.new, Samples()))
+        self.baseline = merge(self.baseline, window.get(self.stable, Samples()))
 
-    def run(self, seconds: float, progress: Progress | None, line: str) -> None:
-        end = time.monotonic() + seconds
-        next_report = time.monotonic() + 0.5
-        while (left := end - time.monotonic()) > 0:
-            time.sleep(min(self.interval, left))
+    def enough(self) -> bool:
+        return self.canary.requests >= self.need_canary and self.baseline.requests >= self.need_stable
+
+    def run(self, seconds: float, longest: float, progress: Progress | None, line: str) -> None:
+        started = time.monotonic()
+        end, cap = started + seconds, started + max(seconds, longest)
+        next_report = started + 0.25
+        while True:
+            now = time.monotonic()
+            if now >= cap or (now >= end and self.enough()):
+                break
+            time.sleep(max(0.0, min(self.interval, (end if now < end else cap) - now)))
             self.exited = self.target.processes[self.new].proc.poll()
-            if self.exited is not None:
-                return
+            stable = self.target.processes.get(self.stable)
+            self.stable_exited = stable.proc.poll() if stable is not None else None
+            if self.exited is not None or self.stable_exited is not None:
+                break
             # a second's grace: on a loaded CI machine a healthy answer can take a few hundred ms
             status, seen = probe(self.url, timeout=1.0)
             self.probes += 1
             if status != 200:
                 self.failed_probes.append(seen)
-            if progress is not None and time.monotonic() >= next_report:
-                self.collect()
-                progress(line + self.numbers(), False)
-                next_report += 0.5
+            if time.monotonic() >= next_report:
+                next_report += 0.25
+                try:
+                    self.collect()
+                except DeployError as exc:
+                    self.error = str(exc)
+                    break
+                if progress is not None:
+                    progress(line + self.numbers(), False)
+        self.ended = time.perf_counter()
 
     def numbers(self) -> str:
         c = self.canary
@@ -118,13 +135,18 @@ def canary(
     limits: CanaryLimits = CanaryLimits(),
     health_interval: float = 0.1,
     progress: Progress | None = None,
+    bake_max: float | None = None,
 ) -> DeployResult:
+    """``bake`` is each step's shortest bake; it goes on until the canary and the stable version have each
+    served the metrics' ``min_samples`` requests, at most ``bake_max`` seconds (default: ``bake``, no
+    extension)."""
     steps = check_steps(steps)
     result = target.begin("canary", stable, new)
     if new not in target.processes:
         return result
+    plan = _Plan(steps, bake, max(bake, bake_max or bake), specs, limits, health_interval)
     try:
-        _run(target, result, steps, bake, specs, limits, health_interval, progress)
+        _run(target, result, plan, progress)
     except BaseException as exc:
 
         def cleanup(reason: str) -> None:
@@ -136,54 +158,93 @@ def canary(
     return result
 
 
-def _abort(target: Target, result: DeployResult, reason: str) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    steps: list[int]
+    bake: float
+    bake_max: float
+    specs: Sequence[MetricSpec]
+    limits: CanaryLimits
+    health_interval: float
+
+    @property
+    def need(self) -> int:
+        return max((s.min_samples for s in self.specs), default=0)
+
+
+def _abort(target: Target, result: DeployResult, reason: str, outcome: str = "rolled_back") -> None:
     stable, new = result.stable, result.candidate
     result.rollback_seconds, drained = target.roll_back(stable, new)
     result.event(
-        "aborted",
+        "aborted" if outcome == "rolled_back" else outcome,
         f"100 % back to {stable}; {new} stopped"
         + ("" if drained else " (requests still running after 30 s)")
         + f": {reason}",
     )
-    result.finish("rolled_back", stable, reason)
+    result.finish(outcome, stable, reason)
 
 
-def _run(
-    target: Target,
-    result: DeployResult,
-    steps: list[int],
-    bake: float,
-    specs: Sequence[MetricSpec],
-    limits: CanaryLimits,
-    health_interval: float,
-    progress: Progress | None,
-) -> None:
+@dataclass
+class _History:
+    """What earlier steps measured: the baseline to compare with, all data so far, the stable's reference."""
+
+    baseline: Samples = field(default_factory=Samples)
+    baseline_step: int | None = None
+    canary_so_far: Samples = field(default_factory=Samples)
+    stable_so_far: Samples = field(default_factory=Samples)
+    #: the stable version's first step with enough data: a later step judged against it says "stable degraded"
+    reference: Samples | None = None
+    reference_step: int = 0
+
+    def add(self, index: int, weight: int, baked: _Bake, need: int) -> None:
+        if weight < 100 and (baked.baseline.requests >= need or self.baseline_step is None):
+            # the last step with enough stable data; at 100 % there is none: keep the last one's
+            self.baseline, self.baseline_step = baked.baseline, index
+
+    def so_far(self, weight: int, baked: _Bake) -> tuple[Samples, Samples]:
+        """Both versions over the steps that did not fail, and this one."""
+        stable = merge(self.stable_so_far, baked.baseline) if weight < 100 else self.stable_so_far
+        return merge(self.canary_so_far, baked.canary), stable
+
+    def keep(self, weight: int, baked: _Bake) -> None:
+        """A step that did not fail joins the data later steps are judged on as a whole (a failed step the
+        limits tolerated is not counted again)."""
+        self.canary_so_far, self.stable_so_far = self.so_far(weight, baked)
+
+
+def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress | None) -> None:
     stable, new = result.stable, result.candidate
+    limits, steps = plan.limits, plan.steps
     failures = inconclusive = errors = 0
-    last_baseline = Samples()
+    history = _History()
     index = 0
     while index < len(steps):
         weight = steps[index]
         target.set_weights({stable: 100 - weight, new: weight} if weight < 100 else {new: 100})
         result.exposure = max(result.exposure, weight)
         started = result.now()
-        result.event(f"step {index + 1}", f"{weight} % of traffic to {new}, baking {bake:g}s")
+        result.event(f"step {index + 1}", f"{weight} % of traffic to {new}, baking {plan.bake:g}s")
         with contextlib.suppress(DeployError):  # an unreadable backlog: the step's own measurement decides
             target.window()  # what came before this step's weights is not its data
         label = f"canary {new} step {index + 1}/{len(steps)} {weight:>3} %: "
-        baked = _Bake(target, stable, new, target.health_path, health_interval)
-        measurement_error = ""
-        baked.run(bake, progress, label)
-        try:
-            baked.collect()
-        except DeployError as exc:
-            measurement_error = str(exc)
-        if baked.baseline.requests:
-            last_baseline = baked.baseline  # at 100 % there is no stable traffic: compare with the last step's
-        step = _judge_step(index + 1, weight, started, result.now(), baked, last_baseline, specs, limits)
-        if measurement_error:
-            step.verdict, step.reason, step.metrics = "error", f"measurement failed: {measurement_error}", []
+        need = (plan.need, plan.need if weight < 100 else 0)
+        baked = _Bake(target, stable, new, plan.health_interval, need)
+        baked.run(plan.bake, plan.bake_max, progress, label)
+        if not baked.error:
+            try:
+                # requests that arrived during the bake are judged here, answered or not (at most a timeout)
+                target.settle(baked.ended, target.request_timeout)
+                baked.collect()
+            except DeployError as exc:
+                baked.error = str(exc)
+        history.add(index + 1, weight, baked, plan.need)
+        step = _judge_step(index + 1, weight, started, result.now(), baked, history, plan)
         result.steps.append(step)
+        if step.verdict in ("pass", "marginal", "inconclusive"):
+            history.keep(weight, baked)
+        if step.decision == "halt":
+            _abort(target, result, f"step {index + 1} at {weight} %: {step.reason}", "halted")
+            return
         if step.verdict == "error":
             errors += 1
             abort = errors > limits.consecutive_error_limit
@@ -214,24 +275,39 @@ def _run(
 
 
 def _judge_step(
-    index: int,
-    weight: int,
-    started: float,
-    ended: float,
-    baked: _Bake,
-    baseline: Samples,
-    specs: Sequence[MetricSpec],
-    limits: CanaryLimits,
+    index: int, weight: int, started: float, ended: float, baked: _Bake, history: _History, plan: _Plan
 ) -> DeployStep:
-    step = judged_step(index, weight, started, ended, baked.canary, baked.baseline, baseline, specs)
+    step = judged_step(index, weight, started, ended, baked.canary, baked.baseline, history.baseline, plan.specs)
     step.health_probes, step.health_failures = baked.probes, len(baked.failed_probes)
+    step.baseline_step = history.baseline_step
+    step.canary_timeouts, step.canary_unanswered = baked.canary.timeouts, baked.canary.outstanding
+    if baked.error:
+        step.verdict, step.reason, step.metrics = "error", f"measurement failed: {baked.error}", []
+        return step
+    if baked.stable_exited is not None:
+        step.verdict, step.decision = "inconclusive", "halt"
+        step.reason = f"stable degraded: the stable version exited with code {baked.stable_exited}"
+        return step
+    if weight < 100 and history.reference is not None and history.reference_step != index:
+        degraded = judge(baked.baseline, history.reference, plan.specs)
+        if degraded.verdict == "fail":
+            step.verdict, step.decision = "inconclusive", "halt"
+            step.reason = f"stable degraded since step {history.reference_step}: {degraded.reason}"
+            return step
+    if weight < 100 and history.reference is None and baked.baseline.requests >= plan.need:
+        history.reference, history.reference_step = baked.baseline, index
     if baked.exited is not None:
         step.verdict, step.score = "fail", 0.0
         step.reason = f"the canary exited with code {baked.exited} during the bake"
-    elif len(baked.failed_probes) > limits.health_failures:
+    elif len(baked.failed_probes) > plan.limits.health_failures:
         step.verdict, step.score = "fail", 0.0
         step.reason = (
             f"health check failed {len(baked.failed_probes)} of {baked.probes} probes "
-            f"(allowed {limits.health_failures}): {', '.join(baked.failed_probes[:5])}"
+            f"(allowed {plan.limits.health_failures}): {', '.join(baked.failed_probes[:5])}"
         )
+    elif step.verdict in ("pass", "marginal") and history.canary_so_far.requests:
+        so_far = judge(*history.so_far(weight, baked), plan.specs)
+        if so_far.verdict == "fail":  # each step alone can be too small to see a 3 % error rate; all of them not
+            step.verdict, step.score = "fail", round(so_far.score, 1)
+            step.reason = f"over steps 1-{index}: {so_far.reason}"
     return step

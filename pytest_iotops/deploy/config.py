@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,11 @@ class DeploySettings:
     health_path: str = "/health"
     start_timeout: float = 30.0
     steps: tuple[int, ...] = (10, 25, 50, 75, 100)
+    #: the shortest bake per step; it goes on until both versions served min_samples requests, up to bake_max
     bake: float = 1.0
+    bake_max: float = 30.0
+    #: a request without an answer after this long is an error of its version, on every target
+    request_timeout: float = 5.0
     keep_old_for: float = 0.5
     load_rate: float = 50.0
     load_concurrency: int = 8
@@ -49,7 +54,8 @@ class DeploySettings:
 
 def _steps(value: Any) -> tuple[int, ...]:
     steps = v.int_list(value)
-    if not steps or steps[-1] != 100 or list(steps) != sorted(steps) or any(not 0 < s <= 100 for s in steps):
+    rising = all(a < b for a, b in itertools.pairwise(steps))
+    if not steps or steps[-1] != 100 or not rising or any(not 0 < s <= 100 for s in steps):
         raise v.Invalid("expected increasing weights from 1 to 100, ending at 100")
     return steps
 
@@ -70,6 +76,8 @@ _KEYS: dict[str, v.Validator] = {
     "start_timeout": v.positive,
     "steps": _steps,
     "bake": v.positive,
+    "bake_max": v.positive,
+    "request_timeout": v.positive,
     "keep_old_for": v.positive,
     "pre_promotion": v.non_negative,
     "load": _table,
@@ -131,7 +139,31 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
         if "latency_p50_max_ms" in analysis:
             metrics.append(MetricSpec("latency_p50", max_value=analysis["latency_p50_max_ms"], min_samples=minimum))
         extra["metrics"] = tuple(metrics)
-    return DeploySettings(**values, **extra, raw=copy.deepcopy(raw))
+    if "bake" in values and "bake_max" not in values:  # a long bake given alone is not an error
+        values["bake_max"] = max(DeploySettings.bake_max, values["bake"])
+    settings = DeploySettings(**values, **extra, raw=copy.deepcopy(raw))
+    _check_reachable(settings, where)
+    return settings
+
+
+def _check_reachable(d: DeploySettings, where: str) -> None:
+    """Every step below 100 % must be able to gather min_samples requests of each version within bake_max,
+    or no canary could ever be promoted: a configuration error, with the numbers."""
+    need = max((m.min_samples for m in d.metrics), default=0)
+    if d.bake_max < d.bake:
+        raise ConfigError(f"{where}: deploy.bake_max = {d.bake_max:g} is shorter than deploy.bake = {d.bake:g}")
+    for weight in d.steps:
+        if weight == 100:
+            continue
+        share = min(weight, 100 - weight) / 100
+        reachable = d.load_rate * d.bake_max * share
+        if reachable < need:
+            raise ConfigError(
+                f"{where}: the {weight} % step cannot reach min_samples = {need}: load rate {d.load_rate:g}/s x "
+                f"bake_max {d.bake_max:g} s x {share:.0%} of the traffic = {reachable:.0f} requests for the "
+                f"{'canary' if weight <= 50 else 'stable version'}; raise deploy.load.rate or deploy.bake_max, "
+                "or lower deploy.analysis.min_samples"
+            )
 
 
 def override(settings: DeploySettings, changes: Mapping[str, Any], where: str) -> DeploySettings:

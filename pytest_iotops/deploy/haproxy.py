@@ -65,7 +65,7 @@ defaults
     log-format '{_LOG_FORMAT}'
     timeout connect 5s
     timeout client 30s
-    timeout server 30s
+    timeout server {round(self.request_timeout * 1000)}ms
 frontend iotops
     bind 127.0.0.1:{self.port}
     default_backend app

@@ -95,6 +95,9 @@ class NginxTarget(ServerTarget):
                 "            proxy_set_header Host $host;\n"
                 # a failing version must show its failures to the judge, not have them retried elsewhere
                 "            proxy_next_upstream off;\n"
+                # one request timeout for every target: no answer in time is a 504, an error of that version
+                f"            proxy_read_timeout {round(self.request_timeout * 1000)}ms;\n"
+                f"            proxy_send_timeout {round(self.request_timeout * 1000)}ms;\n"
             )
         else:
             upstream, location = "", '            return 503 "no version has traffic\\n";\n'

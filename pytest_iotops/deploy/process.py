@@ -1,6 +1,11 @@
 """Versions of a service as local processes: ``command`` is an argument list with a ``{port}`` placeholder,
 started in its own process group on 127.0.0.1, healthy once its health path answers 200. Every failure says
-which version, what happened and the tail of its output; a version that fails is never left running."""
+which version, what happened and the tail of its output; a version that fails is never left running.
+
+A version's descendants are found even when they leave its process group (a daemon that double-forks and
+calls ``setsid``): every process started for a version carries a token in its environment, and stopping the
+version stops every process with that token (Linux ``/proc``).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +50,8 @@ class VersionProcess:
     proc: subprocess.Popen[bytes]
     log: Path
     health: list[str] = field(default_factory=list)
+    #: in the environment of the version and everything it starts (``IOTOPS_OWNER``)
+    token: str = ""
 
     @property
     def url(self) -> str:
@@ -72,7 +80,52 @@ class VersionProcess:
                 self.proc.wait()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)  # anything the service left behind in its group
+        self._stop_escaped(grace)
         self.log.unlink(missing_ok=True)
+
+    def descendants(self) -> list[int]:
+        """Every live process started for this version, inside its process group or not."""
+        return owned_by(self.token) if self.token else []
+
+    def _stop_escaped(self, grace: float) -> None:
+        """Processes that left the group (daemons): SIGTERM, then SIGKILL after ``grace``."""
+        escaped = self.descendants()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in escaped:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + (grace if sig == signal.SIGTERM else 5.0)
+            while escaped and time.monotonic() < deadline:
+                escaped = [pid for pid in escaped if _alive(pid)]
+                if escaped:
+                    time.sleep(0.01)
+            if not escaped:
+                return
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie has ended: only its parent can reap it, and init does)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def owned_by(token: str) -> list[int]:
+    """Processes whose environment holds ``IOTOPS_OWNER=token`` (none on systems without /proc)."""
+    marker = f"IOTOPS_OWNER={token}".encode()
+    found = []
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as fh:
+                if marker in fh.read().split(b"\0") and _alive(int(entry.name)):
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
 
 
 def probe(url: str, timeout: float = 2.0) -> tuple[int | None, str]:
@@ -104,12 +157,13 @@ def start_version(
     argv = [part.replace("{port}", str(port)).replace("{python}", sys.executable) for part in command]
     fd, name = tempfile.mkstemp(prefix=f"iotops-{version}-", suffix=".log")
     log = Path(name)
+    token = uuid.uuid4().hex
     with os.fdopen(fd, "wb") as out:
         try:
             proc = subprocess.Popen(
                 argv,
                 cwd=cwd,
-                env=None if env is None else dict(env),
+                env={**(os.environ if env is None else env), "IOTOPS_OWNER": token},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -118,7 +172,7 @@ def start_version(
         except OSError as exc:
             log.unlink(missing_ok=True)
             raise DeployError(f"version {version!r}: cannot start {argv[0]!r}: {exc.strerror}") from None
-    process = VersionProcess(version, argv, port, proc, log)
+    process = VersionProcess(version, argv, port, proc, log, token=token)
     try:
         _wait_healthy(process, health_path, timeout)
     except BaseException:

@@ -17,6 +17,7 @@ from .judge import MetricResult, MetricSpec, Samples, quantile
 
 __all__ = ["DeployResult", "Progress", "describe_threshold", "interrupted", "judged_step", "metric_record"]
 
+_OUTCOMES = ("promoted", "rolled_back", "halted", "interrupted")
 #: called with a one-line status; ``final`` once per step (else a live update of the current step)
 Progress = Callable[[str, bool], None]
 
@@ -163,7 +164,7 @@ class DeployResult:
             target=self.target,
             stable=self.stable,
             candidate=self.candidate,
-            outcome=self.outcome if self.outcome in ("promoted", "rolled_back") else "error",  # type: ignore[arg-type]
+            outcome=self.outcome if self.outcome in _OUTCOMES else "error",  # type: ignore[arg-type]
             active=self.active,
             reason=self.reason,
             duration=self.duration,
@@ -185,7 +186,9 @@ def interrupted(result: DeployResult, exc: BaseException, cleanup: Callable[[str
         cleanup(f"interrupted by {type(exc).__name__}: {exc}".rstrip(": "))
     except Exception as failure:
         result.event("cleanup failed", f"{type(failure).__name__}: {failure}")
-    result.outcome = "error"
+    # a signal (SIGTERM and SIGHUP arrive as KeyboardInterrupt, see fixtures) or Ctrl-C: interrupted, not failed
+    result.outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+    result.reason = result.reason or f"interrupted by {type(exc).__name__}"
     with contextlib.suppress(AttributeError, TypeError):
         exc.iotops_result = result  # type: ignore[attr-defined]
 

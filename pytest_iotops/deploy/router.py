@@ -40,9 +40,11 @@ _HOP_BY_HOP = {
 class VersionStats:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    timeouts: int = 0
+    outstanding: int = 0
 
     def samples(self) -> Samples:
-        return Samples(tuple(self.latencies_ms), self.errors)
+        return Samples(tuple(self.latencies_ms), self.errors, self.timeouts, self.outstanding)
 
 
 class Router:
@@ -53,6 +55,11 @@ class Router:
         self._weights: list[tuple[str, int]] = []
         self._stats: dict[str, VersionStats] = {}
         self._inflight: dict[str, int] = {}
+        #: request id -> (version, start): what :meth:`settle` waits for
+        self._started: dict[int, tuple[str, float]] = {}
+        #: requests already counted as unanswered by :meth:`settle`: not counted again when they end
+        self._written_off: set[int] = set()
+        self._ids = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -100,7 +107,26 @@ class Router:
         return {version: s.samples() for version, s in stats.items()}
 
     # -- serving -------------------------------------------------------------------------------------------
-    def _pick(self) -> tuple[str, str]:
+    def settle(self, before: float, timeout: float) -> None:
+        """Wait until every request that arrived before ``before`` (a ``perf_counter`` time) has an answer, at
+        most ``timeout`` seconds; one still unanswered then is counted as an error of its version (latency: its
+        age), so no request of a step is left out of the step's data."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                waiting = {rid: vs for rid, vs in self._started.items() if vs[1] < before}
+                if not waiting or time.monotonic() >= deadline:
+                    now = time.perf_counter()
+                    for rid, (version, started) in waiting.items():
+                        stats = self._stats.setdefault(version, VersionStats())
+                        stats.latencies_ms.append((now - started) * 1000)
+                        stats.errors += 1
+                        stats.outstanding += 1
+                        self._written_off.add(rid)
+                    return
+            time.sleep(0.005)
+
+    def _pick(self) -> tuple[str, str, int]:
         with self._lock:
             if not self._weights:
                 raise DeployError("no version has traffic")
@@ -113,31 +139,43 @@ class Router:
                 roll -= weight
             # counted as in flight under the same lock as the choice: a drain can never miss it
             self._inflight[version] = self._inflight.get(version, 0) + 1
-            return version, self._backends[version]
+            self._ids += 1
+            self._started[self._ids] = (version, time.perf_counter())
+            return version, self._backends[version], self._ids
 
-    def _record(self, version: str, started: float, error: bool) -> None:
+    def _record(self, rid: int, started: float, error: bool, timeout: bool = False) -> None:
         with self._lock:
+            version, _ = self._started.pop(rid)
+            if rid in self._written_off:  # already counted, unanswered, by settle()
+                self._written_off.discard(rid)
+                return
             stats = self._stats.setdefault(version, VersionStats())
             stats.latencies_ms.append((time.perf_counter() - started) * 1000)
             stats.errors += int(error)
+            stats.timeouts += int(timeout)
 
     async def _handle(self, request: object) -> object:
         from aiohttp import web
 
         assert isinstance(request, web.Request)
         try:
-            version, base = self._pick()
+            version, base, rid = self._pick()
         except DeployError as exc:
             return web.Response(status=503, text=str(exc))
         started = time.perf_counter()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         try:
-            return await self._forward(request, version, base, headers, started)
+            return await self._forward(request, version, base, headers, started, rid)
         finally:
             with self._lock:
                 self._inflight[version] -= 1
+                if rid in self._started:  # cancelled (the client went away): not an answer, not an error
+                    self._started.pop(rid)
+                    self._written_off.discard(rid)
 
-    async def _forward(self, request: Any, version: str, base: str, headers: dict[str, str], started: float) -> Any:
+    async def _forward(
+        self, request: Any, version: str, base: str, headers: dict[str, str], started: float, rid: int
+    ) -> Any:
         from aiohttp import ClientError, web
 
         try:
@@ -148,10 +186,13 @@ class Router:
                 payload = await upstream.read()
                 out = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
                 out["X-Iotops-Version"] = version
-                self._record(version, started, upstream.status >= 500)
+                self._record(rid, started, upstream.status >= 500)
                 return web.Response(status=upstream.status, body=payload, headers=out)
-        except (ClientError, asyncio.TimeoutError) as exc:
-            self._record(version, started, True)
+        except asyncio.TimeoutError:
+            self._record(rid, started, True, timeout=True)
+            return web.Response(status=504, text=f"{version}: no answer within {self._timeout:g}s")
+        except ClientError as exc:
+            self._record(rid, started, True)
             return web.Response(status=502, text=f"{version}: {type(exc).__name__}")
 
     def start(self) -> Router:

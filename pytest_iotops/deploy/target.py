@@ -56,9 +56,12 @@ class Target(abc.ABC):
         health_path: str = "/health",
         start_timeout: float = 30.0,
         options: Mapping[str, Any] | None = None,
+        request_timeout: float = 5.0,
     ) -> None:
         self.commands = {k: list(c) for k, c in commands.items()}
         self.env, self.cwd, self.health_path, self.start_timeout = env, cwd, health_path, start_timeout
+        #: a request without an answer after this long is an error of the version holding it (every target)
+        self.request_timeout = request_timeout
         self.options = dict(options or {})
         unknown = sorted(set(self.options) - self.options_known)
         if unknown:
@@ -195,6 +198,12 @@ class Target(abc.ABC):
     def drain(self, version: str, timeout: float = 30.0) -> bool:
         """Wait until no request sent to ``version`` is still being answered; False on timeout."""
 
+    def settle(self, before: float, timeout: float) -> None:  # noqa: B027 - optional hook
+        """Wait (at most ``timeout`` s) until requests that arrived before ``before`` (``perf_counter``) have an
+        answer, and count those that have none as errors, so a hung request is judged in its own step. A target
+        that cannot see requests in flight answers them through its request timeout: they are judged when the
+        timeout ends them, in a later window (the last step waits for that, see the canary)."""
+
     @abc.abstractmethod
     def window(self) -> dict[str, Samples]:
         """Samples per version since the previous call, and start a new window.
@@ -213,7 +222,7 @@ class LocalTarget(Target):
         from .router import Router
 
         super().__init__(commands, **kwargs)
-        self.router = Router(seed=int(self.options.get("seed", 0)))
+        self.router = Router(seed=int(self.options.get("seed", 0)), timeout=self.request_timeout)
 
     @property
     def url(self) -> str:
@@ -239,6 +248,9 @@ class LocalTarget(Target):
 
     def drain(self, version: str, timeout: float = 30.0) -> bool:
         return self.router.drain(version, timeout)
+
+    def settle(self, before: float, timeout: float) -> None:
+        self.router.settle(before, timeout)
 
     def window(self) -> dict[str, Samples]:
         return self.router.window()

@@ -92,11 +92,7 @@ def _records(path: Path, max_bytes: int) -> dict[str, _File]:
         elif key in ("DA", "BRDA"):
             if current is None:
                 raise EvidenceError(f"{path}: line {number}: {key} outside a file record (no SF before it)")
-            at, _, count = value.partition(",")
-            if key == "DA" and len(at) < 8 and at.isdecimal() and count.isdecimal():  # "DA:12,3": checks not needed
-                current.data.add(int(at), count.strip("0") != "")
-            else:
-                _record(current.data, brda, key, value, path, number, cut)
+            _data_line(current.data, brda, key, value, path, number, cut)
     if not files:
         raise EvidenceError(f"{path}: no file records (SF:) — not an LCOV tracefile", "saw-nothing")
     if current is not None:
@@ -105,6 +101,14 @@ def _records(path: Path, max_bytes: int) -> dict[str, _File]:
             "truncated",
         )
     return files
+
+
+def _data_line(data: LineData, brda: Branches, key: str, value: str, path: Path, number: int, cut: str) -> None:
+    at, _, count = value.partition(",")
+    if key == "DA" and len(at) < 8 and at.isdecimal() and count.isdecimal():  # "DA:12,3": the checks not needed
+        data.add(int(at), count.strip("0") != "")
+    else:
+        _record(data, brda, key, value, path, number, cut)
 
 
 def _branch_union(path: Path, names: set[str]) -> dict[str, Branches]:

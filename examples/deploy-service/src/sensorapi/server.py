@@ -1,10 +1,13 @@
 """``python -m sensorapi.server --port N [--version v2] [--error-rate 0.2] [--extra-ms 200] [--flap-every 3]
-[--crash] [--seed 1]``: serves ``/health`` and ``/sensors/<id>`` on 127.0.0.1."""
+[--crash] [--seed 1] [--hang-rate 0.1] [--tail-rate 0.05 --tail-ms 300] [--busy-rps 100] [--degrade-after 3
+--degraded-error-rate 0.3] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on 127.0.0.1; the options are
+the faults deployments must catch."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -34,10 +37,13 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                     status = behaviour.health_status()
                 self._send(status, {"status": "ok" if status == 200 else "unhealthy", "version": behaviour.version})
                 return
-            if behaviour.extra_ms:
-                time.sleep(behaviour.extra_ms / 1000)
             with lock:
+                delay = behaviour.api_delay_ms()
                 status = behaviour.api_status()
+            if delay is None:  # never answer: hold the connection until the process ends
+                threading.Event().wait()
+            elif delay:
+                time.sleep(delay / 1000)
             if status != 200:
                 self._send(status, {"error": "internal error", "version": behaviour.version})
             elif self.path.startswith("/sensors/"):
@@ -68,12 +74,46 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flap-every", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--crash", action="store_true", help="fail at start, as a broken build would")
+    parser.add_argument("--hang-rate", type=float, default=0.0)
+    parser.add_argument("--tail-rate", type=float, default=0.0)
+    parser.add_argument("--tail-ms", type=float, default=0.0)
+    parser.add_argument("--busy-rps", type=float, default=0.0)
+    parser.add_argument("--degrade-after", type=float, default=0.0)
+    parser.add_argument("--degraded-error-rate", type=float, default=0.0)
+    parser.add_argument("--daemon", action="store_true", help="leave a double-forked daemon behind, as some do")
     args = parser.parse_args(argv)
     if args.crash:
         sys.exit(f"sensorapi {args.version}: cannot read configuration: /etc/sensorapi.toml: no such file")
-    behaviour = Behaviour(args.version, args.error_rate, args.extra_ms, args.flap_every, args.seed)
+    if args.daemon:
+        _daemonize_helper()
+    behaviour = Behaviour(
+        args.version,
+        args.error_rate,
+        args.extra_ms,
+        args.flap_every,
+        args.seed,
+        hang_rate=args.hang_rate,
+        tail_rate=args.tail_rate,
+        tail_ms=args.tail_ms,
+        busy_rps=args.busy_rps,
+        degrade_after=args.degrade_after,
+        degraded_error_rate=args.degraded_error_rate,
+    )
     server = Server(("127.0.0.1", args.port), make_handler(behaviour))
     server.serve_forever()
+
+
+def _daemonize_helper() -> None:
+    """A helper that double-forks and leaves the process group and session, as classic daemons do: stopping the
+    version's group does not reach it."""
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.closerange(0, 3)
+            while True:
+                time.sleep(3600)
+        os._exit(0)
+    os.wait()
 
 
 if __name__ == "__main__":
