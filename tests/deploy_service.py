@@ -46,12 +46,13 @@ def version(
     return argv + (["--crash"] if crash else [])
 
 
-def open_target(name: str, commands: dict[str, list[str]], seed: int = 0) -> Target:
+def open_target(name: str, commands: dict[str, list[str]], seed: int = 0, request_timeout: float = 5.0) -> Target:
     """A target of the named kind, opened; a missing nginx/haproxy skips locally and fails in CI."""
     if name != "local":
         require_binary(name)
     options = {"seed": seed} if name == "local" else {}
-    target = make_target(name, plugin_manager(load_entrypoints=False), commands, env=ENV, options=options)
+    pm = plugin_manager(load_entrypoints=False)
+    target = make_target(name, pm, commands, env=ENV, options=options, request_timeout=request_timeout)
     return target.open()
 
 

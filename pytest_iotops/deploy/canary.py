@@ -26,7 +26,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import DeployError
 from ..model import DeployStep
@@ -38,6 +38,8 @@ from .target import Target
 __all__ = ["CanaryLimits", "CanaryResult", "canary", "check_steps"]
 
 CanaryResult = DeployResult
+#: a step whose data fails the judge at this significance (but not at the metric's own) bakes on
+SUSPECT_ALPHA = 0.1
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,23 @@ class _Bake:
     """One step's bake: slices of data, health probes and the canary's process, gathered until time is up and
     both versions served enough requests to judge (the adaptive bake), or the longest bake has passed."""
 
-    def __init__(self, target: Target, stable: str, new: str, interval: float, need: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        target: Target,
+        stable: str,
+        new: str,
+        interval: float,
+        need: tuple[int, int],
+        specs: Sequence[MetricSpec] = (),
+    ) -> None:
         self.target, self.stable, self.new = target, stable, new
         self.url = target.processes[new].url + target.health_path
         self.interval = interval
         self.need_canary, self.need_stable = need
+        #: the step's metrics at a looser significance: data that looks bad but does not yet prove it
+        self.specs = list(specs)
+        self.suspect = [replace(s, alpha=max(s.alpha, SUSPECT_ALPHA)) for s in specs]
+        self._suspicious = False
         self.canary, self.baseline = Samples(), Samples()
         self.probes = 0
         self.failed_probes: list[str] = []
@@ -83,7 +97,19 @@ class _Bake:
         self.baseline = merge(self.baseline, window.get(self.stable, Samples()))
 
     def enough(self) -> bool:
-        return self.canary.requests >= self.need_canary and self.baseline.requests >= self.need_stable
+        """Both versions served the minimum, and the data does not look bad without proving it: a canary that
+        might be failing bakes on (at the same exposure) until the judge can tell, up to the longest bake."""
+        if self.canary.requests < self.need_canary or self.baseline.requests < self.need_stable:
+            return False
+        return not self._suspicious
+
+    def _look(self) -> None:
+        """Suspicious: failing at the looser significance, not (yet) at the metric's own."""
+        self._suspicious = (
+            bool(self.suspect)
+            and judge(self.canary, self.baseline, self.suspect).verdict == "fail"
+            and judge(self.canary, self.baseline, self.specs).verdict != "fail"
+        )
 
     def run(self, seconds: float, longest: float, progress: Progress | None, line: str) -> None:
         started = time.monotonic()
@@ -111,6 +137,8 @@ class _Bake:
                 except DeployError as exc:
                     self.error = str(exc)
                     break
+                if time.monotonic() >= end:
+                    self._look()
                 if progress is not None:
                     progress(line + self.numbers(), False)
         self.ended = time.perf_counter()
@@ -135,16 +163,16 @@ def canary(
     limits: CanaryLimits = CanaryLimits(),
     health_interval: float = 0.1,
     progress: Progress | None = None,
-    bake_max: float | None = None,
+    bake_max: float = 30.0,
 ) -> DeployResult:
     """``bake`` is each step's shortest bake; it goes on until the canary and the stable version have each
-    served the metrics' ``min_samples`` requests, at most ``bake_max`` seconds (default: ``bake``, no
-    extension)."""
+    served the metrics' ``min_samples`` requests and the data no longer looks bad without proving it, at most
+    ``bake_max`` seconds."""
     steps = check_steps(steps)
     result = target.begin("canary", stable, new)
     if new not in target.processes:
         return result
-    plan = _Plan(steps, bake, max(bake, bake_max or bake), specs, limits, health_interval)
+    plan = _Plan(steps, bake, max(bake, bake_max), specs, limits, health_interval)
     try:
         _run(target, result, plan, progress)
     except BaseException as exc:
@@ -224,19 +252,8 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
         result.exposure = max(result.exposure, weight)
         started = result.now()
         result.event(f"step {index + 1}", f"{weight} % of traffic to {new}, baking {plan.bake:g}s")
-        with contextlib.suppress(DeployError):  # an unreadable backlog: the step's own measurement decides
-            target.window()  # what came before this step's weights is not its data
         label = f"canary {new} step {index + 1}/{len(steps)} {weight:>3} %: "
-        need = (plan.need, plan.need if weight < 100 else 0)
-        baked = _Bake(target, stable, new, plan.health_interval, need)
-        baked.run(plan.bake, plan.bake_max, progress, label)
-        if not baked.error:
-            try:
-                # requests that arrived during the bake are judged here, answered or not (at most a timeout)
-                target.settle(baked.ended, target.request_timeout)
-                baked.collect()
-            except DeployError as exc:
-                baked.error = str(exc)
+        baked = _bake(target, result, weight, plan, progress, label)
         history.add(index + 1, weight, baked, plan.need)
         step = _judge_step(index + 1, weight, started, result.now(), baked, history, plan)
         result.steps.append(step)
@@ -272,6 +289,25 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
     target.stop(stable)
     result.event("promoted", f"{new} serves all traffic; {stable} stopped" + ("" if drained else " (undrained)"))
     result.finish("promoted", new, f"all {len(steps)} steps passed")
+
+
+def _bake(
+    target: Target, result: DeployResult, weight: int, plan: _Plan, progress: Progress | None, label: str
+) -> _Bake:
+    """One step's data: from the weight change until both versions served enough, and every request that
+    arrived meanwhile has an answer or has timed out."""
+    with contextlib.suppress(DeployError):  # an unreadable backlog: the step's own measurement decides
+        target.window()  # what came before this step's weights is not its data
+    need = (plan.need, plan.need if weight < 100 else 0)
+    baked = _Bake(target, result.stable, result.candidate, plan.health_interval, need, plan.specs)
+    baked.run(plan.bake, plan.bake_max, progress, label)
+    if not baked.error:
+        try:
+            target.settle(baked.ended, target.request_timeout)
+            baked.collect()
+        except DeployError as exc:
+            baked.error = str(exc)
+    return baked
 
 
 def _judge_step(

@@ -173,7 +173,8 @@ def _tail(spec: MetricSpec, canary: Samples, baseline: Samples, limit: float, wh
         quantile(canary.latencies_ms, 1 - share),
         quantile(baseline.latencies_ms, 1 - share),
         canary.requests,
-        f"{over} of {canary.requests} requests ({over / canary.requests:.1%}) took longer than {limit:.1f} ms "
+        f"{spec.name}: {over} of {canary.requests} requests ({over / canary.requests:.1%}) took longer than "
+        f"{limit:.1f} ms "
         f"({what}): more than the {share:.0%} a {q} limit allows (binomial p={p:.3g} < {spec.alpha:g})"
         + (f"; baseline {base_over} of {baseline.requests}" if baseline.requests else ""),
         p,

@@ -1,0 +1,117 @@
+"""Services that misbehave the ways real ones do, rolled out as canaries with the default analysis on a target:
+what each scenario must end in, and a runner that checks it and that no process is left. Shared by
+tests/test_deploy_scenarios.py (a few seeds) and benchmarks/bench_deploy_scenarios.py (the full matrix)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy_service import open_target, version
+
+from pytest_iotops.deploy.canary import CanaryLimits, canary
+from pytest_iotops.deploy.config import DeploySettings
+from pytest_iotops.deploy.load import Load
+from pytest_iotops.deploy.process import VersionProcess, owned_by
+from pytest_iotops.deploy.result import DeployResult
+
+RATE = 200.0
+REQUEST_TIMEOUT = 1.0
+#: the defaults: steps 10, 25, 50, 75, 100; error rate <= 1 % and +0.5 % over the baseline, p99 +50 ms over the
+#: baseline, 50 samples of each version per step
+DEFAULTS = DeploySettings()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    stable: dict[str, Any] = field(default_factory=dict)
+    canary: dict[str, Any] = field(default_factory=dict)
+    #: the outcome it must end in, and a word its reason must hold
+    outcome: str = "promoted"
+    reason: str = ""
+    concurrency: int = 16
+
+
+SCENARIOS = [
+    Scenario("hang 10 %", canary={"hang_rate": 0.10}, outcome="rolled_back", reason="error rate"),
+    Scenario(
+        "tail 5 % +300 ms", canary={"tail_rate": 0.05, "tail_ms": 300.0}, outcome="rolled_back", reason="latency_p99"
+    ),
+    # up to 150 requests/s at 75 %, 200 at 100 %: slow only once it takes all the traffic
+    Scenario(
+        "slow only at 100 %",
+        canary={"extra_ms": 150.0, "busy_rps": 175.0},
+        outcome="rolled_back",
+        reason="latency_p99",
+        concurrency=64,
+    ),
+    Scenario("equal 0.5 % noise", stable={"error_rate": 0.005}, canary={"error_rate": 0.005}),
+    Scenario(
+        "stable degrading",
+        stable={"degrade_after": 4.0, "degraded_error_rate": 0.3},
+        outcome="halted",
+        reason="stable degraded",
+    ),
+    Scenario("double-forked daemons", stable={"daemon": True}, canary={"daemon": True}),
+]
+
+
+def _command(name: str, seed: int, options: dict[str, Any]) -> list[str]:
+    options = dict(options)
+    daemon = options.pop("daemon", False)
+    extra = [f"--{k.replace('_', '-')}={v}" for k, v in options.items() if k not in version.__kwdefaults__]
+    known = {k: v for k, v in options.items() if k in version.__kwdefaults__}
+    return version(name, seed=seed, **known) + extra + (["--daemon"] if daemon else [])
+
+
+def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployResult | None]:
+    """One rollout; the empty string when it ended as the scenario must, else what went wrong."""
+    commands = {
+        "stable": _command("stable", seed, scenario.stable),
+        "canary": _command("canary", seed + 100, scenario.canary),
+    }
+    target = open_target(target_name, commands, seed=seed, request_timeout=REQUEST_TIMEOUT)
+    started: list[VersionProcess] = []
+    original = target.start
+
+    def start(name: str) -> VersionProcess:
+        process = original(name)
+        started.append(process)
+        return process
+
+    target.start = start  # type: ignore[method-assign]
+    result = None
+    try:
+        target.start("stable")
+        target.set_weights({"stable": 100})
+        with Load(
+            target.url,
+            rate=RATE,
+            concurrency=scenario.concurrency,
+            paths=["/sensors/boiler"],
+            timeout=REQUEST_TIMEOUT + 2,
+        ):
+            result = canary(
+                target,
+                "stable",
+                "canary",
+                steps=DEFAULTS.steps,
+                bake=DEFAULTS.bake,
+                specs=DEFAULTS.metrics,
+                limits=CanaryLimits(),
+                bake_max=DEFAULTS.bake_max,
+            )
+    finally:
+        target.close()
+    left = [p.version for p in started if p.descendants()]
+    problems = []
+    if left:
+        problems.append(f"processes left running for {left}: {[owned_by(p.token) for p in started]}")
+    if result.outcome != scenario.outcome:
+        problems.append(f"outcome {result.outcome}, expected {scenario.outcome}")
+    elif scenario.reason and scenario.reason not in result.reason:
+        problems.append(f"reason {result.reason!r} does not name {scenario.reason!r}")
+    if result.outcome != "promoted" and result.active != "stable":
+        problems.append(f"traffic on {result.active}, not back on stable")
+    return "; ".join(problems), result

@@ -1,0 +1,23 @@
+"""The faults that hurt in production, on every target: hung requests, a slow tail, a version slow only under
+all the traffic, equal versions with the same noise (must be promoted), a stable version that degrades during
+the canary (halted, not blamed on the canary), and double-forked daemons (nothing left running). A few seeds
+here; benchmarks/bench_deploy_scenarios.py runs ten per cell and publishes the table."""
+
+from __future__ import annotations
+
+import pytest
+from deploy_scenarios import SCENARIOS, Scenario, run
+from deploy_service import TARGETS
+
+SEEDS = (1, 2)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+@pytest.mark.parametrize("target_name", TARGETS)
+def test_scenario_ends_as_it_must(target_name: str, scenario: Scenario) -> None:
+    problems = {}
+    for seed in SEEDS:
+        problem, result = run(scenario, target_name, seed)
+        if problem:
+            problems[seed] = f"{problem}\n{result.explain() if result else ''}"
+    assert not problems, "\n\n".join(f"seed {seed}: {text}" for seed, text in problems.items())
