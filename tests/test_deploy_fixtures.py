@@ -268,3 +268,80 @@ def test_deployments_of_shards_are_merged_into_one_report(pytester: pytest.Pytes
         "test_v2_blue_green",
         "test_v2_canary",
     ]
+
+
+SIGNALLED = """
+import os, threading, time
+from pathlib import Path
+import pytest
+
+@pytest.mark.e2e
+@pytest.mark.iotops_deploy(target=os.environ["IOTOPS_SIGNAL_TARGET"])
+def test_signalled_mid_deployment(iotops_canary, iotops_blue_green):
+    def mark():
+        time.sleep(0.8)
+        Path("started").write_text(str(iotops_canary.target.weights))
+    threading.Thread(target=mark, daemon=True).start()
+    if os.environ["IOTOPS_SIGNAL_STRATEGY"] == "canary":
+        iotops_canary.rollout("v2", steps=[10, 100], bake=20.0)
+    else:
+        iotops_blue_green.deploy("v2", keep_old_for=20.0)
+"""
+
+SIGNAL_CASES = [
+    *((sig, "local", strategy) for sig in ("SIGTERM", "SIGINT", "SIGHUP") for strategy in ("canary", "blue-green")),
+    *(("SIGTERM", target, strategy) for target in ("nginx", "haproxy") for strategy in ("canary", "blue-green")),
+]
+
+
+@pytest.mark.parametrize(("sig", "target", "strategy"), SIGNAL_CASES, ids=["-".join(c) for c in SIGNAL_CASES])
+def test_a_signal_mid_deployment_rolls_back_stops_everything_and_writes_the_report(
+    pytester: pytest.Pytester, sig: str, target: str, strategy: str
+) -> None:
+    """CI runners stop jobs with SIGTERM: traffic back on stable, every process gone (servers, versions and
+    their daemons), and the run report written with the deployment interrupted and the test not passed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from conftest import require_binary
+
+    from pytest_iotops.deploy.process import owned_by
+
+    if target != "local":
+        require_binary(target)
+    make_project(pytester, DEPLOY, files={"tests/e2e/test_signal.py": SIGNALLED})
+    run = uuid.uuid4().hex
+    env = {**os.environ, "IOTOPS_SIGNAL_TARGET": target, "IOTOPS_SIGNAL_STRATEGY": strategy, "IOTOPS_RUN": run}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--iotops", "--iotops-no-cov", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        cwd=pytester.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (pytester.path / "started").exists():
+            assert proc.poll() is None, proc.communicate()[0].decode()[-3000:]
+            assert time.monotonic() < deadline, "the deployment never started"
+            time.sleep(0.05)
+        running = owned_by(run, "IOTOPS_RUN")
+        assert len(running) >= 3, running  # pytest and both versions at least: the final check can see them
+        proc.send_signal(getattr(signal, sig))
+        output = proc.communicate(timeout=60)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+    # every process the run started inherits IOTOPS_RUN (versions, their daemons, nginx, HAProxy): none is left
+    assert owned_by(run, "IOTOPS_RUN") == [], output[-2000:]
+    report = run_report(pytester.path)
+    deployment = report["deployments"][0]
+    assert (deployment["outcome"], deployment["active"]) == ("interrupted", "v1"), output[-3000:]
+    test = next(t for t in report["tests"] if t["nodeid"].endswith("test_signalled_mid_deployment"))
+    assert test["outcome"] == "failed"
+    assert test["message"] == f"interrupted ({'Ctrl-C' if sig == 'SIGINT' else sig})"

@@ -99,3 +99,72 @@ def test_explanations_carry_the_numbers() -> None:
     assert latency.ci is not None
     assert latency.ci[0] > 150
     assert result.score == 50.0
+
+
+DEFAULT = [
+    MetricSpec("error_rate", max_value=0.01, max_increase=0.005),
+    MetricSpec("latency_p99", max_increase=50.0),
+]
+
+
+def _with_tail(rng: random.Random, n: int, share: float, extra: float) -> Samples:
+    """Exactly ``share`` of the requests slowed by ``extra`` ms (every k-th one)."""
+    base = _traffic(rng, n)
+    every = round(1 / share)
+    return Samples([x + extra if i % every == 0 else x for i, x in enumerate(base.latencies_ms)], base.errors)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_latency_p99_limits_the_tail_not_the_median(seed: int) -> None:
+    """A 5 % tail of +300 ms leaves the median where it was; the p99 limit must still fail it."""
+    rng = random.Random(seed)
+    result = judge(_with_tail(rng, 300, 0.05, 300.0), _traffic(rng, 300), DEFAULT)
+    latency = next(m for m in result.metrics if m.name == "latency_p99")
+    assert latency.verdict == "fail", latency.reason
+    assert "took longer than" in latency.reason
+    # the same tail inside the limit (+30 ms) passes
+    assert judge(_with_tail(rng, 300, 0.05, 30.0), _traffic(rng, 300), DEFAULT).verdict == "pass"
+
+
+def test_an_absolute_p99_limit_counts_requests_over_it() -> None:
+    spec = [MetricSpec("latency_p99", max_value=100.0)]
+    slow_tail = Samples([5.0] * 95 + [150.0] * 5)
+    assert judge(slow_tail, Samples(), spec).verdict == "fail"
+    assert judge(Samples([5.0] * 100 + [150.0]), Samples(), spec).verdict == "pass"  # 1 of 101: within p99
+
+
+def test_a_baseline_too_small_cannot_pass_a_relative_check() -> None:
+    """One stray stable request used to make every relative check pass (153 ms against 3 ms)."""
+    canary, stray = Samples([153.0] * 100), Samples([3.0])
+    result = judge(canary, stray, [MetricSpec("latency_p99", max_increase=50.0)])
+    assert result.verdict == "inconclusive"
+    assert "the baseline has only 1 requests" in result.reason
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_equal_versions_with_the_same_noise_pass(seed: int) -> None:
+    """0.5 % errors on both sides, under a 1 % limit: a point estimate failed 1 error in 50; the test does not."""
+    rng = random.Random(seed)
+    assert judge(_traffic(rng, 100, 0.005), _traffic(rng, 400, 0.005), DEFAULT).verdict in ("pass", "marginal")
+
+
+def test_unanswered_requests_are_errors_and_say_so() -> None:
+    hung = Samples([5.0] * 90 + [1000.0] * 10, errors=10, timeouts=8, outstanding=2)
+    result = judge(hung, _traffic(random.Random(3), 300), DEFAULT)
+    assert result.verdict == "fail"
+    assert "(8 timed out, 2 unanswered)" in result.reason
+
+
+def test_binomial_upper_agrees_with_exact_sums() -> None:
+    from fractions import Fraction
+    from math import comb
+
+    from pytest_iotops.deploy.stats import binomial_upper
+
+    rng = random.Random(5)
+    for _ in range(200):
+        n, p = rng.randint(1, 200), Fraction(rng.choice([1, 5, 10, 50, 500]), 1000)
+        k = rng.randint(0, n)
+        exact = float(sum(comb(n, j) * p**j * (1 - p) ** (n - j) for j in range(k, n + 1)))
+        assert binomial_upper(k, n, float(p)) == pytest.approx(exact, rel=1e-9, abs=1e-300)
+    assert binomial_upper(5, 100, 0.01) == pytest.approx(0.0034323, rel=1e-4)  # R: pbinom(4, 100, 0.01, FALSE)

@@ -112,9 +112,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def owned_by(token: str) -> list[int]:
-    """Processes whose environment holds ``IOTOPS_OWNER=token`` (none on systems without /proc)."""
-    marker = f"IOTOPS_OWNER={token}".encode()
+def owned_by(token: str, variable: str = "IOTOPS_OWNER") -> list[int]:
+    """Processes whose environment holds ``variable=token`` (none on systems without /proc)."""
+    marker = f"{variable}={token}".encode()
     found = []
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
