@@ -50,6 +50,6 @@ def test_bad_values_are_named(key: str, value: object) -> None:
 
 def test_a_long_bake_alone_raises_the_longest_bake_with_it() -> None:
     assert parse_deploy({**BASE, "bake": 45}, "p").bake_max == 45
-    with pytest.raises(ConfigError, match="bake_max = 10 is shorter than deploy.bake = 45"):
+    with pytest.raises(ConfigError, match=r"bake_max = 10 is shorter than deploy\.bake = 45"):
         parse_deploy({**BASE, "bake": 45, "bake_max": 10}, "p")
     assert DeploySettings().request_timeout == 5.0
