@@ -310,6 +310,18 @@ def _bake(
     return baked
 
 
+def _stable_specs(specs: Sequence[MetricSpec]) -> list[MetricSpec]:
+    """What the stable version is held to against its own earlier step: its error rate (absolute and relative)
+    and the absolute latency limits. Not its latency relative to an earlier window: that moves with the load on
+    the machine, which the canary-vs-stable comparison in one window cancels and a comparison across time does
+    not (a loaded CI runner would halt healthy rollouts)."""
+    return [
+        s if s.name == "error_rate" else replace(s, max_increase=None)
+        for s in specs
+        if s.name == "error_rate" or s.max_value is not None
+    ]
+
+
 def _judge_step(
     index: int, weight: int, started: float, ended: float, baked: _Bake, history: _History, plan: _Plan
 ) -> DeployStep:
@@ -324,11 +336,13 @@ def _judge_step(
         step.verdict, step.decision = "inconclusive", "halt"
         step.reason = f"stable degraded: the stable version exited with code {baked.stable_exited}"
         return step
-    if weight < 100 and history.reference is not None and history.reference_step != index:
-        degraded = judge(baked.baseline, history.reference, plan.specs)
+    if weight < 100 and baked.baseline.requests:
+        reference = history.reference if history.reference_step != index else None
+        degraded = judge(baked.baseline, reference or Samples(), _stable_specs(plan.specs))
         if degraded.verdict == "fail":
+            since = f" since step {history.reference_step}" if reference is not None else ""
             step.verdict, step.decision = "inconclusive", "halt"
-            step.reason = f"stable degraded since step {history.reference_step}: {degraded.reason}"
+            step.reason = f"stable degraded{since}: {degraded.reason}"
             return step
     if weight < 100 and history.reference is None and baked.baseline.requests >= plan.need:
         history.reference, history.reference_step = baked.baseline, index

@@ -156,12 +156,29 @@ def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricR
     return _settle(result, spec, canary, baseline, errors + (f", baseline {base:.2%}" if base is not None else ""))
 
 
+def _exceedances(latencies: Sequence[float], limit: float) -> tuple[int, int]:
+    """Requests over ``limit``, and how many count as independent: one stall of a process (a GC pause, a
+    starved CPU) ends a burst of requests together, consecutive in completion order; a burst shorter than a
+    tenth of the window counts once, so the binomial test does not take one event for many. A longer run (a
+    version slow for a good part of the step) counts in full."""
+    short = max(2, len(latencies) // 10)
+    over = counted = run = 0
+    for x in (*latencies, limit):  # the sentinel closes a run at the end
+        if x > limit:
+            run += 1
+            continue
+        over += run
+        counted += (1 if run < short else run) if run else 0
+        run = 0
+    return over, counted
+
+
 def _tail(spec: MetricSpec, canary: Samples, baseline: Samples, limit: float, what: str) -> MetricResult | None:
     """Fail when significantly more than the quantile's tail share of canary requests took longer than
     ``limit`` — and more than the baseline's own share over it (shared noise fails neither)."""
     share = 0.01 if spec.name == "latency_p99" else 0.5
-    over = sum(1 for x in canary.latencies_ms if x > limit)
-    p = binomial_upper(over, canary.requests, share)
+    over, counted = _exceedances(canary.latencies_ms, limit)
+    p = binomial_upper(counted, canary.requests, share)
     base_over = sum(1 for x in baseline.latencies_ms if x > limit)
     above_baseline = not baseline.requests or over / canary.requests > base_over / baseline.requests
     if p >= spec.alpha or not above_baseline:
