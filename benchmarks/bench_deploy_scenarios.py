@@ -9,6 +9,7 @@ Usage: .venv/bin/python benchmarks/bench_deploy_scenarios.py [--seeds 10] [--tar
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
 import time
@@ -19,7 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from deploy_scenarios import SCENARIOS, run
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> None:
+    # stopped with SIGTERM or SIGHUP, the rollout in progress cleans up as it does for Ctrl-C
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--targets", default="local,nginx,haproxy")

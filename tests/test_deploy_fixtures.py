@@ -128,6 +128,8 @@ def test_interrupted_mid_rollout(iotops_canary, watch):
         time.sleep(0.6)
         _record(iotops_canary.target, "test_interrupted_mid_rollout")
         os.kill(os.getpid(), signal.SIGINT)
+    # a background job starts with SIGINT ignored: stand in for a terminal, where Ctrl-C arrives
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=interrupt, daemon=True).start()
     iotops_canary.rollout("v2", steps=[10, 100], bake=2.0)
 """
@@ -315,12 +317,20 @@ def test_a_signal_mid_deployment_rolls_back_stops_everything_and_writes_the_repo
     make_project(pytester, DEPLOY, files={"tests/e2e/test_signal.py": SIGNALLED})
     run = uuid.uuid4().hex
     env = {**os.environ, "IOTOPS_SIGNAL_TARGET": target, "IOTOPS_SIGNAL_STRATEGY": strategy, "IOTOPS_RUN": run}
+
+    def as_from_a_terminal() -> None:
+        # a job started in the background (nohup, `&`) inherits SIGINT and SIGHUP ignored: the run under test
+        # gets the dispositions it would have in a terminal or a CI runner
+        for each in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+            signal.signal(each, signal.SIG_DFL)
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--iotops", "--iotops-no-cov", "-p", "no:randomly", "-p", "no:cacheprovider"],
         cwd=pytester.path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=as_from_a_terminal,  # noqa: PLW1509 - no threads start between fork and exec here
     )
     try:
         deadline = time.monotonic() + 60

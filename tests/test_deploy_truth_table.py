@@ -91,7 +91,16 @@ def test_truth_table(
     scripted: type[ScriptedTarget], script: list[str], limits: dict[str, int], decisions: list[str], promoted: bool
 ) -> None:
     target = scripted(script)  # type: ignore[call-arg]
-    result = canary(target, "stable", "canary", steps=[50, 100], bake=0.05, specs=SPECS, limits=CanaryLimits(**limits))
+    result = canary(
+        target,
+        "stable",
+        "canary",
+        steps=[50, 100],
+        bake=0.05,
+        specs=SPECS,
+        limits=CanaryLimits(**limits),
+        bake_max=0.05,
+    )
     assert [s.decision for s in result.steps] == decisions, result.explain()
     assert [s.verdict for s in result.steps] == script[: len(decisions)]
     assert result.promoted is promoted

@@ -140,7 +140,7 @@ def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
         entry_points = next(zf.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     assert {
         "pytest_iotops/py.typed",
-        "pytest_iotops/schema/run-report-1.schema.json",
+        "pytest_iotops/schema/run-report-2.schema.json",
         "pytest_iotops/templates/report.html.j2",
         "pytest_iotops/templates/report.js",
     } <= names
