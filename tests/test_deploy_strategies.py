@@ -111,7 +111,7 @@ def test_keyboard_interrupt_mid_rollout_puts_traffic_back_and_stops_the_canary(t
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        canary(target, "v1", "v2", steps=[10, 50, 100], bake=1.0, specs=SPECS, progress=interrupt)
+        canary(target, "v1", "v2", steps=[10, 50, 100], bake=1.0, specs=SPECS, progress=interrupt, bake_max=1.0)
     assert target.weights == {"v1": 100}
     assert "v2" not in target.processes
     assert not alive(seen[-1])
@@ -140,7 +140,7 @@ def test_an_exception_in_the_judge_mid_rollout_cleans_up(target: Target, monkeyp
 
     monkeypatch.setattr(judge_module, "judge", broken)
     with pytest.raises(RuntimeError, match="judge exploded"):
-        canary(target, "v1", "v2", steps=[10, 100], bake=0.3, specs=SPECS)
+        canary(target, "v1", "v2", steps=[10, 100], bake=0.3, specs=SPECS, bake_max=0.3)  # no load: no extension
     assert target.weights == {"v1": 100}
     assert set(target.processes) == {"v1"}
 
