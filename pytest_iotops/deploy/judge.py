@@ -216,7 +216,8 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
         if mw.p_value < spec.alpha and mw.ci_low > spec.max_increase:
             result.verdict = "fail"
             result.reason = (
-                f"latency shift {mw.shift:+.1f} ms ({1 - spec.alpha:.1%} CI {mw.ci_low:+.1f}..{mw.ci_high:+.1f}) "
+                f"{spec.name}: latency shift {mw.shift:+.1f} ms ({1 - spec.alpha:.1%} CI "
+                f"{mw.ci_low:+.1f}..{mw.ci_high:+.1f}) "
                 f"exceeds +{spec.max_increase:.1f} ms (Mann-Whitney p={mw.p_value:.3g})"
             )
             return result
@@ -227,7 +228,7 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
         if mw.p_value < spec.alpha and mw.shift > spec.max_increase:
             result.verdict = "marginal"
             result.reason = (
-                f"latency shift {mw.shift:+.1f} ms over +{spec.max_increase:.1f} ms, but its interval "
+                f"{spec.name}: latency shift {mw.shift:+.1f} ms over +{spec.max_increase:.1f} ms, but its interval "
                 f"{mw.ci_low:+.1f}..{mw.ci_high:+.1f} reaches the limit"
             )
             return result
