@@ -234,10 +234,12 @@ class _History:
         stable = merge(self.stable_so_far, baked.baseline) if weight < 100 else self.stable_so_far
         return merge(self.canary_so_far, baked.canary), stable
 
-    def keep(self, weight: int, baked: _Bake) -> None:
+    def keep(self, index: int, weight: int, baked: _Bake, need: int) -> None:
         """A step that did not fail joins the data later steps are judged on as a whole (a failed step the
-        limits tolerated is not counted again)."""
+        limits tolerated is not counted again); the first with enough stable data is the stable's reference."""
         self.canary_so_far, self.stable_so_far = self.so_far(weight, baked)
+        if self.reference is None and weight < 100 and baked.baseline.requests >= need:
+            self.reference, self.reference_step = baked.baseline, index
 
 
 def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress | None) -> None:
@@ -258,7 +260,7 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
         step = _judge_step(index + 1, weight, started, result.now(), baked, history, plan)
         result.steps.append(step)
         if step.verdict in ("pass", "marginal", "inconclusive"):
-            history.keep(weight, baked)
+            history.keep(index + 1, weight, baked, plan.need)
         if step.decision == "halt":
             _abort(target, result, f"step {index + 1} at {weight} %: {step.reason}", "halted")
             return
@@ -337,15 +339,13 @@ def _judge_step(
         step.reason = f"stable degraded: the stable version exited with code {baked.stable_exited}"
         return step
     if weight < 100 and baked.baseline.requests:
-        reference = history.reference if history.reference_step != index else None
+        reference = history.reference  # from an earlier step: this one's joins only once judged
         degraded = judge(baked.baseline, reference or Samples(), _stable_specs(plan.specs))
         if degraded.verdict == "fail":
             since = f" since step {history.reference_step}" if reference is not None else ""
             step.verdict, step.decision = "inconclusive", "halt"
             step.reason = f"stable degraded{since}: {degraded.reason}"
             return step
-    if weight < 100 and history.reference is None and baked.baseline.requests >= plan.need:
-        history.reference, history.reference_step = baked.baseline, index
     if baked.exited is not None:
         step.verdict, step.score = "fail", 0.0
         step.reason = f"the canary exited with code {baked.exited} during the bake"
