@@ -103,7 +103,13 @@ def _progress(config: pytest.Config) -> Progress | None:
 
 
 def _load_options(d: DeploySettings) -> dict[str, Any]:
-    return {"rate": d.load_rate, "concurrency": d.load_concurrency, "paths": d.load_paths, "headers": d.load_headers}
+    return {
+        "rate": d.load_rate,
+        "concurrency": d.load_concurrency,
+        "paths": d.load_paths,
+        "headers": d.load_headers,
+        "checks": d.checks,
+    }
 
 
 class Deployer:
@@ -118,8 +124,10 @@ class Deployer:
     def _load(self, d: DeploySettings) -> Any:
         from .deploy.load import Load
 
-        # the client waits longer than the target's request timeout: the target, not the client, ends a hang
-        return Load(self.target.url, timeout=d.request_timeout + 2.0, **_load_options(d))
+        # the client waits longer than the target's request timeout: the target, not the client, ends a hang;
+        # it tells the target what it saw (response checks, availability)
+        self.target.checks = d.checks
+        return Load(self.target.url, timeout=d.request_timeout + 2.0, observe=self.target.observe, **_load_options(d))
 
     @contextlib.contextmanager
     def _recording(self, load: Any) -> Iterator[None]:
@@ -224,6 +232,7 @@ def iotops_deploy_target(request: pytest.FixtureRequest) -> Iterator[Target]:
         start_timeout=d.start_timeout,
         options=d.target_options,
         request_timeout=d.request_timeout,
+        checks=d.checks,
     )
     with _signals_as_interrupt():
         try:

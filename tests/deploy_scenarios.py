@@ -10,6 +10,7 @@ from typing import Any
 from deploy_service import open_target, version
 
 from pytest_iotops.deploy.canary import CanaryLimits, canary
+from pytest_iotops.deploy.checks import ResponseCheck
 from pytest_iotops.deploy.config import DeploySettings
 from pytest_iotops.deploy.load import Load
 from pytest_iotops.deploy.process import VersionProcess, owned_by
@@ -31,6 +32,7 @@ class Scenario:
     outcome: str = "promoted"
     reason: str = ""
     concurrency: int = 16
+    checks: tuple[ResponseCheck, ...] = ()
 
 
 SCENARIOS = [
@@ -54,6 +56,14 @@ SCENARIOS = [
         reason="stable degraded",
     ),
     Scenario("double-forked daemons", stable={"daemon": True}, canary={"daemon": True}),
+    # 200 with half a JSON body on 5 % of the answers: only a check on the body sees it
+    Scenario(
+        "corrupt body 5 %, body check",
+        canary={"corrupt_rate": 0.05},
+        outcome="rolled_back",
+        reason="error rate",
+        checks=(ResponseCheck(path="/sensors/*", status=(200,), json_path="$.celsius"),),
+    ),
 ]
 
 
@@ -72,6 +82,7 @@ def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployRes
         "canary": _command("canary", seed + 100, scenario.canary),
     }
     target = open_target(target_name, commands, seed=seed, request_timeout=REQUEST_TIMEOUT)
+    target.checks = scenario.checks
     started: list[VersionProcess] = []
     original = target.start
 
@@ -91,6 +102,8 @@ def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployRes
             concurrency=scenario.concurrency,
             paths=["/sensors/boiler"],
             timeout=REQUEST_TIMEOUT + 2,
+            checks=scenario.checks,
+            observe=target.observe,
         ):
             result = canary(
                 target,

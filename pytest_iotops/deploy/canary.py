@@ -62,6 +62,13 @@ def check_steps(steps: Sequence[int]) -> list[int]:
     return list(steps)
 
 
+def _with_errors(samples: Samples, errors: int) -> Samples:
+    """``errors`` more of the window's requests failed (never more than it holds)."""
+    if not errors:
+        return samples
+    return replace(samples, errors=min(samples.requests, samples.errors + errors))
+
+
 class _Bake:
     """One step's bake: slices of data, health probes and the canary's process, gathered until time is up and
     both versions served enough requests to judge (the adaptive bake), or the longest bake has passed."""
@@ -84,6 +91,8 @@ class _Bake:
         self.suspect = [replace(s, alpha=max(s.alpha, SUSPECT_ALPHA)) for s in specs]
         self._suspicious = False
         self.canary, self.baseline = Samples(), Samples()
+        #: what the load saw over the step, every version together (judged as availability)
+        self.client = Samples()
         self.probes = 0
         self.failed_probes: list[str] = []
         self.exited: int | None = None
@@ -92,9 +101,14 @@ class _Bake:
         self.ended = 0.0
 
     def collect(self) -> None:
+        """The splitter's window, plus what only the clients could see: answers that failed a response check are
+        errors of the version that gave them."""
         window = self.target.window()
-        self.canary = merge(self.canary, window.get(self.new, Samples()))
-        self.baseline = merge(self.baseline, window.get(self.stable, Samples()))
+        checks, client = self.target.observed()
+        self.canary = merge(self.canary, _with_errors(window.get(self.new, Samples()), checks.get(self.new, 0)))
+        stable = _with_errors(window.get(self.stable, Samples()), checks.get(self.stable, 0))
+        self.baseline = merge(self.baseline, stable)
+        self.client = merge(self.client, client)
 
     def enough(self) -> bool:
         """Both versions served the minimum, and the data does not look bad without proving it: a canary that
@@ -126,7 +140,7 @@ class _Bake:
             if self.exited is not None or self.stable_exited is not None:
                 break
             # a second's grace: on a loaded CI machine a healthy answer can take a few hundred ms
-            status, seen = probe(self.url, timeout=1.0)
+            status, seen = probe(self.url, timeout=1.0, checks=self.target.checks)
             self.probes += 1
             if status != 200:
                 self.failed_probes.append(seen)
@@ -300,6 +314,7 @@ def _bake(
     arrived meanwhile has an answer or has timed out."""
     with contextlib.suppress(DeployError):  # an unreadable backlog: the step's own measurement decides
         target.window()  # what came before this step's weights is not its data
+    target.observed()
     need = (plan.need, plan.need if weight < 100 else 0)
     baked = _Bake(target, result.stable, result.candidate, plan.health_interval, need, plan.specs)
     baked.run(plan.bake, plan.bake_max, progress, label)
@@ -327,7 +342,10 @@ def _stable_specs(specs: Sequence[MetricSpec]) -> list[MetricSpec]:
 def _judge_step(
     index: int, weight: int, started: float, ended: float, baked: _Bake, history: _History, plan: _Plan
 ) -> DeployStep:
-    step = judged_step(index, weight, started, ended, baked.canary, baked.baseline, history.baseline, plan.specs)
+    client = baked.client if baked.target.observing else None
+    step = judged_step(
+        index, weight, started, ended, baked.canary, baked.baseline, history.baseline, plan.specs, client
+    )
     step.health_probes, step.health_failures = baked.probes, len(baked.failed_probes)
     step.baseline_step = history.baseline_step
     step.canary_timeouts, step.canary_unanswered = baked.canary.timeouts, baked.canary.outstanding

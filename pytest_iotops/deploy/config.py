@@ -11,6 +11,7 @@ from typing import Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from .checks import ResponseCheck, parse_checks
 from .judge import MetricSpec
 
 __all__ = ["DeploySettings", "override", "parse_deploy"]
@@ -47,7 +48,10 @@ class DeploySettings:
     metrics: tuple[MetricSpec, ...] = (
         MetricSpec("error_rate", max_value=0.01, max_increase=0.005),
         MetricSpec("latency_p99", max_increase=50.0),
+        MetricSpec("availability", min_value=0.99),
     )
+    #: what a version must answer ([[tool.iotops.deploy.checks]])
+    checks: tuple[ResponseCheck, ...] = ()
     #: the table as written, so a test can override some keys and have the whole validated again
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -82,6 +86,7 @@ _KEYS: dict[str, v.Validator] = {
     "pre_promotion": v.non_negative,
     "load": _table,
     "analysis": _table,
+    "checks": lambda value: value,  # validated by parse_checks, which names each table's keys
 }
 _LOAD: dict[str, v.Validator] = {
     "rate": v.positive,
@@ -95,6 +100,7 @@ _ANALYSIS: dict[str, v.Validator] = {
     "latency_p99_max_ms": v.positive,
     "latency_p99_max_increase_ms": v.positive,
     "latency_p50_max_ms": v.positive,
+    "availability_min": v.percent,
     "min_samples": v.count,
     "failure_limit": v.count,
     "inconclusive_limit": v.count,
@@ -111,6 +117,8 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
     values = check_table(raw, _KEYS, where, "deploy.")
     load = check_table(values.pop("load", {}) or {}, _LOAD, where, "deploy.load.")
     analysis = check_table(values.pop("analysis", {}) or {}, _ANALYSIS, where, "deploy.analysis.")
+    if "checks" in values:
+        values["checks"] = parse_checks(values["checks"], where)
     for version, command in values.get("versions", {}).items():
         if not any("{port}" in part for part in command):
             raise ConfigError(f"{where}: deploy.versions.{version}: the command needs a {{port}} placeholder")
@@ -138,6 +146,9 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
         ]
         if "latency_p50_max_ms" in analysis:
             metrics.append(MetricSpec("latency_p50", max_value=analysis["latency_p50_max_ms"], min_samples=minimum))
+        metrics.append(
+            MetricSpec("availability", min_value=analysis.get("availability_min", 99.0) / 100, min_samples=minimum)
+        )
         extra["metrics"] = tuple(metrics)
     if "bake" in values and "bake_max" not in values:  # a long bake given alone is not an error
         values["bake_max"] = max(DeploySettings.bake_max, values["bake"])

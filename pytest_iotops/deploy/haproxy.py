@@ -36,8 +36,6 @@ class HAProxyTarget(ServerTarget):
     def __init__(self, commands: Any, **kwargs: Any) -> None:
         super().__init__(commands, **kwargs)
         self._ports: dict[str, int] = {}
-        # server names are s0, s1, ...: version names need not be valid HAProxy identifiers
-        self._server = {version: f"s{i}" for i, version in enumerate(self.commands)}
 
     @property
     def socket_path(self) -> Path:
@@ -71,6 +69,8 @@ frontend iotops
     default_backend app
 backend app
     balance roundrobin
+    # the version that answered, for the load's response checks
+    http-response set-header X-Iotops-Version %s
     # a failing version must show its failures to the judge, not have them retried elsewhere
     retries 0
 {servers}
@@ -153,7 +153,7 @@ backend app
             time.sleep(0.005)
 
     def window(self) -> dict[str, Samples]:
-        by_server = {s: v for v, s in self._server.items()}
+        by_server = self._by_server
 
         def entry(e: dict[str, Any]) -> Entry:
             status = int(e["status"])  # "<NOSRV>": HAProxy answered itself, no version

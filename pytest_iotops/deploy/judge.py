@@ -15,12 +15,12 @@ Pure and seeded-free: the same samples always give the same verdict and the same
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .stats import binomial_upper, fisher_greater, mann_whitney
 
-__all__ = ["JudgeResult", "MetricResult", "MetricSpec", "Samples", "judge", "merge", "quantile"]
+__all__ = ["JudgeResult", "MetricResult", "MetricSpec", "Samples", "applicable", "judge", "merge", "quantile"]
 
 Verdict = Literal["pass", "marginal", "fail", "inconclusive"]
 #: per test, per step: a rollout runs up to ~5 steps x 2-3 metrics x 2 tests, so each must be strict
@@ -63,9 +63,13 @@ def merge(a: Samples, b: Samples) -> Samples:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    name: Literal["error_rate", "latency_p50", "latency_p99"]
+    #: ``availability`` is the clients' view over the step (every request of every version, a failed response
+    #: check included), judged only where a load reports to the target
+    name: Literal["error_rate", "latency_p50", "latency_p99", "availability"]
     #: absolute limit on the canary: error rate as a fraction, latencies in ms
     max_value: float | None = None
+    #: availability: the lowest share of requests the clients must see answered well
+    min_value: float | None = None
     #: canary vs baseline: error rate may exceed the baseline by this much (fraction); latency shift in ms
     max_increase: float | None = None
     #: significance of each test; a canary fails only when a test says so. Calibrated so that equal versions
@@ -156,6 +160,25 @@ def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricR
     return _settle(result, spec, canary, baseline, errors + (f", baseline {base:.2%}" if base is not None else ""))
 
 
+def _availability(spec: MetricSpec, client: Samples) -> MetricResult:
+    """Fail when significantly more than ``1 - min_value`` of the clients' requests failed (binomial test)."""
+    served = 1 - client.error_rate if client.error_rate is not None else None
+    result = MetricResult("availability", "pass", served, None, client.requests, "")
+    if served is None:
+        result.verdict, result.reason = spec.no_data, f"the load made no requests: {spec.no_data}"
+        return result
+    seen = f"availability {served:.2%} ({client.errors} of {client.requests} requests failed)"
+    limit = 1.0 - (spec.min_value if spec.min_value is not None else 1.0)
+    result.p_value = binomial_upper(client.errors, client.requests, limit) if limit > 0 else None
+    if (result.p_value is not None and result.p_value < spec.alpha) or (limit <= 0 and client.errors):
+        result.verdict = "fail"
+        result.reason = f"{seen} < {1 - limit:.2%}" + (
+            f" (binomial p={result.p_value:.3g} < {spec.alpha:g})" if result.p_value is not None else ""
+        )
+        return result
+    return _settle(result, replace(spec, max_increase=None), client, client, seen)
+
+
 def _exceedances(latencies: Sequence[float], limit: float) -> tuple[int, int]:
     """Requests over ``limit``, and how many count as independent: one stall of a process (a GC pause, a
     starved CPU) ends a burst of requests together, consecutive in completion order; a burst shorter than a
@@ -241,17 +264,28 @@ def _latency(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResu
     )
 
 
+def applicable(specs: Sequence[MetricSpec], client: Samples | None) -> list[MetricSpec]:
+    """The metrics that can be judged: availability only where the clients' view is known."""
+    return [s for s in specs if s.name != "availability" or client is not None]
+
+
+def _metric(spec: MetricSpec, canary: Samples, baseline: Samples, client: Samples | None) -> MetricResult:
+    if spec.name == "availability":
+        return _availability(spec, client or Samples())
+    return _error_rate(spec, canary, baseline) if spec.name == "error_rate" else _latency(spec, canary, baseline)
+
+
 def judge(
     canary: Samples,
     baseline: Samples,
     specs: Sequence[MetricSpec],
     pass_score: float = 95.0,
     marginal_score: float = 75.0,
+    client: Samples | None = None,
 ) -> JudgeResult:
-    """Any failing metric fails the step; otherwise the score (share of passing metrics) decides."""
-    metrics = [
-        _error_rate(s, canary, baseline) if s.name == "error_rate" else _latency(s, canary, baseline) for s in specs
-    ]
+    """Any failing metric fails the step; otherwise the score (share of passing metrics) decides. ``client``:
+    what the load saw over the step, for the availability metric (left out without it)."""
+    metrics = [_metric(s, canary, baseline, client) for s in applicable(specs, client)]
     if not metrics:
         return JudgeResult("inconclusive", 0.0, [], "no metrics configured")
     passed = sum(1 for m in metrics if m.verdict == "pass") + 0.5 * sum(1 for m in metrics if m.verdict == "marginal")

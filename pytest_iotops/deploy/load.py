@@ -1,5 +1,7 @@
 """A small load generator for bake steps (like Flagger's load tester): fixed rate, bounded concurrency, paths
-and headers; it records every request's outcome so availability is measured, not assumed."""
+and headers; it records every request's outcome so availability is measured, not assumed, applies the
+response checks to every answer, and tells the target (``observe``) which version answered and how it went,
+so a check failure is an error of that version and the client's view of availability can be judged."""
 
 from __future__ import annotations
 
@@ -7,13 +9,20 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.message import Message
 
+from .checks import VERSION_HEADER, ResponseCheck, failures
 from .judge import Samples
 
-__all__ = ["Load", "LoadResult"]
+__all__ = ["Load", "LoadResult", "Observer"]
+
+#: (the version header's value or None, latency in ms, the request failed, why a response check failed or "")
+Observer = Callable[[str | None, float, bool, str], None]
+#: distinct check-failure reasons kept in a result (the count goes on beyond them)
+_REASONS = 20
 
 
 @dataclass
@@ -22,6 +31,9 @@ class LoadResult:
     failures: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
+    #: of ``failures``: answers that failed a response check, and the first reasons with their counts
+    check_failures: int = 0
+    by_check: dict[str, int] = field(default_factory=dict)
 
     @property
     def availability(self) -> float | None:
@@ -30,6 +42,16 @@ class LoadResult:
     def samples(self) -> Samples:
         """What the judge needs from this load: every latency and how many requests failed."""
         return Samples(tuple(self.latencies_ms), self.failures)
+
+
+def _get(request: urllib.request.Request, timeout: float) -> tuple[int, Message, bytes]:
+    """Status, headers and body of one answer, whatever its status; raises when nothing was answered."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback http only
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, err.headers, err.read()
 
 
 class Load:
@@ -43,6 +65,8 @@ class Load:
         paths: Sequence[str] = ("/",),
         headers: Mapping[str, str] | None = None,
         timeout: float = 5.0,
+        checks: Sequence[ResponseCheck] = (),
+        observe: Observer | None = None,
     ) -> None:
         if rate <= 0 or concurrency <= 0 or not paths:
             raise ValueError("rate and concurrency must be positive and paths non-empty")
@@ -50,6 +74,7 @@ class Load:
             raise ValueError(f"load only goes to loopback http:// addresses, not {url!r}")
         self.url, self.rate, self.concurrency = url.rstrip("/"), rate, concurrency
         self.paths, self.headers, self.timeout = list(paths), dict(headers or {}), timeout
+        self.checks, self.observe = tuple(checks), observe
         self.result = LoadResult()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -58,19 +83,29 @@ class Load:
     def _one(self, path: str) -> None:
         request = urllib.request.Request(self.url + path, headers=self.headers)  # noqa: S310 - loopback http only
         started = time.perf_counter()
+        tag, check = None, ""
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - loopback
-                response.read()
-                key, failed = str(response.status), response.status >= 500
-        except urllib.error.HTTPError as err:
-            key, failed = str(err.code), err.code >= 500
+            status, headers, body = _get(request, self.timeout)
         except (urllib.error.URLError, OSError) as exc:
             key, failed = type(getattr(exc, "reason", exc)).__name__, True
+        else:
+            key, failed, tag = str(status), status >= 500, headers.get(VERSION_HEADER)
+            if self.checks:
+                check = failures(self.checks, path, status, dict(headers.items()), body)
+                failed = failed or bool(check)
         with self._lock:
-            self.result.requests += 1
-            self.result.failures += int(failed)
-            self.result.latencies_ms.append((time.perf_counter() - started) * 1000)
-            self.result.by_status[key] = self.result.by_status.get(key, 0) + 1
+            r = self.result
+            r.requests += 1
+            r.failures += int(failed)
+            latency = (time.perf_counter() - started) * 1000
+            r.latencies_ms.append(latency)
+            r.by_status[key] = r.by_status.get(key, 0) + 1
+            if check:
+                r.check_failures += 1
+                if check in r.by_check or len(r.by_check) < _REASONS:
+                    r.by_check[check] = r.by_check.get(check, 0) + 1
+        if self.observe is not None:
+            self.observe(tag, latency, failed, check)
 
     def _run(self) -> None:
         interval = 1.0 / self.rate

@@ -1,16 +1,25 @@
 """The nginx target: a real nginx started with a generated configuration in a private directory.
 
-Weights are the ``weight=`` of the upstream's servers (nginx's smooth weighted round robin); a change rewrites
-the configuration and sends the master SIGHUP — a graceful reload. :meth:`NginxTarget.route` returns once a
-control endpoint answers the new generation and the previous generation's workers have stopped accepting
-(they retitle themselves 'shutting down'): from then on every request follows the new weights. :meth:`drain`
-waits until those workers, which finish the requests they hold, have exited. Metrics come from a JSON access
-log whose ``upstream`` field names the version's address.
+nginx is never reloaded: a reload ends the old workers, and a worker that ends closes its idle keep-alive
+connections at once, so a client whose next request is already on its way sees the connection reset (wrk saw
+7-28 read errors per blue-green switch). Instead every version is an upstream of its own from the start, on a
+port reserved for it, and each request picks one when it arrives: ``split_clients`` puts it in one of 100
+buckets by its random ``$request_id``, and a bucket belongs to the version whose file exists in the route
+directory (``if (-f ...)``: one ``stat`` per version per request). :meth:`NginxTarget.route` writes the next
+generation of files and swaps the ``route`` symlink atomically; between two generations it installs their
+union for a moment, so a request that reads its files across a swap finds a version in either. From the swap
+on, every new request follows the new weights; the workers, their connections and keep-alive clients stay.
+
+:meth:`drain` waits until no connection to the version's port is open: idle upstream keep-alive connections
+close after 300 ms, so one still open after that is a request in flight. Metrics come from a JSON access log
+whose ``upstream`` field names the version's address; the ``X-Iotops-Version`` response header names the
+version that answered.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 import urllib.error
@@ -21,7 +30,7 @@ from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
-from .process import VersionProcess, free_port
+from .process import free_port
 from .server import Entry, ServerTarget
 
 __all__ = ["NginxTarget"]
@@ -32,35 +41,36 @@ _LOG_FORMAT = (
 )
 
 
-def _children(pid: int) -> list[int]:
-    """Child processes of ``pid`` (nginx workers), read from /proc: the master is single-threaded, so its main
-    thread's ``children`` file lists them all; without that file (CONFIG_PROC_CHILDREN off), scan every process."""
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return []  # the master is gone
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+_BUCKETS = 100
+#: idle upstream keep-alive connections close after this: a version without traffic soon has none open, so an
+#: open connection to it is a request in flight (see drain)
+_IDLE_MS = 300
+#: /proc/net/tcp state of an open connection
+_ESTABLISHED = "01"
+
+
+def connections_to(port: int) -> int:
+    """Open TCP connections whose local end is ``port`` on this machine (IPv4 and IPv6), from /proc."""
+    hex_port = f":{port:04X}"
+    total = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            stat = (entry / "stat").read_text()
+            lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
-        # the command name is in parentheses and may contain spaces: the ppid is the 2nd field after it
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 3 and fields[1].endswith(hex_port) and fields[3] == _ESTABLISHED:
+                total += 1
+    return total
 
 
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b"shutting down"  # gone already
+def _buckets(weights: Mapping[str, int]) -> list[str]:
+    """Which version owns each bucket: the first ``w1`` buckets the first version's, and so on."""
+    owners: list[str] = []
+    for version, weight in weights.items():
+        owners += [version] * weight
+    return owners
 
 
 class NginxTarget(ServerTarget):
@@ -73,37 +83,32 @@ class NginxTarget(ServerTarget):
         self.workers = self.options.get("workers", 1)
         if not isinstance(self.workers, int) or isinstance(self.workers, bool) or self.workers < 1:
             raise DeployError(f"deploy.target_options.workers must be a whole number >= 1, got {self.workers!r}")
-        self._control = 0
+        self._ports: dict[str, int] = {}
         self._generation = 0
-        self._backends: dict[str, int] = {}
 
     @property
     def access_log(self) -> Path:
         return self.directory / "access.log"
 
-    def _config(self, weights: Mapping[str, int]) -> str:
+    def port_for(self, version: str) -> int | None:
+        return self._ports.get(version)
+
+    def _config(self) -> str:
         d = self.directory
-        if weights:
-            servers = "\n".join(
-                f"        server 127.0.0.1:{self._backends[v]} weight={w} max_fails=0;" for v, w in weights.items()
-            )
-            upstream = f"    upstream iotops_app {{\n{servers}\n        keepalive 32;\n    }}\n"
-            location = (
-                "            proxy_pass http://iotops_app;\n"
-                "            proxy_http_version 1.1;\n"
-                '            proxy_set_header Connection "";\n'
-                "            proxy_set_header Host $host;\n"
-                # a failing version must show its failures to the judge, not have them retried elsewhere
-                "            proxy_next_upstream off;\n"
-                # one request timeout for every target: no answer in time is a 504, an error of that version
-                f"            proxy_read_timeout {round(self.request_timeout * 1000)}ms;\n"
-                f"            proxy_send_timeout {round(self.request_timeout * 1000)}ms;\n"
-            )
-        else:
-            upstream, location = "", '            return 503 "no version has traffic\\n";\n'
+        upstreams = "".join(
+            f"    upstream iotops_{self._server[v]} {{\n        server 127.0.0.1:{self._ports[v]} max_fails=0;\n"
+            f"        keepalive 32;\n        keepalive_timeout {_IDLE_MS}ms;\n    }}\n"
+            for v in self.commands
+        )
+        choose = "".join(
+            f"        if (-f {d}/route/$iotops_bucket.{server}) {{ set $iotops_server {server}; }}\n"
+            for server in self._server.values()
+        )
+        buckets = " ".join(f"1% {i};" for i in range(_BUCKETS))
         temp = "\n".join(f"    {kind}_temp_path {d}/temp/{kind};" for kind in ("client_body", "proxy", "fastcgi"))
         temp += f"\n    uwsgi_temp_path {d}/temp/uwsgi;\n    scgi_temp_path {d}/temp/scgi;"
-        return f"""# generated by pytest-iotops: generation {self._generation}
+        timeout = round(self.request_timeout * 1000)
+        return f"""# generated by pytest-iotops
 worker_processes {self.workers};
 daemon off;
 pid {d}/nginx.pid;
@@ -113,98 +118,116 @@ http {{
 {temp}
     access_log off;
     log_format iotops {_LOG_FORMAT};
-{upstream}    server {{
+    # each request's bucket, at random; a bucket's version is the one whose file is in the route directory
+    split_clients "$request_id" $iotops_bucket {{ {buckets} }}
+{upstreams}    server {{
         listen 127.0.0.1:{self.port};
         access_log {d}/access.log iotops;
+        set $iotops_server "";
+{choose}        if ($iotops_server = "") {{ return 503 "no version has traffic\\n"; }}
         location / {{
-{location}        }}
-    }}
-    server {{
-        listen 127.0.0.1:{self._control};
-        location = /generation {{ return 200 "{self._generation}"; }}
+            proxy_pass http://iotops_$iotops_server;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            add_header X-Iotops-Version $iotops_server always;
+            # a failing version must show its failures to the judge, not have them retried elsewhere
+            proxy_next_upstream off;
+            # one request timeout for every target: no answer in time is a 504, an error of that version
+            proxy_read_timeout {timeout}ms;
+            proxy_send_timeout {timeout}ms;
+        }}
     }}
 }}
 """
 
-    def _write(self, weights: Mapping[str, int]) -> None:
-        (self.directory / "nginx.conf").write_text(self._config(weights))
-
-    def _generation_seen(self) -> int | None:
-        url = f"http://127.0.0.1:{self._control}/generation"
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return int(response.read())
-        except (urllib.error.URLError, OSError, ValueError):
-            return None
-
-    def _wait_generation(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self._generation_seen() != self._generation:
-            if self._proc is None or self._proc.poll() is not None:
-                code = None if self._proc is None else self._proc.returncode
-                raise DeployError(f"nginx exited (code {code}); its error log ends:\n{self.tail('error.log')}")
-            if time.monotonic() > deadline:
-                raise DeployError(
-                    f"nginx did not load configuration generation {self._generation} within {timeout:g}s; "
-                    f"its error log ends:\n{self.tail('error.log')}"
-                )
-            time.sleep(0.005)
-
     def open(self) -> NginxTarget:
         d = self._make_directory()
-        # when nginx runs as root its workers are 'nobody': they must reach the temp directories in here
-        os.chmod(d, 0o755)  # noqa: S103 - holds only this nginx's config, logs and temp files
+        # when nginx runs as root its workers are 'nobody': they must reach the temp and route directories
+        os.chmod(d, 0o755)  # noqa: S103 - holds only this nginx's config, logs, temp and route files
         (d / "temp").mkdir()
-        self.port, self._control = free_port(), free_port()
-        self._write({})
+        self.port = free_port()
+        self._ports = {version: free_port() for version in self.commands}
+        self._install(set())
+        (d / "nginx.conf").write_text(self._config())
         try:
             self._spawn(["-p", str(d), "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")])
-            self._wait_generation()
+            self._wait_listening()
         except BaseException:
             self.close_router()
             raise
         return self
 
-    def add_backend(self, version: str, process: VersionProcess) -> None:
-        self._backends[version] = process.port
-
-    def remove_backend(self, version: str) -> None:
-        self._backends.pop(version, None)
-
-    def route(self, weights: Mapping[str, int]) -> None:
-        master = self._running()
-        self._generation += 1
-        self._write(weights)
-        os.kill(master.pid, signal.SIGHUP)
-        self._wait_generation()
-        if not self._wait_workers(accepting_only=True, timeout=15.0):
-            raise DeployError("nginx: workers of the previous configuration still accept requests after 15 s")
-
-    def _wait_workers(self, accepting_only: bool, timeout: float) -> bool:
-        """After a reload the old workers retitle themselves 'shutting down' as they close their listening
-        sockets, then finish the requests they hold and exit. ``accepting_only``: wait for the first (no new
-        request reaches the old weights), else for the second (nothing routed by them is still running)."""
-        assert self._proc is not None
+    def _wait_listening(self, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            workers = _children(self._proc.pid)
-            if accepting_only:
-                workers = [pid for pid in workers if b"shutting down" not in _cmdline(pid)]
-            if len(workers) <= self.workers:
-                return True
+            try:
+                with urllib.request.urlopen(self.url + "/", timeout=1):  # noqa: S310 - loopback
+                    return
+            except urllib.error.HTTPError:
+                return  # nginx answered (503: no version has traffic yet)
+            except (urllib.error.URLError, OSError):
+                pass
+            if self._proc is None or self._proc.poll() is not None:
+                code = None if self._proc is None else self._proc.returncode
+                raise DeployError(f"nginx exited (code {code}); its error log ends:\n{self.tail('error.log')}")
             if time.monotonic() > deadline:
-                return False
-            time.sleep(0.002)
+                raise DeployError(
+                    f"nginx did not answer within {timeout:g}s; its error log ends:\n{self.tail('error.log')}"
+                )
+            time.sleep(0.01)
+
+    def _files(self, weights: Mapping[str, int]) -> set[str]:
+        return {f"{bucket}.{self._server[v]}" for bucket, v in enumerate(_buckets(weights))}
+
+    def _install(self, files: set[str]) -> None:
+        """One generation of route files, made current by an atomic symlink swap."""
+        d = self.directory
+        self._generation += 1
+        generation = d / f"route-{self._generation}"
+        generation.mkdir()
+        for name in files:
+            (generation / name).touch()
+        os.chmod(generation, 0o755)  # noqa: S103 - empty marker files, read by nginx's workers
+        link = d / "route.next"
+        link.unlink(missing_ok=True)
+        link.symlink_to(generation.name)
+        os.replace(link, d / "route")
+        for old in d.glob("route-*"):
+            if old != generation:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def route(self, weights: Mapping[str, int]) -> None:
+        """The union of the old and new files for a moment, then the new ones: a request that reads its files
+        across a swap finds a version in either generation, never none."""
+        self._running()
+        before, after = self._files(self._weights), self._files(weights)
+        if before and before != after:
+            self._install(before | after)
+            time.sleep(0.005)  # a request's few stat calls take microseconds
+        self._install(after)
 
     def drain(self, version: str, timeout: float = 30.0) -> bool:
-        return self._proc is None or self._wait_workers(accepting_only=False, timeout=timeout)
+        """No connection to the version's port open twice in a row (a request may be between its routing and
+        its connect for a moment)."""
+        port = self._ports.get(version)
+        if port is None or self._proc is None:
+            return True
+        deadline = time.monotonic() + timeout
+        idle = 0
+        while idle < 2:
+            idle = idle + 1 if connections_to(port) == 0 else 0
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def window(self) -> dict[str, Samples]:
         """New access-log lines since the last call, as samples per version (by upstream port)."""
-        by_port = {str(port): version for version, port in self._backends.items()}
+        by_port = {str(port): version for version, port in self._ports.items()}
 
         def entry(e: dict[str, Any]) -> Entry:
-            # "-": nginx answered itself (no version had traffic); a stopped version's port is not a version
+            # "-": nginx answered itself (no version had traffic)
             version = by_port.get(str(e["upstream"]).rsplit(":", 1)[-1])
             return version, float(e["request_time"]) * 1000, int(e["status"]) >= 500
 

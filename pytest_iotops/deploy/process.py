@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DeployError
+from .checks import ResponseCheck, failures
 
 __all__ = ["VersionProcess", "free_port", "probe", "start_version"]
 
@@ -128,15 +130,18 @@ def owned_by(token: str, variable: str = "IOTOPS_OWNER") -> list[int]:
     return found
 
 
-def probe(url: str, timeout: float = 2.0) -> tuple[int | None, str]:
-    """One GET: the status (None when nothing answered) and what was seen, in words."""
+def probe(url: str, timeout: float = 2.0, checks: Sequence[ResponseCheck] = ()) -> tuple[int | None, str]:
+    """One GET: the status (None when nothing answered, or the answer failed a response check) and what was
+    seen, in words."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL built here
-            return response.status, f"{response.status}"
+            status, headers, body = response.status, response.headers, response.read() if checks else b""
     except urllib.error.HTTPError as err:
         return err.code, f"{err.code} {err.reason}"
     except (urllib.error.URLError, OSError) as exc:
         return None, type(getattr(exc, "reason", exc)).__name__
+    failed = failures(checks, urllib.parse.urlsplit(url).path, status, dict(headers.items()), body) if checks else ""
+    return (None, f"{status} {failed}") if failed else (status, f"{status}")
 
 
 def start_version(

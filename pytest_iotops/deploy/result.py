@@ -24,9 +24,11 @@ Progress = Callable[[str, bool], None]
 
 def describe_threshold(spec: MetricSpec) -> str:
     def amount(x: float) -> str:
-        return f"{x:.2%}" if spec.name == "error_rate" else f"{x:g} ms"
+        return f"{x:.2%}" if spec.name in ("error_rate", "availability") else f"{x:g} ms"
 
     parts = []
+    if spec.min_value is not None:
+        parts.append(f">= {amount(spec.min_value)} (alpha {spec.alpha:g})")
     if spec.max_value is not None:
         parts.append(f"<= {amount(spec.max_value)}")
     if spec.max_increase is not None:
@@ -44,10 +46,13 @@ def judged_step(
     stable: Samples,
     baseline: Samples,
     specs: Sequence[MetricSpec],
+    client: Samples | None = None,
 ) -> DeployStep:
     """The judge's verdict on what ``candidate`` served, against ``baseline``, as a step of the record;
-    ``stable`` is what the stable version served meanwhile (the baseline, unless it had no traffic)."""
-    verdict = _judge.judge(candidate, baseline, specs)
+    ``stable`` is what the stable version served meanwhile (the baseline, unless it had no traffic);
+    ``client`` what the load saw (None: no load reported to the target)."""
+    specs = _judge.applicable(specs, client)
+    verdict = _judge.judge(candidate, baseline, specs, client=client)
     return DeployStep(
         index=index,
         weight=weight,

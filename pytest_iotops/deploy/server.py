@@ -51,6 +51,13 @@ class ServerTarget(Target):
         self._proc: subprocess.Popen[bytes] | None = None
         self._offsets: dict[Path, int] = {}
         self._partial: dict[Path, bytes] = {}
+        # servers are named s0, s1, ... in the generated configuration and the X-Iotops-Version header:
+        # version names need not be valid identifiers there
+        self._server = {version: f"s{i}" for i, version in enumerate(self.commands)}
+        self._by_server = {server: version for version, server in self._server.items()}
+
+    def version_of(self, tag: str) -> str | None:
+        return self._by_server.get(tag)
 
     @property
     def url(self) -> str:

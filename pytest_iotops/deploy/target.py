@@ -9,12 +9,14 @@ with the ``iotops_deploy_target`` hook (see :mod:`pytest_iotops.hookspecs`).
 from __future__ import annotations
 
 import abc
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import DeployError
+from .checks import ResponseCheck
 from .judge import Samples
 from .process import VersionProcess, start_version
 
@@ -57,11 +59,14 @@ class Target(abc.ABC):
         start_timeout: float = 30.0,
         options: Mapping[str, Any] | None = None,
         request_timeout: float = 5.0,
+        checks: Sequence[ResponseCheck] = (),
     ) -> None:
         self.commands = {k: list(c) for k, c in commands.items()}
         self.env, self.cwd, self.health_path, self.start_timeout = env, cwd, health_path, start_timeout
         #: a request without an answer after this long is an error of the version holding it (every target)
         self.request_timeout = request_timeout
+        #: what a version must answer: applied to health probes here, to the load's responses by the load
+        self.checks = tuple(checks)
         self.options = dict(options or {})
         unknown = sorted(set(self.options) - self.options_known)
         if unknown:
@@ -71,6 +76,11 @@ class Target(abc.ABC):
             )
         self.processes: dict[str, VersionProcess] = {}
         self._weights: dict[str, int] = {}
+        self._observed_lock = threading.Lock()
+        #: a load reports to :meth:`observe`: until then nothing is known of what clients saw
+        self.observing = False
+        self._check_errors: dict[str, int] = {}
+        self._client: list[tuple[float, bool]] = []
 
     # -- versions (shared by every target) -----------------------------------------------------------------
     def port_for(self, version: str) -> int | None:
@@ -171,6 +181,29 @@ class Target(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- what clients saw (fed by the load) ------------------------------------------------------------------
+    def version_of(self, tag: str) -> str | None:
+        """The version named by the value of a response's ``X-Iotops-Version`` header (None: not one of ours)."""
+        return tag if tag in self.commands else None
+
+    def observe(self, tag: str | None, latency_ms: float, failed: bool, check: str) -> None:
+        """One answer a client got (the load calls this from its threads): ``check`` is why it failed a response
+        check, an error of the version that answered, which the splitter's own measurement cannot see."""
+        version = self.version_of(tag) if tag else None
+        with self._observed_lock:
+            self.observing = True
+            self._client.append((latency_ms, failed))
+            if check and version is not None:
+                self._check_errors[version] = self._check_errors.get(version, 0) + 1
+
+    def observed(self) -> tuple[dict[str, int], Samples]:
+        """Since the previous call: per version, answers that failed a response check; and every request the
+        clients made (their latencies and failures: the users' view of availability)."""
+        with self._observed_lock:
+            checks, client = self._check_errors, self._client
+            self._check_errors, self._client = {}, []
+        return checks, Samples(tuple(x for x, _ in client), sum(1 for _, failed in client if failed))
 
     # -- the traffic splitter --------------------------------------------------------------------------------
     @property

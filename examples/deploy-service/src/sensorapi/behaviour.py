@@ -33,6 +33,8 @@ class Behaviour:
     #: after this many seconds up, ``error_rate`` becomes ``degraded_error_rate`` (a version that degrades)
     degrade_after: float = 0.0
     degraded_error_rate: float = 0.0
+    #: share of API requests answered 200 with a body cut short (a serializer bug, a truncated cache entry)
+    corrupt_rate: float = 0.0
     _rng: random.Random = field(init=False, repr=False)
     _health_checks: int = field(default=0, init=False, repr=False)
     _started: float = field(default_factory=time.monotonic, init=False, repr=False)
@@ -43,7 +45,7 @@ class Behaviour:
             raise ValueError(f"error rate must be within 0..1, got {self.error_rate}")
         if self.extra_ms < 0 or self.flap_every < 0:
             raise ValueError("extra_ms and flap_every must not be negative")
-        for name in ("hang_rate", "tail_rate", "degraded_error_rate"):
+        for name in ("hang_rate", "tail_rate", "degraded_error_rate", "corrupt_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within 0..1")
         self._rng = random.Random(self.seed)  # noqa: S311 - a reproducible fault, not cryptography
@@ -52,6 +54,10 @@ class Behaviour:
         degraded = self.degrade_after and time.monotonic() - self._started > self.degrade_after
         rate = self.degraded_error_rate if degraded else self.error_rate
         return 500 if self._rng.random() < rate else 200
+
+    def corrupt(self) -> bool:
+        """Whether this answer's body is cut short (its status stays 200)."""
+        return bool(self.corrupt_rate) and self._rng.random() < self.corrupt_rate
 
     def api_delay_ms(self) -> float | None:
         """How long to stall this request before answering; None: never answer it."""

@@ -1,6 +1,6 @@
 """``python -m sensorapi.server --port N [--version v2] [--error-rate 0.2] [--extra-ms 200] [--flap-every 3]
 [--crash] [--seed 1] [--hang-rate 0.1] [--tail-rate 0.05 --tail-ms 300] [--busy-rps 100] [--degrade-after 3
---degraded-error-rate 0.3] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on 127.0.0.1; the options are
+--degraded-error-rate 0.3] [--corrupt-rate 0.05] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on 127.0.0.1; the options are
 the faults deployments must catch."""
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
             with lock:
                 delay = behaviour.api_delay_ms()
                 status = behaviour.api_status()
+                corrupt = behaviour.corrupt()
             if delay is None:  # never answer: hold the connection until the process ends
                 threading.Event().wait()
             elif delay:
@@ -47,12 +48,14 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
             if status != 200:
                 self._send(status, {"error": "internal error", "version": behaviour.version})
             elif self.path.startswith("/sensors/"):
-                self._send(200, reading(self.path.removeprefix("/sensors/"), behaviour.version))
+                self._send(200, reading(self.path.removeprefix("/sensors/"), behaviour.version), corrupt)
             else:
                 self._send(404, {"error": f"no route {self.path}"})
 
-        def _send(self, status: int, payload: dict[str, object]) -> None:
+        def _send(self, status: int, payload: dict[str, object], corrupt: bool = False) -> None:
             body = json.dumps(payload).encode()
+            if corrupt:
+                body = body[: len(body) // 2]
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -80,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--busy-rps", type=float, default=0.0)
     parser.add_argument("--degrade-after", type=float, default=0.0)
     parser.add_argument("--degraded-error-rate", type=float, default=0.0)
+    parser.add_argument("--corrupt-rate", type=float, default=0.0)
     parser.add_argument("--daemon", action="store_true", help="leave a double-forked daemon behind, as some do")
     args = parser.parse_args(argv)
     if args.crash:
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
         busy_rps=args.busy_rps,
         degrade_after=args.degrade_after,
         degraded_error_rate=args.degraded_error_rate,
+        corrupt_rate=args.corrupt_rate,
     )
     server = Server(("127.0.0.1", args.port), make_handler(behaviour))
     server.serve_forever()
