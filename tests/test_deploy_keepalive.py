@@ -46,5 +46,7 @@ def test_wrk_keep_alive_clients_see_no_error_across_ten_switches(target_name: st
         target.close()
     assert outcomes == ["promoted"] * SWITCHES
     completed = re.search(r"(\d+) requests in", out)
-    assert completed and int(completed.group(1)) > 1000, out
-    assert "Socket errors" not in out and "Non-2xx" not in out, out
+    assert completed, out
+    assert int(completed.group(1)) > 1000, out
+    assert "Socket errors" not in out, out
+    assert "Non-2xx" not in out, out

@@ -1,7 +1,7 @@
 """``python -m sensorapi.server --port N [--version v2] [--error-rate 0.2] [--extra-ms 200] [--flap-every 3]
 [--crash] [--seed 1] [--hang-rate 0.1] [--tail-rate 0.05 --tail-ms 300] [--busy-rps 100] [--degrade-after 3
---degraded-error-rate 0.3] [--corrupt-rate 0.05] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on 127.0.0.1; the options are
-the faults deployments must catch."""
+--degraded-error-rate 0.3] [--corrupt-rate 0.05] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on
+127.0.0.1; the options are the faults deployments must catch."""
 
 from __future__ import annotations
 
