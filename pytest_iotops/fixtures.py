@@ -143,6 +143,7 @@ class Deployer:
 
     def _record(self, result: DeployResult, load: Any) -> DeployResult:
         result.availability = load.result.availability
+        result.check_failures = dict(load.result.by_check)
         result.test = self._request.node.nodeid
         self._request.node.stash.setdefault(DEPLOYMENTS, []).append(result.deployment())
         return result

@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 #: older majors :func:`load_report` still reads, upgrading them on the way in
 _UPGRADABLE = ("1",)
 _RANGE = re.compile(r"(\d+)(?:-(\d+))?")
@@ -321,6 +321,8 @@ class Deployment:
     requests: int = 0
     #: share of the load generator's requests that succeeded while it ran
     availability: float | None = None
+    #: the load's answers that failed a response check, by reason (the first 20 reasons)
+    check_failures: dict[str, int] = field(default_factory=dict)
     #: seconds from the failing decision until all traffic was back on the stable version
     rollback_seconds: float | None = None
     steps: list[DeployStep] = field(default_factory=list)

@@ -194,9 +194,11 @@ def test_unknown_or_bad_per_call_settings_are_named(iotops_canary):
 
 @pytest.mark.e2e
 def test_per_call_analysis_overrides_merge_into_the_configured_table(iotops_canary):
-    # a 20 % error rate passes once the limit is raised to 50 % for this call only
+    # a 20 % error rate passes once the limits (the clients' availability too) are loosened for this call only
     result = iotops_canary.rollout(
-        "broken", steps=[10, 100], analysis={"error_rate_max": 50, "error_rate_max_increase": 50}
+        "broken",
+        steps=[10, 100],
+        analysis={"error_rate_max": 50, "error_rate_max_increase": 50, "availability_min": 50},
     )
     assert result.promoted, result.explain()
     metric = result.steps[0].metrics[0]
@@ -291,8 +293,10 @@ def test_signalled_mid_deployment(iotops_canary, iotops_blue_green):
 """
 
 SIGNAL_CASES = [
-    *((sig, "local", strategy) for sig in ("SIGTERM", "SIGINT", "SIGHUP") for strategy in ("canary", "blue-green")),
-    *(("SIGTERM", target, strategy) for target in ("nginx", "haproxy") for strategy in ("canary", "blue-green")),
+    (sig, target, strategy)
+    for sig in ("SIGTERM", "SIGINT", "SIGHUP")
+    for target in ("local", "nginx", "haproxy")
+    for strategy in ("canary", "blue-green")
 ]
 
 

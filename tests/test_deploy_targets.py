@@ -42,27 +42,43 @@ def test_every_request_is_counted_once_for_the_version_that_served_it(name: str)
         assert counted == load.result.requests > 100
         assert window["v1"].errors == window["v2"].errors == 0
         split = window["v2"].requests / counted
-        # nginx and HAProxy use smooth weighted round robin; the local router draws each request
-        assert abs(split - 0.5) <= (0.02 if name != "local" else 0.12), window
+        # HAProxy uses smooth weighted round robin; the local router and nginx (by $request_id) draw each request
+        assert abs(split - 0.5) <= (0.02 if name == "haproxy" else 0.12), window
         if isinstance(target, HAProxyTarget):
             stats = target.stats()
             served = {v: sum(int(stats[v][f"hrsp_{k}xx"] or 0) for k in range(1, 6)) for v in ("v1", "v2")}
             assert served == {v: window[v].requests for v in ("v1", "v2")}  # its stats agree with its log
 
 
-def test_nginx_reload_switches_every_new_request_and_drains_the_old_workers() -> None:
-    with contextlib.closing(open_target("nginx", VERSIONS)) as target:
+def _children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def test_nginx_switches_every_new_request_without_a_reload_and_drains_open_connections() -> None:
+    """The same workers before and after a switch (a reload would replace them and drop keep-alive clients);
+    every request after set_weights goes to the new version; drain waits for a request in flight."""
+    slow = {"v1": [*VERSIONS["v1"], "--extra-ms", "600"], "v2": VERSIONS["v2"]}
+    with contextlib.closing(open_target("nginx", slow)) as target:
         assert isinstance(target, NginxTarget)
         target.start("v1")
         target.start("v2")
         target.set_weights({"v1": 100})
+        workers = _children(target._proc.pid)
+        with Load(target.url, rate=20, concurrency=4, paths=["/sensors/a"]) as held:
+            time.sleep(0.2)  # a few requests on their way to v1, each held 600 ms
+            target.window()
+            target.set_weights({"v2": 100})
+            started = time.monotonic()
+            assert target.drain("v1")
+            waited = time.monotonic() - started
+        assert held.result.failures == 0
+        assert waited > 0.1, "drain returned while v1 still held requests"
         target.window()
-        target.set_weights({"v2": 100})  # returns once the old workers no longer accept
         with Load(target.url, rate=100, concurrency=4, paths=["/sensors/a"]):
             time.sleep(0.5)
         window = _settle(target)
         assert set(window) == {"v2"}, {v: s.requests for v, s in window.items()}
-        assert target.drain("v1")
+        assert _children(target._proc.pid) == workers
 
 
 def test_haproxy_states_follow_the_versions_through_its_runtime_api() -> None:

@@ -15,6 +15,7 @@ from pytest_iotops.config import OPTIONS, load_settings
 from pytest_iotops.errors import ConfigError
 from pytest_iotops.gates.base import threshold_gate
 from pytest_iotops.model import (
+    SCHEMA_VERSION,
     GateResult,
     ReportFormatError,
     RunReport,
@@ -225,7 +226,7 @@ def test_a_1x_report_is_read_as_2x_with_missing_lines_as_ranges(tmp_path: Path) 
     old = tmp_path / "old.json"
     old.write_text(json.dumps(data))
     report = load_report(old)
-    assert report.schema_version == "2.0"
+    assert report.schema_version == SCHEMA_VERSION
     assert report.coverage is not None
     assert report.coverage.files[0].missing == "6-8,12"
 

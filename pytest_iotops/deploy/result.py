@@ -97,6 +97,8 @@ class DeployResult:
     outcome: str = "rolled_back"
     reason: str = ""
     availability: float | None = None
+    #: the load's answers that failed a response check, by reason
+    check_failures: dict[str, int] = field(default_factory=dict)
     rollback_seconds: float | None = None
     exposure: int = 0
     steps: list[DeployStep] = field(default_factory=list)
@@ -177,6 +179,7 @@ class DeployResult:
             candidate_requests=self.candidate_requests,
             requests=self.total_requests,
             availability=self.availability,
+            check_failures=dict(self.check_failures),
             rollback_seconds=self.rollback_seconds,
             steps=list(self.steps),
             events=list(self.events),
