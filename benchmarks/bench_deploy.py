@@ -28,7 +28,7 @@ from pytest_iotops.deploy.judge import MetricSpec
 from pytest_iotops.deploy.load import Load
 from pytest_iotops.deploy.process import start_version
 from pytest_iotops.deploy.targets import make_target
-from pytest_iotops.hookspecs import plugin_manager
+from pytest_iotops.registry import plugin_manager
 
 SRC = Path(__file__).resolve().parents[1] / "examples" / "deploy-service" / "src"
 ENV = {**os.environ, "PYTHONPATH": str(SRC)}

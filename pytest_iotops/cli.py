@@ -30,7 +30,16 @@ exit codes: 0 passed, 1 external tests failed, 3 unreadable input, 4 configurati
 EXIT_CONFIG = 4
 
 
+def _formats() -> list[str]:
+    """Every report format: the built-in ones and those installed plugins define (the ``iotops`` entry points)."""
+    from .registry import plugin_manager, report_formats
+
+    return list(report_formats(plugin_manager()))
+
+
 def _parser() -> argparse.ArgumentParser:
+    formats = _formats()
+    extra = [f for f in formats if f != "json"]
     parser = argparse.ArgumentParser(
         prog="iotops",
         description="pytest-iotops command line. Run the pipeline itself with `pytest --iotops`.",
@@ -41,13 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = commands.add_parser(
         "report",
-        help="re-render a run report (JSON) as html, junit, sarif, md or json",
+        help=f"re-render a run report (JSON) as {', '.join(formats)}",
         description="Re-render a run report without pytest: every format is a pure function of the JSON.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("run_report", metavar="RUN.json", help="a run report written by pytest --iotops")
-    report.add_argument("--format", "-f", required=True, choices=["html", "junit", "sarif", "md", "json"])
+    report.add_argument("--format", "-f", required=True, choices=formats)
     report.add_argument("--output", "-o", default="-", metavar="PATH", help="file to write (default: stdout)")
 
     def config_args(sub: argparse.ArgumentParser) -> None:
@@ -69,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--format",
         action="append",
-        choices=["html", "junit", "sarif", "md"],
+        choices=extra,
         help="report formats besides JSON (repeatable; default: the config's)",
     )
     explain = commands.add_parser(
@@ -101,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument(
         "--format",
         action="append",
-        choices=["html", "junit", "sarif", "md"],
+        choices=extra,
         help="report formats besides JSON (repeatable; default: the config's)",
     )
     return parser
@@ -166,11 +175,12 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .model import load_report
+    from .registry import plugin_manager, report_formats
     from .render import render
     from .render.output import write_output
 
     report = load_report(Path(args.run_report))
-    written = write_output(args.output, render(report, args.format))
+    written = write_output(args.output, render(report, args.format, report_formats(plugin_manager())))
     if written is not None:
         print(f"iotops: wrote {written}", file=sys.stderr)
     return 0

@@ -17,6 +17,7 @@ from typing import Any
 from .deploy.config import DeploySettings, parse_deploy
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
+from .evidence.kinds import EvidenceKind
 from .validate import Invalid, Validator, boolean, map_of, name, names, percent, shard, str_list, text
 
 if sys.version_info >= (3, 11):
@@ -86,7 +87,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("marker_aliases", map_of(name, "marker = phase"), {}, "extra markers that mean a phase"),
     Option("block_on_failure", boolean, True, "skip later phases after a failed phase", "--iotops-no-block"),
     Option("reports_dir", text, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
-    Option("formats", str_list, ("html", "md"), "report formats besides JSON (also junit, sarif)", "--iotops-format"),
+    Option(
+        "formats",
+        str_list,
+        ("html", "md"),
+        "report formats besides JSON (also junit, sarif, and formats plugins add)",
+        "--iotops-format",
+    ),
     Option("shard", shard, None, "run slice K/N of the tests (merge the parts with iotops merge)", "--iotops-shard"),
     Option("durations", text, None, "a previous run report whose durations balance the shards", "--iotops-durations"),
     Option("baseline", text, None, "findings baseline file: only findings not in it count"),
@@ -234,8 +241,10 @@ def load_settings(
     pyproject: Path | None,
     cli: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    kinds: Mapping[str, EvidenceKind] | None = None,
 ) -> Settings:
-    """Merge the layers into one validated :class:`Settings` (pure apart from reading ``pyproject``)."""
+    """Merge the layers into one validated :class:`Settings` (pure apart from reading ``pyproject``);
+    ``kinds``: the evidence kinds table (default: the built-in kinds)."""
     values = {o.key: o.default for o in OPTIONS}
     sources: dict[str, str] = {}
     table = read_table(pyproject) if pyproject is not None else {}
@@ -255,7 +264,7 @@ def load_settings(
             values[option.key] = _check(option, given, str(option.cli))
             sources[option.key] = str(option.cli)
     settings = replace(_build(values, sources, str(pyproject) if pyproject else None), has_table=bool(table))
-    settings = _with_structured(settings, table, str(pyproject or "configuration"), cli or {}, env)
+    settings = _with_structured(settings, table, str(pyproject or "configuration"), cli or {}, env, kinds)
     _cross_check(settings)
     return settings
 
@@ -272,14 +281,19 @@ def _diff_base(cli: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str | No
 
 
 def _with_structured(
-    s: Settings, table: Mapping[str, Any], where: str, cli: Mapping[str, Any], env: Mapping[str, str]
+    s: Settings,
+    table: Mapping[str, Any],
+    where: str,
+    cli: Mapping[str, Any],
+    env: Mapping[str, str],
+    kinds: Mapping[str, EvidenceKind] | None,
 ) -> Settings:
     """Evidence sources, ignores and the diff table, each validated by its own schema."""
     base, origin = _diff_base(cli, env)
     diff = parse_diff(table.get("diff", {}), where, base, origin)
     return replace(
         s,
-        evidence=parse_evidence(table["evidence"], where, s.phases) if "evidence" in table else (),
+        evidence=parse_evidence(table["evidence"], where, s.phases, kinds) if "evidence" in table else (),
         ignores=parse_ignores(table["ignore"], where) if "ignore" in table else (),
         diff=diff,
         deploy=parse_deploy(table["deploy"], where) if "deploy" in table else DeploySettings(),
@@ -314,11 +328,6 @@ def _cross_check(s: Settings) -> None:
                 f"configured phases are {list(s.phases)}"
             )
 
-    unknown = sorted(set(s.formats) - {"json", "html", "junit", "sarif", "md"})
-    if unknown:
-        raise ConfigError(
-            f"{where} ({s.source_of('formats')}): formats has unknown {unknown}; known: json, html, junit, sarif, md"
-        )
     need_phases("default_phase", [s.default_phase])
     need_phases("paths", s.paths)
     need_phases("marker_aliases", s.marker_aliases.values())

@@ -218,11 +218,10 @@ class Deployer:
 def iotops_deploy_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     """The configured target with the stable version running and serving all traffic."""
     from .deploy.targets import make_target
-    from .hookspecs import plugin_manager
+    from .registry import session_manager
 
     d = _deploy_settings(request)
-    pm = plugin_manager()
-    request.config.hook.pytest_iotops_register(plugin_manager=pm)
+    pm = session_manager(request.config)
     target = make_target(
         d.target,
         pm,

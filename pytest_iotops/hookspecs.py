@@ -1,4 +1,4 @@
-"""Our pluggy hooks: the plugin and the CLI evaluate gates through the same plugin manager.
+"""Our pluggy hook specifications, and nothing else (the manager is built by :mod:`pytest_iotops.registry`).
 
 Third parties add gates with an ``iotops`` entry point (or ``pytest_iotops_register`` in a conftest) whose
 object implements these hooks, marked with :data:`hookimpl`.
@@ -15,9 +15,11 @@ if TYPE_CHECKING:
 
     from .config import Settings
     from .deploy.target import Target
+    from .evidence.kinds import EvidenceKind
     from .model import GateResult, RunReport
+    from .render.formats import ReportFormat
 
-__all__ = ["BUILTIN_GATES", "IotopsSpecs", "PytestSpecs", "hookimpl", "hookspec", "plugin_manager"]
+__all__ = ["IotopsSpecs", "PytestSpecs", "hookimpl", "hookspec"]
 
 hookspec = pluggy.HookspecMarker("iotops")
 hookimpl = pluggy.HookimplMarker("iotops")
@@ -28,6 +30,17 @@ class IotopsSpecs:
     @hookspec
     def iotops_gates(self, settings: Settings, report: RunReport) -> list[GateResult]:  # type: ignore[empty-body]
         """Gate results computed from the run report (collect-all: every plugin adds its own)."""
+
+    @hookspec
+    def iotops_report_formats(self) -> list[ReportFormat]:  # type: ignore[empty-body]
+        """Report formats this plugin adds (collect-all): each a name, a file name and a pure function of the run
+        report; they join ``formats``, ``--iotops-format`` and the CLI's ``--format`` like the built-in ones."""
+
+    @hookspec
+    def iotops_evidence_kinds(self) -> list[EvidenceKind]:  # type: ignore[empty-body]
+        """Evidence kinds this plugin adds (collect-all): each a name, a family (coverage, findings, tests) and
+        a parser; ``kind = "<name>"`` in ``[[tool.iotops.evidence]]`` then works like a built-in kind. Read from
+        installed packages (entry points): the configuration is read before conftest files load."""
 
     @hookspec(firstresult=True)
     def iotops_deploy_target(self, name: str) -> Callable[..., Target] | None:
@@ -41,23 +54,3 @@ class PytestSpecs:
     @_pytest_hookspec
     def pytest_iotops_register(self, plugin_manager: pluggy.PluginManager) -> None:
         """Register iotops plugins (objects with ``@pytest_iotops.hookimpl`` methods), e.g. a custom gate."""
-
-
-BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid")
-
-
-def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUILTIN_GATES) -> pluggy.PluginManager:
-    """A manager with the built-in gate families named in ``builtin``, the built-in deployment targets, plus
-    installed ``iotops`` entry points."""
-    import importlib
-
-    pm = pluggy.PluginManager("iotops")
-    pm.add_hookspecs(IotopsSpecs)
-    # all built-ins are trylast, so third-party gates come first; among them, this order
-    for family in BUILTIN_GATES:
-        if family in builtin:
-            pm.register(importlib.import_module(f"pytest_iotops.gates.{family}"), name=f"iotops.gates.{family}")
-    pm.register(importlib.import_module("pytest_iotops.deploy.targets"), name="iotops.deploy.targets")
-    if load_entrypoints:
-        pm.load_setuptools_entrypoints("iotops")
-    return pm

@@ -12,6 +12,7 @@ from .coverage import CoverageMeter, import_data, new_coverage
 from .errors import IotopsError
 from .model import RunReport, load_report
 from .pipeline import Pipeline, RunContext
+from .registry import plugin_manager
 
 __all__ = ["MergeError", "check_parts", "merge_parts"]
 
@@ -61,6 +62,7 @@ def merge_parts(paths: Sequence[Path], expect: int, settings: Settings, rootdir:
             started_at=first.run.started_at,
         ),
     )
+    pipeline.use_plugins(plugin_manager())
     pipeline.merged_from = [str(p) for p in paths]
     for _, report in parts:
         for test in report.tests:

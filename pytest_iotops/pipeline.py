@@ -28,11 +28,12 @@ if TYPE_CHECKING:
     from .evidence.base import LineData
 from .gates import evaluate_gates
 from .gitinfo import git_info
-from .hookspecs import plugin_manager
 from .model import CoverageReport, RunMeta, RunReport, ShardInfo, Verdict
 from .phases import Classification, PhaseRules, blocking_phase, classify, order_indices
 from .recorder import Recorder, utc_now
 from .redact import Redactor
+from .registry import plugin_manager, report_formats
+from .render.formats import ReportFormat, check_formats
 from .verdict import decide
 
 __all__ = ["REPORT_NAME", "Pipeline", "RunContext"]
@@ -79,6 +80,16 @@ class Pipeline:
         #: where progress lines go while evidence commands run (the terminal reporter, stderr), if anywhere
         self.progress: Callable[[str], None] | None = None
         self.remote_failed: set[str] = set()  # failed phases seen by other workers
+        #: the session's iotops plugins and the report formats they define (set by use_plugins)
+        self.plugins: pluggy.PluginManager | None = None
+        self.formats: dict[str, ReportFormat] | None = None
+
+    def use_plugins(self, pm: pluggy.PluginManager) -> None:
+        """The session's iotops plugins: their report formats join the built-in ones, and a configured format
+        that none defines is a configuration error now, not a missing file at the end."""
+        self.plugins, self.formats = pm, report_formats(pm)
+        s = self.settings
+        check_formats(s.formats, self.formats, f"{s.config_file or 'configuration'} ({s.source_of('formats')})")
 
     # -- coverage ---------------------------------------------------------------------------------------------
     def start_coverage(self, pytest_cov: str | None, per_test_contexts: bool) -> None:
@@ -235,7 +246,7 @@ class Pipeline:
             report.coverage_data = self._export_shard_coverage()
         else:
             rec.stage_start("gates")
-            report.gates = evaluate_gates(pm or plugin_manager(), self.settings, report)
+            report.gates = evaluate_gates(pm or self.plugins or plugin_manager(), self.settings, report)
             rec.stage_end("gates", "gates")
         report.run.merged_from = list(self.merged_from)
         report.stages = sorted([*rec.stages, *rec.phase_stages()], key=lambda s: s.started_at)
@@ -274,7 +285,7 @@ class Pipeline:
         from .render import write_reports
 
         target = self.reports_dir()
-        self.outputs, problems = write_reports(report, target, self.settings.formats, self.report_stem)
+        self.outputs, problems = write_reports(report, target, self.settings.formats, self.report_stem, self.formats)
         if problems:
             report.verdict = decide(pytest_exit or int(report.verdict.exit_code == 1), report.gates, problems)
 

@@ -73,7 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=None,
         metavar="FORMAT",
-        help="report formats besides JSON: html, junit, sarif, md (repeatable; default: html and md)",
+        help="report formats besides JSON: html, junit, sarif, md or a plugin's (repeatable; default: html and md)",
     )
     group.addoption(
         "--iotops-shard",
@@ -146,10 +146,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         return
     from .config import load_settings
     from .errors import ConfigError
+    from .registry import evidence_kinds, plugin_manager
 
     namespace = early_config.known_args_namespace
     try:
-        settings = load_settings(pyproject, _cli_values(namespace))
+        # installed packages may add evidence kinds: the configuration is read with them, before conftests
+        settings = load_settings(pyproject, _cli_values(namespace), kinds=evidence_kinds(plugin_manager()))
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     plugin = IotopsPlugin(early_config, settings)
@@ -209,6 +211,13 @@ class IotopsPlugin:
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
+        from .errors import ConfigError
+        from .registry import session_manager
+
+        try:
+            self.pipeline.use_plugins(session_manager(config))
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
         ctx = self.pipeline.context
         self.workerinput = getattr(config, "workerinput", None)
         if self.workerinput is not None:
@@ -478,16 +487,14 @@ class IotopsPlugin:
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)
-        from .hookspecs import plugin_manager
+        from .registry import session_manager
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and self.settings.evidence:
             self._end_progress_line(reporter)
             self.pipeline.progress = reporter.write_line
         try:
-            pm = plugin_manager()
-            self.config.hook.pytest_iotops_register(plugin_manager=pm)
-            report = self.pipeline.finish(int(exitstatus), pm)
+            report = self.pipeline.finish(int(exitstatus), self.pipeline.plugins or session_manager(self.config))
         except Exception as exc:
             from .verdict import EXIT_GATE_ERROR
 
@@ -518,7 +525,8 @@ class IotopsPlugin:
         for text, style in lines:
             terminalreporter.write_line(text, **{s: True for s in style.split(",") if s})
         for fmt, path in self.pipeline.outputs.items():
-            label = {"json": "run report", "html": "HTML report"}.get(fmt, f"{fmt} report")
+            known = self.pipeline.formats or {}
+            label = (known[fmt].label if fmt in known else "") or f"{fmt} report"
             terminalreporter.write_line(f"iotops {label}: {os.path.relpath(path, Path.cwd())}")
 
 

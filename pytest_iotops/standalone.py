@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .config import Settings, find_pyproject, load_settings
 from .errors import ConfigError
-from .hookspecs import plugin_manager
 from .pipeline import Pipeline, RunContext
+from .registry import evidence_kinds, plugin_manager
 
 __all__ = ["load_cli_settings", "run_gates"]
 
@@ -28,7 +28,7 @@ def load_cli_settings(
     pyproject = Path(config) if config else find_pyproject(root, None)
     if pyproject is None and require_table:
         raise ConfigError(f"no pyproject.toml in {root}: nothing to gate (give --config PYPROJECT or --rootdir DIR)")
-    settings = load_settings(pyproject, {"iotops_diff_base": diff_base})
+    settings = load_settings(pyproject, {"iotops_diff_base": diff_base}, kinds=evidence_kinds(plugin_manager()))
     if require_table and not settings.has_table:
         raise ConfigError(f"{pyproject}: no [tool.iotops] table: nothing to gate")
     return settings, root
@@ -41,5 +41,6 @@ def run_gates(settings: Settings, rootdir: Path, args: list[str], update_baselin
     pipeline.report_stem = "gate"
     pipeline.progress = lambda line: print(line, file=sys.stderr, flush=True)
     pipeline.coverage_off_reason = "not measured by iotops gate (run pytest --iotops)"
-    pipeline.finish(0, plugin_manager(builtin=("diff", "evidence")))
+    pipeline.use_plugins(plugin_manager(builtin=("diff", "evidence")))
+    pipeline.finish(0)
     return pipeline

@@ -13,7 +13,7 @@ from conftest import require_binary
 from pytest_iotops.deploy.judge import MetricSpec
 from pytest_iotops.deploy.target import Target
 from pytest_iotops.deploy.targets import make_target
-from pytest_iotops.hookspecs import plugin_manager
+from pytest_iotops.registry import plugin_manager
 
 SRC = Path(__file__).resolve().parents[1] / "examples" / "deploy-service" / "src"
 ENV = {**os.environ, "PYTHONPATH": str(SRC)}

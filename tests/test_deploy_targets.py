@@ -18,7 +18,7 @@ from pytest_iotops.deploy.load import Load
 from pytest_iotops.deploy.nginx import NginxTarget
 from pytest_iotops.deploy.targets import make_target
 from pytest_iotops.errors import DeployError
-from pytest_iotops.hookspecs import plugin_manager
+from pytest_iotops.registry import plugin_manager
 
 VERSIONS = {"v1": version("v1"), "v2": version("v2")}
 
@@ -146,7 +146,7 @@ def test_a_server_that_exits_at_start_is_a_clear_error_and_leaves_nothing() -> N
 
 PLUGIN_TARGET = """
 import pytest_iotops
-from pytest_iotops.deploy.target import LocalTarget
+from pytest_iotops.deploy.local import LocalTarget
 
 class CountingTarget(LocalTarget):
     name = "counting"

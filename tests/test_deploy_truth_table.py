@@ -10,7 +10,7 @@ from deploy_service import ENV, version
 
 from pytest_iotops.deploy.canary import CanaryLimits, canary
 from pytest_iotops.deploy.judge import MetricSpec, Samples
-from pytest_iotops.deploy.target import LocalTarget
+from pytest_iotops.deploy.local import LocalTarget
 from pytest_iotops.errors import DeployError
 
 GOOD = Samples((5.0,) * 40, 0)

@@ -61,13 +61,14 @@ def test_deploy_example_releases_v2_and_rolls_back_every_broken_build(tmp_path: 
         ("canary", "v2-slow", "local"): "rolled_back",
         ("canary", "v2-flapping", "local"): "rolled_back",
         ("canary", "v2-crash", "local"): "rolled_back",
+        ("canary", "v2-corrupt", "local"): "rolled_back",
         ("blue-green", "v2", "local"): "promoted",
         ("blue-green", "v2", "nginx"): "promoted",
         ("blue-green", "v2", "haproxy"): "promoted",
     }
     assert all(d["availability"] == 1.0 for d in report["deployments"] if d["strategy"] == "blue-green")
     html = (reports / "run-report.html").read_text()
-    assert "8 deployments: 4 promoted, 4 rolled back" in html
+    assert "9 deployments: 4 promoted, 5 rolled back" in html
 
 
 def test_cli_reports_its_version() -> None:

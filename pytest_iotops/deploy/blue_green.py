@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 
 from .judge import MetricSpec, Samples
 from .load import Load
+from .local import LocalTarget
 from .result import DeployResult, Progress, interrupted, judged_step
-from .target import LocalTarget, Target
+from .target import Target
 
 __all__ = ["BlueGreenResult", "LocalTarget", "blue_green"]
 

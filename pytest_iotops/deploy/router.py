@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
-from .target import check_weights
+from .weights import check_weights
 
 __all__ = ["Router", "VersionStats"]
 

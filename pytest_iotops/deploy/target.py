@@ -19,23 +19,12 @@ from ..errors import DeployError
 from .checks import ResponseCheck
 from .judge import Samples
 from .process import VersionProcess, start_version
+from .weights import check_weights
 
 if TYPE_CHECKING:
     from .result import DeployResult
 
-__all__ = ["LocalTarget", "Target", "check_weights"]
-
-
-def check_weights(weights: Mapping[str, int], known: Sequence[str]) -> dict[str, int]:
-    """Whole percentages >= 0 that add up to 100, for versions that are running; the zero weights dropped."""
-    if any(not isinstance(w, int) or isinstance(w, bool) or w < 0 for w in weights.values()):
-        raise DeployError(f"weights must be whole percentages >= 0, got {dict(weights)}")
-    if sum(weights.values()) != 100:
-        raise DeployError(f"weights must add up to 100, got {dict(weights)} = {sum(weights.values())}")
-    unknown = sorted(v for v, w in weights.items() if w and v not in known)
-    if unknown:
-        raise DeployError(f"unknown version(s) {unknown}, or not running; running: {sorted(known)}")
-    return {v: w for v, w in weights.items() if w}
+__all__ = ["Target", "check_weights"]
 
 
 class Target(abc.ABC):
@@ -243,47 +232,3 @@ class Target(abc.ABC):
 
         Raises :class:`DeployError` when the measurement itself failed (the canary counts it as an error).
         """
-
-
-class LocalTarget(Target):
-    """The embedded default: the aiohttp router of :mod:`.router` in this process."""
-
-    name = "local"
-    options_known = frozenset({"seed"})
-
-    def __init__(self, commands: Mapping[str, Sequence[str]], **kwargs: Any) -> None:
-        from .router import Router
-
-        super().__init__(commands, **kwargs)
-        self.router = Router(seed=int(self.options.get("seed", 0)), timeout=self.request_timeout)
-
-    @property
-    def url(self) -> str:
-        return self.router.url
-
-    def open(self) -> LocalTarget:
-        if self.router.port:
-            raise DeployError("this local target is already open")
-        self.router.start()
-        return self
-
-    def close_router(self) -> None:
-        self.router.stop()
-
-    def add_backend(self, version: str, process: VersionProcess) -> None:
-        self.router.set_backend(version, process.url)
-
-    def remove_backend(self, version: str) -> None:
-        self.router.remove_backend(version)
-
-    def route(self, weights: Mapping[str, int]) -> None:
-        self.router.set_weights({**dict.fromkeys(self._weights, 0), **weights})
-
-    def drain(self, version: str, timeout: float = 30.0) -> bool:
-        return self.router.drain(version, timeout)
-
-    def settle(self, before: float, timeout: float) -> None:
-        self.router.settle(before, timeout)
-
-    def window(self) -> dict[str, Samples]:
-        return self.router.window()

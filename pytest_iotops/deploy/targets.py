@@ -19,7 +19,7 @@ BUILTIN_TARGETS = ("local", "nginx", "haproxy")
 @hookimpl(trylast=True)
 def iotops_deploy_target(name: str) -> Callable[..., Target] | None:
     if name == "local":
-        from .target import LocalTarget
+        from .local import LocalTarget
 
         return LocalTarget
     if name == "nginx":

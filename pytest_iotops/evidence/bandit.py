@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import Finding, Severity
 from .base import Parsed, repo_path
-from .config import EvidenceSource
 from .read import as_dict, expect, read_json
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse", "parse_data", "run_in_process"]
 

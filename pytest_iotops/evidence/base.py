@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ..model import FileCoverage, Finding, Severity, TestResult
-from .config import SEVERITIES
+from ..severity import SEVERITIES
 
 __all__ = [
     "LineData",

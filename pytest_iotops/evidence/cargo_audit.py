@@ -8,15 +8,17 @@ not knowing how bad it is must not make it pass.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cvss import CVSS3, CVSS4
 
 from ..errors import EvidenceError
 from ..model import Finding, Severity
 from .base import Parsed, severity_from_score
-from .config import EvidenceSource
 from .read import as_dict, expect, read_json
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["cvss_severity", "parse"]
 

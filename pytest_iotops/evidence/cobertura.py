@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from .base import LineData, Parsed, PathMap, coverage_file
-from .config import EvidenceSource
 from .read import iter_xml, xml_root_tag
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse"]
 

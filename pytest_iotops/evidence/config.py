@@ -13,6 +13,8 @@ from typing import Any
 
 from .. import validate as v
 from ..errors import ConfigError
+from ..severity import SEVERITIES
+from .kinds import BUILTIN_KINDS, EvidenceKind, Parser, builtin_kinds
 
 __all__ = [
     "COVERAGE_KINDS",
@@ -29,21 +31,11 @@ __all__ = [
     "parse_ignores",
 ]
 
-COVERAGE_KINDS = ("cobertura", "tarpaulin", "lcov", "coveragepy-json")
-FINDING_KINDS = ("cargo-audit", "clippy", "bandit", "pip-audit", "sarif")
-TEST_KINDS = ("junit",)
-KINDS = COVERAGE_KINDS + FINDING_KINDS + TEST_KINDS
-#: most severe first
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-
-_OK_EXIT = {
-    "cargo-audit": (0, 1),
-    "clippy": (0, 101),
-    "bandit": (0, 1),
-    "pip-audit": (0, 1),
-    "sarif": (0, 1),
-    "junit": (0, 1, 100),
-}
+#: the built-in kinds by family (a plugin's kinds join them through the iotops_evidence_kinds hook)
+COVERAGE_KINDS = tuple(k.name for k in BUILTIN_KINDS if k.family == "coverage")
+FINDING_KINDS = tuple(k.name for k in BUILTIN_KINDS if k.family == "findings")
+TEST_KINDS = tuple(k.name for k in BUILTIN_KINDS if k.family == "tests")
+KINDS = tuple(k.name for k in BUILTIN_KINDS)
 
 
 @dataclass(frozen=True)
@@ -72,18 +64,26 @@ class EvidenceSource:
     # test kinds: failures count as test failures (exit 1), in the pyramid under ``phase``
     phase: str | None = None
     max_flaky: int | None = None
+    #: the kind's entry of the kinds table (None: a built-in kind, looked up by name)
+    spec: EvidenceKind | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def kind_spec(self) -> EvidenceKind:
+        return self.spec or builtin_kinds()[self.kind]
 
     @property
     def family(self) -> str:
-        if self.kind in COVERAGE_KINDS:
-            return "coverage"
-        return "findings" if self.kind in FINDING_KINDS else "tests"
+        return self.kind_spec.family
+
+    @property
+    def parser(self) -> Parser:
+        return self.kind_spec.parse
 
 
-# key -> (validator, kinds it applies to or None for all)
-_EVIDENCE_KEYS: dict[str, tuple[v.Validator, tuple[str, ...] | None]] = {
+# key -> (validator, what it applies to: None for every kind, a family, or "kind" for keys a kind declares)
+_EVIDENCE_KEYS: dict[str, tuple[v.Validator, str | None]] = {
     "name": (v.slug, None),
-    "kind": (v.choice(KINDS), None),
+    "kind": (v.text, None),
     "path": (v.text, None),
     "command": (v.str_list, None),
     "capture_stdout": (v.boolean, None),
@@ -92,17 +92,17 @@ _EVIDENCE_KEYS: dict[str, tuple[v.Validator, tuple[str, ...] | None]] = {
     "ok_exit_codes": (v.int_list, None),
     "required": (v.boolean, None),
     "root": (v.text, None),
-    "targets": (v.str_list, ("bandit",)),
+    "targets": (v.str_list, "kind"),
     "max_bytes": (v.count, None),
-    "fail_under": (v.percent, COVERAGE_KINDS),
-    "branch_fail_under": (v.percent, COVERAGE_KINDS),
-    "file_fail_under": (v.percent, COVERAGE_KINDS),
-    "max_findings": (v.count, FINDING_KINDS),
-    "min_severity": (v.choice(SEVERITIES), FINDING_KINDS),
-    "max_warnings": (v.count, ("clippy",)),
-    "max_errors": (v.count, ("clippy",)),
-    "phase": (v.name, TEST_KINDS),
-    "max_flaky": (v.count, TEST_KINDS),
+    "fail_under": (v.percent, "coverage"),
+    "branch_fail_under": (v.percent, "coverage"),
+    "file_fail_under": (v.percent, "coverage"),
+    "max_findings": (v.count, "findings"),
+    "min_severity": (v.choice(SEVERITIES), "findings"),
+    "max_warnings": (v.count, "kind"),
+    "max_errors": (v.count, "kind"),
+    "phase": (v.name, "tests"),
+    "max_flaky": (v.count, "tests"),
 }
 
 
@@ -121,7 +121,11 @@ def check_table(
     return values
 
 
-def parse_evidence(raw: Any, where: str, phases: tuple[str, ...]) -> tuple[EvidenceSource, ...]:
+def parse_evidence(
+    raw: Any, where: str, phases: tuple[str, ...], kinds: Mapping[str, EvidenceKind] | None = None
+) -> tuple[EvidenceSource, ...]:
+    """``kinds``: the evidence kinds table (default: the built-in kinds)."""
+    kinds = kinds if kinds is not None else builtin_kinds()
     if not isinstance(raw, list):
         raise ConfigError(f"{where}: evidence must be an array of tables ([[tool.iotops.evidence]])")
     sources: list[EvidenceSource] = []
@@ -130,20 +134,24 @@ def parse_evidence(raw: Any, where: str, phases: tuple[str, ...]) -> tuple[Evide
         if not isinstance(entry, dict):
             raise ConfigError(f"{at}: expected a table, got {entry!r}")
         if "kind" not in entry:
-            raise ConfigError(f"{at}: 'kind' is required (one of {', '.join(KINDS)})")
-        values = _check_entry(entry, at, entry.get("kind"))
-        kind = values["kind"]
+            raise ConfigError(f"{at}: 'kind' is required (one of {', '.join(kinds)})")
+        if entry["kind"] not in kinds:
+            raise ConfigError(f"{at}: kind = {entry['kind']!r}: expected one of {', '.join(kinds)}")
+        kind = entry["kind"]
+        spec = kinds[kind]
+        values = _check_entry(entry, at, spec, kinds)
+        values["spec"] = spec
         values.setdefault("name", kind if all(s.kind != kind for s in sources) else f"{kind}-{index + 1}")
         at = f"{where}: evidence {values['name']!r}"
-        values.setdefault("ok_exit_codes", _OK_EXIT.get(kind, (0,)))
+        values.setdefault("ok_exit_codes", spec.ok_exit_codes)
         values.setdefault("root", values.get("cwd", "."))  # tools name files relative to where they ran
-        if "path" not in values and not (kind == "bandit" and values.get("targets")):
+        if "path" not in values and not (spec.run_in_process is not None and values.get("targets")):
             raise ConfigError(f"{at}: 'path' is required (bandit may give 'targets' instead, run in process)")
         if values.get("capture_stdout") and not values.get("command"):
             raise ConfigError(f"{at}: capture_stdout needs a 'command' whose output is the evidence")
-        if kind == "junit" and values.get("phase", phases[-1]) not in phases:
+        if spec.family == "tests" and values.get("phase", phases[-1]) not in phases:
             raise ConfigError(f"{at}: phase {values['phase']!r} is not a configured phase {list(phases)}")
-        if kind == "junit":
+        if spec.family == "tests":
             values.setdefault("phase", phases[-1])
         if any(s.name == values["name"] for s in sources):
             raise ConfigError(f"{at}: two evidence sources share the name {values['name']!r}")
@@ -151,12 +159,16 @@ def parse_evidence(raw: Any, where: str, phases: tuple[str, ...]) -> tuple[Evide
     return tuple(sources)
 
 
-def _check_entry(entry: Mapping[str, Any], at: str, kind: Any) -> dict[str, Any]:
+def _check_entry(
+    entry: Mapping[str, Any], at: str, spec: EvidenceKind, kinds: Mapping[str, EvidenceKind]
+) -> dict[str, Any]:
     values = check_table(entry, {key: check for key, (check, _) in _EVIDENCE_KEYS.items()}, at)
     for key in values:
-        kinds = _EVIDENCE_KEYS[key][1]
-        if kinds is not None and kind not in kinds:
-            raise ConfigError(f"{at}: {key} applies to kind {', '.join(kinds)}, not to {kind!r}")
+        applies = _EVIDENCE_KEYS[key][1]
+        if applies is None or (applies == "kind" and key in spec.keys) or applies == spec.family:
+            continue
+        owners = [k.name for k in kinds.values() if (key in k.keys if applies == "kind" else k.family == applies)]
+        raise ConfigError(f"{at}: {key} applies to kind {', '.join(owners)}, not to {spec.name!r}")
     return values
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from .base import LineData, Parsed, PathMap, coverage_file
-from .config import EvidenceSource
 from .jsonstream import JsonStream
 from .read import as_dict, expect
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse"]
 

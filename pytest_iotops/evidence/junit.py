@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import TestResult
 from .base import Parsed
-from .config import EvidenceSource
 from .read import iter_xml_events, xml_root_tag
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse"]
 

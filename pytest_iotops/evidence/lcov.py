@@ -7,12 +7,15 @@ recounted, never trusted. A line that does not fit the format is an error naming
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EvidenceError
 from ..model import FileCoverage
 from .base import LineData, Parsed, PathMap, coverage_file
-from .config import EvidenceSource
 from .read import iter_text_lines
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse"]
 

@@ -7,13 +7,15 @@ pip-audit gives no severity, so a known vulnerability counts as ``high``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import Finding
 from .base import Parsed
-from .config import EvidenceSource
 from .read import expect, read_json
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse"]
 

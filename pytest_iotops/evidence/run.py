@@ -9,36 +9,15 @@ from pathlib import Path
 
 from ..errors import EvidenceError
 from ..model import CoverageTotals, EvidenceResult, FileCoverage, Finding, Stage, TestResult
-from . import bandit, cargo_audit, clippy, cobertura, coveragepy_json, junit, lcov, pip_audit, sarif
 from .base import LineData, Parsed, assign_fingerprints
 from .command import CommandFailed, run_command
-from .config import TEST_KINDS, EvidenceSource
-from .read import read_json
+from .config import EvidenceSource
+from .kinds import BUILTIN_KINDS, Parser
 
 __all__ = ["PARSERS", "Collected", "collect", "parse_file", "totals_of"]
 
-Parser = Callable[[Path, EvidenceSource, Path], Parsed]
-
-
-def _bandit(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
-    data = read_json(path, source.max_bytes)
-    if isinstance(data, dict) and "runs" in data:  # bandit -f sarif
-        return sarif.parse_data(data, path, source, rootdir)
-    return bandit.parse_data(data, path, source, rootdir)
-
-
-PARSERS: dict[str, Parser] = {
-    "cobertura": cobertura.parse,
-    "tarpaulin": cobertura.parse,
-    "lcov": lcov.parse,
-    "coveragepy-json": coveragepy_json.parse,
-    "cargo-audit": cargo_audit.parse,
-    "clippy": clippy.parse,
-    "bandit": _bandit,
-    "pip-audit": pip_audit.parse,
-    "sarif": sarif.parse,
-    "junit": junit.parse,
-}
+#: the built-in kinds' parsers by name (a source's own parser is ``source.parser``)
+PARSERS: dict[str, Parser] = {k.name: k.parse for k in BUILTIN_KINDS}
 
 
 @dataclass
@@ -68,12 +47,13 @@ def totals_of(files: Sequence[FileCoverage], branch_data: bool) -> CoverageTotal
 
 def parse_file(source: EvidenceSource, rootdir: Path) -> Parsed:
     """Parse one source and apply the one rule every kind obeys: a tool that examined nothing is an error."""
-    if source.kind == "bandit" and source.path is None:
-        parsed = bandit.run_in_process(source, rootdir)
-        where = f"bandit in process on {list(source.targets)}"
+    run_in_process = source.kind_spec.run_in_process
+    if source.path is None and run_in_process is not None:
+        parsed = run_in_process(source, rootdir)
+        where = f"{source.kind} in process on {list(source.targets)}"
     else:
         assert source.path is not None  # config guarantees a path for every other case
-        parsed = PARSERS[source.kind](rootdir / source.path, source, rootdir)
+        parsed = source.parser(rootdir / source.path, source, rootdir)
         where = str(rootdir / source.path)
     if parsed.scanned == 0:
         raise EvidenceError(
@@ -120,19 +100,19 @@ def collect(
             _merge(out, source, parsed, result)
         out.results.append(result)
         if progress is not None:
-            progress(_done_line(result, time.perf_counter() - start))
+            progress(_done_line(result, source.family, time.perf_counter() - start))
         out.stages.append(
             Stage(f"evidence:{source.name}", "evidence", started_at, round(time.perf_counter() - start, 6))
         )
     return out
 
 
-def _done_line(result: EvidenceResult, seconds: float) -> str:
+def _done_line(result: EvidenceResult, family: str, seconds: float) -> str:
     if result.status == "ok":
         if result.totals is not None:
             what = f"{result.totals.files} files, {result.totals.covered_lines}/{result.totals.statements} lines"
         else:
-            what = f"{result.tests} tests" if result.kind in TEST_KINDS else f"{result.findings} findings"
+            what = f"{result.tests} tests" if family == "tests" else f"{result.findings} findings"
         return f"iotops: evidence {result.name}: read ({what}) in {seconds:.1f} s"
     first = result.error.splitlines()[0][:160] if result.error else ""
     return f"iotops: evidence {result.name}: {result.status.upper()} {result.reason} in {seconds:.1f} s: {first}"

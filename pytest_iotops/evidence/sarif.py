@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import Finding, Severity
 from .base import Parsed, PathMap, severity_from_score
-from .config import EvidenceSource
 from .jsonstream import JsonStream
 from .read import as_dict, expect
+
+if TYPE_CHECKING:
+    from .config import EvidenceSource
 
 __all__ = ["parse", "parse_data"]
 

@@ -3,68 +3,50 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..model import RunReport
+from .formats import ReportFormat, builtin_formats
 from .output import write_output
 
-__all__ = ["FILE_NAMES", "FORMATS", "file_name", "render", "write_reports"]
-
-FILE_NAMES = {
-    "json": "run-report.json",
-    "html": "run-report.html",
-    "junit": "junit.xml",
-    "sarif": "findings.sarif",
-    "md": "summary.md",
-}
-FORMATS = tuple(FILE_NAMES)
+__all__ = ["ReportFormat", "file_name", "render", "write_reports"]
 
 
-def _renderer(fmt: str) -> Callable[[RunReport], str]:
-    if fmt == "json":
-        return lambda report: report.to_json()
-    if fmt == "html":
-        from .html import render_html
-
-        return render_html
-    if fmt == "junit":
-        from .junit import render_junit
-
-        return render_junit
-    if fmt == "sarif":
-        from .sarif import render_sarif
-
-        return render_sarif
-    if fmt == "md":
-        from .markdown import render_markdown
-
-        return render_markdown
-    raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(FORMATS)}")
+def _known(known: Mapping[str, ReportFormat] | None) -> Mapping[str, ReportFormat]:
+    return known if known is not None else builtin_formats()
 
 
-def render(report: RunReport, fmt: str) -> str:
-    return _renderer(fmt)(report)
+def render(report: RunReport, fmt: str, known: Mapping[str, ReportFormat] | None = None) -> str:
+    """``fmt`` rendered from the report; ``known``: the formats table (default: the built-in ones)."""
+    formats = _known(known)
+    if fmt not in formats:
+        raise ValueError(f"unknown report format {fmt!r}; known: {', '.join(formats)}")
+    return formats[fmt].render(report)
 
 
-def file_name(fmt: str, stem: str = "run") -> str:
+def file_name(fmt: str, stem: str = "run", known: Mapping[str, ReportFormat] | None = None) -> str:
     """``run-report.json``, ``junit.xml``…; another stem (``iotops gate``): ``gate-report.json``, ``gate-junit.xml``."""
-    name = FILE_NAMES[fmt]
+    name = _known(known)[fmt].file_name
     if stem == "run":
         return name
     return name.replace("run-report", f"{stem}-report") if name.startswith("run-report") else f"{stem}-{name}"
 
 
 def write_reports(
-    report: RunReport, directory: Path, formats: Sequence[str], stem: str = "run"
+    report: RunReport,
+    directory: Path,
+    formats: Sequence[str],
+    stem: str = "run",
+    known: Mapping[str, ReportFormat] | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
     """Write JSON (always, first) and the other formats; returns written paths and problems (never raises)."""
     written: dict[str, Path] = {}
     problems: list[str] = []
     for fmt in ["json", *[f for f in formats if f != "json"]]:
-        target = directory / file_name(fmt, stem)
+        target = directory / file_name(fmt, stem, known)
         try:
-            path = write_output(target, render(report, fmt))
+            path = write_output(target, render(report, fmt, known))
         except OSError as exc:
             problems.append(f"{fmt} report not written to {target}: {exc}")
             if fmt == "json":

@@ -1,0 +1,77 @@
+"""The iotops plugin manager: built-in gate families and deployment targets, installed ``iotops`` entry points
+and what conftest files register — built once per pytest session (a deployment test used to build its own).
+
+The built-ins are imported by name here, so :mod:`.hookspecs` (which they import for ``hookimpl``) never
+imports them back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import weakref
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+import pluggy
+
+from .errors import ConfigError
+from .evidence.kinds import EvidenceKind
+from .hookspecs import IotopsSpecs
+from .render.formats import ReportFormat
+
+__all__ = ["BUILTIN_GATES", "evidence_kinds", "plugin_manager", "report_formats", "session_manager"]
+
+BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid")
+_Entry = TypeVar("_Entry", ReportFormat, EvidenceKind)
+_SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
+
+
+def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUILTIN_GATES) -> pluggy.PluginManager:
+    """A manager with the built-in gate families named in ``builtin``, the built-in deployment targets, plus
+    installed ``iotops`` entry points."""
+    pm = pluggy.PluginManager("iotops")
+    pm.add_hookspecs(IotopsSpecs)
+    # all built-ins are trylast, so third-party gates come first; among them, this order
+    for family in BUILTIN_GATES:
+        if family in builtin:
+            pm.register(importlib.import_module(f"pytest_iotops.gates.{family}"), name=f"iotops.gates.{family}")
+    pm.register(importlib.import_module("pytest_iotops.deploy.targets"), name="iotops.deploy.targets")
+    pm.register(importlib.import_module("pytest_iotops.render.formats"), name="iotops.render.formats")
+    pm.register(importlib.import_module("pytest_iotops.evidence.kinds"), name="iotops.evidence.kinds")
+    if load_entrypoints:
+        pm.load_setuptools_entrypoints("iotops")
+    return pm
+
+
+def session_manager(config: Any) -> pluggy.PluginManager:
+    """The manager of one pytest session (``config``): built on first use, with what conftest files register
+    through ``pytest_iotops_register``; the same object for every deployment test and the gates."""
+    pm = _SESSIONS.get(config)
+    if pm is None:
+        pm = _SESSIONS[config] = plugin_manager()
+        config.hook.pytest_iotops_register(plugin_manager=pm)
+    return pm
+
+
+def _table(contributions: Iterable[Iterable[_Entry]], cls: type[_Entry], what: str) -> dict[str, _Entry]:
+    """One table from every plugin's entries, built-ins first; a name given twice, or anything of the wrong
+    type, is an error naming it (two plugins must not silently shadow each other or a built-in)."""
+    table: dict[str, _Entry] = {}
+    for contribution in contributions:
+        for entry in contribution:
+            if not isinstance(entry, cls):
+                raise ConfigError(f"a plugin's {what} hook returned {entry!r}, not a pytest_iotops {cls.__name__}")
+            if entry.name in table:
+                raise ConfigError(f"{what} {entry.name!r} is defined twice (by two plugins)")
+            table[entry.name] = entry
+    return table
+
+
+def report_formats(pm: pluggy.PluginManager) -> dict[str, ReportFormat]:
+    """Every report format the manager's plugins define, the built-in ones first."""
+    return _table(reversed(pm.hook.iotops_report_formats()), ReportFormat, "report format")
+
+
+def evidence_kinds(pm: pluggy.PluginManager) -> dict[str, EvidenceKind]:
+    """Every evidence kind the manager's plugins define, the built-in ones first."""
+    return _table(reversed(pm.hook.iotops_evidence_kinds()), EvidenceKind, "evidence kind")
