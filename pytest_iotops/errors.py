@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DeployError", "EvidenceError", "IotopsError"]
+__all__ = ["ConfigError", "DeployError", "EvidenceError", "IotopsError", "ReportFormatError"]
 
 
 class IotopsError(Exception):
@@ -29,3 +29,7 @@ class EvidenceError(IotopsError):
 
 class DeployError(IotopsError):
     """A deployment could not be carried out or cleaned up."""
+
+
+class ReportFormatError(IotopsError):
+    """A run report file does not match the schema this version reads."""

@@ -6,13 +6,11 @@ checks that the committed file equals the generated one (``python -m pytest_ioto
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import types
-import typing
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any
 
+from .codec import schema_of
 from .model import SCHEMA_VERSION, RunReport
 
 __all__ = ["SCHEMA_PATH", "json_schema"]
@@ -20,39 +18,9 @@ __all__ = ["SCHEMA_PATH", "json_schema"]
 SCHEMA_PATH = Path(__file__).parent / "schema" / f"run-report-{SCHEMA_VERSION.split('.')[0]}.schema.json"
 
 
-def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if tp.__name__ not in defs:
-            defs[tp.__name__] = {}  # reserve the name first: recursion stops here
-            hints = typing.get_type_hints(tp)
-            fields = dataclasses.fields(tp)
-            defs[tp.__name__] = {
-                "type": "object",
-                "additionalProperties": False,
-                "required": [
-                    f.name
-                    for f in fields
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-                ],
-                "properties": {f.name: _schema(hints[f.name], defs) for f in fields},
-            }
-        return {"$ref": f"#/$defs/{tp.__name__}"}
-    if origin in (Union, types.UnionType):
-        return {"anyOf": [_schema(a, defs) for a in typing.get_args(tp)]}
-    if origin is Literal:
-        return {"enum": list(typing.get_args(tp))}
-    if origin is list:
-        return {"type": "array", "items": _schema(typing.get_args(tp)[0], defs)}
-    if origin is dict:
-        return {"type": "object", "additionalProperties": _schema(typing.get_args(tp)[1], defs)}
-    simple = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
-    return {"type": simple[tp]}
-
-
 def json_schema() -> dict[str, Any]:
     defs: dict[str, Any] = {}
-    root = _schema(RunReport, defs)
+    root = schema_of(RunReport, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://pytest-iotops.invalid/schema/run-report-{SCHEMA_VERSION.split('.')[0]}.json",

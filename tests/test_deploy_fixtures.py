@@ -125,7 +125,9 @@ def test_exception_mid_rollout(iotops_canary, watch, monkeypatch):
 @pytest.mark.e2e
 def test_interrupted_mid_rollout(iotops_canary, watch):
     def interrupt():
-        time.sleep(0.6)
+        deadline = time.monotonic() + 60
+        while "v2" not in iotops_canary.target.weights and time.monotonic() < deadline:
+            time.sleep(0.01)  # Ctrl-C once v2 has traffic, however long it took to start
         _record(iotops_canary.target, "test_interrupted_mid_rollout")
         os.kill(os.getpid(), signal.SIGINT)
     # a background job starts with SIGINT ignored: stand in for a terminal, where Ctrl-C arrives
@@ -283,7 +285,10 @@ import pytest
 @pytest.mark.iotops_deploy(target=os.environ["IOTOPS_SIGNAL_TARGET"])
 def test_signalled_mid_deployment(iotops_canary, iotops_blue_green):
     def mark():
-        time.sleep(0.8)
+        # signalled once v2 has traffic (a fixed delay could fire before it started, on a loaded machine)
+        deadline = time.monotonic() + 60
+        while "v2" not in iotops_canary.target.weights and time.monotonic() < deadline:
+            time.sleep(0.01)
         Path("started").write_text(str(iotops_canary.target.weights))
     threading.Thread(target=mark, daemon=True).start()
     if os.environ["IOTOPS_SIGNAL_STRATEGY"] == "canary":

@@ -13,7 +13,7 @@ from conftest import make_project
 from deploy_service import ENV, alive, open_target, version
 
 from pytest_iotops.deploy.haproxy import HAProxyTarget
-from pytest_iotops.deploy.judge import Samples
+from pytest_iotops.deploy.judge import Samples, merge
 from pytest_iotops.deploy.load import Load
 from pytest_iotops.deploy.nginx import NginxTarget
 from pytest_iotops.deploy.targets import make_target
@@ -23,9 +23,24 @@ from pytest_iotops.registry import plugin_manager
 VERSIONS = {"v1": version("v1"), "v2": version("v2")}
 
 
-def _settle(target: object) -> dict[str, Samples]:
-    time.sleep(0.2)  # the last responses reach the log after the client has its answer
-    return target.window()  # type: ignore[attr-defined,no-any-return]
+def _settle(target: object, expected: int | None = None, timeout: float = 10.0) -> dict[str, Samples]:
+    """Windows gathered until they hold ``expected`` requests (the last log lines land after the client has its
+    answer), or for a quiet 0.3 s when the number is not known; never a fixed sleep before an exact count."""
+    window: dict[str, Samples] = {}
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline:
+        more = target.window()  # type: ignore[attr-defined]
+        for name, samples in more.items():
+            window[name] = merge(window.get(name, Samples()), samples)
+        total = sum(s.requests for s in window.values())
+        if expected is not None and total >= expected:
+            break
+        quiet = quiet + 1 if not sum(s.requests for s in more.values()) else 0
+        if expected is None and quiet >= 6:
+            break
+        time.sleep(0.05)
+    return window
 
 
 @pytest.mark.parametrize("name", ["local", "nginx", "haproxy"])
@@ -37,7 +52,7 @@ def test_every_request_is_counted_once_for_the_version_that_served_it(name: str)
         target.window()
         with Load(target.url, rate=200, concurrency=8, paths=["/sensors/a"]) as load:
             time.sleep(1.5)
-        window = _settle(target)
+        window = _settle(target, load.result.requests)
         counted = sum(s.requests for s in window.values())
         assert counted == load.result.requests > 100
         assert window["v1"].errors == window["v2"].errors == 0

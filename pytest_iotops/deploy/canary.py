@@ -30,12 +30,13 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import DeployError
 from ..model import DeployStep
+from .decision import Tally, decide
 from .judge import MetricSpec, Samples, judge, merge, quantile
 from .process import probe
 from .result import DeployResult, Progress, interrupted, judged_step
 from .target import Target
 
-__all__ = ["CanaryLimits", "CanaryResult", "canary", "check_steps"]
+__all__ = ["CanaryLimits", "CanaryResult", "Tally", "canary", "check_steps", "decide"]
 
 CanaryResult = DeployResult
 #: a step whose data fails the judge at this significance (but not at the metric's own) bakes on
@@ -259,7 +260,7 @@ class _History:
 def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress | None) -> None:
     stable, new = result.stable, result.candidate
     limits, steps = plan.limits, plan.steps
-    failures = inconclusive = errors = 0
+    tally = Tally()
     history = _History()
     index = 0
     while index < len(steps):
@@ -278,25 +279,18 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
         if step.decision == "halt":
             _abort(target, result, f"step {index + 1} at {weight} %: {step.reason}", "halted")
             return
-        if step.verdict == "error":
-            errors += 1
-            abort = errors > limits.consecutive_error_limit
-        else:
-            errors = 0
-            failures += step.verdict == "fail"
-            inconclusive += step.verdict == "inconclusive"
-            abort = failures > limits.failure_limit or inconclusive > limits.inconclusive_limit
-        last = index == len(steps) - 1
-        step.decision = "abort" if abort else "retry" if step.verdict == "error" else "promote" if last else "continue"
+        tally = decide(step.verdict, tally, limits, last=index == len(steps) - 1)
+        step.decision = tally.decision
         if progress is not None:
             progress(f"{label}{baked.numbers()}; {step.verdict} -> {step.decision}", True)
         result.event(
             "decision",
             f"step {index + 1} ({weight} %): {step.verdict} ({step.reason}) -> {step.decision} "
-            f"[failures {failures}/{limits.failure_limit}, inconclusive {inconclusive}/{limits.inconclusive_limit}, "
-            f"consecutive errors {errors}/{limits.consecutive_error_limit}]",
+            f"[failures {tally.failures}/{limits.failure_limit}, "
+            f"inconclusive {tally.inconclusive}/{limits.inconclusive_limit}, "
+            f"consecutive errors {tally.errors}/{limits.consecutive_error_limit}]",
         )
-        if abort:
+        if tally.decision == "abort":
             _abort(target, result, f"step {index + 1} at {weight} %: {step.reason}")
             return
         if step.verdict != "error":

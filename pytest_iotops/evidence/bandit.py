@@ -27,6 +27,16 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     return parse_data(read_json(path, source.max_bytes), path, source, rootdir)
 
 
+def parse_any(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
+    """bandit's JSON, or its SARIF (``bandit -f sarif``): the kind reads either."""
+    data = read_json(path, source.max_bytes)
+    if isinstance(data, dict) and "runs" in data:
+        from . import sarif
+
+        return sarif.parse_data(data, path, source, rootdir)
+    return parse_data(data, path, source, rootdir)
+
+
 def parse_data(data: Any, path: Path | str, source: EvidenceSource, rootdir: Path) -> Parsed:
     where = Path(path)
     expect(

@@ -5,6 +5,7 @@ and an ``iotops`` entry point). Configuration, collection and gates all read the
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,18 +13,16 @@ from typing import TYPE_CHECKING, Literal
 
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
-from . import bandit, cargo_audit, clippy, cobertura, coveragepy_json, junit, lcov, pip_audit, sarif
-from .base import Parsed
-from .read import read_json
 
 if TYPE_CHECKING:
+    from .base import Parsed
     from .config import EvidenceSource
 
 __all__ = ["BUILTIN_KINDS", "EvidenceKind", "Family", "Parser", "builtin_kinds", "iotops_evidence_kinds"]
 
 Family = Literal["coverage", "findings", "tests"]
 #: (the file, its source's settings, the rootdir) -> what it holds
-Parser = Callable[[Path, "EvidenceSource", Path], Parsed]
+Parser = Callable[[Path, "EvidenceSource", Path], "Parsed"]
 
 
 @dataclass(frozen=True)
@@ -46,24 +45,37 @@ class EvidenceKind:
             raise ConfigError(f"evidence kind {self.name!r}: family {self.family!r} is not coverage/findings/tests")
 
 
-def _bandit(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
-    data = read_json(path, source.max_bytes)
-    if isinstance(data, dict) and "runs" in data:  # bandit -f sarif
-        return sarif.parse_data(data, path, source, rootdir)
-    return bandit.parse_data(data, path, source, rootdir)
+def _parser(module: str, function: str = "parse") -> Parser:
+    """A built-in parser, imported when first used: listing the kinds (``iotops report``) needs no XML library."""
+
+    def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
+        parsed: Parsed = getattr(importlib.import_module(f"pytest_iotops.evidence.{module}"), function)(
+            path, source, rootdir
+        )
+        return parsed
+
+    return parse
+
+
+def _bandit_in_process(source: EvidenceSource, rootdir: Path) -> Parsed:
+    from .bandit import run_in_process
+
+    return run_in_process(source, rootdir)
 
 
 BUILTIN_KINDS = (
-    EvidenceKind("cobertura", "coverage", cobertura.parse),
-    EvidenceKind("tarpaulin", "coverage", cobertura.parse),
-    EvidenceKind("lcov", "coverage", lcov.parse),
-    EvidenceKind("coveragepy-json", "coverage", coveragepy_json.parse),
-    EvidenceKind("cargo-audit", "findings", cargo_audit.parse, (0, 1)),
-    EvidenceKind("clippy", "findings", clippy.parse, (0, 101), frozenset({"max_warnings", "max_errors"})),
-    EvidenceKind("bandit", "findings", _bandit, (0, 1), frozenset({"targets"}), bandit.run_in_process),
-    EvidenceKind("pip-audit", "findings", pip_audit.parse, (0, 1)),
-    EvidenceKind("sarif", "findings", sarif.parse, (0, 1)),
-    EvidenceKind("junit", "tests", junit.parse, (0, 1, 100)),
+    EvidenceKind("cobertura", "coverage", _parser("cobertura")),
+    EvidenceKind("tarpaulin", "coverage", _parser("cobertura")),
+    EvidenceKind("lcov", "coverage", _parser("lcov")),
+    EvidenceKind("coveragepy-json", "coverage", _parser("coveragepy_json")),
+    EvidenceKind("cargo-audit", "findings", _parser("cargo_audit"), (0, 1)),
+    EvidenceKind("clippy", "findings", _parser("clippy"), (0, 101), frozenset({"max_warnings", "max_errors"})),
+    EvidenceKind(
+        "bandit", "findings", _parser("bandit", "parse_any"), (0, 1), frozenset({"targets"}), _bandit_in_process
+    ),
+    EvidenceKind("pip-audit", "findings", _parser("pip_audit"), (0, 1)),
+    EvidenceKind("sarif", "findings", _parser("sarif"), (0, 1)),
+    EvidenceKind("junit", "tests", _parser("junit"), (0, 1, 100)),
 )
 
 

@@ -1,9 +1,5 @@
-"""pytest hooks only: options, markers, ordering, blocking, summary and exit status.
-
-This module is what ``pytest11`` loads in every pytest run, so it imports nothing heavy: the engine
-(coverage, gates, rendering) is imported only when ``--iotops`` (or ``enabled = true``) turns the plugin on,
-and only then is :class:`IotopsPlugin` registered, so a run without it pays for two cheap hooks.
-"""
+"""The session plugin: registered only when pytest-iotops is on; translates pytest's objects into calls of the
+engine (:class:`pytest_iotops.pipeline.Pipeline`). The xdist roles are in :mod:`.xdist`."""
 
 from __future__ import annotations
 
@@ -16,181 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import fixtures  # deployment fixtures: importing defines them (and needs only pytest), nothing runs
+from .. import fixtures
+from .common import BLOCKED_FILE, PHASE
+from .xdist import Controller, WorkerPhaseTag, worker_of
 
 if TYPE_CHECKING:
-    from .config import Settings
-    from .pipeline import Pipeline
+    from ..config import Settings
+    from ..pipeline import Pipeline
 
-PLUGIN_NAME = "iotops-session"
-BLOCKED_FILE = "failed-phases.json"
-DEFAULT_MARKERS = ("unit", "integration", "e2e")
-_PHASE = pytest.StashKey[str]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("iotops", "pytest-iotops: pyramid phases, quality gates, run report")
-    group.addoption(
-        "--iotops",
-        action="store_true",
-        default=None,
-        help="run the test session as a gated pipeline (phases, coverage, gates, run report)",
-    )
-    group.addoption(
-        "--iotops-no-cov",
-        action="store_false",
-        default=None,
-        help="do not measure coverage (coverage gates end 'skipped')",
-    )
-    group.addoption(
-        "--iotops-cov-source",
-        action="append",
-        default=None,
-        metavar="PATH",
-        help="package or directory to measure (repeatable); default: detected",
-    )
-    group.addoption(
-        "--iotops-cov-fail-under",
-        type=float,
-        default=None,
-        metavar="PERCENT",
-        help="minimum total line coverage (overrides coverage.fail_under)",
-    )
-    group.addoption(
-        "--iotops-no-block",
-        action="store_false",
-        default=None,
-        help="run later phases even when an earlier phase failed",
-    )
-    group.addoption(
-        "--iotops-reports-dir",
-        default=None,
-        metavar="DIR",
-        help="directory for the run report (default: iotops-reports)",
-    )
-    group.addoption(
-        "--iotops-format",
-        action="append",
-        default=None,
-        metavar="FORMAT",
-        help="report formats besides JSON: html, junit, sarif, md or a plugin's (repeatable; default: html and md)",
-    )
-    group.addoption(
-        "--iotops-shard",
-        default=None,
-        metavar="K/N",
-        help="run slice K of N of the tests and write a partial report (combine with: iotops merge)",
-    )
-    group.addoption(
-        "--iotops-durations",
-        default=None,
-        metavar="RUN.json",
-        help="a previous run report whose test durations balance the shards (default: the last one)",
-    )
-    group.addoption(
-        "--iotops-diff-base",
-        default=None,
-        metavar="REF",
-        help="git ref to measure diff coverage against, e.g. origin/main (default: diff.base or CI)",
-    )
-    group.addoption(
-        "--iotops-update-baseline",
-        action="store_true",
-        default=None,
-        help="write the findings baseline file from this run's findings",
-    )
-    parser.addini("iotops", type="bool", default=False, help="turn pytest-iotops on, like --iotops")
-
-
-def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from .hookspecs import PytestSpecs
-
-    pluginmanager.add_hookspecs(PytestSpecs)
-
-
-def _cli_values(namespace: Any) -> dict[str, Any]:
-    from .config import OPTIONS
-
-    values = {o.dest: getattr(namespace, o.dest, None) for o in OPTIONS if o.dest}
-    values["iotops_diff_base"] = getattr(namespace, "iotops_diff_base", None)
-    return values
-
-
-def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:
-    if config.known_args_namespace.iotops or config.getini("iotops"):
-        return True
-    if pyproject is None:
-        return False
-    from .config import read_table
-
-    try:
-        enabled = read_table(pyproject).get("enabled", False)
-    except Exception:
-        return False  # a broken table must not break runs that do not use the plugin
-    if not isinstance(enabled, bool):  # "yes" or 1 must not silently mean "off"
-        raise pytest.UsageError(f"{pyproject}: [tool.iotops] enabled = {enabled!r}: expected true or false")
-    return enabled
-
-
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    """Before pytest loads the initial conftests, so coverage sees their imports and the test modules'.
-
-    Not ``tryfirst``: pytest-cov's hook is, so by now it has registered its plugin when it measures (whatever
-    form ``--cov`` took, on the command line or in ``addopts``), and its tracer is borrowed instead of
-    starting a second one.
-    """
-    from .config import find_pyproject
-
-    pyproject = find_pyproject(early_config.rootpath, early_config.inipath)
-    if not _enabled(early_config, pyproject):
-        return
-    from .config import load_settings
-    from .errors import ConfigError
-    from .registry import evidence_kinds, plugin_manager
-
-    namespace = early_config.known_args_namespace
-    try:
-        # installed packages may add evidence kinds: the configuration is read with them, before conftests
-        settings = load_settings(pyproject, _cli_values(namespace), kinds=evidence_kinds(plugin_manager()))
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    plugin = IotopsPlugin(early_config, settings)
-    early_config.pluginmanager.register(plugin, PLUGIN_NAME)
-    try:
-        plugin.pipeline.start_coverage(
-            _pytest_cov_state(early_config), getattr(namespace, "cov_context", None) == "test"
-        )
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def _pytest_cov_state(config: pytest.Config) -> str | None:
-    """None when pytest-cov does not measure; "off" for ``--no-cov``; "on" when its plugin is registered."""
-    if getattr(config.known_args_namespace, "no_cov", False):
-        return "off"
-    return "on" if config.pluginmanager.get_plugin("_cov") is not None else None
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if not config.pluginmanager.is_registered(fixtures):
-        config.pluginmanager.register(fixtures, "iotops-fixtures")
-    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
-    phases = plugin.settings.phases if plugin is not None else DEFAULT_MARKERS
-    for phase in phases:
-        config.addinivalue_line("markers", f"{phase}: pytest-iotops pyramid phase '{phase}'")
-    config.addinivalue_line(
-        "markers", "iotops_deploy(**settings): pytest-iotops [tool.iotops.deploy] settings for this test's deployments"
-    )
-    if plugin is not None:
-        for alias, phase in plugin.settings.marker_aliases.items():
-            config.addinivalue_line("markers", f"{alias}: pytest-iotops alias of the '{phase}' phase")
+__all__ = ["IotopsPlugin"]
 
 
 class IotopsPlugin:
     """Registered only when enabled; translates pytest objects into engine calls."""
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
-        from .pipeline import Pipeline, RunContext
+        from ..pipeline import Pipeline, RunContext
 
         self.config = config
         self.settings = settings
@@ -211,8 +48,8 @@ class IotopsPlugin:
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
-        from .errors import ConfigError
-        from .registry import session_manager
+        from ..errors import ConfigError
+        from ..registry import session_manager
 
         try:
             self.pipeline.use_plugins(session_manager(config))
@@ -225,49 +62,19 @@ class IotopsPlugin:
             shared = self.workerinput.get("iotops_shared")
             self.shared = Path(shared) if shared else None
             self.pipeline.strict_workers = bool(self.workerinput.get("iotops_strict")) and self.shared is not None
-            config.pluginmanager.register(_WorkerPhaseTag(self.blocked), "iotops-worker-phase-tag")
+            config.pluginmanager.register(WorkerPhaseTag(self.blocked), "iotops-worker-phase-tag")
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
             if ctx.distributed:
                 self.pipeline.become_controller()
+                config.pluginmanager.register(Controller(config, self.pipeline), "iotops-xdist-controller")
             if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports
-                from .model import ShardInfo
-                from .shards import previous_durations
+                from ..model import ShardInfo
+                from ..shards import previous_durations
 
                 balanced = "durations" if previous_durations(self._durations_source(config)) else "count"
                 self.pipeline.shard = ShardInfo(*self.settings.shard, balanced, 0)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        """xdist controller: tell each worker where to leave its coverage data (pytest-cov combines its own)."""
-        shared = str(self.pipeline.shared_dir())
-        node.workerinput["iotops_shared"] = shared
-        # our scheduler (below) takes over exactly when xdist would use its load scheduling
-        node.workerinput["iotops_strict"] = getattr(self.config.option, "dist", "no") == "load"
-        meter = self.pipeline.meter
-        if meter is not None and meter.owned:
-            node.workerinput["iotops_cov_dir"] = shared
-
-    @pytest.hookimpl(optionalhook=True, tryfirst=True)
-    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        """Strict phase order and blocking across workers: xdist's load scheduling, one phase at a time."""
-        if getattr(config.option, "dist", "no") != "load":
-            return None  # loadscope, loadfile, ...: the user chose a distribution; ours would override it
-        from .xdist_scheduler import PhaseScheduling
-
-        return PhaseScheduling(config, log, self.pipeline.shared_dir(), self._phase_done)
-
-    def _phase_done(self, phase_index: int) -> None:
-        """Every test of a phase has finished: tell the workers which phases failed, before the next starts."""
-        from .render.output import write_output
-
-        failed = sorted(self.pipeline.recorder.failed_phases())
-        write_output(self.pipeline.shared_dir() / BLOCKED_FILE, json.dumps(failed))
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.pipeline.finished_workers.append(str(node.workerinput["workerid"]))
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         s = self.settings
@@ -324,7 +131,7 @@ class IotopsPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         """Last, so the stable sort keeps whatever order other plugins chose within a phase."""
-        from .phases import PhaseConflict
+        from ..phases import PhaseConflict
 
         root = config.rootpath
         phases, conflicts = [], []
@@ -338,7 +145,7 @@ class IotopsPlugin:
             except PhaseConflict as exc:
                 conflicts.append(str(exc))
                 phase = self.settings.default_phase
-            item.stash[_PHASE] = phase
+            item.stash[PHASE] = phase
             self.phase_of[item.nodeid] = phase
             phases.append(phase)
         if conflicts:
@@ -348,10 +155,10 @@ class IotopsPlugin:
         if self.settings.shard is not None:
             self._select_shard(config, items)
         if self.shared is not None:  # an xdist worker: the scheduler needs each test's phase, in this order
-            from .render.output import write_output
+            from ..render.output import write_output
 
             order = {p: i for i, p in enumerate(self.settings.phases)}
-            write_output(self.shared / "phases.json", json.dumps([order[item.stash[_PHASE]] for item in items]))
+            write_output(self.shared / "phases.json", json.dumps([order[item.stash[PHASE]] for item in items]))
 
     def _durations_source(self, config: pytest.Config) -> Path:
         source = self.settings.durations
@@ -359,8 +166,8 @@ class IotopsPlugin:
         return previous if previous.is_absolute() else config.rootpath / previous
 
     def _select_shard(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        from .model import ShardInfo
-        from .shards import previous_durations, select_shard
+        from ..model import ShardInfo
+        from ..shards import previous_durations, select_shard
 
         assert self.settings.shard is not None
         durations = previous_durations(self._durations_source(config))
@@ -369,7 +176,7 @@ class IotopsPlugin:
         items[:] = [i for i in items if i.nodeid in mine]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
-        self.pipeline.collected = Counter(i.stash[_PHASE] for i in items)
+        self.pipeline.collected = Counter(i.stash[PHASE] for i in items)
         index, total = self.settings.shard
         self.pipeline.shard = ShardInfo(index, total, balanced_by, len(items))
 
@@ -380,7 +187,7 @@ class IotopsPlugin:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         self.running = item
-        phase = item.stash.get(_PHASE, self.settings.default_phase)
+        phase = item.stash.get(PHASE, self.settings.default_phase)
         if self.pipeline.enter_phase(phase):
             if self.workerinput is None:
                 self._phase_separator(phase)
@@ -419,7 +226,7 @@ class IotopsPlugin:
             report.iotops_headline = _headline(call.excinfo)  # type: ignore[attr-defined]
         records = item.stash.get(fixtures.DEPLOYMENTS, None)
         if records:
-            from .model import to_dict
+            from ..model import to_dict
 
             report.iotops_deployments = [to_dict(r) for r in records]  # type: ignore[attr-defined]
             records.clear()
@@ -454,7 +261,7 @@ class IotopsPlugin:
             blocked=report.nodeid in self.blocked or bool(getattr(report, "iotops_blocked", False)),
             message=message,
             longrepr=report.longreprtext if failed else "",
-            worker=_worker_of(report) if self.pipeline.context.distributed else "",
+            worker=worker_of(report) if self.pipeline.context.distributed else "",
         )
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
@@ -468,7 +275,7 @@ class IotopsPlugin:
             record.test = item.nodeid
             recorder.deployments.append(record)
         what = str(excinfo.value) or "Ctrl-C"
-        phase = item.stash.get(_PHASE, self.settings.default_phase)
+        phase = item.stash.get(PHASE, self.settings.default_phase)
         recorder.add_report(item.nodeid, phase, "call", "failed", 0.0, message=f"interrupted ({what})")
 
     # -- the end: coverage, gates, verdict, report ------------------------------------------------------------
@@ -487,7 +294,7 @@ class IotopsPlugin:
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)
-        from .registry import session_manager
+        from ..registry import session_manager
 
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and self.settings.evidence:
@@ -496,7 +303,7 @@ class IotopsPlugin:
         try:
             report = self.pipeline.finish(int(exitstatus), self.pipeline.plugins or session_manager(self.config))
         except Exception as exc:
-            from .verdict import EXIT_GATE_ERROR
+            from ..verdict import EXIT_GATE_ERROR
 
             self.internal_error = f"{type(exc).__name__}: {exc}"
             if int(exitstatus) == 0:
@@ -513,7 +320,7 @@ class IotopsPlugin:
         report = self.pipeline.report
         if report is None:
             return
-        from .render.terminal import summary_lines
+        from ..render.terminal import summary_lines
 
         terminalreporter.write_sep("=", "iotops pipeline", bold=True)
         try:
@@ -528,22 +335,6 @@ class IotopsPlugin:
             known = self.pipeline.formats or {}
             label = (known[fmt].label if fmt in known else "") or f"{fmt} report"
             terminalreporter.write_line(f"iotops {label}: {os.path.relpath(path, Path.cwd())}")
-
-
-class _WorkerPhaseTag:
-    """On xdist workers only: the phase (and whether the test was blocked) travels with each report."""
-
-    def __init__(self, blocked: set[str]) -> None:
-        self.blocked = blocked
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        report.iotops_phase = item.stash.get(_PHASE, None)  # type: ignore[attr-defined]
-        report.iotops_blocked = item.nodeid in self.blocked  # type: ignore[attr-defined]
-        return report
 
 
 def _pytest_cov_result(config: pytest.Config) -> Any:
@@ -566,12 +357,6 @@ def _headline(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     except Exception:  # an exception whose __str__ fails still has a type
         lines = []
     return f"{excinfo.typename}: {lines[0]}" if lines else excinfo.typename
-
-
-def _worker_of(report: pytest.TestReport) -> str:
-    """xdist puts the worker's node on reports it relays to the controller."""
-    gateway = getattr(getattr(report, "node", None), "gateway", None)
-    return str(getattr(gateway, "id", "") or "")
 
 
 def _relpath(path: Path, root: Path) -> str:

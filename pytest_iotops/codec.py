@@ -1,0 +1,184 @@
+"""The run report's codec, generic over dataclasses: to and from JSON-ready dicts (every field's type checked on
+the way in, errors naming the key path), the JSON Schema of a dataclass tree, and line sets as ranges. One
+walker of the types for the model, the schema and the loader.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any, Literal, TypeVar, Union
+
+from .errors import ReportFormatError
+
+__all__ = ["expand_ranges", "fields_of", "from_dict", "line_ranges", "schema_of", "to_dict"]
+
+_RANGE = re.compile(r"(\d+)(?:-(\d+))?")
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """A JSON-ready dict; ``schema_version`` first so a reader sees it before anything else.
+
+    Hand-rolled rather than ``dataclasses.asdict``, which deep-copies every value: 3x slower on 10,000 tests.
+    """
+    data: dict[str, Any] = _plain(obj)
+    if "schema_version" in data:
+        data = {"schema_version": data.pop("schema_version"), **data}
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+T = TypeVar("T")
+
+
+def from_dict(cls: type[T], data: Any, where: str = "$") -> T:
+    """Build ``cls`` from JSON data, checking every field; errors name the key path."""
+    return typing.cast(T, _convert(cls, data, where))
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    # the common cases first: most fields are plain strings and numbers
+    if tp is str and type(value) is str:
+        return value
+    if tp is float and type(value) in (float, int):
+        return float(value)
+    return _convert_slow(tp, value, where)
+
+
+def _convert_slow(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one branch per type form
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _convert_dataclass(tp, value, where)
+    if origin in (Union, types.UnionType):
+        errors = []
+        for option in typing.get_args(tp):
+            try:
+                return _convert(option, value, where)
+            except ReportFormatError as exc:
+                errors.append(str(exc))
+        raise ReportFormatError(errors[-1])
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            raise ReportFormatError(f"{where}: expected one of {list(allowed)}, got {value!r}")
+        return value
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        _expect(isinstance(value, list), where, "a list", value)
+        return [_convert(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, val_tp = typing.get_args(tp)
+        _expect(isinstance(value, dict), where, "an object", value)
+        return {str(k): _convert(val_tp, v, f"{where}.{k}") for k, v in value.items()}
+    if tp is type(None):
+        _expect(value is None, where, "null", value)
+        return None
+    if tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        _expect(ok, where, "a number", value)
+        return float(value)
+    if tp in (int, bool, str):
+        ok = isinstance(value, tp) and (tp is bool or not isinstance(value, bool))
+        _expect(ok, where, f"a {tp.__name__}", value)
+        return value
+    raise ReportFormatError(f"{where}: unsupported type {tp!r}")  # pragma: no cover - model bug
+
+
+_FIELDS: dict[type[Any], tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]] = {}
+
+
+def fields_of(cls: type[Any]) -> tuple[tuple[tuple[str, Any, bool], ...], frozenset[str]]:
+    """(name, type, required) per field, resolved once per class: type hints are slow to compute."""
+    if cls in _FIELDS:
+        return _FIELDS[cls]
+    hints = typing.get_type_hints(cls)
+    fields = tuple(
+        (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    )
+    _FIELDS[cls] = (fields, frozenset(name for name, _, _ in fields))
+    return _FIELDS[cls]
+
+
+def _convert_dataclass(cls: type[Any], value: Any, where: str) -> Any:
+    _expect(isinstance(value, dict), where, "an object", value)
+    fields, names = fields_of(cls)
+    kwargs: dict[str, Any] = {}
+    for name, tp, required in fields:
+        if name in value:
+            kwargs[name] = _convert(tp, value[name], f"{where}.{name}")
+        elif required:
+            raise ReportFormatError(f"{where}: required key {name!r} is missing")
+    if len(value) > len(kwargs) and not value.keys() <= names:
+        raise ReportFormatError(f"{where}: unknown key(s) {sorted(set(value) - names)}")
+    return cls(**kwargs)
+
+
+def _expect(ok: bool, where: str, expected: str, value: Any) -> None:
+    if not ok:
+        raise ReportFormatError(f"{where}: expected {expected}, got {type(value).__name__} {value!r:.80}")
+
+
+def line_ranges(lines: Iterable[int]) -> str:
+    """Sorted line numbers as ranges: ``[1, 2, 3, 7]`` -> ``"1-3,7"``."""
+    parts: list[str] = []
+    start = end = -2
+    for line in sorted(set(lines)):
+        if line != end + 1:
+            if end >= 0:
+                parts.append(str(start) if start == end else f"{start}-{end}")
+            start = line
+        end = line
+    if end >= 0:
+        parts.append(str(start) if start == end else f"{start}-{end}")
+    return ",".join(parts)
+
+
+def expand_ranges(text: str) -> list[int]:
+    """The inverse of :func:`line_ranges`; a malformed range is a ``ValueError`` naming it."""
+    out: list[int] = []
+    for part in text.split(",") if text else ():
+        match = _RANGE.fullmatch(part.strip())
+        if match is None or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+            raise ValueError(f"not a line range: {part!r}")
+        first = int(match.group(1))
+        out.extend(range(first, int(match.group(2) or first) + 1))
+    return out
+
+
+def schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of ``tp``; dataclasses go into ``defs`` by name and are referenced."""
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if tp.__name__ not in defs:
+            defs[tp.__name__] = {}  # reserve the name first: recursion stops here
+            fields, _ = fields_of(tp)
+            defs[tp.__name__] = {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [name for name, _, required in fields if required],
+                "properties": {name: schema_of(field_tp, defs) for name, field_tp, _ in fields},
+            }
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    if origin in (Union, types.UnionType):
+        return {"anyOf": [schema_of(a, defs) for a in typing.get_args(tp)]}
+    if origin is Literal:
+        return {"enum": list(typing.get_args(tp))}
+    if origin is list:
+        return {"type": "array", "items": schema_of(typing.get_args(tp)[0], defs)}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": schema_of(typing.get_args(tp)[1], defs)}
+    simple = {type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string"}
+    return {"type": simple[tp]}

@@ -1,0 +1,97 @@
+"""pytest hooks only: options, markers, ordering, blocking, summary and exit status.
+
+This package is what ``pytest11`` loads in every pytest run, so it imports nothing heavy: the engine
+(coverage, gates, rendering) is imported only when ``--iotops`` (or ``enabled = true``) turns the plugin on,
+and only then is :class:`~.session.IotopsPlugin` registered, so a run without it pays for two cheap hooks.
+By role: :mod:`.options` (the command line), :mod:`.session` (the session plugin), :mod:`.xdist` (controller
+and worker), :mod:`.terminal` (what the terminal shows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .. import fixtures  # deployment fixtures: importing defines them (and needs only pytest), nothing runs
+from .common import DEFAULT_MARKERS, PLUGIN_NAME
+from .options import cli_values, pytest_addoption
+from .session import IotopsPlugin
+
+__all__ = ["PLUGIN_NAME", "IotopsPlugin", "pytest_addoption"]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from ..hookspecs import PytestSpecs
+
+    pluginmanager.add_hookspecs(PytestSpecs)
+
+
+def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:
+    if config.known_args_namespace.iotops or config.getini("iotops"):
+        return True
+    if pyproject is None:
+        return False
+    from ..config import read_table
+
+    try:
+        enabled = read_table(pyproject).get("enabled", False)
+    except Exception:
+        return False  # a broken table must not break runs that do not use the plugin
+    if not isinstance(enabled, bool):  # "yes" or 1 must not silently mean "off"
+        raise pytest.UsageError(f"{pyproject}: [tool.iotops] enabled = {enabled!r}: expected true or false")
+    return enabled
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Before pytest loads the initial conftests, so coverage sees their imports and the test modules'.
+
+    Not ``tryfirst``: pytest-cov's hook is, so by now it has registered its plugin when it measures (whatever
+    form ``--cov`` took, on the command line or in ``addopts``), and its tracer is borrowed instead of
+    starting a second one.
+    """
+    from ..config import find_pyproject
+
+    pyproject = find_pyproject(early_config.rootpath, early_config.inipath)
+    if not _enabled(early_config, pyproject):
+        return
+    from ..config import load_settings
+    from ..errors import ConfigError
+    from ..registry import evidence_kinds, plugin_manager
+
+    namespace = early_config.known_args_namespace
+    try:
+        # installed packages may add evidence kinds: the configuration is read with them, before conftests
+        settings = load_settings(pyproject, cli_values(namespace), kinds=evidence_kinds(plugin_manager()))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    plugin = IotopsPlugin(early_config, settings)
+    early_config.pluginmanager.register(plugin, PLUGIN_NAME)
+    try:
+        plugin.pipeline.start_coverage(
+            _pytest_cov_state(early_config), getattr(namespace, "cov_context", None) == "test"
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _pytest_cov_state(config: pytest.Config) -> str | None:
+    """None when pytest-cov does not measure; "off" for ``--no-cov``; "on" when its plugin is registered."""
+    if getattr(config.known_args_namespace, "no_cov", False):
+        return "off"
+    return "on" if config.pluginmanager.get_plugin("_cov") is not None else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.is_registered(fixtures):
+        config.pluginmanager.register(fixtures, "iotops-fixtures")
+    plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    phases = plugin.settings.phases if plugin is not None else DEFAULT_MARKERS
+    for phase in phases:
+        config.addinivalue_line("markers", f"{phase}: pytest-iotops pyramid phase '{phase}'")
+    config.addinivalue_line(
+        "markers", "iotops_deploy(**settings): pytest-iotops [tool.iotops.deploy] settings for this test's deployments"
+    )
+    if plugin is not None:
+        for alias, phase in plugin.settings.marker_aliases.items():
+            config.addinivalue_line("markers", f"{alias}: pytest-iotops alias of the '{phase}' phase")

@@ -1,0 +1,78 @@
+"""The two xdist roles: the controller (tells each worker where to leave its coverage data, schedules one phase at
+a time, publishes failed phases between them) and the worker (tags each report with its test's phase).
+Registered by the session plugin only in the process that has the role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .common import BLOCKED_FILE, PHASE
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+__all__ = ["Controller", "WorkerPhaseTag", "worker_of"]
+
+
+class Controller:
+    """On the xdist controller only."""
+
+    def __init__(self, config: pytest.Config, pipeline: Pipeline) -> None:
+        self.config, self.pipeline = config, pipeline
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Tell each worker where to leave its coverage data (pytest-cov combines its own)."""
+        shared = str(self.pipeline.shared_dir())
+        node.workerinput["iotops_shared"] = shared
+        # our scheduler (below) takes over exactly when xdist would use its load scheduling
+        node.workerinput["iotops_strict"] = getattr(self.config.option, "dist", "no") == "load"
+        meter = self.pipeline.meter
+        if meter is not None and meter.owned:
+            node.workerinput["iotops_cov_dir"] = shared
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Strict phase order and blocking across workers: xdist's load scheduling, one phase at a time."""
+        if getattr(config.option, "dist", "no") != "load":
+            return None  # loadscope, loadfile, ...: the user chose a distribution; ours would override it
+        from ..xdist_scheduler import PhaseScheduling
+
+        return PhaseScheduling(config, log, self.pipeline.shared_dir(), self._phase_done)
+
+    def _phase_done(self, phase_index: int) -> None:
+        """Every test of a phase has finished: tell the workers which phases failed, before the next starts."""
+        from ..render.output import write_output
+
+        failed = sorted(self.pipeline.recorder.failed_phases())
+        write_output(self.pipeline.shared_dir() / BLOCKED_FILE, json.dumps(failed))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.pipeline.finished_workers.append(str(node.workerinput["workerid"]))
+
+
+class WorkerPhaseTag:
+    """On xdist workers only: the phase (and whether the test was blocked) travels with each report."""
+
+    def __init__(self, blocked: set[str]) -> None:
+        self.blocked = blocked
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        report.iotops_phase = item.stash.get(PHASE, None)  # type: ignore[attr-defined]
+        report.iotops_blocked = item.nodeid in self.blocked  # type: ignore[attr-defined]
+        return report
+
+
+def worker_of(report: pytest.TestReport) -> str:
+    """xdist puts the worker's node on reports it relays to the controller."""
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    return str(getattr(gateway, "id", "") or "")
