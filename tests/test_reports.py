@@ -144,3 +144,29 @@ def test_reports_are_written_with_the_users_umask(tmp_path: Path) -> None:
         os.umask(old)
     assert path is not None
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_deployment_s_failed_response_checks_show_in_the_terminal_and_the_report() -> None:
+    from pytest_iotops.model import Deployment
+    from pytest_iotops.render.deploy import deployment_lines
+
+    report = load_report(RICH)
+    report.deployments = [
+        Deployment(
+            "t::x",
+            "canary",
+            "local",
+            "v1",
+            "v2",
+            "rolled_back",
+            "v1",
+            "step 1",
+            1.0,
+            10,
+            check_failures={"/a: body is not JSON (9 bytes)": 3, "/a: status 201, expected 200": 2},
+        )
+    ]
+    lines = [text for text, _ in deployment_lines(report)]
+    assert "5 answers failed a response check" in lines[1]
+    again = json.loads(report.to_json())["deployments"][0]["check_failures"]
+    assert again == {"/a: body is not JSON (9 bytes)": 3, "/a: status 201, expected 200": 2}

@@ -29,6 +29,8 @@ def deployment_lines(report: RunReport) -> list[tuple[str, str]]:
     lines = [(summary_words(report), "bold")]
     for d in report.deployments:
         extra = f", availability {d.availability:.2%}" if d.availability is not None else ""
+        if d.check_failures:
+            extra += f", {sum(d.check_failures.values())} answers failed a response check"
         if d.rollback_seconds is not None:
             extra += f", back on {d.stable} in {d.rollback_seconds * 1000:.1f} ms"
         lines.append(
