@@ -166,8 +166,8 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .explain import explain
     from .model import load_report
+    from .render.explain import explain
 
     sys.stdout.write(explain(load_report(Path(args.run_report))))
     return 0

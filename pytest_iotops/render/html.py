@@ -19,10 +19,9 @@ from ..model import OUTCOMES, RunReport, to_dict
 from ..numbers import fmt_measured, fmt_threshold
 from .charts import bar_chart, deploy_timeline
 from .deploy import outcome_words, summary_words
+from .present import severity_counts, severity_rank
 
 __all__ = ["render_html", "template_dirs"]
-
-_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
 def template_dirs() -> list[str]:
@@ -87,15 +86,13 @@ def _charts(report: RunReport) -> dict[str, str]:
             for c in report.coverage.phases
         ]
         charts["phase_coverage"] = bar_chart("Line coverage per phase (its tests alone)", rows)
-    open_findings = [f for f in report.findings if f.status == "open"]
-    if open_findings:
-        rows = []
-        for severity in _SEVERITY_ORDER:
-            n = sum(1 for f in open_findings if f.severity == severity)
-            if n:
-                rows.append(
-                    (severity, float(n), "bar-bad" if severity in ("critical", "high") else "bar-skip", f"{n} open")
-                )
+    by_severity = severity_counts(report.findings)
+    if any(by_severity.values()):
+        rows = [
+            (severity, float(n), "bar-bad" if severity in ("critical", "high") else "bar-skip", f"{n} open")
+            for severity, n in by_severity.items()
+            if n
+        ]
         charts["findings"] = bar_chart("Open findings by severity", rows)
     return charts
 
@@ -111,7 +108,7 @@ def _view(report: RunReport) -> dict[str, Any]:
     for e in data["evidence"]:
         if e["files"]:
             coverage_sources.append({"title": f"{e['name']} ({e['kind']})", "files": e["files"]})
-    findings = sorted(data["findings"], key=lambda f: (f["status"] != "open", _SEVERITY_ORDER.index(f["severity"])))
+    findings = sorted(data["findings"], key=lambda f: (f["status"] != "open", severity_rank(f["severity"])))
     return {
         "report": data,
         "project": Path(report.run.rootdir).name,

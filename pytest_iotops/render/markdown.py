@@ -8,11 +8,10 @@ import re
 from ..model import RunReport
 from ..numbers import fmt_measured, fmt_threshold
 from .deploy import outcome_words, summary_words
+from .present import finding_location, open_by_severity
 from .view import PHASE_COLUMNS, phase_cells
 
 __all__ = ["md_code", "md_escape", "render_markdown"]
-
-_SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 
 
 def md_escape(text: object) -> str:
@@ -85,9 +84,7 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
                     ]
                 )
             )
-    open_findings = sorted(
-        (f for f in report.findings if f.status == "open"), key=lambda f: _SEVERITY_ORDER.index(f.severity)
-    )
+    open_findings = open_by_severity(report.findings)
     if open_findings:
         lines += [
             "",
@@ -97,8 +94,7 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
             "|---|---|---|---|---|",
         ]
         for f in open_findings[:top]:
-            where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or f"{f.package} {f.version}")
-            lines.append(_row([f.severity, f.tool, f.rule, where, f.message[:140]]))
+            lines.append(_row([f.severity, f.tool, f.rule, finding_location(f), f.message[:140]]))
     failed = [t for t in report.tests if t.outcome in ("failed", "error")]
     if failed:
         lines += ["", f"### Failed tests ({len(failed)})", ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..model import GateResult, RunReport
 from ..numbers import fmt_measured, fmt_threshold
 from .deploy import deployment_lines
+from .present import evidence_result, finding_location, open_by_severity, severity_counts
 from .view import PHASE_COLUMNS, phase_cells, phase_total
 
 __all__ = ["Line", "gates_table", "pyramid_table", "summary_lines", "table"]
@@ -57,53 +58,49 @@ def gates_table(report: RunReport) -> list[Line]:
     return out
 
 
-def evidence_lines(report: RunReport) -> list[Line]:
-    """One row per evidence source, then open findings by severity, active ignores and diff coverage."""
-    if not report.evidence and report.diff is None:
+def _evidence_table(report: RunReport) -> list[Line]:
+    if not report.evidence:
         return []
-    out: list[Line] = []
-    if report.evidence:
-        rows = []
-        for e in report.evidence:
-            if e.status != "ok":
-                what = e.error.splitlines()[0][:70] if e.error else e.status
-            elif e.totals is not None:
-                what = f"line {e.totals.percent:.2f} % of {e.totals.statements} lines in {e.totals.files} files"
-            elif e.kind == "junit":
-                what = f"{e.tests} tests"
-            else:
-                what = f"{e.findings} findings"
-            took = f"{e.command.duration:.1f}s" if e.command is not None else ""
-            rows.append([e.name, e.kind, e.status.upper(), took, what])
-        lines = table(["evidence", "kind", "status", "command", "result"], rows, {3})
-        out.append((lines[0], "bold"))
-        out += [
-            (text, "red" if e.status == "error" else "") for text, e in zip(lines[1:], report.evidence, strict=True)
+    rows = [
+        [
+            e.name,
+            e.kind,
+            e.status.upper(),
+            f"{e.command.duration:.1f}s" if e.command is not None else "",
+            evidence_result(e),
         ]
-    open_findings = [f for f in report.findings if f.status == "open"]
-    if report.findings:
-        by = {
-            s: sum(1 for f in open_findings if f.severity == s) for s in ("critical", "high", "medium", "low", "info")
-        }
-        counts = ", ".join(f"{n} {s}" for s, n in by.items() if n) or "none"
-        others = {st: sum(1 for f in report.findings if f.status == st) for st in ("ignored", "baseline", "suppressed")}
-        extra = ", ".join(f"{n} {st}" for st, n in others.items() if n)
-        out.append((f"findings open: {counts}" + (f" ({extra})" if extra else ""), "red" if open_findings else ""))
-        for f in sorted(open_findings, key=lambda f: ("critical", "high", "medium", "low", "info").index(f.severity))[
-            :5
-        ]:
-            where = f"{f.path}:{f.line}" if f.path and f.line else (f.path or f"{f.package} {f.version}")
-            out.append((f"  {f.severity:8} {f.tool} {f.rule} {where}: {f.message[:80]}", ""))
-    for ignore in report.ignores:
-        state = "EXPIRED" if ignore.expired else "active"
-        out.append(
-            (
-                f"ignore {ignore.id} ({state} until {ignore.expires}, matched {ignore.matched}): {ignore.reason}",
-                "yellow" if ignore.expired else "",
-            )
+        for e in report.evidence
+    ]
+    lines = table(["evidence", "kind", "status", "command", "result"], rows, {3})
+    return [(lines[0], "bold")] + [
+        (text, "red" if e.status == "error" else "") for text, e in zip(lines[1:], report.evidence, strict=True)
+    ]
+
+
+def _findings(report: RunReport) -> list[Line]:
+    if not report.findings:
+        return []
+    ranked = open_by_severity(report.findings)
+    counts = ", ".join(f"{n} {s}" for s, n in severity_counts(report.findings).items() if n) or "none"
+    others = {st: sum(1 for f in report.findings if f.status == st) for st in ("ignored", "baseline", "suppressed")}
+    extra = ", ".join(f"{n} {st}" for st, n in others.items() if n)
+    out: list[Line] = [(f"findings open: {counts}" + (f" ({extra})" if extra else ""), "red" if ranked else "")]
+    return out + [
+        (f"  {f.severity:8} {f.tool} {f.rule} {finding_location(f)}: {f.message[:80]}", "") for f in ranked[:5]
+    ]
+
+
+def _ignores_and_diff(report: RunReport) -> list[Line]:
+    out: list[Line] = [
+        (
+            f"ignore {i.id} ({'EXPIRED' if i.expired else 'active'} until {i.expires}, matched {i.matched}): "
+            f"{i.reason}",
+            "yellow" if i.expired else "",
         )
-    if report.diff is not None:
-        d = report.diff
+        for i in report.ignores
+    ]
+    d = report.diff
+    if d is not None:
         shown = f"{d.percent:.2f} % ({d.covered}/{d.coverable} changed lines)" if d.percent is not None else d.status
         out.append(
             (
@@ -111,7 +108,14 @@ def evidence_lines(report: RunReport) -> list[Line]:
                 "red" if d.status == "error" else "",
             )
         )
-    return [*out, ("", "")]
+    return out
+
+
+def evidence_lines(report: RunReport) -> list[Line]:
+    """One row per evidence source, then open findings by severity, active ignores and diff coverage."""
+    if not report.evidence and report.diff is None:
+        return []
+    return [*_evidence_table(report), *_findings(report), *_ignores_and_diff(report), ("", "")]
 
 
 def summary_lines(report: RunReport) -> list[Line]:
