@@ -1,0 +1,113 @@
+"""The xdist phase scheduler driven by fake workers, as xdist tests its own schedulers: no processes, no clocks,
+thousands of interleavings in a second. A fake worker behaves like a real one: it runs a test only once it holds
+the next one (``nextitem`` decides fixture teardown), and runs everything it holds once told to shut down.
+
+Checked on every interleaving: no test of a later phase starts before every test of the earlier phase has
+finished and the failed phases were published (``on_phase_done``), every test runs exactly once, and every
+worker is shut down at the end."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_iotops.xdist_scheduler import PHASES_FILE, PhaseScheduling
+
+
+class FakeConfig:
+    def __init__(self, workers: int) -> None:
+        self.hook = SimpleNamespace()
+        self._workers = workers
+
+    def getvalue(self, name: str) -> Any:
+        assert name == "tx"
+        return [f"{self._workers}*popen"]
+
+    def getoption(self, name: str) -> Any:
+        assert name == "maxschedchunk"
+        return None
+
+
+class FakeWorker:
+    def __init__(self, number: int) -> None:
+        self.gateway = SimpleNamespace(id=f"gw{number}")
+        self.queue: list[int] = []
+        self.shutting_down = False
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        assert not self.shutting_down, "tests sent to a worker that was told to shut down"
+        self.queue.extend(indices)
+
+    def send_runtest_all(self) -> None:  # pragma: no cover - LoadScheduling never uses it
+        raise AssertionError("send_runtest_all")
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+    def can_run(self) -> bool:
+        """A real worker runs its first test once it has a second, or once it is shutting down."""
+        return len(self.queue) >= 2 or (self.shutting_down and bool(self.queue))
+
+
+def simulate(phases: list[int], workers: int, seed: int, tmp: Path) -> list[str]:
+    """Run the whole schedule with a random worker finishing a test at each step; returns what went wrong."""
+    (tmp / PHASES_FILE).write_text(json.dumps(phases))
+    published: list[int] = []
+    quiet = SimpleNamespace(loadsched=lambda *args: None)  # xdist's own log would print every decision
+    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, published.append)
+    fakes = [FakeWorker(n) for n in range(workers)]
+    collection = [f"test_{i}" for i in range(len(phases))]
+    for fake in fakes:
+        sched.add_node(fake)
+    for fake in fakes:
+        sched.add_node_collection(fake, collection)
+    sched.schedule()
+    rng = random.Random(seed)
+    finished: list[int] = []
+    problems: list[str] = []
+    for _ in range(len(phases) * 4 + 10):
+        ready = [f for f in fakes if f.can_run()]
+        if not ready:
+            break
+        fake = rng.choice(ready)
+        index = fake.queue.pop(0)
+        phase = phases[index]
+        unfinished = [i for i in range(len(phases)) if phases[i] < phase and i not in finished]
+        if unfinished:
+            problems.append(f"test {index} (phase {phase}) started before {unfinished} of an earlier phase finished")
+        if any(p < phase for p in set(phases)) and min(p for p in set(phases) if p < phase) not in published:
+            problems.append(f"test {index} (phase {phase}) started before the earlier phase was published")
+        finished.append(index)
+        sched.mark_test_complete(fake, index)
+    if sorted(finished) != list(range(len(phases))):
+        problems.append(f"ran {sorted(finished)}, expected every test once")
+    if not all(f.shutting_down for f in fakes):
+        problems.append("a worker was never shut down")
+    if not sched.tests_finished:
+        problems.append("the scheduler never said it had finished")
+    return problems
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4])
+def test_phases_in_order_across_fake_workers(workers: int, tmp_path: Path) -> None:
+    phases = [0] * 12 + [1] * 5 + [2] * 3  # a pyramid: 60 % unit, 25 % integration, 15 % e2e
+    for seed in range(200):
+        assert simulate(phases, workers, seed, tmp_path) == [], f"seed {seed}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 9), min_size=1, max_size=4),
+    workers=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+)
+def test_any_pyramid_any_interleaving(sizes: list[int], workers: int, seed: int, tmp_path_factory: Any) -> None:
+    phases = [p for p, size in enumerate(sizes) for _ in range(size)]
+    assert simulate(phases, workers, seed, tmp_path_factory.mktemp("sched")) == []
