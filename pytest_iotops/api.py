@@ -6,6 +6,8 @@ entry point (or ``pytest_iotops_register`` in a conftest) whose object carries `
 - ``iotops_report_formats() -> list[ReportFormat]``: report formats (``formats``, ``--iotops-format``, the CLI);
 - ``iotops_evidence_kinds() -> list[EvidenceKind]``: evidence kinds for ``[[tool.iotops.evidence]]``
   (installed packages only: the configuration is read before conftest files load);
+- ``iotops_config_tables() -> list[ConfigTable]``: ``[tool.iotops.<name>]`` tables the plugin reads itself
+  (installed packages only); its gates find them in ``settings.plugin_tables``;
 - ``iotops_deploy_target(name) -> type[Target] | None``: a deployment target for ``deploy.target``.
 
 See docs/plugins.md.
@@ -23,9 +25,11 @@ from .evidence.kinds import EvidenceKind
 from .hookspecs import hookimpl
 from .model import FileCoverage, Finding, GateResult, RunReport, TestResult
 from .render.formats import ReportFormat
+from .tables import ConfigTable
 
 __all__ = [
     "ConfigError",
+    "ConfigTable",
     "DeployError",
     "EvidenceError",
     "EvidenceKind",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from .deploy.config import DeploySettings, parse_deploy
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
 from .evidence.kinds import EvidenceKind
+from .tables import ConfigTable
 from .validate import Invalid, Validator, boolean, map_of, name, names, percent, shard, str_list, text
 
 if sys.version_info >= (3, 11):
@@ -165,6 +166,8 @@ class Settings:
     config_file: str | None = None
     #: whether ``config_file`` has a ``[tool.iotops]`` table at all (the header says where settings came from)
     has_table: bool = False
+    #: ``[tool.iotops.<name>]`` tables owned by plugins (``iotops_config_tables``), as their parsers returned them
+    plugin_tables: Mapping[str, Any] = field(default_factory=dict)
 
     def source_of(self, key: str) -> str:
         return self.sources.get(key, "default")
@@ -197,12 +200,12 @@ def read_table(path: Path) -> dict[str, Any]:
     return table
 
 
-def _flatten(table: Mapping[str, Any], where: str, prefix: str = "") -> dict[str, Any]:
+def _flatten(table: Mapping[str, Any], where: str, prefix: str = "", owned: Collection[str] = ()) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in table.items():
         dotted = prefix + key
-        if not prefix and key in _STRUCTURED:
-            continue  # parsed by their own schemas
+        if not prefix and (key in _STRUCTURED or key in owned):
+            continue  # parsed by their own schemas (a plugin's table by the plugin)
         if not prefix and key in _SECTIONS:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [tool.iotops.{key}] must be a table, got {value!r}")
@@ -242,15 +245,16 @@ def load_settings(
     cli: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     kinds: Mapping[str, EvidenceKind] | None = None,
+    tables: Mapping[str, ConfigTable] | None = None,
 ) -> Settings:
     """Merge the layers into one validated :class:`Settings` (pure apart from reading ``pyproject``);
-    ``kinds``: the evidence kinds table (default: the built-in kinds)."""
+    ``kinds``: the evidence kinds table (default: the built-in kinds); ``tables``: plugin-owned tables."""
     values = {o.key: o.default for o in OPTIONS}
     sources: dict[str, str] = {}
     table = read_table(pyproject) if pyproject is not None else {}
     if pyproject is not None:
         where = str(pyproject)
-        for key, raw in _flatten(table, where).items():
+        for key, raw in _flatten(table, where, owned=tables or {}).items():
             values[key] = _check(_BY_KEY[key], raw, where)
             sources[key] = f"{pyproject.name} [tool.iotops]"
     env = os.environ if environ is None else environ
@@ -265,8 +269,17 @@ def load_settings(
             sources[option.key] = str(option.cli)
     settings = replace(_build(values, sources, str(pyproject) if pyproject else None), has_table=bool(table))
     settings = _with_structured(settings, table, str(pyproject or "configuration"), cli or {}, env, kinds)
+    settings = replace(settings, plugin_tables=_plugin_tables(table, str(pyproject or "configuration"), tables or {}))
     _cross_check(settings)
     return settings
+
+
+def _plugin_tables(table: Mapping[str, Any], where: str, tables: Mapping[str, ConfigTable]) -> dict[str, Any]:
+    """Each plugin-owned table present, parsed by its plugin; a name the built-in configuration uses is refused."""
+    clash = sorted(name for name in tables if name in _STRUCTURED or name in _SECTIONS or name in _BY_KEY)
+    if clash:
+        raise ConfigError(f"plugin configuration table(s) {clash} would shadow built-in [tool.iotops] keys")
+    return {name: tables[name].parse(table[name], f"{where}: [tool.iotops.{name}]") for name in tables if name in table}
 
 
 def _diff_base(cli: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str | None, str]:

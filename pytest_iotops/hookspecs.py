@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .evidence.kinds import EvidenceKind
     from .model import GateResult, RunReport
     from .render.formats import ReportFormat
+    from .tables import ConfigTable
 
 __all__ = ["IotopsSpecs", "PytestSpecs", "hookimpl", "hookspec"]
 
@@ -41,6 +42,11 @@ class IotopsSpecs:
         """Evidence kinds this plugin adds (collect-all): each a name, a family (coverage, findings, tests) and
         a parser; ``kind = "<name>"`` in ``[[tool.iotops.evidence]]`` then works like a built-in kind. Read from
         installed packages (entry points): the configuration is read before conftest files load."""
+
+    @hookspec
+    def iotops_config_tables(self) -> list[ConfigTable]:  # type: ignore[empty-body]
+        """``[tool.iotops.<name>]`` tables this plugin owns (collect-all): each read by the plugin's own parser
+        and found by its gates in ``settings.plugin_tables``. Installed packages only, like evidence kinds."""
 
     @hookspec(firstresult=True)
     def iotops_deploy_target(self, name: str) -> Callable[..., Target] | None:

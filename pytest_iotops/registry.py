@@ -18,11 +18,12 @@ from .errors import ConfigError
 from .evidence.kinds import EvidenceKind
 from .hookspecs import IotopsSpecs
 from .render.formats import ReportFormat
+from .tables import ConfigTable
 
-__all__ = ["BUILTIN_GATES", "evidence_kinds", "plugin_manager", "report_formats", "session_manager"]
+__all__ = ["BUILTIN_GATES", "config_tables", "evidence_kinds", "plugin_manager", "report_formats", "session_manager"]
 
 BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid")
-_Entry = TypeVar("_Entry", ReportFormat, EvidenceKind)
+_Entry = TypeVar("_Entry", ReportFormat, EvidenceKind, ConfigTable)
 _SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 
 
@@ -75,3 +76,8 @@ def report_formats(pm: pluggy.PluginManager) -> dict[str, ReportFormat]:
 def evidence_kinds(pm: pluggy.PluginManager) -> dict[str, EvidenceKind]:
     """Every evidence kind the manager's plugins define, the built-in ones first."""
     return _table(reversed(pm.hook.iotops_evidence_kinds()), EvidenceKind, "evidence kind")
+
+
+def config_tables(pm: pluggy.PluginManager) -> dict[str, ConfigTable]:
+    """Every ``[tool.iotops.<name>]`` table the manager's plugins own."""
+    return _table(reversed(pm.hook.iotops_config_tables()), ConfigTable, "configuration table")

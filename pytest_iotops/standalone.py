@@ -10,7 +10,7 @@ from pathlib import Path
 from .config import Settings, find_pyproject, load_settings
 from .errors import ConfigError
 from .pipeline import Pipeline, RunContext
-from .registry import evidence_kinds, plugin_manager
+from .registry import config_tables, evidence_kinds, plugin_manager
 
 __all__ = ["load_cli_settings", "run_gates"]
 
@@ -28,7 +28,13 @@ def load_cli_settings(
     pyproject = Path(config) if config else find_pyproject(root, None)
     if pyproject is None and require_table:
         raise ConfigError(f"no pyproject.toml in {root}: nothing to gate (give --config PYPROJECT or --rootdir DIR)")
-    settings = load_settings(pyproject, {"iotops_diff_base": diff_base}, kinds=evidence_kinds(plugin_manager()))
+    installed = plugin_manager()
+    settings = load_settings(
+        pyproject,
+        {"iotops_diff_base": diff_base},
+        kinds=evidence_kinds(installed),
+        tables=config_tables(installed),
+    )
     if require_table and not settings.has_table:
         raise ConfigError(f"{pyproject}: no [tool.iotops] table: nothing to gate")
     return settings, root

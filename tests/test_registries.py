@@ -176,3 +176,60 @@ def test_without_the_package_the_kind_is_unknown(pytester: pytest.Pytester) -> N
     result = pytester.runpytest("--iotops", NO_COV)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*kind = 'todo-list': expected one of cobertura, tarpaulin, lcov, *, junit"])
+
+
+LICENSES_PLUGIN = '''
+"""A third party's gate with its own configuration table: [tool.iotops.licenses] allowed = [...]."""
+from pytest_iotops.api import ConfigError, ConfigTable, GateResult, hookimpl
+
+
+def parse(raw, where):
+    if not isinstance(raw, dict) or set(raw) - {"allowed"}:
+        raise ConfigError(f"{where}: expected a table with the one key 'allowed', got {raw!r}")
+    allowed = raw.get("allowed", [])
+    if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
+        raise ConfigError(f"{where}: allowed = {allowed!r}: expected a list of license names")
+    return tuple(allowed)
+
+
+@hookimpl
+def iotops_config_tables():
+    return [ConfigTable("licenses", parse)]
+
+
+@hookimpl
+def iotops_gates(settings, report):
+    allowed = settings.plugin_tables.get("licenses")
+    if allowed is None:
+        return []
+    ok = "MIT" in allowed
+    return [GateResult("licenses.mit", "licenses", "passed" if ok else "failed", float(len(allowed)), 1.0, ">=",
+                       "licenses", f"allowed: {', '.join(allowed)}")]
+'''
+
+
+def test_an_installed_package_owns_a_configuration_table(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    env = _install(tmp_path / "site", "iotops_licenses", LICENSES_PLUGIN)
+    make_project(pytester, '[tool.iotops.licenses]\nallowed = ["MIT", "Apache-2.0"]\n')
+
+    def pytest_run() -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "pytest", "--iotops", NO_COV, "-p", "no:cacheprovider"]
+        return subprocess.run(argv, cwd=pytester.path, env=env, capture_output=True, text=True, check=False)
+
+    done = pytest_run()
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    gates = {g["id"]: g for g in run_report(pytester.path)["gates"]}
+    assert gates["licenses.mit"]["message"] == "allowed: MIT, Apache-2.0"
+    # the plugin's own schema names what is wrong
+    pyproject = pytester.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('allowed = ["MIT", "Apache-2.0"]', "allowed = 3"))
+    bad = pytest_run()
+    assert bad.returncode == 4
+    assert "[tool.iotops.licenses]: allowed = 3: expected a list of license names" in bad.stderr
+
+
+def test_without_the_package_its_table_is_an_unknown_key(pytester: pytest.Pytester) -> None:
+    make_project(pytester, '[tool.iotops.licenses]\nallowed = ["MIT"]\n')
+    result = pytester.runpytest("--iotops", NO_COV)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown key 'licenses' in [[]tool.iotops[]]*"])

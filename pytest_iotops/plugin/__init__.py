@@ -57,12 +57,16 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         return
     from ..config import load_settings
     from ..errors import ConfigError
-    from ..registry import evidence_kinds, plugin_manager
+    from ..registry import config_tables, evidence_kinds, plugin_manager
 
     namespace = early_config.known_args_namespace
     try:
-        # installed packages may add evidence kinds: the configuration is read with them, before conftests
-        settings = load_settings(pyproject, cli_values(namespace), kinds=evidence_kinds(plugin_manager()))
+        # installed packages may add evidence kinds and own tables: the configuration is read with them (before
+        # conftest files load)
+        installed = plugin_manager()
+        settings = load_settings(
+            pyproject, cli_values(namespace), kinds=evidence_kinds(installed), tables=config_tables(installed)
+        )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     plugin = IotopsPlugin(early_config, settings)
