@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..model import OUTCOMES, RunReport, to_dict
-from ..numbers import fmt_measured, fmt_threshold
 from .charts import bar_chart, deploy_timeline
 from .deploy import outcome_words, summary_words
-from .present import severity_counts, severity_rank
+from .present import gate_measured, gate_threshold, severity_counts, severity_rank
 
 __all__ = ["render_html", "template_dirs"]
 
@@ -51,17 +50,11 @@ def _json_for_script(value: Any) -> str:
 
 
 def _measured(g: dict[str, Any]) -> str:
-    if g["measured"] is None:
-        return "-"
-    unit = f" {g['unit']}" if g["unit"] else ""
-    return fmt_measured(g["measured"], g["threshold"], g["comparison"], g["unit"]) + unit
+    return gate_measured(g["measured"], g["threshold"], g["comparison"], g["unit"])
 
 
 def _threshold(g: dict[str, Any]) -> str:
-    if g["threshold"] is None:
-        return "-"
-    unit = f" {g['unit']}" if g["unit"] else ""
-    return ("≥ " if g["comparison"] == ">=" else "≤ ") + fmt_threshold(g["threshold"]) + unit
+    return gate_threshold(g["threshold"], g["comparison"], g["unit"])
 
 
 def _pct(value: float | None) -> str:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 from ..model import RunReport
-from ..numbers import fmt_measured, fmt_threshold
 from .deploy import outcome_words, summary_words
-from .present import finding_location, open_by_severity
+from .present import finding_location, gate_measured, gate_threshold, open_by_severity
 from .view import PHASE_COLUMNS, phase_cells
 
 __all__ = ["md_code", "md_escape", "render_markdown"]
@@ -53,14 +52,8 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
     if report.gates:
         lines += ["", "### Gates", "", _row(["gate", "measured", "threshold", "status"]), "|---|---:|---:|---|"]
         for g in report.gates:
-            unit = f" {g.unit}" if g.unit else ""
-            measured = "-" if g.measured is None else fmt_measured(g.measured, g.threshold, g.comparison, g.unit) + unit
-            threshold = (
-                "-"
-                if g.threshold is None
-                else f"{'≥' if g.comparison == '>=' else '≤'} " + (fmt_threshold(g.threshold) + unit)
-            )
-            lines.append(_row([g.id, measured, threshold, g.status.upper()]))
+            measured = gate_measured(g.measured, g.threshold, g.comparison, g.unit)
+            lines.append(_row([g.id, measured, gate_threshold(g.threshold, g.comparison, g.unit), g.status.upper()]))
     if report.deployments:
         lines += [
             "",

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..model import EvidenceResult, Finding
+from ..numbers import fmt_measured, fmt_threshold
 from ..severity import SEVERITIES
 
 __all__ = [
     "SEVERITIES",
     "evidence_result",
     "finding_location",
+    "gate_measured",
+    "gate_threshold",
     "open_by_severity",
     "severity_counts",
     "severity_rank",
@@ -45,3 +48,17 @@ def evidence_result(e: EvidenceResult, width: int = 70) -> str:
     if e.totals is not None:
         return f"line {e.totals.percent:.2f} % of {e.totals.statements} lines in {e.totals.files} files"
     return f"{e.tests} tests" if e.tests and not e.findings else f"{e.findings} findings"
+
+
+def gate_measured(measured: float | None, threshold: float | None, comparison: str, unit: str) -> str:
+    """A gate's measured value at its threshold's precision, rounded towards failing, with its unit; "-" if none."""
+    if measured is None:
+        return "-"
+    return fmt_measured(measured, threshold, comparison, unit) + (f" {unit}" if unit else "")
+
+
+def gate_threshold(threshold: float | None, comparison: str, unit: str) -> str:
+    """``≥ 85 %`` / ``≤ 0 findings``; "-" when the gate has no threshold."""
+    if threshold is None:
+        return "-"
+    return ("≥ " if comparison == ">=" else "≤ ") + fmt_threshold(threshold) + (f" {unit}" if unit else "")

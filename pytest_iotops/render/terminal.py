@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ..model import GateResult, RunReport
-from ..numbers import fmt_measured, fmt_threshold
 from .deploy import deployment_lines
-from .present import evidence_result, finding_location, open_by_severity, severity_counts
+from .present import evidence_result, finding_location, gate_measured, gate_threshold, open_by_severity, severity_counts
 from .view import PHASE_COLUMNS, phase_cells, phase_total
 
 __all__ = ["Line", "gates_table", "pyramid_table", "summary_lines", "table"]
@@ -40,12 +39,8 @@ def pyramid_table(report: RunReport) -> list[str]:
 
 
 def _gate_cells(g: GateResult) -> list[str]:
-    unit = f" {g.unit}" if g.unit else ""
-    measured = "-" if g.measured is None else fmt_measured(g.measured, g.threshold, g.comparison, g.unit) + unit
-    threshold = (
-        "-" if g.threshold is None else f"{'≥' if g.comparison == '>=' else '≤'} " + (fmt_threshold(g.threshold) + unit)
-    )
-    return [g.id, measured, threshold, g.status.upper()]
+    measured = gate_measured(g.measured, g.threshold, g.comparison, g.unit)
+    return [g.id, measured, gate_threshold(g.threshold, g.comparison, g.unit), g.status.upper()]
 
 
 def gates_table(report: RunReport) -> list[Line]:
