@@ -5,7 +5,7 @@ Each rollout has the default steps (10, 25, 50, 75, 100 %), each step as many re
 gathers (at least ``min_samples`` for the canary and for the stable version; the 100 % step compares with the
 last step's stable data), latencies log-normal around 4 ms with rare shared spikes of 20-200 ms (a loaded CI
 machine), and a rollout is rolled back at its first failing step (failure_limit 0). The real-service matrix
-(tests/test_deploy_scenarios.py) checks the same cells on the three targets with fewer seeds.
+(tests/soak/test_deploy_scenarios.py) checks the same cells on the three targets with fewer seeds.
 
 Usage: .venv/bin/python benchmarks/bench_judge.py [--rollouts 2000] [--alpha 0.002]
 """

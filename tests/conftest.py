@@ -13,6 +13,11 @@ from typing import Any
 
 import pytest
 
+#: the suite's own directories: tests/<level>/ files find their data and the checkout from here
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+ROOT = TESTS.parent
+
 APP = """
 def add(a, b):
     return a + b
@@ -148,7 +153,7 @@ def _isolated_plugins(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One line for the hostile corpus (tests/test_hostile_corpus.py): cases run and silent passes among them."""
+    """One line for the hostile corpus (tests/integration/test_hostile_corpus.py): cases run, silent passes."""
     cases = [
         r
         for key in ("passed", "failed")

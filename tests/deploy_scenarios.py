@@ -1,6 +1,6 @@
 """Services that misbehave the ways real ones do, rolled out as canaries with the default analysis on a target:
 what each scenario must end in, and a runner that checks it and that no process is left. Shared by
-tests/test_deploy_scenarios.py (a few seeds) and benchmarks/bench_deploy_scenarios.py (the full matrix)."""
+tests/soak/test_deploy_scenarios.py (a few seeds) and benchmarks/bench_deploy_scenarios.py (the full matrix)."""
 
 from __future__ import annotations
 

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_iotops
+from conftest import DATA, run_iotops
 
-SAMPLES = Path(__file__).parent / "data" / "samples"
-RICH = Path(__file__).parent / "data" / "report-rich.json"
+SAMPLES = DATA / "samples"
+RICH = DATA / "report-rich.json"
 
 PYPROJECT = """
 [tool.iotops]

@@ -6,13 +6,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import DATA, TESTS
 
 from pytest_iotops.errors import EvidenceError
 from pytest_iotops.evidence.config import KINDS, EvidenceSource
 from pytest_iotops.evidence.run import PARSERS, totals_of
 
-SAMPLES = Path(__file__).parent / "data" / "samples"
-ROOT = Path(__file__).parent
+SAMPLES = DATA / "samples"
+ROOT = TESTS
 
 
 def parse(kind: str, rel: str, **options: object):

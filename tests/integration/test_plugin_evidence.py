@@ -11,11 +11,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import gate, make_project, require_binary, run_report
+from conftest import DATA, gate, make_project, require_binary, run_report
 
 from pytest_iotops.verdict import EXIT_GATE_ERROR, EXIT_GATE_FAILED
 
-SAMPLES = Path(__file__).parent / "data" / "samples"
+SAMPLES = DATA / "samples"
 NO_COV = "--iotops-no-cov"
 
 

@@ -12,16 +12,16 @@ import fnmatch
 import importlib.util
 import os
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import ROOT
 
 pytestmark = pytest.mark.conformance
 
 
 def _harness() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "conformance.py"
+    path = ROOT / "benchmarks" / "conformance.py"
     spec = importlib.util.spec_from_file_location("iotops_conformance", path)
     assert spec is not None
     assert spec.loader is not None

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_binary
+from conftest import DATA, ROOT, require_binary
 
 from pytest_iotops.model import load_report
 from pytest_iotops.render import render
 
-ROOT = Path(__file__).resolve().parents[1]
-RICH = Path(__file__).parent / "data" / "report-rich.json"
+RICH = DATA / "report-rich.json"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import DATA
 
 from pytest_iotops.cli import main as cli
 from pytest_iotops.evidence.config import EvidenceSource
@@ -24,7 +25,6 @@ from pytest_iotops.redact import Redactor
 from pytest_iotops.render import render
 from pytest_iotops.render.markdown import md_escape
 
-DATA = Path(__file__).parent / "data"
 RICH = DATA / "report-rich.json"
 GOLD = {"junit": "junit.xml", "sarif": "findings.sarif", "md": "summary.md"}
 

@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "pytest_iotops"
+from conftest import ROOT
+
+PACKAGE = ROOT / "pytest_iotops"
 #: modules over 400 lines (none since issue 13 split plugin.py and model.py)
 OVERSIZED: set[str] = set()
 

@@ -9,11 +9,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from pytest_iotops.deploy.process import start_version
 from pytest_iotops.errors import DeployError
 
-SERVICE = Path(__file__).resolve().parents[1] / "examples" / "python-app" / "src"
+SERVICE = ROOT / "examples" / "python-app" / "src"
 COMMAND = [sys.executable, "-m", "telemetry.server", "--port", "{port}"]
 ENV = {**os.environ, "PYTHONPATH": str(SERVICE)}
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
+from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_iotops.deploy.judge import MetricSpec, Samples, judge, quantile
 from pytest_iotops.deploy.stats import fisher_greater, mann_whitney
 
-REFERENCE = json.loads((Path(__file__).parent / "data" / "r-reference.json").read_text())
+REFERENCE = json.loads((DATA / "r-reference.json").read_text())
 
 
 @pytest.mark.parametrize("case", REFERENCE["wilcox"], ids=[c["name"] for c in REFERENCE["wilcox"]])

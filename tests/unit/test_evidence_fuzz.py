@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from pytest_iotops.errors import EvidenceError
 from pytest_iotops.evidence.config import KINDS, EvidenceSource
 from pytest_iotops.evidence.run import PARSERS
 
-SAMPLES = Path(__file__).parent / "data" / "samples"
+SAMPLES = DATA / "samples"
 #: raise locally to hunt harder (IOTOPS_FUZZ_EXAMPLES=5000); CI keeps the suite fast
 EXAMPLES = int(os.environ.get("IOTOPS_FUZZ_EXAMPLES", "150"))
 SEEDS = {

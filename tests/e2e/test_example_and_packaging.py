@@ -7,9 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import require_binary
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, require_binary
 
 
 def test_example_pipeline_passes_and_writes_its_report(tmp_path: Path) -> None:

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-HOSTILE = Path(__file__).parent / "data" / "hostile"
+HOSTILE = DATA / "hostile"
 CASES: list[dict[str, Any]] = json.loads((HOSTILE / "cases.json").read_text(encoding="utf-8"))
 #: cases that need the file system rather than a committed file, made at run time
 RUNTIME_CASES = [

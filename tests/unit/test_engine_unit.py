@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -221,7 +222,7 @@ def test_expand_ranges_refuses_malformed(bad: str) -> None:
 
 def test_a_1x_report_is_read_as_2x_with_missing_lines_as_ranges(tmp_path: Path) -> None:
     """Schema 2.0 changed files[].missing_lines (a list) to files[].missing (ranges); 1.x files still load."""
-    data = json.loads((Path(__file__).parent / "data" / "run-report-sample.json").read_text())
+    data = json.loads((DATA / "run-report-sample.json").read_text())
     data["coverage"]["files"][0]["missing_lines"] = [6, 7, 8, 12]
     old = tmp_path / "old.json"
     old.write_text(json.dumps(data))
@@ -232,7 +233,7 @@ def test_a_1x_report_is_read_as_2x_with_missing_lines_as_ranges(tmp_path: Path) 
 
 
 def test_model_round_trip_and_errors(tmp_path: Path) -> None:
-    sample = Path(__file__).parent / "data" / "run-report-sample.json"
+    sample = DATA / "run-report-sample.json"
     report = load_report(sample)
     assert isinstance(report, RunReport)
     assert from_dict(RunReport, json.loads(report.to_json())) == report
