@@ -33,7 +33,7 @@ from ..model import DeployStep
 from .decision import Tally, decide
 from .judge import MetricSpec, Samples, judge, merge, quantile
 from .process import probe
-from .result import DeployResult, Progress, interrupted, judged_step
+from .result import DeployResult, Outcome, Progress, interrupted, judged_step
 from .target import Target
 
 __all__ = ["CanaryLimits", "CanaryResult", "Tally", "canary", "check_steps", "decide"]
@@ -215,7 +215,7 @@ class _Plan:
         return max((s.min_samples for s in self.specs), default=0)
 
 
-def _abort(target: Target, result: DeployResult, reason: str, outcome: str = "rolled_back") -> None:
+def _abort(target: Target, result: DeployResult, reason: str, outcome: Outcome = "rolled_back") -> None:
     stable, new = result.stable, result.candidate
     result.rollback_seconds, drained = target.roll_back(stable, new)
     result.event(

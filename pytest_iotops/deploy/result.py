@@ -9,15 +9,16 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Literal
 
 from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
 from . import judge as _judge  # looked up at call time: a test can replace judge.judge
 from .judge import MetricResult, MetricSpec, Samples, quantile
 
-__all__ = ["DeployResult", "Progress", "describe_threshold", "interrupted", "judged_step", "metric_record"]
+__all__ = ["DeployResult", "Outcome", "Progress", "describe_threshold", "interrupted", "judged_step", "metric_record"]
 
-_OUTCOMES = ("promoted", "rolled_back", "halted", "interrupted")
+Outcome = Literal["promoted", "rolled_back", "halted", "interrupted", "error"]
 #: called with a one-line status; ``final`` once per step (else a live update of the current step)
 Progress = Callable[[str, bool], None]
 
@@ -87,25 +88,17 @@ def metric_record(result: MetricResult, spec: MetricSpec) -> DeployMetric:
 
 
 @dataclass
-class DeployResult:
-    strategy: str
-    target: str
-    stable: str
-    candidate: str
-    #: the version serving all traffic now
-    active: str
-    outcome: str = "rolled_back"
-    reason: str = ""
-    availability: float | None = None
-    #: the load's answers that failed a response check, by reason
-    check_failures: dict[str, int] = field(default_factory=dict)
-    rollback_seconds: float | None = None
-    exposure: int = 0
-    steps: list[DeployStep] = field(default_factory=list)
-    events: list[DeployEvent] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-    duration: float = 0.0
-    test: str = ""
+class DeployResult(Deployment):
+    """A deployment in progress, and its record: the fields are the run report's :class:`Deployment` (one
+    definition), plus the clock it is timed by; :meth:`deployment` is the plain record for the report."""
+
+    started: float = field(default_factory=time.monotonic, repr=False)
+
+    @classmethod
+    def begin(cls, strategy: str, target: str, stable: str, candidate: str) -> DeployResult:
+        """A deployment from ``stable`` (serving all traffic) to ``candidate``: rolled back until it says otherwise."""
+        kind: Literal["canary", "blue-green"] = "canary" if strategy == "canary" else "blue-green"
+        return cls("", kind, target, stable, candidate, "rolled_back", stable, "", 0.0, 0)
 
     @property
     def promoted(self) -> bool:
@@ -118,21 +111,13 @@ class DeployResult:
             return None
         return self.steps[-1].weight
 
-    @property
-    def candidate_requests(self) -> int:
-        return sum(s.canary_requests for s in self.steps)
-
-    @property
-    def total_requests(self) -> int:
-        return sum(s.canary_requests + s.stable_requests for s in self.steps)
-
     def now(self) -> float:
         return round(time.monotonic() - self.started, 3)
 
     def event(self, name: str, detail: str) -> None:
         self.events.append(DeployEvent(self.now(), name, detail))
 
-    def finish(self, outcome: str, active: str, reason: str) -> None:
+    def finish(self, outcome: Outcome, active: str, reason: str) -> None:
         self.outcome, self.active, self.reason = outcome, active, reason
         self.duration = self.now()
 
@@ -165,25 +150,16 @@ class DeployResult:
         return "\n".join(lines)
 
     def deployment(self) -> Deployment:
-        return Deployment(
-            test=self.test,
-            strategy="canary" if self.strategy == "canary" else "blue-green",
-            target=self.target,
-            stable=self.stable,
-            candidate=self.candidate,
-            outcome=self.outcome if self.outcome in _OUTCOMES else "error",  # type: ignore[arg-type]
-            active=self.active,
-            reason=self.reason,
-            duration=self.duration,
-            exposure=self.exposure,
-            candidate_requests=self.candidate_requests,
-            requests=self.total_requests,
-            availability=self.availability,
+        """The record for the run report: a plain :class:`Deployment` with the request totals of its steps."""
+        values = {f.name: getattr(self, f.name) for f in fields(Deployment)}
+        values.update(
+            candidate_requests=sum(s.canary_requests for s in self.steps),
+            requests=sum(s.canary_requests + s.stable_requests for s in self.steps),
             check_failures=dict(self.check_failures),
-            rollback_seconds=self.rollback_seconds,
             steps=list(self.steps),
             events=list(self.events),
         )
+        return Deployment(**values)
 
 
 def interrupted(result: DeployResult, exc: BaseException, cleanup: Callable[[str], None]) -> None:

@@ -126,7 +126,7 @@ class Target(abc.ABC):
             raise DeployError(f"{new!r} already serves all traffic")
         if self._weights != {current: 100}:
             raise DeployError(f"a {strategy} needs all traffic on {current!r}, have {self._weights}")
-        result = DeployResult(strategy, self.name, current, new, active=current)
+        result = DeployResult.begin(strategy, self.name, current, new)
         try:
             process = self.start(new)
         except DeployError as exc:
