@@ -97,6 +97,14 @@ def _gate(
         return coverage_threshold(
             gate_id, FAMILY, measure, label, threshold, "", result.totals, result.files, f"in {result.path}"
         )
+    return _count_gate(source, measure, label, threshold, unit, report)
+
+
+def _count_gate(
+    source: EvidenceSource, measure: str, label: str, threshold: float, unit: str, report: RunReport
+) -> GateResult:
+    """Flaky tests, findings at or above the source's severity, or findings of one level (clippy's errors)."""
+    gate_id = f"{FAMILY}.{source.name}.{measure}"
     if measure == "flaky":
         flaky = [t.nodeid for t in report.tests if t.origin == source.name and t.flaky]
         detail = ", ".join(flaky[:5]) + (f" and {len(flaky) - 5} more" if len(flaky) > 5 else "") or "none"

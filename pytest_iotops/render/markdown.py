@@ -32,7 +32,7 @@ def _row(cells: list[object]) -> str:
     return "| " + " | ".join(md_escape(c) for c in cells) + " |"
 
 
-def render_markdown(report: RunReport, top: int = 10) -> str:
+def _headline_and_pyramid(report: RunReport) -> list[str]:
     v = report.verdict
     icon = "✅" if v.status == "passed" else "❌"
     lines = [f"## {icon} pytest-iotops: {v.status.upper()} (exit {v.exit_code})", "", md_escape(v.summary), ""]
@@ -40,43 +40,52 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
     for p in report.phases:
         cov = "-" if p.coverage_percent is None else f"{p.coverage_percent:.1f} %"
         lines.append(_row([*phase_cells(p), f"{p.duration:.2f}", cov]))
+    return lines
+
+
+def _coverage(report: RunReport) -> list[str]:
+    lines = []
     if report.coverage is not None and report.coverage.status == "measured":
         t = report.coverage.totals
         branch = f", branch {t.branch_percent:.2f} %" if t.branch_percent is not None else ""
         lines += ["", f"Coverage: line {t.percent:.2f} %{branch} over {t.files} files."]
-    if report.diff is not None and report.diff.percent is not None:
+    d = report.diff
+    if d is not None and d.percent is not None:
         lines.append(
-            f"Diff coverage against {md_code(report.diff.base)}: {report.diff.percent:.2f} % "
-            f"({report.diff.covered}/{report.diff.coverable} changed lines)."
+            f"Diff coverage against {md_code(d.base)}: {d.percent:.2f} % ({d.covered}/{d.coverable} changed lines)."
         )
-    if report.gates:
-        lines += ["", "### Gates", "", _row(["gate", "measured", "threshold", "status"]), "|---|---:|---:|---|"]
-        for g in report.gates:
-            measured = gate_measured(g.measured, g.threshold, g.comparison, g.unit)
-            lines.append(_row([g.id, measured, gate_threshold(g.threshold, g.comparison, g.unit), g.status.upper()]))
-    if report.deployments:
-        lines += [
-            "",
-            f"### Deployments ({summary_words(report)})",
-            "",
-            _row(["strategy", "versions", "target", "outcome", "exposure", "availability", "test"]),
-            "|---|---|---|---|---:|---:|---|",
-        ]
-        for d in report.deployments:
-            availability = "-" if d.availability is None else f"{d.availability:.2%}"
-            lines.append(
-                _row(
-                    [
-                        d.strategy,
-                        f"{d.stable} → {d.candidate}",
-                        d.target,
-                        outcome_words(d),
-                        f"{d.exposure} %",
-                        availability,
-                        d.test,
-                    ]
-                )
-            )
+    return lines
+
+
+def _gates(report: RunReport) -> list[str]:
+    if not report.gates:
+        return []
+    lines = ["", "### Gates", "", _row(["gate", "measured", "threshold", "status"]), "|---|---:|---:|---|"]
+    for g in report.gates:
+        measured = gate_measured(g.measured, g.threshold, g.comparison, g.unit)
+        lines.append(_row([g.id, measured, gate_threshold(g.threshold, g.comparison, g.unit), g.status.upper()]))
+    return lines
+
+
+def _deployments(report: RunReport) -> list[str]:
+    if not report.deployments:
+        return []
+    lines = [
+        "",
+        f"### Deployments ({summary_words(report)})",
+        "",
+        _row(["strategy", "versions", "target", "outcome", "exposure", "availability", "test"]),
+        "|---|---|---|---|---:|---:|---|",
+    ]
+    for d in report.deployments:
+        availability = "-" if d.availability is None else f"{d.availability:.2%}"
+        versions = f"{d.stable} → {d.candidate}"
+        lines.append(_row([d.strategy, versions, d.target, outcome_words(d), f"{d.exposure} %", availability, d.test]))
+    return lines
+
+
+def _findings_and_failures(report: RunReport, top: int) -> list[str]:
+    lines: list[str] = []
     open_findings = open_by_severity(report.findings)
     if open_findings:
         lines += [
@@ -86,10 +95,21 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
             _row(["severity", "tool", "rule", "location", "message"]),
             "|---|---|---|---|---|",
         ]
-        for f in open_findings[:top]:
-            lines.append(_row([f.severity, f.tool, f.rule, finding_location(f), f.message[:140]]))
+        lines += [_row([f.severity, f.tool, f.rule, finding_location(f), f.message[:140]]) for f in open_findings[:top]]
     failed = [t for t in report.tests if t.outcome in ("failed", "error")]
     if failed:
         lines += ["", f"### Failed tests ({len(failed)})", ""]
         lines += [f"- {md_code(t.nodeid)} ({t.phase}): {md_escape(t.message[:160])}" for t in failed[:top]]
+    return lines
+
+
+def render_markdown(report: RunReport, top: int = 10) -> str:
+    """Verdict and pyramid, coverage, gates, deployments, the top findings and failed tests."""
+    lines = [
+        *_headline_and_pyramid(report),
+        *_coverage(report),
+        *_gates(report),
+        *_deployments(report),
+        *_findings_and_failures(report, top),
+    ]
     return "\n".join(lines) + "\n"
