@@ -18,8 +18,9 @@ from .deploy.config import DeploySettings, parse_deploy
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
 from .evidence.kinds import EvidenceKind
+from .options import DEFAULT_PHASES, OPTIONS, Option
 from .tables import ConfigTable
-from .validate import Invalid, Validator, boolean, map_of, name, names, percent, shard, str_list, text
+from .validate import Invalid, boolean, names, percent, str_list
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,8 +42,6 @@ __all__ = [
     "read_toml",
 ]
 
-DEFAULT_PHASES = ("unit", "integration", "e2e")
-
 
 def convention_paths(phases: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """The default path rule of every phase: ``tests/<phase>/**``."""
@@ -61,59 +60,6 @@ _CI_BASE = (
 )
 
 
-@dataclass(frozen=True)
-class Option:
-    """One configuration key: its dotted name, validator, default and command-line destination."""
-
-    key: str
-    check: Validator
-    default: Any
-    help: str
-    cli: str | None = None  # the command-line flag that overrides it
-
-    @property
-    def dest(self) -> str | None:
-        return self.cli.lstrip("-").replace("-", "_") if self.cli else None
-
-    @property
-    def env(self) -> str:
-        return "IOTOPS_" + self.key.upper().replace(".", "_")
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option("enabled", boolean, False, "turn the plugin on without --iotops", "--iotops"),
-    Option("phases", names, DEFAULT_PHASES, "phase names in pyramid (run) order"),
-    Option("default_phase", name, "unit", "phase of a test with no marker and no matching path"),
-    Option("paths", map_of(str_list, "phase = [globs]"), {}, "path globs per phase (default tests/<phase>/**)"),
-    Option("marker_aliases", map_of(name, "marker = phase"), {}, "extra markers that mean a phase"),
-    Option("block_on_failure", boolean, True, "skip later phases after a failed phase", "--iotops-no-block"),
-    Option("reports_dir", text, "iotops-reports", "where the run report is written", "--iotops-reports-dir"),
-    Option(
-        "formats",
-        str_list,
-        ("html", "md"),
-        "report formats besides JSON (also junit, sarif, and formats plugins add)",
-        "--iotops-format",
-    ),
-    Option("shard", shard, None, "run slice K/N of the tests (merge the parts with iotops merge)", "--iotops-shard"),
-    Option("durations", text, None, "a previous run report whose durations balance the shards", "--iotops-durations"),
-    Option("baseline", text, None, "findings baseline file: only findings not in it count"),
-    Option(
-        "update_baseline", boolean, False, "write the baseline from this run's findings", "--iotops-update-baseline"
-    ),
-    Option("coverage.enabled", boolean, True, "measure coverage with coverage.py", "--iotops-no-cov"),
-    Option("coverage.source", str_list, (), "packages or directories to measure", "--iotops-cov-source"),
-    Option("coverage.branch", boolean, True, "measure branch coverage"),
-    Option("coverage.omit", str_list, (), "file globs to leave out of measurement"),
-    Option("coverage.fail_under", percent, None, "minimum total line coverage %", "--iotops-cov-fail-under"),
-    Option("coverage.branch_fail_under", percent, None, "minimum total branch coverage %"),
-    Option("coverage.file_fail_under", percent, None, "minimum line coverage % of every file"),
-    Option("coverage.phase_fail_under", map_of(percent, "phase = percent"), {}, "minimum % per phase"),
-    Option("pyramid.min_share", map_of(percent, "phase = percent"), {}, "minimum % of tests per phase"),
-    Option("pyramid.max_share", map_of(percent, "phase = percent"), {}, "maximum % of tests per phase"),
-    Option("pyramid.min_time_share", map_of(percent, "phase = percent"), {}, "minimum % of test time"),
-    Option("pyramid.max_time_share", map_of(percent, "phase = percent"), {}, "maximum % of test time"),
-)
 _BY_KEY = {o.key: o for o in OPTIONS}
 
 
