@@ -65,6 +65,29 @@ def _matches(path: str, globs: Sequence[str]) -> bool:
     return any(glob_to_regex(g).match(path) for g in globs)
 
 
+def _by_path(data: Mapping[str, Mapping[str, LineData]]) -> dict[str, tuple[str, LineData]]:
+    """Every measured file with the origin that measured it first; a file in two reports counts a line as
+    covered if either covered it."""
+    known: dict[str, tuple[str, LineData]] = {}
+    for origin, per_file in data.items():
+        for path, lines in per_file.items():
+            known[path] = (known[path][0], known[path][1].merged(lines)) if path in known else (origin, lines)
+    return known
+
+
+def _status(base: str, unknown: Sequence[str], total: int) -> tuple[str, str]:
+    if unknown:
+        return "error", (
+            f"{len(unknown)} changed source file(s) are in no coverage data: {', '.join(unknown[:5])}"
+            + (" …" if len(unknown) > 5 else "")
+            + " (a path mismatch between the coverage report and the repository? set the evidence 'root', "
+            "or list such files in diff.exclude)"
+        )
+    if total == 0:
+        return "no-source-lines", f"the diff against {base} changes no coverable source lines"
+    return "measured", ""
+
+
 def diff_coverage(
     base: str,
     merge_base: str,
@@ -79,13 +102,7 @@ def diff_coverage(
     ``source_roots``: (directory, file suffixes) that a coverage source measures; a changed file with such a
     suffix under such a directory must be in the data.
     """
-    known: dict[str, tuple[str, LineData]] = {}
-    for origin, per_file in data.items():
-        for path, lines in per_file.items():
-            if path in known:  # the same file in two reports: a line counts as covered if either covered it
-                known[path] = (known[path][0], known[path][1].merged(lines))
-            else:
-                known[path] = (origin, lines)
+    known = _by_path(data)
     files: list[DiffFile] = []
     unknown: list[str] = []
     for path, changed_here in sorted(changed.items()):
@@ -104,20 +121,7 @@ def diff_coverage(
             )
     total = sum(f.coverable for f in files)
     covered_total = sum(f.covered for f in files)
-    if unknown:
-        status, note = (
-            "error",
-            (
-                f"{len(unknown)} changed source file(s) are in no coverage data: {', '.join(unknown[:5])}"
-                + (" …" if len(unknown) > 5 else "")
-                + " (a path mismatch between the coverage report and the repository? set the evidence 'root', "
-                "or list such files in diff.exclude)"
-            ),
-        )
-    elif total == 0:
-        status, note = "no-source-lines", f"the diff against {base} changes no coverable source lines"
-    else:
-        status, note = "measured", ""
+    status, note = _status(base, unknown, total)
     return DiffCoverage(
         status=status,  # type: ignore[arg-type]
         base=base,
