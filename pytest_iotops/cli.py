@@ -6,11 +6,16 @@ Exit codes: 0 success, 2 usage errors (argparse), 3 unreadable input; rendering 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .render.formats import ReportFormat
 
 __all__ = ["main"]
 
@@ -30,11 +35,17 @@ exit codes: 0 passed, 1 external tests failed, 3 unreadable input, 4 configurati
 EXIT_CONFIG = 4
 
 
-def _formats() -> list[str]:
-    """Every report format: the built-in ones and those installed plugins define (the ``iotops`` entry points)."""
+@functools.cache
+def _known_formats() -> dict[str, ReportFormat]:
+    """Every report format: the built-in ones and those installed plugins define (the ``iotops`` entry points),
+    looked up once per command."""
     from .registry import plugin_manager, report_formats
 
-    return list(report_formats(plugin_manager()))
+    return report_formats(plugin_manager())
+
+
+def _formats() -> list[str]:
+    return list(_known_formats())
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -20,11 +20,20 @@ from .hookspecs import IotopsSpecs
 from .render.formats import ReportFormat
 from .tables import ConfigTable
 
-__all__ = ["BUILTIN_GATES", "config_tables", "evidence_kinds", "plugin_manager", "report_formats", "session_manager"]
+__all__ = [
+    "BUILTIN_GATES",
+    "config_tables",
+    "evidence_kinds",
+    "installed_manager",
+    "plugin_manager",
+    "report_formats",
+    "session_manager",
+]
 
 BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid")
 _Entry = TypeVar("_Entry", ReportFormat, EvidenceKind, ConfigTable)
 _SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
+_INSTALLED: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 
 
 def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUILTIN_GATES) -> pluggy.PluginManager:
@@ -44,12 +53,22 @@ def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUI
     return pm
 
 
+def installed_manager(config: Any) -> pluggy.PluginManager:
+    """Built-ins and installed entry points only, for what must be known before conftest files load (evidence
+    kinds, plugin-owned tables); built once per session and completed by :func:`session_manager`."""
+    pm = _INSTALLED.get(config)
+    if pm is None:
+        pm = _INSTALLED[config] = plugin_manager()
+    return pm
+
+
 def session_manager(config: Any) -> pluggy.PluginManager:
-    """The manager of one pytest session (``config``): built on first use, with what conftest files register
-    through ``pytest_iotops_register``; the same object for every deployment test and the gates."""
+    """The manager of one pytest session (``config``): the installed one plus what conftest files register
+    through ``pytest_iotops_register``; the same object for every deployment test and the gates, and the entry
+    points are loaded once."""
     pm = _SESSIONS.get(config)
     if pm is None:
-        pm = _SESSIONS[config] = plugin_manager()
+        pm = _SESSIONS[config] = installed_manager(config)
         config.hook.pytest_iotops_register(plugin_manager=pm)
     return pm
 

@@ -233,3 +233,21 @@ def test_without_the_package_its_table_is_an_unknown_key(pytester: pytest.Pytest
     result = pytester.runpytest("--iotops", NO_COV)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown key 'licenses' in [[]tool.iotops[]]*"])
+
+
+def test_one_manager_per_session_with_entry_points_loaded_once() -> None:
+    """The manager read before conftests load (evidence kinds, tables) is the session's, completed by the
+    conftest registrations once: entry points are not loaded twice, conftests not registered twice."""
+    from types import SimpleNamespace
+
+    from pytest_iotops.registry import installed_manager, session_manager
+
+    class Config:  # weakly referenced, as pytest's Config is
+        hook = SimpleNamespace(pytest_iotops_register=lambda plugin_manager: calls.append(1))
+
+    calls: list[int] = []
+    config = Config()
+    early = installed_manager(config)
+    assert session_manager(config) is early
+    assert session_manager(config) is early
+    assert calls == [1]
