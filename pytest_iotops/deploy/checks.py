@@ -48,6 +48,16 @@ def json_path(path: str) -> tuple[str | int, ...]:
     return tuple(steps)
 
 
+def _read_json(body: bytes) -> tuple[Any, str]:
+    """The document, or why there is none: never an exception, so the request is counted whatever came back."""
+    try:
+        return json.loads(body), ""
+    except (ValueError, UnicodeDecodeError):
+        return None, f"body is not JSON ({len(body)} bytes)"
+    except RecursionError:  # a hostile or broken body: [[[[...]]]] deeper than the parser goes
+        return None, f"body is JSON nested too deep to read ({len(body)} bytes)"
+
+
 def _follow(document: Any, steps: Sequence[str | int]) -> Any:
     for step in steps:
         found = isinstance(document, list) and isinstance(step, int) and step < len(document)
@@ -98,10 +108,9 @@ class ResponseCheck:
             return f"body does not match {self.body_regex!r}"
         if self.json_path is None:
             return ""
-        try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return f"body is not JSON ({len(body)} bytes)"
+        document, unreadable = _read_json(body)
+        if unreadable:
+            return unreadable
         found = _follow(document, json_path(self.json_path))
         if found is _MISSING:
             return f"no {self.json_path} in the body"

@@ -5,6 +5,7 @@ so a check failure is an error of that version and the client's view of availabi
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 import urllib.error
@@ -86,7 +87,9 @@ class Load:
         tag, check = None, ""
         try:
             status, headers, body = _get(request, self.timeout)
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            # no answer, a reset, or a broken one (a body cut short, a garbled status line): a failed request,
+            # counted like any other, never an exception lost in the pool
             key, failed = type(getattr(exc, "reason", exc)).__name__, True
         else:
             key, failed, tag = str(status), status >= 500, headers.get(VERSION_HEADER)

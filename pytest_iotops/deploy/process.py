@@ -10,6 +10,7 @@ version stops every process with that token (Linux ``/proc``).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -138,7 +139,7 @@ def probe(url: str, timeout: float = 2.0, checks: Sequence[ResponseCheck] = ()) 
             status, headers, body = response.status, response.headers, response.read() if checks else b""
     except urllib.error.HTTPError as err:
         return err.code, f"{err.code} {err.reason}"
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # no answer, or a broken one
         return None, type(getattr(exc, "reason", exc)).__name__
     failed = failures(checks, urllib.parse.urlsplit(url).path, status, dict(headers.items()), body) if checks else ""
     return (None, f"{status} {failed}") if failed else (status, f"{status}")

@@ -58,6 +58,17 @@ def test_json_paths_are_read(path: str, steps: tuple) -> None:
             BODY,
             "header Content-Type: 'text/html' does not match 'json$'",
         ),
+        # hostile bodies are named, never an exception that would lose the request
+        (
+            ResponseCheck(json_path="$.a"),
+            200,
+            JSON,
+            b"[" * 100_000 + b"]" * 100_000,
+            "body is JSON nested too deep to read (200000 bytes)",
+        ),
+        (ResponseCheck(json_path="$.a"), 200, JSON, b"\xff\xfe{", "body is not JSON (3 bytes)"),
+        (ResponseCheck(json_path="$.a"), 200, JSON, b"", "body is not JSON (0 bytes)"),
+        (ResponseCheck(json_path="$.a"), 200, JSON, b'{"a": NaN}', ""),
         # without a status list, a 5xx still fails the check; a 404 does not (the load counts it by status)
         (ResponseCheck(body_regex="."), 503, JSON, BODY, "status 503"),
         (ResponseCheck(body_regex="."), 404, JSON, BODY, ""),
@@ -204,3 +215,52 @@ def test_a_canary_failing_a_health_check_is_rolled_back() -> None:
     assert result.outcome == "rolled_back", result.explain()
     assert "health check failed" in result.reason
     assert '$.version = "v2", expected "v1"' in result.reason
+
+
+def test_broken_answers_are_failed_requests_not_lost(tmp_path: object) -> None:
+    """A service that cuts its body short or garbles its status line: each request is counted as failed."""
+    import socket
+    import threading
+
+    answers = [
+        b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"cut":',  # body cut short, then closed
+        b"HTTQ/9 banana\r\n\r\n",  # not HTTP at all
+    ]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        n = 0
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answers[n % len(answers)])
+            n += 1
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with Load(f"http://127.0.0.1:{port}", rate=50, concurrency=2, timeout=2) as load:
+            deadline = time.monotonic() + 10
+            while load.result.requests < 10 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        # a health probe of such a service is a failed probe, not an exception out of the canary's bake
+        health = [ResponseCheck("/health", json_path="$.status")]  # a check reads the body, which is cut short
+        probes = [probe(f"http://127.0.0.1:{port}/health", timeout=2, checks=health) for _ in range(2)]
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert load.result.requests >= 10
+    assert load.result.failures == load.result.requests
+    assert {"IncompleteRead", "BadStatusLine"} <= set(load.result.by_status), load.result.by_status
+    assert [status for status, _ in probes] == [None, None]
+    assert {seen for _, seen in probes} == {"IncompleteRead", "BadStatusLine"}
