@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from deploy_service import FAULTS, SPECS, TARGETS, open_target, version
+from deploy_service import FAULTS, SPECS, TARGETS, open_target, share_problem, version
 
 from pytest_iotops.deploy.canary import canary
 from pytest_iotops.deploy.load import Load
@@ -34,9 +34,7 @@ def _check(fault: str, result: DeployResult, target: Target, availability: float
     step = result.steps[0]
     if result.aborted_at != 10 or result.exposure != 10 or step.verdict != "fail":
         return f"aborted at {result.aborted_at} with {step.verdict}"
-    share = step.canary_requests / max(1, step.canary_requests + step.stable_requests)
-    # nginx and HAProxy split exactly; the local router draws each request, seeded
-    return "" if share <= 0.15 else f"canary share {share:.2%} at the 10 % step"
+    return share_problem(step.canary_requests, step.stable_requests, 10)
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
