@@ -63,15 +63,8 @@ def merge_parts(paths: Sequence[Path], expect: int, settings: Settings, rootdir:
         ),
     )
     pipeline.use_plugins(plugin_manager())
-    pipeline.merged_from = [str(p) for p in paths]
-    for _, report in parts:
-        for test in report.tests:
-            pipeline.recorder.tests[test.nodeid] = test
-            if test.outcome in ("failed", "error"):
-                pipeline.recorder.failed_phases().add(test.phase)
-        pipeline.recorder.stages.extend(s for s in report.stages if s.kind in ("collect", "phase"))
-        pipeline.recorder.deployments.extend(report.deployments)
-    pipeline.collected.update(t.phase for _, r in parts for t in r.tests)
+    for path, report in parts:
+        pipeline.adopt(path, report)
     _combine_coverage(pipeline, parts)
     any_failed = any(t.outcome in ("failed", "error") for _, r in parts for t in r.tests)
     interrupted = next((r.verdict.exit_code for _, r in parts if r.verdict.exit_code not in (0, 1)), 0)
@@ -82,24 +75,27 @@ def merge_parts(paths: Sequence[Path], expect: int, settings: Settings, rootdir:
 def _combine_coverage(pipeline: Pipeline, parts: Sequence[tuple[Path, RunReport]]) -> None:
     states = {r.coverage.status if r.coverage else "none" for _, r in parts}
     if states == {"off"} or not pipeline.settings.coverage.enabled:
-        pipeline.coverage_off_reason = next((r.coverage.note for _, r in parts if r.coverage), "turned off")
+        pipeline.use_meter(None, next((r.coverage.note for _, r in parts if r.coverage), "turned off"))
         return
-    files = []
-    for path, report in parts:
-        if report.coverage_data is None:
-            shard = report.run.shard
-            raise MergeError(
-                f"{path}: shard {shard.index if shard else '?'} has no coverage data to combine "
-                "(measured by pytest-cov, or coverage failed)"
-            )
-        files.append(path.parent / report.coverage_data)
+    files = [_data_file(path, report) for path, report in parts]
+    measured = [r.coverage for _, r in parts if r.coverage is not None]
     cov = new_coverage([])
-    source = next((r.coverage.source for _, r in parts if r.coverage and r.coverage.source), [])
+    source = next((c.source for c in measured if c.source), [])
     if source:
         cov.set_option("run:source", source)
-    cov.set_option("run:branch", any(r.coverage.branch for _, r in parts if r.coverage))
-    measured = [r.coverage for _, r in parts if r.coverage is not None]
+    cov.set_option("run:branch", any(c.branch for c in measured))
     meter = CoverageMeter(cov, owned=False, measured_by="iotops", selection=next((c.selection for c in measured), ""))
     meter.warnings = list(dict.fromkeys(w for c in measured for w in c.warnings))
     import_data(meter, files)
-    pipeline.meter = meter
+    pipeline.use_meter(meter)
+
+
+def _data_file(path: Path, report: RunReport) -> Path:
+    """The coverage data a part's run report names; a part without it cannot be combined (fail closed)."""
+    if report.coverage_data is None:
+        shard = report.run.shard
+        raise MergeError(
+            f"{path}: shard {shard.index if shard else '?'} has no coverage data to combine "
+            "(measured by pytest-cov, or coverage failed)"
+        )
+    return path.parent / report.coverage_data

@@ -56,13 +56,21 @@ class RunContext:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, context: RunContext) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        context: RunContext,
+        *,
+        report_stem: str = "run",
+        progress: Callable[[str], None] | None = None,
+        coverage_off: str = "",
+    ) -> None:
         self.settings = settings
         self.context = context
         self.rules = PhaseRules(settings.phases, settings.default_phase, settings.paths, settings.marker_aliases)
         self.recorder = Recorder(settings.phases)
         self.meter: CoverageMeter | None = None
-        self.coverage_off_reason = ""
+        self.coverage_off_reason = coverage_off
         self.phase_attribution = True
         self.collected: Counter[str] = Counter()
         self.current_phase: str | None = None
@@ -76,9 +84,9 @@ class Pipeline:
         self.merged_from: list[str] = []
         self.strict_workers = False  # an xdist worker under the phase scheduler
         #: report file names: run-report.* for pytest runs, gate-report.* for iotops gate (never the same files)
-        self.report_stem = "run"
+        self.report_stem = report_stem
         #: where progress lines go while evidence commands run (the terminal reporter, stderr), if anywhere
-        self.progress: Callable[[str], None] | None = None
+        self.progress = progress
         self.remote_failed: set[str] = set()  # failed phases seen by other workers
         #: the session's iotops plugins and the report formats they define (set by use_plugins)
         self.plugins: pluggy.PluginManager | None = None
@@ -116,6 +124,37 @@ class Pipeline:
         if self.meter is not None:
             origin = self.settings.source_of("coverage.source")
             self.meter.stop_tracing(self.settings.coverage, self.context.rootdir, origin)
+
+    def become_worker(self, strict: bool) -> None:
+        """On an xdist worker: ``strict`` when the phase scheduler runs the phases in order across workers, so
+        this worker may block later phases on failures the controller reports."""
+        self.strict_workers = strict
+
+    def worker_finished(self, worker_id: str) -> None:
+        """The controller combines the coverage data of the workers that finished, in id order."""
+        self.finished_workers.append(worker_id)
+
+    def set_shard(self, shard: ShardInfo, phases: Sequence[str] | None = None) -> None:
+        """This run is one slice of a sharded run; ``phases`` are the phases of the tests this shard selected."""
+        self.shard = shard
+        if phases is not None:
+            self.collected = Counter(phases)
+
+    def report_progress(self, progress: Callable[[str], None] | None) -> None:
+        self.progress = progress
+
+    def adopt(self, path: Path, report: RunReport) -> None:
+        """``iotops merge``: one part's tests, phase stages and deployments become this run's."""
+        self.merged_from.append(str(path))
+        for test in report.tests:
+            self.recorder.adopt(test)
+            self.collected[test.phase] += 1
+        self.recorder.stages.extend(s for s in report.stages if s.kind in ("collect", "phase"))
+        self.recorder.deployments.extend(report.deployments)
+
+    def use_meter(self, meter: CoverageMeter | None, off_reason: str = "") -> None:
+        """Coverage measured elsewhere (``iotops merge`` combines the shards' data), or off for ``off_reason``."""
+        self.meter, self.coverage_off_reason = meter, off_reason
 
     def worker_data_file(self, directory: Path, worker_id: str) -> Path:
         return directory / f"{worker_id}.coverage"

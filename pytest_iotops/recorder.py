@@ -121,6 +121,12 @@ class Recorder:
             if test.outcome in ("failed", "error"):
                 self._failed.add(test.phase)
 
+    def adopt(self, test: TestResult) -> None:
+        """A test recorded by another run (``iotops merge``), kept as it was."""
+        self.tests[test.nodeid] = test
+        if test.outcome in ("failed", "error"):
+            self._failed.add(test.phase)
+
     def failed_phases(self) -> set[str]:
         """Kept as reports arrive: asked before every test, so it must not scan all tests."""
         return self._failed

@@ -43,10 +43,13 @@ def load_cli_settings(
 def run_gates(settings: Settings, rootdir: Path, args: list[str], update_baseline: bool = False) -> Pipeline:
     """Evidence and diff gates only: Python coverage and the pyramid need a test run."""
     settings = replace(settings, coverage=replace(settings.coverage, enabled=False), update_baseline=update_baseline)
-    pipeline = Pipeline(settings, RunContext(rootdir=rootdir, args=args, pytest_version="-"))
-    pipeline.report_stem = "gate"
-    pipeline.progress = lambda line: print(line, file=sys.stderr, flush=True)
-    pipeline.coverage_off_reason = "not measured by iotops gate (run pytest --iotops)"
+    pipeline = Pipeline(
+        settings,
+        RunContext(rootdir=rootdir, args=args, pytest_version="-"),
+        report_stem="gate",
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        coverage_off="not measured by iotops gate (run pytest --iotops)",
+    )
     pipeline.use_plugins(plugin_manager(builtin=("diff", "evidence")))
     pipeline.finish(0)
     return pipeline

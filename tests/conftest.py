@@ -136,6 +136,14 @@ def require_binary(name: str) -> str:
     return found
 
 
+def soak_seeds(local: int, ci: int, first: int = 0) -> range:
+    """The seeds a soak test repeats over: few locally, the full count in CI (CI=true), any count by
+    IOTOPS_SOAK_SEEDS, so a developer's run stays short and CI still runs every repetition."""
+    default = ci if os.environ.get("CI") == "true" else local
+    count = int(os.environ.get("IOTOPS_SOAK_SEEDS", str(default)))
+    return range(first, first + count)
+
+
 #: the plugins generated projects run with; everything else installed on the machine stays out
 INNER_PLUGINS = "pytest_iotops.plugin,xdist.plugin,xdist.looponfail,pytest_cov.plugin"
 

@@ -67,8 +67,7 @@ def _diagnostic(message: Any, path: Path, number: int, source: EvidenceSource, r
     if not isinstance(message, dict):
         raise EvidenceError(f"{path}: line {number}: compiler-message without a 'message' object")
     code = message.get("code") if isinstance(message.get("code"), dict) else None
-    spans = [s for s in message.get("spans") or [] if isinstance(s, dict)]
-    primary = next((s for s in spans if s.get("is_primary")), spans[0] if spans else None)
+    primary = _primary_span(message)
     raw_level = str(message.get("level", "warning"))
     # summaries ("N warnings emitted", "aborting due to ...") and notes repeat what is counted; an error without
     # code or span (an internal compiler error, a linker failure) is a finding and is kept
@@ -76,8 +75,7 @@ def _diagnostic(message: Any, path: Path, number: int, source: EvidenceSource, r
     if code is None and primary is None and summary:
         return None
     level = "error" if raw_level.startswith("error") else raw_level
-    ice = raw_level == "error: internal compiler error"
-    rule = str(code.get("code")) if code and code.get("code") else ("rustc-ice" if ice else f"rustc-{level}")
+    rule = _rule(code, raw_level, level)
     file_name = primary.get("file_name") if primary else None
     return Finding(
         tool="clippy" if rule.startswith("clippy::") else "rustc",
@@ -89,3 +87,16 @@ def _diagnostic(message: Any, path: Path, number: int, source: EvidenceSource, r
         column=primary.get("column_start") if primary else None,
         level=level,
     )
+
+
+def _primary_span(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The span rustc marks primary, else the first one: where the finding points."""
+    spans = [s for s in message.get("spans") or [] if isinstance(s, dict)]
+    return next((s for s in spans if s.get("is_primary")), spans[0] if spans else None)
+
+
+def _rule(code: dict[str, Any] | None, raw_level: str, level: str) -> str:
+    """The lint or error code; a diagnostic without one is named by its level (an ICE by its own name)."""
+    if code and code.get("code"):
+        return str(code.get("code"))
+    return "rustc-ice" if raw_level == "error: internal compiler error" else f"rustc-{level}"

@@ -118,40 +118,59 @@ def _suite_level(element: Any, suite: str, source: EvidenceSource) -> TestResult
     )
 
 
+@dataclass
+class _Outcome:
+    """What a test case's children say, read in document order: the first failure or error wins over a skip,
+    and reruns (Surefire's flaky* and rerun* elements) are counted."""
+
+    outcome: str = "passed"
+    message: str = ""
+    text: str = ""
+    flaky: bool = False
+    reruns_failed: bool = False
+    reruns: int = 0
+
+    def add(self, tag: str, child: Any) -> None:
+        if tag in ("failure", "error") and self.outcome not in ("failed", "error"):
+            self.outcome = "failed" if tag == "failure" else "error"
+            self.message, self.text = child.get("message") or "", (child.text or "")
+        elif tag == "skipped" and self.outcome == "passed":
+            self.outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
+            self.message = child.get("message") or ""
+        elif tag in _FLAKY or tag in _RERUN_FAILED:
+            self.reruns += 1
+            self.flaky = self.flaky or tag in _FLAKY
+            self.reruns_failed = self.reruns_failed or tag in _RERUN_FAILED
+            self.message = self.message or child.get("message") or ""
+            if tag in _RERUN_FAILED:
+                self.text = self.text or (child.text or "")
+
+    def final(self) -> str:
+        # Surefire writes rerunFailure for a test that failed every rerun
+        return "failed" if self.reruns_failed and self.outcome == "passed" else self.outcome
+
+
 def _case(case: Any, path: Path, source: EvidenceSource) -> tuple[TestResult, int]:
     """The test case's result, and how many failed reruns it carries (Surefire counts them as failures)."""
     name = case.get("name")
     if not name:
         raise EvidenceError(f"{path}: a <testcase> has no name")
     classname = case.get("classname") or ""
-    outcome, message, text, flaky, reruns_failed, reruns = "passed", "", "", False, False, 0
+    seen = _Outcome()
     for child in case:
-        tag = _local(child.tag)
-        if tag in ("failure", "error") and outcome not in ("failed", "error"):
-            outcome = "failed" if tag == "failure" else "error"
-            message, text = child.get("message") or "", (child.text or "")
-        elif tag == "skipped" and outcome == "passed":
-            outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
-            message = child.get("message") or ""
-        elif tag in _FLAKY:
-            flaky, reruns = True, reruns + 1
-            message = message or child.get("message") or ""
-        elif tag in _RERUN_FAILED:
-            reruns_failed, reruns = True, reruns + 1
-            message, text = message or child.get("message") or "", text or (child.text or "")
-    if reruns_failed and outcome == "passed":
-        outcome = "failed"  # Surefire writes rerunFailure for a test that failed every rerun
+        seen.add(_local(child.tag), child)
+    outcome = seen.final()
     result = TestResult(
         nodeid=f"{classname}::{name}" if classname else name,
         phase=source.phase or "",
         outcome=outcome,  # type: ignore[arg-type]
         duration=round(_seconds(case.get("time")), 6),
-        message=message[:500],
-        longrepr=text[:_MAX_TEXT],
+        message=seen.message[:500],
+        longrepr=seen.text[:_MAX_TEXT],
         origin=source.name,
-        flaky=flaky and outcome == "passed",
+        flaky=seen.flaky and outcome == "passed",
     )
-    return result, reruns
+    return result, seen.reruns
 
 
 def _add_attempt(tests: dict[str, TestResult], test: TestResult) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,7 +60,7 @@ class IotopsPlugin:
             ctx.worker_id = str(self.workerinput.get("workerid"))
             shared = self.workerinput.get("iotops_shared")
             self.shared = Path(shared) if shared else None
-            self.pipeline.strict_workers = bool(self.workerinput.get("iotops_strict")) and self.shared is not None
+            self.pipeline.become_worker(bool(self.workerinput.get("iotops_strict")) and self.shared is not None)
             config.pluginmanager.register(WorkerPhaseTag(self.blocked), "iotops-worker-phase-tag")
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
@@ -74,7 +73,7 @@ class IotopsPlugin:
                 from ..shards import previous_durations
 
                 balanced = "durations" if previous_durations(self._durations_source(config)) else "count"
-                self.pipeline.shard = ShardInfo(*self.settings.shard, balanced, 0)
+                self.pipeline.set_shard(ShardInfo(*self.settings.shard, balanced, 0))
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         s = self.settings
@@ -176,9 +175,8 @@ class IotopsPlugin:
         items[:] = [i for i in items if i.nodeid in mine]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
-        self.pipeline.collected = Counter(i.stash[PHASE] for i in items)
         index, total = self.settings.shard
-        self.pipeline.shard = ShardInfo(index, total, balanced_by, len(items))
+        self.pipeline.set_shard(ShardInfo(index, total, balanced_by, len(items)), [i.stash[PHASE] for i in items])
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_end("collect", "collect")
@@ -299,7 +297,7 @@ class IotopsPlugin:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and self.settings.evidence:
             self._end_progress_line(reporter)
-            self.pipeline.progress = reporter.write_line
+            self.pipeline.report_progress(reporter.write_line)
         try:
             report = self.pipeline.finish(int(exitstatus), self.pipeline.plugins or session_manager(self.config))
         except Exception as exc:

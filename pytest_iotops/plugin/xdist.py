@@ -53,7 +53,7 @@ class Controller:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.pipeline.finished_workers.append(str(node.workerinput["workerid"]))
+        self.pipeline.worker_finished(str(node.workerinput["workerid"]))
 
 
 class WorkerPhaseTag:

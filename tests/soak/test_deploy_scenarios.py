@@ -1,18 +1,17 @@
 """The faults that hurt in production, on every target: hung requests, a slow tail, a version slow only under
 all the traffic, equal versions with the same noise (must be promoted), a stable version that degrades during
 the canary (halted, not blamed on the canary), double-forked daemons (nothing left running) and corrupt bodies
-caught by a response check. Two seeds per cell by default (``IOTOPS_SCENARIO_SEEDS=10`` runs the issue's ten,
-about 20 more minutes on 2 cores); benchmarks/bench_deploy_scenarios.py runs ten and publishes the table."""
+caught by a response check. One seed per cell locally, three in CI (``IOTOPS_SOAK_SEEDS=10`` runs the issue's
+ten, about 20 more minutes on 2 cores); benchmarks/bench_deploy_scenarios.py runs ten and publishes the table."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from conftest import soak_seeds
 from deploy_scenarios import SCENARIOS, Scenario, run
 from deploy_service import TARGETS
 
-SEEDS = tuple(range(1, int(os.environ.get("IOTOPS_SCENARIO_SEEDS", "2")) + 1))
+SEEDS = soak_seeds(local=1, ci=3, first=1)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])

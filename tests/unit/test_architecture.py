@@ -135,3 +135,50 @@ def test_the_engine_imports_without_pytest() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _pipeline_writes(source: str) -> list[str]:
+    """Assignments to an attribute of something named ``pipeline`` (``pipeline.x = ...``,
+    ``self.pipeline.x += ...``): the state of a run changes through the Pipeline's own methods."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for target in targets:
+            if not isinstance(target, ast.Attribute):
+                continue
+            owner = target.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if name == "pipeline":
+                found.append(f"line {node.lineno}: {ast.unparse(target)}")
+    return found
+
+
+def test_no_module_writes_the_pipelines_attributes() -> None:
+    writes = {
+        str(path.relative_to(ROOT)): hits
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "pipeline.py" and (hits := _pipeline_writes(path.read_text(encoding="utf-8")))
+    }
+    assert writes == {}
+
+
+def test_the_write_finder_finds_them() -> None:
+    source = "pipeline.shard = 1\nself.pipeline.progress += f\nx.pipeline = 2\nself.pipeline.report_progress(f)\n"
+    assert _pipeline_writes(source) == ["line 1: pipeline.shard", "line 2: self.pipeline.progress"]
+
+
+def test_no_function_of_complexity_grade_d_or_worse() -> None:
+    """radon's grades: D starts at a cyclomatic complexity of 21. Such a function is split before it lands."""
+    from radon.complexity import cc_rank, cc_visit
+
+    def blocks(path: Path) -> list[str]:
+        found = []
+        for block in cc_visit(path.read_text(encoding="utf-8")):
+            for item in [block, *getattr(block, "methods", [])]:
+                if cc_rank(item.complexity) >= "D":
+                    found.append(f"{path.relative_to(ROOT)}:{item.lineno} {item.name} ({item.complexity})")
+        return found
+
+    assert [b for path in sorted(PACKAGE.rglob("*.py")) for b in blocks(path)] == []
