@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DeployError", "EvidenceError", "IotopsError", "ReportFormatError"]
+__all__ = ["ConfigError", "DeployError", "EvidenceError", "FleetError", "IotopsError", "ReportFormatError"]
 
 
 class IotopsError(Exception):
@@ -29,6 +29,10 @@ class EvidenceError(IotopsError):
 
 class DeployError(IotopsError):
     """A deployment could not be carried out or cleaned up."""
+
+
+class FleetError(IotopsError):
+    """A fleet rollout could not be carried out: the broker, a device host or the controller failed."""
 
 
 class ReportFormatError(IotopsError):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .config import Settings
     from .deploy.target import Target
     from .evidence.kinds import EvidenceKind
+    from .fleet.brokers import Broker
     from .model import GateResult, RunReport
     from .render.formats import ReportFormat
     from .tables import ConfigTable
@@ -52,6 +53,11 @@ class IotopsSpecs:
     def iotops_deploy_target(self, name: str) -> Callable[..., Target] | None:
         """The deployment target called ``name`` (``deploy.target``): a :class:`~pytest_iotops.deploy.target.Target`
         subclass or factory taking the version commands and keyword options, or None if this plugin has none."""
+
+    @hookspec(firstresult=True)
+    def iotops_fleet_broker(self, name: str) -> Callable[..., Broker] | None:
+        """The MQTT broker called ``name`` (``fleet.broker``): a :class:`~pytest_iotops.fleet.brokers.Broker`
+        subclass or factory taking keyword options (``port``), or None if this plugin has none."""
 
 
 class PytestSpecs:

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import DeployError
 from .checks import ResponseCheck, failures
 
-__all__ = ["VersionProcess", "free_port", "probe", "start_version"]
+__all__ = ["VersionProcess", "free_port", "kill_owned", "probe", "start_version", "stop_group"]
 
 TAIL = 2000
 
@@ -72,17 +72,7 @@ class VersionProcess:
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM to the whole process group, SIGKILL after ``grace`` seconds; always reaps."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # anything the service left behind in its group
+        stop_group(self.proc, grace)
         self._stop_escaped(grace)
         self.log.unlink(missing_ok=True)
 
@@ -104,6 +94,30 @@ class VersionProcess:
                     time.sleep(0.01)
             if not escaped:
                 return
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace: float = 5.0, signalled: bool = False) -> None:
+    """SIGTERM to the process group ``proc`` leads (unless ``signalled`` already), SIGKILL after ``grace``
+    seconds, reaped; then SIGKILL to whatever it left in its group."""
+    if proc.poll() is None:
+        if not signalled:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def kill_owned(token: str) -> None:
+    """SIGKILL every process carrying ``token`` (those that left their group)."""
+    for pid in owned_by(token):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:

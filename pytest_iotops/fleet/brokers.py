@@ -1,0 +1,176 @@
+"""MQTT brokers on 127.0.0.1 behind one interface, like the deployment targets: ``embedded`` (amqtt, a broker
+written in Python and installed with this package: nothing else to install) and ``mosquitto`` (Eclipse
+Mosquitto, the broker most fleets run). Both run as processes in their own group on a free port, so a test can
+restart one mid-rollout (a fault) and nothing outlives the rollout. Others come from the
+``iotops_fleet_broker`` hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from ..deploy.process import free_port, kill_owned, stop_group
+from ..deploy.server import find_binary
+from ..errors import FleetError
+from ..hookspecs import hookimpl
+
+__all__ = ["BUILTIN_BROKERS", "Broker", "EmbeddedBroker", "MosquittoBroker", "iotops_fleet_broker", "make_broker"]
+
+BUILTIN_BROKERS = ("embedded", "mosquitto")
+
+
+class Broker:
+    """A broker process: ``start`` waits until it accepts connections, ``stop`` ends it and everything it
+    started, ``restart`` keeps the port (clients reconnect to the same address)."""
+
+    name = "broker"
+    host = "127.0.0.1"
+
+    def __init__(self, port: int | None = None, startup_timeout: float = 20.0) -> None:
+        self.port = port or free_port()
+        self.startup_timeout = startup_timeout
+        self.restarts = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix=f"iotops-{self.name}-"))
+        self._token = uuid.uuid4().hex
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self.running():
+            return
+        log = self._dir / "broker.log"
+        with log.open("ab") as out:
+            self._proc = subprocess.Popen(
+                self.argv(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "IOTOPS_OWNER": self._token},
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise FleetError(
+                    f"the {self.name} broker exited at start (code {self._proc.returncode}):\n{self.tail()}"
+                )
+            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=0.5):
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise FleetError(
+            f"the {self.name} broker did not accept connections on {self.host}:{self.port} within "
+            f"{self.startup_timeout:g}s:\n{self.tail()}"
+        )
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, grace: float = 5.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            stop_group(proc, grace)
+        kill_owned(self._token)
+
+    def restart(self) -> None:
+        """A broker restart: every client loses its connection, and what the broker held in memory is gone."""
+        self.stop()
+        self.restarts += 1
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def tail(self, size: int = 1500) -> str:
+        try:
+            return (self._dir / "broker.log").read_text(errors="replace")[-size:]
+        except OSError:
+            return ""
+
+    def __enter__(self) -> Broker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EmbeddedBroker(Broker):
+    """amqtt, started with this interpreter: MQTT 3.1.1, anonymous, 127.0.0.1 only, no $SYS topics."""
+
+    name = "embedded"
+
+    def argv(self) -> list[str]:
+        if importlib.util.find_spec("amqtt") is None:
+            raise FleetError(
+                "the embedded MQTT broker needs amqtt: pip install 'pytest-iotops[fleet]' "
+                '(or use broker = "mosquitto")'
+            )
+        config = self._dir / "amqtt.yaml"
+        config.write_text(
+            "listeners:\n  default:\n    type: tcp\n"
+            f"    bind: {self.host}:{self.port}\n"
+            "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n",
+            encoding="utf-8",
+        )
+        return [sys.executable, "-c", "from amqtt.scripts.broker_script import main; main()", "-c", str(config)]
+
+
+class MosquittoBroker(Broker):
+    """Eclipse Mosquitto with a generated configuration: one listener on 127.0.0.1, anonymous, no persistence
+    (a restart loses sessions and queued messages, the harder case), no connection limit."""
+
+    name = "mosquitto"
+
+    def __init__(self, port: int | None = None, startup_timeout: float = 20.0, binary: str | None = None) -> None:
+        self.binary = find_binary("mosquitto", binary)
+        super().__init__(port, startup_timeout)
+
+    def argv(self) -> list[str]:
+        config = self._dir / "mosquitto.conf"
+        config.write_text(
+            f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\nmax_connections -1\n"
+            "max_queued_messages 100000\nmax_inflight_messages 0\nset_tcp_nodelay true\n"
+            "log_dest stdout\nlog_type error\nlog_type warning\n",
+            encoding="utf-8",
+        )
+        return [self.binary, "-c", str(config)]
+
+
+@hookimpl(trylast=True)
+def iotops_fleet_broker(name: str) -> Callable[..., Broker] | None:
+    if name == "embedded":
+        return EmbeddedBroker
+    if name == "mosquitto":
+        return MosquittoBroker
+    return None
+
+
+def make_broker(name: str, pm: pluggy.PluginManager | None = None, **kwargs: Any) -> Broker:
+    factory = pm.hook.iotops_fleet_broker(name=name) if pm is not None else iotops_fleet_broker(name)
+    if factory is None:
+        raise FleetError(
+            f"unknown MQTT broker {name!r}: built in are {', '.join(BUILTIN_BROKERS)}; others come from plugins "
+            "implementing the iotops_fleet_broker hook"
+        )
+    broker = factory(**kwargs)
+    if not isinstance(broker, Broker):
+        raise FleetError(f"broker {name!r} made a {type(broker).__name__}, not a pytest_iotops Broker")
+    return broker
