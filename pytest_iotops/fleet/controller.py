@@ -68,7 +68,7 @@ class Rollout:
         self.views = {d: DeviceView(d, hw, host, versions=[old]) for d, hw, host in devices}
         order = [d for d, _, _ in devices]
         random.Random(f"order:{seed}").shuffle(order)
-        self.order = order
+        self.order = self._stratified(order, {d: hw for d, hw, _ in devices}, policy.class_sample)
         n = len(order)
         self.targets = [max(1, math.ceil(n * w / 100)) for w in policy.waves]
         self.batch = self.targets[0] if self.targets else 1
@@ -90,6 +90,16 @@ class Rollout:
         self._rate_mark = 0
         self._last_rate_step = 0.0
         self.aborted_at: float | None = None
+
+    @staticmethod
+    def _stratified(order: list[str], hardware: dict[str, str], per_class: int) -> list[str]:
+        """The release order with ``per_class`` devices of every hardware class first: a build that cannot
+        boot on a board that is 2 % of the fleet is seen in the first wave, not by luck in a later one."""
+        first: list[str] = []
+        for hw in sorted(set(hardware.values())):
+            first += [d for d in order if hardware[d] == hw][:per_class]
+        chosen = set(first)
+        return [d for d in order if d in chosen] + [d for d in order if d not in chosen]
 
     # -- reports ------------------------------------------------------------------------------------------------
     def apply(self, report: dict[str, Any], now: float) -> None:
@@ -271,12 +281,14 @@ class Rollout:
                 )
         confidence = 1.0 - (1.0 - p.confidence) / len(scopes)
         for scope, done, still in scopes:
+            # min_executed holds for the fleet; in a class the test's own p-value says when a few are enough
+            # (three boards of a class that all fail: p = 8e-6 at a 2 % limit)
             j = judge_failures(
                 len(done),
                 sum(1 for v in done if v.phase in _FAILURE_TYPE),
                 p.max_failure_rate,
                 confidence,
-                p.min_executed,
+                p.min_executed if scope == "fleet" else 1,
                 scope,
                 outstanding=len(still),
             )
@@ -324,6 +336,9 @@ class Rollout:
                 return
         j = self._statistical(released, "continue")
         assert j is not None
+        suspect = self._suspect_class(released)
+        if j.action == "continue" and suspect:
+            j = Judgement("wait", "hardware_class", f"{j.detail}, but {suspect}: more devices before the next wave")
         # the next wave's boundary above what is out (an extended wave may have passed the planned one)
         boundary = next((t for t in self.targets if t > self.released), len(self.order))
         if j.action == "continue":
@@ -332,8 +347,24 @@ class Rollout:
             self._release(boundary, now)
             self._record(now, "continue", j.rule, f"{j.detail}; wave {self.wave + 1}: {self.released} devices")
         else:
+            detail = j.detail
+            if j.action == "abort":  # above at the stated confidence, not yet at the share each scope needs to stop
+                detail += ", not yet at the confidence a stop needs over every hardware class"
             self._release(min(boundary, self.released + self.batch), now)
-            self._record(now, "extend", j.rule, f"{j.detail}; wave {self.wave + 1} extended to {self.released}")
+            self._record(now, "extend", j.rule, f"{detail}; wave {self.wave + 1} extended to {self.released}")
+
+    def _suspect_class(self, released: Sequence[DeviceView]) -> str:
+        """A hardware class whose observed failure share is above the limit, though too few of its devices ran
+        to prove it (one board of a small class failed): the next wave waits for more of them."""
+        if not self.policy.by_hardware:
+            return ""
+        done = [v for v in released if v.phase in TERMINAL and v.phase != "canceled"]
+        for hw in sorted({v.hardware for v in done}):
+            mine = [v for v in done if v.hardware == hw]
+            failed = sum(1 for v in mine if v.phase in _FAILURE_TYPE)
+            if failed and failed / len(mine) > self.policy.max_failure_rate:
+                return f"hardware class {hw} has {failed} of {len(mine)} failed"
+        return ""
 
     def _release(self, upto: int, now: float) -> None:
         for d in self.order[self.released : upto]:

@@ -57,6 +57,7 @@ class Policy:
     confidence: float = 0.95
     min_executed: int = 10
     by_hardware: bool = True
+    class_sample: int = 3  # the first wave holds at least this many devices of every hardware class
     abort: tuple[AbortCriterion, ...] = ()
     in_progress_timeout: float = 3600.0  # seconds of the rollout's clock
     retries: Mapping[str, int] = field(default_factory=dict)  # failure type -> retries
@@ -139,6 +140,8 @@ def policy_from_table(table: Mapping[str, Any], where: str) -> Policy:
             kw[key] = _number(table, key, where, lo, hi)
     if "min_executed" in table:
         kw["min_executed"] = int(_number(table, "min_executed", where, 1, 1e9, integer=True))
+    if "class_sample" in table:
+        kw["class_sample"] = int(_number(table, "class_sample", where, 0, 1e6, integer=True))
     for key in ("by_hardware", "rollback"):
         if key in table:
             kw[key] = _expect(table[key], bool, f"{where}.{key}")
