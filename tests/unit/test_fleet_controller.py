@@ -24,7 +24,9 @@ def test_a_good_build_is_promoted_wave_by_wave() -> None:
     assert rollout.outcome == "promoted"
     assert all(d.version() == "2.0.0" for d in devices.values())
     actions = [d["action"] for d in rollout.decisions]
-    assert actions[0] == "start" and actions[-1] == "promoted" and actions.count("continue") == 2
+    assert actions[0] == "start"
+    assert actions[-1] == "promoted"
+    assert actions.count("continue") == 2
     # 0 of 50 cannot show a rate below 2 %: the first wave grows until it can (149 devices at 95 %)
     assert "extend" in actions
 
@@ -42,7 +44,8 @@ def test_a_bad_build_is_stopped_in_the_first_wave_and_the_fleet_rolled_back(buil
     rollout, devices = simulate(POLICY, FleetSpec(500, seed=2), build_firmware("2.0.0", 2048, **build), OLD)
     assert rollout.outcome == "aborted", rollout.decisions
     abort = next(d for d in rollout.decisions if d["action"] == "abort")
-    assert abort["wave"] == 1 and abort["rule"] == "failure_rate"
+    assert abort["wave"] == 1
+    assert abort["rule"] == "failure_rate"
     assert rollout.released < 250
     reachable = [d for d in devices.values() if not d.silent]
     assert all(d.version() == "1.0.0" for d in reachable)
@@ -54,7 +57,8 @@ def test_a_class_that_is_two_percent_of_the_fleet_is_caught_by_its_own_test() ->
     rollout, _ = simulate(POLICY, spec, build_firmware("2.0.0", 2048, boot_loop_on={"B"}), OLD)
     assert rollout.outcome == "aborted"
     abort = next(d for d in rollout.decisions if d["action"] == "abort")
-    assert "hardware class B" in abort["detail"] and abort["wave"] == 1
+    assert "hardware class B" in abort["detail"]
+    assert abort["wave"] == 1
 
 
 def test_the_controller_view_equals_each_device_after_faults() -> None:
@@ -73,9 +77,10 @@ def test_the_controller_view_equals_each_device_after_faults() -> None:
 
 def test_unverified_success_counts_as_a_failure() -> None:
     faults = FleetFaults(fake_success=0.5)
-    rollout, devices = simulate(POLICY, FleetSpec(200, seed=5, faults=faults), build_firmware("2.0.0", 2048), OLD)
+    rollout, _devices = simulate(POLICY, FleetSpec(200, seed=5, faults=faults), build_firmware("2.0.0", 2048), OLD)
     reasons = [v.reason for v in rollout.views.values() if v.phase == "failed"]
-    assert reasons and all("unverified success: reports success but runs 1.0.0 on the same boot" in r for r in reasons)
+    assert reasons
+    assert all("unverified success: reports success but runs 1.0.0 on the same boot" in r for r in reasons)
     assert rollout.outcome == "aborted"
 
 
@@ -114,18 +119,21 @@ def test_duplicate_and_stale_reports_change_nothing() -> None:
     r.apply(report("d0", 3, "succeeded", running="2", boot=2), 2.0)
     r.apply(report("d0", 2, "in_progress", state="rebooting"), 2.0)  # older: arrives late
     r.apply(report("d0", 3, "succeeded", running="2", boot=2), 2.0)  # again
-    assert r.views["d0"].phase == "succeeded" and r.duplicates == 2
+    assert r.views["d0"].phase == "succeeded"
+    assert r.duplicates == 2
     assert r.views["d0"].snapshot["state"] == "idle"
 
 
 def test_a_device_that_never_ends_times_out_and_is_retried_as_configured() -> None:
     r = small(Policy(waves=(100,), min_executed=1, in_progress_timeout=100.0, retries={"TIMED_OUT": 1}))
     first = r.step(0.0)
-    assert len(first) == 4 and r.next_deadline() == 100.0
+    assert len(first) == 4
+    assert r.next_deadline() == 100.0
     again = r.step(100.0)
     assert [m["attempt"] for _, m in again if m["kind"] == "update"] == [1, 1, 1, 1]
     r.step(200.0)
-    assert {v.phase for v in r.views.values()} == {"timed_out"} and r.outcome == "aborted"
+    assert {v.phase for v in r.views.values()} == {"timed_out"}
+    assert r.outcome == "aborted"
 
 
 def test_an_aws_abort_criterion_stops_on_the_notified_share() -> None:
@@ -136,7 +144,8 @@ def test_an_aws_abort_criterion_stops_on_the_notified_share() -> None:
     assert not r.aborting
     r.apply({**report("d1", 1, "failed"), "reason": "x"}, 2.0)
     commands = r.step(2.0)
-    assert r.outcome == "aborted" and r.decisions[-1]["rule"] == "abort_config"
+    assert r.outcome == "aborted"
+    assert r.decisions[-1]["rule"] == "abort_config"
     assert sorted(d for d, m in commands if m["kind"] == "cancel") == ["d2", "d3"]
 
 

@@ -17,13 +17,13 @@ OLD = build_firmware("1.0.0", 4096)
 
 def run(
     new: Firmware,
-    faults: DeviceFaults = DeviceFaults(),
+    faults: DeviceFaults | None = None,
     hardware: str = "A",
     seed: int = 0,
     job: dict[str, Any] | None = None,
     key: bytes | None = None,
 ) -> tuple[Device, list[dict[str, Any]]]:
-    profile = replace(profiles(FleetSpec(1, seed=seed))[0], faults=faults, hardware=hardware)
+    profile = replace(profiles(FleetSpec(1, seed=seed))[0], faults=faults or DeviceFaults(), hardware=hardware)
     device = Device(profile, "1.0.0", {"1.0.0": OLD, new.version: new}, seed, key)
     device.receive(job or {"kind": "update", "job": "j", "version": new.version, "attempt": 0}, 0.0)
     reports = []
@@ -34,15 +34,18 @@ def run(
 
 def settled(device: Device) -> None:
     s = device.snapshot()
-    assert device.unbootable_slots() < 2 and not device.bricked
-    assert s["state"] == "idle" and s["running"] == s["active"]
+    assert device.unbootable_slots() < 2
+    assert not device.bricked
+    assert s["state"] == "idle"
+    assert s["running"] == s["active"]
 
 
 def test_a_good_build_is_committed_after_a_verified_boot() -> None:
     device, reports = run(build_firmware("2.0.0", 4096))
     settled(device)
     assert [r["status"] for r in reports][-1] == "succeeded"
-    assert reports[-1]["running"] == "2.0.0" and reports[-1]["boot_id"] == 2
+    assert reports[-1]["running"] == "2.0.0"
+    assert reports[-1]["boot_id"] == 2
     assert [r["seq"] for r in reports] == list(range(1, len(reports) + 1))
     states = [state for _, state, _ in device.timeline]
     assert (
@@ -71,8 +74,10 @@ def test_power_loss_mid_write_leaves_the_half_written_slot_unbootable_and_the_ac
     device.receive({"kind": "update", "job": "j", "version": "2.0.0", "attempt": 0}, 0.0)
     while device.state != "off":
         device.advance(device.next_time() or 0.0)
-    assert device.slots["b"].version == "2.0.0" and not device.slots["b"].ok
-    assert device.slots["a"].ok and device.unbootable_slots() == 1
+    assert device.slots["b"].version == "2.0.0"
+    assert not device.slots["b"].ok
+    assert device.slots["a"].ok
+    assert device.unbootable_slots() == 1
 
 
 @pytest.mark.parametrize(
@@ -88,7 +93,8 @@ def test_a_bad_build_fails_and_leaves_the_old_version_running(build: Firmware, r
     device, reports = run(build)
     settled(device)
     assert device.version() == "1.0.0"
-    assert reports[-1]["status"] == "failed" and reason in reports[-1]["reason"]
+    assert reports[-1]["status"] == "failed"
+    assert reason in reports[-1]["reason"]
 
 
 def test_a_boot_loop_on_another_hardware_class_does_not_hit_this_one() -> None:
@@ -99,7 +105,7 @@ def test_a_boot_loop_on_another_hardware_class_does_not_hit_this_one() -> None:
 
 
 def test_a_truncated_first_download_is_detected_and_retried() -> None:
-    device, reports = run(build_firmware("2.0.0", 4096), DeviceFaults(partial_download=True))
+    device, _reports = run(build_firmware("2.0.0", 4096), DeviceFaults(partial_download=True))
     assert device.version() == "2.0.0"
     assert device._downloads == 2
 
@@ -108,21 +114,24 @@ def test_a_bad_signature_is_refused() -> None:
     good = build_firmware("2.0.0", 4096, key=b"release key")
     forged = replace(good, signature="0" * 64)
     device, reports = run(forged, key=b"release key")
-    assert device.version() == "1.0.0" and "bad signature" in reports[-1]["reason"]
+    assert device.version() == "1.0.0"
+    assert "bad signature" in reports[-1]["reason"]
     device, _ = run(good, key=b"release key")
     assert device.version() == "2.0.0"
 
 
 def test_a_device_that_claims_success_without_rebooting_still_runs_the_old_version() -> None:
-    device, reports = run(build_firmware("2.0.0", 4096), DeviceFaults(fake_success=True))
+    _device, reports = run(build_firmware("2.0.0", 4096), DeviceFaults(fake_success=True))
     assert reports[-1]["status"] == "succeeded"
-    assert reports[-1]["running"] == "1.0.0" and reports[-1]["boot_id"] == 1
+    assert reports[-1]["running"] == "1.0.0"
+    assert reports[-1]["boot_id"] == 1
 
 
 def test_a_reboot_loop_is_survived_within_the_boot_counter() -> None:
     device, _ = run(build_firmware("2.0.0", 4096), DeviceFaults(reboot_loop=2))
     settled(device)
-    assert device.version() == "2.0.0" and device.boot_id == 4
+    assert device.version() == "2.0.0"
+    assert device.boot_id == 4
 
 
 def test_a_job_delivered_twice_runs_once() -> None:
@@ -138,7 +147,8 @@ def test_a_job_delivered_twice_runs_once() -> None:
     assert [r["status"] for r in reports].count("succeeded") == 1
     device.receive(job, device.now)  # again after it ended: it says where it ended, and does nothing
     more = device.advance(device.now + 10)
-    assert [r["status"] for r in more] == ["status"] and device.boot_id == 2
+    assert [r["status"] for r in more] == ["status"]
+    assert device.boot_id == 2
 
 
 def test_cancel_during_download_keeps_the_old_version() -> None:
@@ -152,7 +162,8 @@ def test_cancel_during_download_keeps_the_old_version() -> None:
     reports = []
     while (t := device.next_time()) is not None:
         reports += device.advance(t)
-    assert reports[-1]["status"] == "canceled" and device.version() == "1.0.0"
+    assert reports[-1]["status"] == "canceled"
+    assert device.version() == "1.0.0"
     settled(device)
 
 
@@ -164,7 +175,8 @@ def test_rollback_switches_back_to_the_slot_that_still_holds_the_old_version() -
     while (t := device.next_time()) is not None:
         reports += device.advance(t)
     settled(device)
-    assert device.version() == "1.0.0" and device.active == "a"
+    assert device.version() == "1.0.0"
+    assert device.active == "a"
     assert not any(s == "downloading" for _, s, _ in device.timeline[-6:]), "a slot switch needs no download"
 
 
