@@ -1,0 +1,47 @@
+"""Fleet rollouts over the embedded broker (amqtt, installed with the package): one device host process, MQTT
+per device, the virtual clock. Small fleets: the fault matrix at full size runs in tests/soak."""
+
+from __future__ import annotations
+
+import pytest
+from fleet_matrix import OLD, POLICY, problems, run_row
+
+from pytest_iotops.fleet import FleetSpec, Policy, build_firmware, rollout
+from pytest_iotops.fleet.brokers import EmbeddedBroker
+
+
+@pytest.fixture(scope="module")
+def broker() -> EmbeddedBroker:
+    with EmbeddedBroker() as b:
+        yield b
+
+
+@pytest.mark.parametrize("row", ["good", "corrupt"])
+def test_a_row_of_the_matrix_ends_as_it_must(broker: EmbeddedBroker, row: str) -> None:
+    result = run_row(row, broker, seed=11, devices=300)
+    assert problems(row, result) == [], result.explain()
+
+
+def test_the_same_seed_gives_the_same_timelines_over_the_wire(broker: EmbeddedBroker) -> None:
+    spec = FleetSpec(60, seed=5)
+    new = build_firmware("2.0.0", 4096)
+    policy = Policy(waves=(50.0, 100.0), max_failure_rate=0.05, min_executed=5)
+    first = rollout(spec, new, OLD, policy, broker)
+    second = rollout(spec, new, OLD, policy, broker)
+    assert first.decisions == second.decisions
+    assert {d: r.timeline for d, r in first.devices.items()} == {d: r.timeline for d, r in second.devices.items()}
+
+
+def test_a_broker_restart_mid_rollout_changes_nothing_in_the_end(broker: EmbeddedBroker) -> None:
+    result = run_row("good", broker, seed=12, devices=200, restart_at=(300.0,))
+    assert result.broker_restarts == 1
+    assert problems("good", result) == [], result.explain()
+
+
+def test_the_result_explains_itself(broker: EmbeddedBroker) -> None:
+    result = run_row("corrupt", broker, seed=13, devices=100)
+    text = result.explain()
+    assert "aborted (failure_rate:" in text
+    assert "versions now: 1.0.0: 100" in text
+    assert "checks: all hold" in text
+    assert result.policy == POLICY.source
