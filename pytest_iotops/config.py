@@ -194,13 +194,18 @@ def load_settings(
     tables: Mapping[str, ConfigTable] | None = None,
 ) -> Settings:
     """Merge the layers into one validated :class:`Settings` (pure apart from reading ``pyproject``);
-    ``kinds``: the evidence kinds table (default: the built-in kinds); ``tables``: plugin-owned tables."""
+    ``kinds``: the evidence kinds table (default: the built-in kinds); ``tables``: plugin-owned tables (default:
+    the built-in ones, ``[tool.iotops.fleet]``)."""
+    if tables is None:
+        from .fleet.settings import FLEET_TABLE
+
+        tables = {FLEET_TABLE.name: FLEET_TABLE}
     values = {o.key: o.default for o in OPTIONS}
     sources: dict[str, str] = {}
     table = read_table(pyproject) if pyproject is not None else {}
     if pyproject is not None:
         where = str(pyproject)
-        for key, raw in _flatten(table, where, owned=tables or {}).items():
+        for key, raw in _flatten(table, where, owned=tables).items():
             values[key] = _check(_BY_KEY[key], raw, where)
             sources[key] = f"{pyproject.name} [tool.iotops]"
     env = os.environ if environ is None else environ
@@ -215,7 +220,7 @@ def load_settings(
             sources[option.key] = str(option.cli)
     settings = replace(_build(values, sources, str(pyproject) if pyproject else None), has_table=bool(table))
     settings = _with_structured(settings, table, str(pyproject or "configuration"), cli or {}, env, kinds)
-    settings = replace(settings, plugin_tables=_plugin_tables(table, str(pyproject or "configuration"), tables or {}))
+    settings = replace(settings, plugin_tables=_plugin_tables(table, str(pyproject or "configuration"), tables))
     _cross_check(settings)
     return settings
 

@@ -151,6 +151,7 @@ class Pipeline:
             self.collected[test.phase] += 1
         self.recorder.stages.extend(s for s in report.stages if s.kind in ("collect", "phase"))
         self.recorder.deployments.extend(report.deployments)
+        self.recorder.fleet_rollouts.extend(report.fleet_rollouts)
 
     def use_meter(self, meter: CoverageMeter | None, off_reason: str = "") -> None:
         """Coverage measured elsewhere (``iotops merge`` combines the shards' data), or off for ``off_reason``."""
@@ -277,6 +278,7 @@ class Pipeline:
             ignores=evidence.ignores,
             diff=evidence.diff,
             deployments=list(rec.deployments),
+            fleet_rollouts=list(rec.fleet_rollouts),
         )
         self.baseline_written = evidence.baseline_written
         if self.shard is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .model import Deployment, PhaseResult, Stage, TestResult, from_dict
+from .model import Deployment, FleetRollout, PhaseResult, Stage, TestResult, from_dict
 
 __all__ = ["Recorder", "utc_now"]
 
@@ -46,6 +46,7 @@ class Recorder:
     _open: dict[str, tuple[str, float]] = field(default_factory=dict)
     _failed: set[str] = field(default_factory=set)
     deployments: list[Deployment] = field(default_factory=list)
+    fleet_rollouts: list[FleetRollout] = field(default_factory=list)
 
     # -- stages -----------------------------------------------------------------------------------------------
     def stage_start(self, name: str) -> None:
@@ -111,6 +112,13 @@ class Recorder:
             deployment = from_dict(Deployment, record, f"{nodeid}: deployment {i}")
             deployment.test = nodeid
             self.deployments.append(deployment)
+
+    def add_fleet_rollouts(self, nodeid: str, records: list[dict[str, Any]]) -> None:
+        """Fleet rollouts a test ran (attached to its reports like deployments, so they cross from xdist)."""
+        for i, record in enumerate(records):
+            rollout = from_dict(FleetRollout, record, f"{nodeid}: fleet rollout {i}")
+            rollout.test = nodeid
+            self.fleet_rollouts.append(rollout)
 
     def add_external(self, tests: list[TestResult]) -> None:
         """Tests run by another runner (JUnit evidence): they join their phase's counts and status."""

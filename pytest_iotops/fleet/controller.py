@@ -22,13 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .decide import Judgement, judge_failures
+from .decide import Judgement
 from .policy import Policy
+from .rules import FAILURE_TYPE, TERMINAL, abort_reason, statistical, suspect_class
 
 __all__ = ["TERMINAL", "DeviceView", "Rollout"]
 
-TERMINAL = ("succeeded", "failed", "timed_out", "rejected", "canceled")
-_FAILURE_TYPE = {"failed": "FAILED", "rejected": "REJECTED", "timed_out": "TIMED_OUT"}
+_FAILURE_TYPE = FAILURE_TYPE
 
 
 @dataclass
@@ -214,6 +214,9 @@ class Rollout:
             if view.rollback == "sent" and view.rollback_sent_at is not None and now >= view.rollback_sent_at + limit:
                 view.rollback = "timed_out"
 
+    def _released(self) -> list[DeviceView]:
+        return [self.views[d] for d in self.order[: self.released]]
+
     def counts(self, views: Sequence[DeviceView] | None = None) -> Counter[str]:
         return Counter(v.phase for v in (views if views is not None else self.views.values()))
 
@@ -229,75 +232,13 @@ class Rollout:
             }
         )
 
-    def _abort_reason(self, now: float) -> Judgement | None:
-        released = [self.views[d] for d in self.order[: self.released]]
-        c = self.counts(released)
-        for crit in self.policy.abort:
-            types = (
-                ("failed", "rejected", "timed_out")
-                if crit.failure_type == "ALL"
-                else (next(k for k, v in _FAILURE_TYPE.items() if v == crit.failure_type),)
-            )
-            failures = sum(c[t] for t in types)
-            if self.released >= crit.min_executed and 100.0 * failures / self.released >= crit.threshold_percentage:
-                return Judgement(
-                    "abort",
-                    "abort_config",
-                    f"{failures} of {self.released} notified devices "
-                    f"{crit.failure_type}: at least {crit.threshold_percentage:g} % "
-                    f"(minNumberOfExecutedThings {crit.min_executed})",
-                )
-        if self.policy.wave_error_percentage is not None:
-            wave = [self.views[d] for d in self.order[self.wave_end : self.released]]
-            failures = sum(1 for v in wave if v.phase in _FAILURE_TYPE)
-            if wave and 100.0 * failures / len(wave) >= self.policy.wave_error_percentage > 0:
-                return Judgement(
-                    "abort",
-                    "error_condition",
-                    f"{failures} of {len(wave)} devices of wave "
-                    f"{self.wave + 1} failed: at least {self.policy.wave_error_percentage:g} %",
-                )
-        return self._statistical(released, "abort")
-
-    def _statistical(self, released: Sequence[DeviceView], want: str) -> Judgement | None:
-        """The statistical rule over the fleet and, to stop, over each hardware class too (a build that fails
-        on one board is caught even when that board is a small share of the fleet). The stop test's error rate
-        is split over those scopes (Bonferroni), so more classes do not mean more false stops."""
-        p = self.policy
-        executed = [v for v in released if v.phase in TERMINAL and v.phase != "canceled"]
-        failed = sum(1 for v in executed if v.phase in _FAILURE_TYPE)
-        if want != "abort":
-            return judge_failures(len(executed), failed, p.max_failure_rate, p.confidence, p.min_executed)
-        running = [v for v in released if v.phase in ("notified", "in_progress")]
-        scopes: list[tuple[str, list[DeviceView], list[DeviceView]]] = [("fleet", executed, running)]
-        if p.by_hardware:
-            for hw in sorted({v.hardware for v in released}):
-                scopes.append(
-                    (
-                        f"hardware class {hw}",
-                        [v for v in executed if v.hardware == hw],
-                        [v for v in running if v.hardware == hw],
-                    )
-                )
-        confidence = 1.0 - (1.0 - p.confidence) / len(scopes)
-        for scope, done, still in scopes:
-            # min_executed holds for the fleet; in a class the test's own p-value says when a few are enough
-            # (three boards of a class that all fail: p = 8e-6 at a 2 % limit)
-            j = judge_failures(
-                len(done),
-                sum(1 for v in done if v.phase in _FAILURE_TYPE),
-                p.max_failure_rate,
-                confidence,
-                p.min_executed if scope == "fleet" else 1,
-                scope,
-                outstanding=len(still),
-            )
-            if j.action == "abort":
-                return j
-        return None
-
     def _decide(self, now: float) -> None:
-        abort = self._abort_reason(now)
+        abort = abort_reason(
+            self.policy,
+            self._released(),
+            [self.views[d] for d in self.order[self.wave_end : self.released]],
+            self.wave + 1,
+        )
         if abort is not None:
             self._record(now, "abort", abort.rule, abort.detail)
             self.aborting, self.outcome, self.aborted_at = True, "aborted", now
@@ -334,9 +275,9 @@ class Rollout:
                 )
                 self.aborting, self.outcome, self.aborted_at = True, "aborted", now
                 return
-        j = self._statistical(released, "continue")
+        j = statistical(self.policy, released, "continue")
         assert j is not None
-        suspect = self._suspect_class(released)
+        suspect = suspect_class(self.policy, released)
         if j.action == "continue" and suspect:
             j = Judgement("wait", "hardware_class", f"{j.detail}, but {suspect}: more devices before the next wave")
         # the next wave's boundary above what is out (an extended wave may have passed the planned one)
@@ -352,19 +293,6 @@ class Rollout:
                 detail += ", not yet at the confidence a stop needs over every hardware class"
             self._release(min(boundary, self.released + self.batch), now)
             self._record(now, "extend", j.rule, f"{detail}; wave {self.wave + 1} extended to {self.released}")
-
-    def _suspect_class(self, released: Sequence[DeviceView]) -> str:
-        """A hardware class whose observed failure share is above the limit, though too few of its devices ran
-        to prove it (one board of a small class failed): the next wave waits for more of them."""
-        if not self.policy.by_hardware:
-            return ""
-        done = [v for v in released if v.phase in TERMINAL and v.phase != "canceled"]
-        for hw in sorted({v.hardware for v in done}):
-            mine = [v for v in done if v.hardware == hw]
-            failed = sum(1 for v in mine if v.phase in _FAILURE_TYPE)
-            if failed and failed / len(mine) > self.policy.max_failure_rate:
-                return f"hardware class {hw} has {failed} of {len(mine)} failed"
-        return ""
 
     def _release(self, upto: int, now: float) -> None:
         for d in self.order[self.released : upto]:
@@ -398,7 +326,7 @@ class Rollout:
         return now + max(0.0, (1.0 - self._rate_credit)) * 60.0 / self._rate
 
     def _finish_rollout(self, now: float) -> None:
-        j = self._statistical(list(self.views.values()), "continue")
+        j = statistical(self.policy, list(self.views.values()), "continue")
         assert j is not None
         if j.action == "continue":
             self.outcome = "promoted"

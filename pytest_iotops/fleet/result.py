@@ -9,6 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.fleet import STATE_CODES, FleetDecision, FleetRollout, FleetWave
+
 __all__ = ["DeviceRecord", "FleetResult", "WaveRecord"]
 
 
@@ -157,3 +159,45 @@ class FleetResult:
         problems = self.invariant_problems()
         lines.append("  checks: " + ("all hold" if not problems else f"{len(problems)} problems, e.g. {problems[0]}"))
         return "\n".join(lines)
+
+    def record(self, test: str = "") -> FleetRollout:
+        """This rollout as the run report keeps it."""
+        order = sorted(self.devices.values(), key=lambda r: (r.wave == 0, r.wave, r.device))
+        return FleetRollout(
+            test=test,
+            name=self.name,
+            broker=self.broker,
+            old=self.old,
+            new=self.new,
+            devices=len(self.devices),
+            outcome=self.outcome,
+            rule=self.rule,
+            policy=self.policy,
+            seed=self.seed,
+            aborted_in_wave=self.aborted_in_wave,
+            waves=[
+                FleetWave(w.wave, w.devices, w.succeeded, w.failed, w.timed_out, w.rejected, w.canceled)
+                for w in self.waves
+            ],
+            decisions=[
+                FleetDecision(
+                    float(d["t"]),
+                    int(d["wave"]),
+                    str(d["action"]),
+                    str(d["rule"]),
+                    str(d["detail"]),
+                    int(d["released"]),
+                )
+                for d in self.decisions
+            ],
+            versions=dict(sorted(Counter(r.after for r in self.devices.values()).items())),
+            bricked=self.bricked,
+            silent=len(self.silent()),
+            problems=self.invariant_problems()[:20],
+            virtual_seconds=round(self.virtual_seconds, 3),
+            wall_seconds=round(self.wall_seconds, 3),
+            lost_reports=self.lost_reports,
+            broker_restarts=self.broker_restarts,
+            told_all_seconds=None if self.told_all_seconds is None else round(self.told_all_seconds, 4),
+            states="".join(STATE_CODES.get(r.outcome, "?") for r in order),
+        )

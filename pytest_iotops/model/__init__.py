@@ -17,6 +17,7 @@ from typing import Any, Literal
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict
 from ..errors import ReportFormatError
 from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep
+from .fleet import FleetDecision, FleetRollout, FleetWave
 
 __all__ = [
     "GATE_STATUSES",
@@ -34,6 +35,9 @@ __all__ = [
     "EvidenceResult",
     "FileCoverage",
     "Finding",
+    "FleetDecision",
+    "FleetRollout",
+    "FleetWave",
     "GateResult",
     "GitInfo",
     "IgnoreRecord",
@@ -54,7 +58,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 #: older majors :func:`load_report` still reads, upgrading them on the way in
 _UPGRADABLE = ("1",)
 
@@ -325,6 +329,8 @@ class RunReport:
     coverage_data: str | None = None
     #: deployments run by tests (the ``iotops_canary`` / ``iotops_blue_green`` fixtures)
     deployments: list[Deployment] = field(default_factory=list)
+    #: firmware rollouts to simulated fleets run by tests (the ``iotops_fleet`` fixture; schema 2.2)
+    fleet_rollouts: list[FleetRollout] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
     def to_json(self) -> str:

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from .. import fixtures  # deployment fixtures: importing defines them (and needs only pytest), nothing runs
+from .. import (
+    fixtures,  # deployment fixtures: importing defines them (and needs only pytest), nothing runs
+    fleet_fixtures,
+)
 from .common import DEFAULT_MARKERS, PLUGIN_NAME
 from .options import cli_values, pytest_addoption
 from .session import IotopsPlugin
@@ -89,12 +92,17 @@ def _pytest_cov_state(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.is_registered(fixtures):
         config.pluginmanager.register(fixtures, "iotops-fixtures")
+    if not config.pluginmanager.is_registered(fleet_fixtures):
+        config.pluginmanager.register(fleet_fixtures, "iotops-fleet-fixtures")
     plugin = config.pluginmanager.get_plugin(PLUGIN_NAME)
     phases = plugin.settings.phases if plugin is not None else DEFAULT_MARKERS
     for phase in phases:
         config.addinivalue_line("markers", f"{phase}: pytest-iotops pyramid phase '{phase}'")
     config.addinivalue_line(
         "markers", "iotops_deploy(**settings): pytest-iotops [tool.iotops.deploy] settings for this test's deployments"
+    )
+    config.addinivalue_line(
+        "markers", "iotops_fleet(**settings): pytest-iotops [tool.iotops.fleet] settings for this test's rollouts"
     )
     if plugin is not None:
         for alias, phase in plugin.settings.marker_aliases.items():

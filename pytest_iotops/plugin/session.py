@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .. import fixtures
+from .. import fixtures, fleet_fixtures
 from .common import BLOCKED_FILE, PHASE
 from .xdist import Controller, WorkerPhaseTag, worker_of
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..model import FleetRollout
     from ..pipeline import Pipeline
 
 __all__ = ["IotopsPlugin"]
@@ -228,6 +229,12 @@ class IotopsPlugin:
 
             report.iotops_deployments = [to_dict(r) for r in records]  # type: ignore[attr-defined]
             records.clear()
+        rollouts = item.stash.get(fleet_fixtures.FLEET_ROLLOUTS, None)
+        if rollouts:
+            from ..model import to_dict
+
+            report.iotops_fleet = [to_dict(r) for r in rollouts]  # type: ignore[attr-defined]
+            rollouts.clear()
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -236,6 +243,9 @@ class IotopsPlugin:
         deployments = getattr(report, "iotops_deployments", None)
         if deployments:
             self.pipeline.recorder.add_deployments(report.nodeid, deployments)
+        rollouts = getattr(report, "iotops_fleet", None)
+        if rollouts:
+            self.pipeline.recorder.add_fleet_rollouts(report.nodeid, rollouts)
         phase = self.phase_of.get(report.nodeid) or getattr(report, "iotops_phase", None)
         if phase not in self.pipeline.rules.phases:
             phase = self.settings.default_phase
@@ -272,6 +282,8 @@ class IotopsPlugin:
         for record in item.stash.get(fixtures.DEPLOYMENTS, None) or []:
             record.test = item.nodeid
             recorder.deployments.append(record)
+        rollouts: list[FleetRollout] = item.stash.get(fleet_fixtures.FLEET_ROLLOUTS, [])
+        recorder.fleet_rollouts.extend(rollouts)
         what = str(excinfo.value) or "Ctrl-C"
         phase = item.stash.get(PHASE, self.settings.default_phase)
         recorder.add_report(item.nodeid, phase, "call", "failed", 0.0, message=f"interrupted ({what})")

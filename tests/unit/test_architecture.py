@@ -125,7 +125,7 @@ def test_no_new_module_over_400_lines() -> None:
 
 def test_the_engine_imports_without_pytest() -> None:
     """Everything but the pytest wiring (plugin, fixtures, the xdist scheduler) imports without pytest."""
-    wiring = {"pytest_iotops.fixtures", "pytest_iotops.xdist_scheduler"}
+    wiring = {"pytest_iotops.fixtures", "pytest_iotops.fleet_fixtures", "pytest_iotops.xdist_scheduler"}
     engine = sorted(m for m in _modules() if m not in wiring and not m.startswith("pytest_iotops.plugin"))
     code = (
         "import sys, importlib\n"
