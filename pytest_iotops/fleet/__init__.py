@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .policy import AbortCriterion, Policy, Rate, policy_from_table
     from .policy_files import load_policy, policy_from_aws, policy_from_hawkbit
     from .profile import STATES, DeviceFaults, FleetFaults, FleetSpec
-    from .result import DeviceRecord, FleetResult, WaveRecord
+    from .result import DeviceRecord, FleetResult
     from .run import rollout
 
 _WHERE = {
@@ -26,7 +26,7 @@ _WHERE = {
     "policy": ("AbortCriterion", "Policy", "Rate", "policy_from_table"),
     "policy_files": ("load_policy", "policy_from_aws", "policy_from_hawkbit"),
     "profile": ("STATES", "DeviceFaults", "FleetFaults", "FleetSpec"),
-    "result": ("DeviceRecord", "FleetResult", "WaveRecord"),
+    "result": ("DeviceRecord", "FleetResult"),
     "run": ("rollout",),
 }
 _MODULE = {name: module for module, names in _WHERE.items() for name in names}
@@ -46,7 +46,6 @@ __all__ = [
     "MosquittoBroker",
     "Policy",
     "Rate",
-    "WaveRecord",
     "build_firmware",
     "load_policy",
     "make_broker",

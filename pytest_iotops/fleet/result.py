@@ -11,7 +11,7 @@ from typing import Any
 
 from ..model.fleet import STATE_CODES, FleetDecision, FleetRollout, FleetWave
 
-__all__ = ["DeviceRecord", "FleetResult", "WaveRecord"]
+__all__ = ["DeviceRecord", "FleetResult"]
 
 
 @dataclass
@@ -35,23 +35,6 @@ class DeviceRecord:
 
 
 @dataclass
-class WaveRecord:
-    wave: int
-    devices: int
-    succeeded: int
-    failed: int
-    timed_out: int
-    rejected: int
-    canceled: int
-    pending: int
-
-    @property
-    def failure_rate(self) -> float | None:
-        executed = self.succeeded + self.failed + self.timed_out + self.rejected
-        return (self.failed + self.timed_out + self.rejected) / executed if executed else None
-
-
-@dataclass
 class FleetResult:
     name: str
     broker: str
@@ -61,7 +44,7 @@ class FleetResult:
     policy: str
     outcome: str  # promoted, aborted, inconclusive
     devices: dict[str, DeviceRecord]
-    waves: list[WaveRecord]
+    waves: list[FleetWave]
     decisions: list[dict[str, Any]]
     virtual_seconds: float
     wall_seconds: float
@@ -175,10 +158,7 @@ class FleetResult:
             policy=self.policy,
             seed=self.seed,
             aborted_in_wave=self.aborted_in_wave,
-            waves=[
-                FleetWave(w.wave, w.devices, w.succeeded, w.failed, w.timed_out, w.rejected, w.canceled)
-                for w in self.waves
-            ],
+            waves=list(self.waves),
             decisions=[
                 FleetDecision(
                     float(d["t"]),

@@ -27,6 +27,7 @@ import pluggy
 
 from ..deploy.process import kill_owned, stop_group
 from ..errors import FleetError
+from ..model.fleet import FleetWave
 from .brokers import Broker, make_broker
 from .controller import Rollout
 from .driver import Driver
@@ -34,7 +35,7 @@ from .firmware import Firmware
 from .policy import Policy
 from .profile import FleetSpec, profiles
 from .protocol import Topics
-from .result import DeviceRecord, FleetResult, WaveRecord
+from .result import DeviceRecord, FleetResult
 
 __all__ = ["rollout"]
 
@@ -295,7 +296,7 @@ def _result(
     for w in sorted({r.wave for r in records.values() if r.wave > 0}):
         c = Counter(r.outcome for r in records.values() if r.wave == w)
         waves.append(
-            WaveRecord(
+            FleetWave(
                 w,
                 sum(c.values()),
                 c["succeeded"],

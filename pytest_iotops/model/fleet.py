@@ -30,6 +30,14 @@ class FleetWave:
     timed_out: int
     rejected: int
     canceled: int
+    #: notified but not ended when the rollout ended
+    pending: int = 0
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failed, timed out and rejected among the devices whose job ended (canceled ones did not run it)."""
+        executed = self.succeeded + self.failed + self.timed_out + self.rejected
+        return (self.failed + self.timed_out + self.rejected) / executed if executed else None
 
 
 @dataclass

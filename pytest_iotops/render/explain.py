@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..model import GateResult, RunReport
 from ..numbers import fmt_measured, fmt_threshold
 from .deploy import outcome_words, summary_words
+from .fleet import fleet_sentences
 
 __all__ = ["explain"]
 
@@ -108,7 +109,7 @@ def _diff(report: RunReport) -> list[str]:
     ]
 
 
-_SECTIONS = (_headline, _phases, _failed_tests, _gates, _evidence_and_ignores, _deployments, _diff)
+_SECTIONS = (_headline, _phases, _failed_tests, _gates, _evidence_and_ignores, _deployments, fleet_sentences, _diff)
 
 
 def explain(report: RunReport) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 from ..model import OUTCOMES, RunReport, to_dict
 from .charts import bar_chart, deploy_timeline
 from .deploy import outcome_words, summary_words
+from .fleet import HEAT_COLOURS, fleet_rows, heatmap_svg, waves_svg
+from .fleet import outcome_words as fleet_outcome
 from .present import gate_measured, gate_threshold, severity_counts, severity_rank
 
 __all__ = ["render_html", "template_dirs"]
@@ -116,6 +118,17 @@ def _view(report: RunReport) -> dict[str, Any]:
             for d, dd in zip(report.deployments, data["deployments"], strict=True)
         ],
         "deploy_summary": summary_words(report),
+        "fleet": [
+            {
+                "r": rd,
+                "outcome": fleet_outcome(r),
+                "waves": waves_svg(r),
+                "heatmap": heatmap_svg(r),
+                "rows": fleet_rows(r),
+            }
+            for r, rd in zip(report.fleet_rollouts, data["fleet_rollouts"], strict=True)
+        ],
+        "heat_legend": [(colour, words) for colour, words in HEAT_COLOURS.values()],
     }
 
 

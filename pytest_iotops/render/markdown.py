@@ -4,9 +4,12 @@ findings. Cell text is escaped: GitHub renders HTML inside Markdown, and a test 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..model import RunReport
 from .deploy import outcome_words, summary_words
+from .fleet import fleet_rows
+from .fleet import outcome_words as fleet_outcome
 from .present import finding_location, gate_measured, gate_threshold, open_by_severity
 from .view import PHASE_COLUMNS, phase_cells
 
@@ -28,7 +31,7 @@ def md_code(text: object) -> str:
     return f"{fence}{pad}{content}{pad}{fence}"
 
 
-def _row(cells: list[object]) -> str:
+def _row(cells: Sequence[object]) -> str:
     return "| " + " | ".join(md_escape(c) for c in cells) + " |"
 
 
@@ -84,6 +87,24 @@ def _deployments(report: RunReport) -> list[str]:
     return lines
 
 
+def _fleet(report: RunReport) -> list[str]:
+    lines = []
+    for r in report.fleet_rollouts:
+        lines += [
+            "",
+            f"### Fleet rollout {r.old} → {r.new} ({r.devices} devices, {r.broker}): {fleet_outcome(r)}",
+            "",
+            f"Decided by {r.rule}. The fleet now runs {', '.join(f'{v}: {n}' for v, n in r.versions.items())}"
+            + (f"; **{len(r.problems)} checks failed**" if r.problems else "; every check held")
+            + f" ({r.test}).",
+            "",
+            _row(["wave", "devices", "succeeded", "failed", "timed out", "rejected", "canceled", "failure rate"]),
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *(_row(list(row)) for row in fleet_rows(r)),
+        ]
+    return lines
+
+
 def _findings_and_failures(report: RunReport, top: int) -> list[str]:
     lines: list[str] = []
     open_findings = open_by_severity(report.findings)
@@ -110,6 +131,7 @@ def render_markdown(report: RunReport, top: int = 10) -> str:
         *_coverage(report),
         *_gates(report),
         *_deployments(report),
+        *_fleet(report),
         *_findings_and_failures(report, top),
     ]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..model import GateResult, RunReport
 from .deploy import deployment_lines
+from .fleet import fleet_lines
 from .present import evidence_result, finding_location, gate_measured, gate_threshold, open_by_severity, severity_counts
 from .view import PHASE_COLUMNS, phase_cells, phase_total
 
@@ -134,6 +135,7 @@ def summary_lines(report: RunReport) -> list[Line]:
         lines += [(f"iotops: coverage warning: {w}", "yellow") for w in cov.warnings]
     lines.append(("", ""))
     lines += deployment_lines(report)
+    lines += fleet_lines(report)
     lines += evidence_lines(report)
     lines += gates_table(report)
     lines.append(("", ""))
