@@ -69,6 +69,27 @@ def test_deploy_example_releases_v2_and_rolls_back_every_broken_build(tmp_path: 
     assert "9 deployments: 4 promoted, 5 rolled back" in html
 
 
+def test_fleet_example_promotes_the_release_and_stops_the_broken_builds(tmp_path: Path) -> None:
+    """The main job's third example, under xdist: 1,000 simulated thermostats over the embedded MQTT broker."""
+    reports = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--iotops", "--iotops-reports-dir", str(reports), "-n", "2"],
+        cwd=ROOT / "examples" / "fleet-firmware",
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads((reports / "run-report.json").read_text())
+    outcomes = sorted((r["new"], r["devices"], r["outcome"], r["aborted_in_wave"]) for r in report["fleet_rollouts"])
+    assert outcomes == sorted(
+        [("2.1.0", 1000, "promoted", None), ("2.1.1", 1000, "aborted", 1), ("2.1.2", 1000, "aborted", 1)]
+        + [("2.1.0", 200, "promoted", None)] * 6
+    )
+    assert all(r["problems"] == [] and r["bricked"] == 0 for r in report["fleet_rollouts"])
+
+
 def test_cli_reports_its_version() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pytest_iotops.cli", "--version"], capture_output=True, text=True, check=False

@@ -1,0 +1,113 @@
+"""Fleet rollouts at scale and the fault matrix (docs/fleet.md publishes the figures).
+
+``scale``: one good rollout to N devices in W waves on the virtual clock, per broker: wall seconds, devices
+simulated per second of wall time and per CPU second (this process, the device hosts and the broker, from
+getrusage), peak memory per device (the largest device host's maxrss over its devices), and for a corrupt build
+the real time from the abort decision until every device had its command.
+
+``matrix``: every row of tests/fleet_matrix.py on both brokers with power lost at every state, S seeds of
+1,000 devices each; a cell counts the rollouts that ended as their row says with every check holding. Exit 1
+if any did not.
+
+Usage: .venv/bin/python benchmarks/bench_fleet.py scale [--devices 10000] [--waves 5] [--brokers embedded,mosquitto]
+       .venv/bin/python benchmarks/bench_fleet.py matrix [--seeds 20] [--brokers embedded,mosquitto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import signal
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from fleet_matrix import ROWS, problems, run_row
+
+from pytest_iotops.fleet import FleetSpec, Policy, build_firmware, make_broker, rollout
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def scale(devices: int, waves: int, brokers: list[str]) -> None:
+    steps = tuple(round(100 * (i + 1) / waves, 6) for i in range(waves))
+    policy = Policy(waves=steps, max_failure_rate=0.02, min_executed=10, source="bench")
+    old, new = build_firmware("1.0.0", 16 * 1024), build_firmware("2.0.0", 16 * 1024)
+    bad = build_firmware("2.0.1", 16 * 1024, corrupt=True)
+    print(
+        "| broker | devices | waves | outcome | wall (s) | virtual (h) | ticks | devices/s | devices per CPU s | "
+        "peak MB per 1,000 devices | abort -> all told (ms) |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    for name in brokers:
+        with make_broker(name) as broker:
+            cpu = _cpu()
+            result = rollout(FleetSpec(devices, seed=1), new, old, policy, broker, deadline=1800)
+            cpu = _cpu() - cpu
+            peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far
+            per_host = devices / result.hosts
+            aborted = rollout(FleetSpec(devices, seed=2), bad, old, policy, broker, deadline=1800)
+            told = aborted.told_all_seconds
+            print(
+                f"| {name} | {devices} | {waves} | {result.outcome} | {result.wall_seconds:.1f} | "
+                f"{result.virtual_seconds / 3600:.2f} | {result.ticks} | {devices / result.wall_seconds:.0f} | "
+                f"{devices / cpu:.0f} | {peak_kb / 1024 / per_host * 1000:.1f} | "
+                f"{'-' if told is None else f'{told * 1000:.0f}'} ({aborted.outcome}) |",
+                flush=True,
+            )
+            assert not result.invariant_problems(), result.explain()
+
+
+def matrix(seeds: int, brokers: list[str]) -> int:
+    failures = 0
+    print("| row | broker | as expected | median wall (s) | first failure |\n|---|---|---|---|---|")
+    for name in brokers:
+        with make_broker(name) as broker:
+            for row in ROWS:
+                ok, walls, first = 0, [], ""
+                for seed in range(100, 100 + seeds):
+                    result = run_row(row, broker, seed)
+                    walls.append(result.wall_seconds)
+                    found = problems(row, result)
+                    ok += not found
+                    if found and not first:
+                        first = f"seed {seed}: {found[0][:120]}"
+                failures += seeds - ok
+                print(
+                    f"| {row} | {name} | {ok}/{seeds} | {statistics.median(walls):.1f} | {first or '-'} |", flush=True
+                )
+    return failures
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["scale", "matrix"])
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--waves", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--brokers", default="embedded,mosquitto")
+    args = parser.parse_args()
+    brokers = args.brokers.split(",")
+    started = time.monotonic()
+    if args.what == "scale":
+        scale(args.devices, args.waves, brokers)
+    else:
+        failed = matrix(args.seeds, brokers)
+        print(f"\n{failed} rollouts did not end as their row says ({time.monotonic() - started:.0f} s)")
+        sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
