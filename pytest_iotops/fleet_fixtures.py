@@ -79,6 +79,9 @@ class FleetRunner:
         if s.policy_file:
             path = Path(s.policy_file)
             policy = load_policy(path if path.is_absolute() else self._request.config.rootpath / path, policy)
+        from .fixtures import _progress
+
+        show = _progress(self._request.config)
         built = self.firmware(new) if isinstance(new, str) else new
         previous = old or self.firmware(s.installed)
         result = rollout(
@@ -93,6 +96,7 @@ class FleetRunner:
             restart_broker_at=restarts,
             deadline=s.deadline,
             name=f"{previous.version} -> {built.version}",
+            progress=(lambda line: show(line, True)) if show is not None else None,
         )
         self.results.append(result)
         self._request.node.stash.setdefault(FLEET_ROLLOUTS, []).append(result.record(self._request.node.nodeid))

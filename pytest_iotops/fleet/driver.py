@@ -137,6 +137,18 @@ class Driver:
                     self.stats.lost_reports += short
         self.stats.ticks += 1
 
+    def _tell(self, seen: int, t: float) -> None:
+        """Live progress: each new decision as a line (wave started, continued, extended, stopped)."""
+        if self.progress is None:
+            return
+        for d in self.rollout.decisions[seen:]:
+            c = self.rollout.counts()
+            failed = c["failed"] + c["timed_out"] + c["rejected"]
+            self.progress(
+                f"fleet t={t / 3600:.2f}h wave {d['wave']}: {d['action']} ({d['released']} released, "
+                f"{c['succeeded']} succeeded, {failed} failed) {d['detail'][:90]}"
+            )
+
     def _apply(self, t: float) -> None:
         pending, self.pending = self.pending, []
         for report in sorted(pending, key=lambda r: (r["device"], r["seq"])):
@@ -187,7 +199,9 @@ class Driver:
                 # the tick after the abort: its hosts had received every command before they answered
                 self.stats.told_all_seconds = time.monotonic() - decided
             was_aborting = self.rollout.aborting
+            seen = len(self.rollout.decisions)
             commands = self.rollout.step(t)
+            self._tell(seen, t)
             if self.rollout.aborting and not was_aborting:
                 self.stats.decided_at, decided = t, time.monotonic()
             if commands:
@@ -200,11 +214,5 @@ class Driver:
                 break
             if self.clock == "real":
                 await asyncio.sleep((nxt - t) / self.speed)
-            if self.progress is not None and int(nxt // 3600) > int(t // 3600):
-                c = self.rollout.counts()
-                self.progress(
-                    f"fleet t={nxt / 3600:.0f}h: {self.rollout.released} released, "
-                    f"{c['succeeded']} succeeded, {c['failed'] + c['timed_out'] + c['rejected']} failed"
-                )
             t = nxt
         self.stats.virtual_seconds = t

@@ -52,6 +52,8 @@ def test_fleet_fixture_end_to_end(pytester: pytest.Pytester, workers: list[str])
             "*1.0.0 -> 2.0.1 to 80 devices on embedded: aborted in wave 1*",
         ]
     )
+    if not workers:  # live progress: each decision as it is taken (xdist workers have no terminal)
+        result.stdout.fnmatch_lines(["*fleet t=0.00h wave 1: start (30 released*", "*wave 2: continue*"])
     report = run_report(pytester.path)
     assert report["schema_version"] == "2.2"
     rollouts = {r["test"].rsplit("::", 1)[1]: r for r in report["fleet_rollouts"]}
