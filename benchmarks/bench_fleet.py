@@ -42,7 +42,8 @@ def _cpu() -> float:
 
 def scale(devices: int, waves: int, brokers: list[str]) -> None:
     steps = tuple(round(100 * (i + 1) / waves, 6) for i in range(waves))
-    policy = Policy(waves=steps, max_failure_rate=0.02, min_executed=10, source="bench")
+    # a day between waves: five waves take four days of rollout time, run in seconds on the virtual clock
+    policy = Policy(waves=steps, max_failure_rate=0.02, min_executed=10, wave_soak=86400.0, source="bench")
     old, new = build_firmware("1.0.0", 16 * 1024), build_firmware("2.0.0", 16 * 1024)
     bad = build_firmware("2.0.1", 16 * 1024, corrupt=True)
     print(
@@ -54,14 +55,13 @@ def scale(devices: int, waves: int, brokers: list[str]) -> None:
             cpu = _cpu()
             result = rollout(FleetSpec(devices, seed=1), new, old, policy, broker, deadline=1800)
             cpu = _cpu() - cpu
-            peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child so far
-            per_host = devices / result.hosts
+            per_host = devices / result.hosts  # the largest host's peak memory over its devices
             aborted = rollout(FleetSpec(devices, seed=2), bad, old, policy, broker, deadline=1800)
             told = aborted.told_all_seconds
             print(
                 f"| {name} | {devices} | {waves} | {result.outcome} | {result.wall_seconds:.1f} | "
                 f"{result.virtual_seconds / 3600:.2f} | {result.ticks} | {devices / result.wall_seconds:.0f} | "
-                f"{devices / cpu:.0f} | {peak_kb / 1024 / per_host * 1000:.1f} | "
+                f"{devices / cpu:.0f} | {result.host_peak_kb / 1024 / per_host * 1000:.1f} | "
                 f"{'-' if told is None else f'{told * 1000:.0f}'} ({aborted.outcome}) |",
                 flush=True,
             )

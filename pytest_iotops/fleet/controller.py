@@ -89,6 +89,7 @@ class Rollout:
         self._rate_credit = 0.0
         self._rate_mark = 0
         self._last_rate_step = 0.0
+        self._soak_until: float | None = None
         self.aborted_at: float | None = None
 
     @staticmethod
@@ -200,6 +201,8 @@ class Rollout:
             for v in self.views.values()
             if v.rollback == "sent" and v.rollback_sent_at is not None
         ]
+        if self._soak_until is not None and not self.aborting:
+            times.append(self._soak_until)
         return min(times) if times else None
 
     def _timeouts(self, now: float) -> None:
@@ -283,6 +286,14 @@ class Rollout:
         # the next wave's boundary above what is out (an extended wave may have passed the planned one)
         boundary = next((t for t in self.targets if t > self.released), len(self.order))
         if j.action == "continue":
+            if self._soak_until is None and self.policy.wave_soak > 0:
+                self._soak_until = now + self.policy.wave_soak  # the wave runs this long before the next starts
+                self._record(
+                    now, "soak", j.rule, f"{j.detail}; the next wave starts after {self.policy.wave_soak / 3600:g} h"
+                )
+            if self._soak_until is not None and now < self._soak_until:
+                return
+            self._soak_until = None
             self.wave += 1
             self.wave_end = self.released
             self._release(boundary, now)

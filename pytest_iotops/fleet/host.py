@@ -250,6 +250,7 @@ class Host:
             "published": self.published,
             "lost_commands": self.lost_commands,
             "malformed": self.malformed,
+            "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc), encoding="utf-8")

@@ -65,6 +65,7 @@ class Policy:
     wave_error_percentage: float | None = None  # hawkBit errorCondition: share of a group that stops the rollout
     rollback: bool = True
     resolution: float = 10.0  # how often the controller looks, seconds of the rollout's clock
+    wave_soak: float = 0.0  # seconds a decided wave runs before the next one starts (Mender-style phases)
     source: str = "defaults"
 
     def __post_init__(self) -> None:
@@ -114,7 +115,9 @@ _TABLE = {
     "confidence",
     "min_executed",
     "by_hardware",
+    "class_sample",
     "in_progress_timeout",
+    "wave_soak",
     "retries",
     "rollback",
     "resolution",
@@ -135,6 +138,7 @@ def policy_from_table(table: Mapping[str, Any], where: str) -> Policy:
         ("confidence", 0.5, 0.9999),
         ("in_progress_timeout", 1, 1e7),
         ("resolution", 0.001, 1e6),
+        ("wave_soak", 0, 1e8),
     ):
         if key in table:
             kw[key] = _number(table, key, where, lo, hi)

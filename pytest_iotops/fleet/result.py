@@ -57,6 +57,7 @@ class FleetResult:
     broker_restarts: int = 0
     told_all_seconds: float | None = None
     hosts: int = 1
+    host_peak_kb: int = 0  # the largest device host's peak resident memory
 
     @property
     def promoted(self) -> bool:

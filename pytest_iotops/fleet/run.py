@@ -267,10 +267,11 @@ def _result(
     n_hosts: int,
 ) -> FleetResult:
     own: dict[str, dict[str, Any]] = {}
-    lost_commands = 0
+    lost_commands = peak_kb = 0
     for s in states:
         own.update(s["devices"])
         lost_commands += int(s.get("lost_commands", 0))
+        peak_kb = max(peak_kb, int(s.get("peak_kb", 0)))
     records = {}
     for d, view in plan.views.items():
         state = own.get(d, {})
@@ -328,5 +329,6 @@ def _result(
         malformed=driver.stats.malformed,
         broker_restarts=restarts,
         told_all_seconds=driver.stats.told_all_seconds,
+        host_peak_kb=peak_kb,
         hosts=n_hosts,
     )

@@ -165,3 +165,20 @@ def test_judge_failures_knows_when_it_cannot_know() -> None:
     # failures finish first: counted against everyone notified, 6 of 300 is no longer above 2 %
     assert judge_failures(100, 6, 0.02, 0.95, 10, outstanding=200).action == "wait"
     assert binomial_lower(0, 149, 0.02) == pytest.approx(0.98**149)
+
+
+def test_a_two_day_soak_between_waves_runs_on_the_virtual_clock() -> None:
+    policy = Policy(waves=(20, 100), max_failure_rate=0.05, min_executed=10, wave_soak=2 * 86400.0)
+    rollout, devices = simulate(policy, FleetSpec(300, seed=6), build_firmware("2.0.0", 2048), OLD)
+    assert rollout.outcome == "promoted"
+    soak = next(d for d in rollout.decisions if d["action"] == "soak")
+    go = next(d for d in rollout.decisions if d["action"] == "continue")
+    assert go["t"] - soak["t"] >= 2 * 86400.0
+    assert all(d.version() == "2.0.0" for d in devices.values())
+
+
+def test_policy_table_keys_for_the_first_wave_and_the_soak() -> None:
+    from pytest_iotops.fleet.policy import policy_from_table
+
+    policy = policy_from_table({"class_sample": 5, "wave_soak": 3600, "waves": [10, 100]}, "t")
+    assert (policy.class_sample, policy.wave_soak) == (5, 3600.0)
