@@ -67,13 +67,15 @@ class FleetRunner:
 
     def rollout(self, new: Firmware | str, old: Firmware | None = None, **overrides: Any) -> FleetResult:
         """Roll ``new`` out to the fleet (which runs ``old``, by default a build of ``installed``).
-        ``overrides``: any ``[tool.iotops.fleet]`` key for this call, and ``restart_broker_at`` (virtual times)."""
+        ``overrides``: any ``[tool.iotops.fleet]`` key for this call, ``restart_broker_at`` (virtual times) and
+        ``key`` (the release key devices check the build's signature with)."""
         from .fleet.policy_files import load_policy
         from .fleet.profile import FleetSpec
         from .fleet.run import rollout
         from .fleet.settings import override
 
         restarts = overrides.pop("restart_broker_at", ())
+        key = overrides.pop("key", None)  # devices verify the build's HMAC signature with it
         s = override(self.settings, overrides, f"{self._request.node.nodeid}: iotops_fleet.rollout()")
         policy = s.policy
         if s.policy_file:
@@ -91,6 +93,7 @@ class FleetRunner:
             policy,
             self.broker(s.broker),
             hosts=s.hosts or None,
+            key=key,
             clock=s.clock,
             speed=s.speed,
             restart_broker_at=restarts,

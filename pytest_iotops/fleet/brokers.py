@@ -8,9 +8,12 @@ restart one mid-rollout (a fault) and nothing outlives the rollout. Others come 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
+import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +36,67 @@ __all__ = ["BUILTIN_BROKERS", "Broker", "EmbeddedBroker", "MosquittoBroker", "io
 BUILTIN_BROKERS = ("embedded", "mosquitto")
 
 
+def broker_port() -> int:
+    """A free port below the kernel's ephemeral range: clients' own ports never take it, and a client that
+    reconnects while its broker is down cannot connect to itself (TCP simultaneous open on an ephemeral port
+    made a device read its own CONNECT packet)."""
+    low = 32768
+    with contextlib.suppress(OSError, ValueError):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(10000, max(10001, low))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process ``pid`` has a socket listening on ``port`` (Linux /proc): a port that answers may belong
+    to someone else."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    if not inodes:
+        return False
+    wanted = {f"socket:[{inode}]" for inode in inodes}
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):  # a descriptor closed meanwhile (the listing's own, for one)
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                return True
+    return False
+
+
+def _libc_prctl() -> Callable[..., int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+#: resolved here, in the parent: the child between fork and exec only calls it (no dlopen, no import)
+_PRCTL = _libc_prctl()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the thread that started it ends (Linux PR_SET_PDEATHSIG), so a
+    broker or device host never outlives a run killed without a chance to clean up."""
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGTERM))
+
+
 class Broker:
     """A broker process: ``start`` waits until it accepts connections, ``stop`` ends it and everything it
     started, ``restart`` keeps the port (clients reconnect to the same address)."""
@@ -41,7 +105,7 @@ class Broker:
     host = "127.0.0.1"
 
     def __init__(self, port: int | None = None, startup_timeout: float = 20.0) -> None:
-        self.port = port or free_port()
+        self.port = port or broker_port()
         self.startup_timeout = startup_timeout
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
@@ -52,10 +116,25 @@ class Broker:
         raise NotImplementedError
 
     def start(self) -> None:
+        """Started on its port, or on a new one when another process took the port first (a port is chosen
+        before the broker binds it, so two brokers of parallel test workers can race for one): the listener
+        must belong to our process, not merely answer."""
         if self.running():
             return
+        for attempt in range(5):
+            problem = self._start_once()
+            if not problem:
+                return
+            self.stop()
+            if attempt == 4 or self.restarts:  # a restart keeps its port: clients reconnect to that address
+                raise FleetError(
+                    f"the {self.name} broker could not serve {self.host}:{self.port}: {problem}\n{self.tail()}"
+                )
+            self.port = broker_port()
+
+    def _start_once(self) -> str:
         log = self._dir / "broker.log"
-        with log.open("ab") as out:
+        with log.open("wb") as out:  # each start its own log: an earlier attempt's error is not this one's
             self._proc = subprocess.Popen(
                 self.argv(),
                 stdin=subprocess.DEVNULL,
@@ -63,21 +142,18 @@ class Broker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 env={**os.environ, "IOTOPS_OWNER": self._token},
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads start between fork and exec here
             )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise FleetError(
-                    f"the {self.name} broker exited at start (code {self._proc.returncode}):\n{self.tail()}"
-                )
-            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=0.5):
-                return
+                return f"exited at start (code {self._proc.returncode})"
+            if _listens(self._proc.pid, self.port):
+                return ""
+            if "address already in use" in self.tail().lower():  # amqtt stays up when its listener fails
+                return "its port is taken"
             time.sleep(0.02)
-        self.stop()
-        raise FleetError(
-            f"the {self.name} broker did not accept connections on {self.host}:{self.port} within "
-            f"{self.startup_timeout:g}s:\n{self.tail()}"
-        )
+        return f"not listening within {self.startup_timeout:g}s"
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

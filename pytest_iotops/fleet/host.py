@@ -34,7 +34,7 @@ from .protocol import Topics, encode, parse_command
 
 __all__ = ["Host", "main"]
 
-GRACE = 2.0  # seconds of real time to wait for commands a lost message will never bring
+GRACE = 5.0  # seconds of real time to wait for commands a lost message will never bring
 
 
 def load_artifacts(doc: dict[str, Any]) -> dict[str, Firmware]:

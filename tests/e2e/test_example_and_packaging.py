@@ -84,7 +84,12 @@ def test_fleet_example_promotes_the_release_and_stops_the_broken_builds(tmp_path
     report = json.loads((reports / "run-report.json").read_text())
     outcomes = sorted((r["new"], r["devices"], r["outcome"], r["aborted_in_wave"]) for r in report["fleet_rollouts"])
     assert outcomes == sorted(
-        [("2.1.0", 1000, "promoted", None), ("2.1.1", 1000, "aborted", 1), ("2.1.2", 1000, "aborted", 1)]
+        [
+            ("2.1.0", 1000, "promoted", None),
+            ("2.1.1", 1000, "aborted", 1),
+            ("2.1.2", 1000, "aborted", 1),
+            ("2.1.3", 1000, "aborted", 1),
+        ]
         + [("2.1.0", 200, "promoted", None)] * 6
     )
     assert all(r["problems"] == [] and r["bricked"] == 0 for r in report["fleet_rollouts"])

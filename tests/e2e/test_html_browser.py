@@ -166,3 +166,50 @@ def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
     html = out.read_text()
     assert "<title>FAILED · project · pytest-iotops</title>" in html
     assert "Test pyramid" in html
+
+
+def test_a_fleet_of_ten_thousand_devices_draws_fast_with_payloads_as_text(browser: Any, tmp_path: Path) -> None:
+    """The worst case for the heatmap: no two neighbours alike, so every device is its own rectangle."""
+    import time
+
+    from pytest_iotops.model import FleetDecision, FleetRollout, FleetWave
+
+    report = load_report(RICH)
+    states = "".join("SFTRCN."[i % 7] for i in range(10_000))
+    report.fleet_rollouts.append(
+        FleetRollout(
+            test="tests/e2e/test_fleet.py::test_<script>alert(4)</script>",
+            name="x",
+            broker="mosquitto",
+            old="1.0.0",
+            new="2.0.0<img src=x onerror=alert(5)>",
+            devices=10_000,
+            outcome="aborted",
+            rule="failure_rate: <b>bold</b>",
+            policy="p",
+            seed=1,
+            aborted_in_wave=1,
+            waves=[FleetWave(1, 10_000, 5000, 3000, 1000, 500, 500)],
+            decisions=[FleetDecision(0.0, 1, "start", "waves", "<svg onload=alert(6)>", 100)],
+            versions={"1.0.0": 10_000},
+            states=states,
+        )
+    )
+    html = tmp_path / "fleet.html"
+    html.write_text(render(report, "html"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    started = time.monotonic()
+    page.goto(html.as_uri())
+    loaded = time.monotonic() - started
+    section = page.locator("#fleet")
+    assert section.locator("svg.heatmap rect").count() == 10_000
+    assert "2.0.0<img src=x onerror=alert(5)>" in section.locator("article h3").text_content()
+    assert page.evaluate("document.querySelectorAll('#fleet img, #fleet b').length") == 0
+    assert dialogs == []
+    assert errors == []
+    print(f"report with a 10,000-device heatmap (10,000 rectangles) loaded in {loaded:.2f} s")
+    page.close()

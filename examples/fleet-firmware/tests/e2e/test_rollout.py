@@ -2,7 +2,7 @@
 team's AWS IoT Jobs policy plus the statistical rule, with power lost at every state on a tenth of them."""
 
 import pytest
-from thermofw import Build, artifact
+from thermofw import KEY, Build, artifact
 
 from pytest_iotops.fleet import STATES
 
@@ -12,7 +12,8 @@ def installed():
 
 
 def test_the_release_is_promoted_to_the_whole_fleet(iotops_fleet):
-    result = iotops_fleet.rollout(artifact(Build("2.1.0")), installed())
+    # the devices hold the release key: each checks the build's signature before it writes its slot
+    result = iotops_fleet.rollout(artifact(Build("2.1.0")), installed(), key=KEY)
     assert result.promoted, result.explain()
     assert result.on_version("2.1.0") == 1000
     assert result.bricked == 0
@@ -32,6 +33,13 @@ def test_a_corrupt_upload_never_reaches_a_slot(iotops_fleet):
     result = iotops_fleet.rollout(artifact(Build("2.1.2"), corrupt=True), installed())
     assert result.aborted and result.aborted_in_wave == 1
     assert all("sha256 mismatch" in r.reason for r in result.devices.values() if r.outcome == "failed")
+
+
+def test_a_build_signed_with_another_key_is_refused(iotops_fleet):
+    forged = artifact(Build("2.1.3"))
+    result = iotops_fleet.rollout(forged, installed(), key=b"not the release key")
+    assert result.aborted and result.aborted_in_wave == 1
+    assert all("bad signature" in r.reason for r in result.devices.values() if r.outcome == "failed")
 
 
 @pytest.mark.parametrize("state", STATES)
