@@ -10,18 +10,24 @@ from pathlib import Path
 from conftest import ROOT, require_binary
 
 
-def test_example_pipeline_passes_and_writes_its_report(tmp_path: Path) -> None:
-    require_binary("cargo")  # the example gates a Rust crate with clippy
-    reports = tmp_path / "reports"
+def _run_example(name: str, reports: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``pytest --iotops`` in ``examples/<name>`` as the main job runs it, reports in ``reports``; must pass."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--iotops", "--iotops-reports-dir", str(reports), "-p", "no:cacheprovider"],
-        cwd=ROOT / "examples" / "python-app",
+        [sys.executable, "-m", "pytest", "--iotops", "--iotops-reports-dir", str(reports), *args],
+        cwd=ROOT / "examples" / name,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return done
+
+
+def test_example_pipeline_passes_and_writes_its_report(tmp_path: Path) -> None:
+    require_binary("cargo")  # the example gates a Rust crate with clippy
+    reports = tmp_path / "reports"
+    done = _run_example("python-app", reports, "-p", "no:cacheprovider")
     assert "iotops verdict: PASSED" in done.stdout
     report = json.loads((reports / "run-report.json").read_text())
     assert {p["name"]: p["tests"] for p in report["phases"]} == {"unit": 10, "integration": 2, "e2e": 2}
@@ -42,15 +48,7 @@ def test_deploy_example_releases_v2_and_rolls_back_every_broken_build(tmp_path: 
     for server in ("nginx", "haproxy"):
         require_binary(server)
     reports = tmp_path / "reports"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--iotops", "--iotops-reports-dir", str(reports), "-n", "2"],
-        cwd=ROOT / "examples" / "deploy-service",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    _run_example("deploy-service", reports, "-n", "2")
     report = json.loads((reports / "run-report.json").read_text())
     outcomes = {(d["strategy"], d["candidate"], d["target"]): d["outcome"] for d in report["deployments"]}
     assert outcomes == {
@@ -72,15 +70,7 @@ def test_deploy_example_releases_v2_and_rolls_back_every_broken_build(tmp_path: 
 def test_fleet_example_promotes_the_release_and_stops_the_broken_builds(tmp_path: Path) -> None:
     """The main job's third example, under xdist: 1,000 simulated thermostats over the embedded MQTT broker."""
     reports = tmp_path / "reports"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--iotops", "--iotops-reports-dir", str(reports), "-n", "2"],
-        cwd=ROOT / "examples" / "fleet-firmware",
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    _run_example("fleet-firmware", reports, "-n", "2", timeout=600)
     report = json.loads((reports / "run-report.json").read_text())
     outcomes = sorted((r["new"], r["devices"], r["outcome"], r["aborted_in_wave"]) for r in report["fleet_rollouts"])
     assert outcomes == sorted(
