@@ -40,7 +40,11 @@ def test_corrupt_firmware_is_stopped_and_the_fleet_rolled_back(iotops_fleet):
 """
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+@pytest.mark.parametrize(
+    "workers",
+    [[], ["-n", "2"], ["-W", "error", "-p", "no:cacheprovider", "--import-mode=importlib"]],
+    ids=["serial", "xdist", "strict"],
+)
 def test_fleet_fixture_end_to_end(pytester: pytest.Pytester, workers: list[str]) -> None:
     make_project(pytester, FLEET, files={"tests/e2e/test_fleet.py": TESTS})
     result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", *workers)
@@ -52,7 +56,7 @@ def test_fleet_fixture_end_to_end(pytester: pytest.Pytester, workers: list[str])
             "*1.0.0 -> 2.0.1 to 80 devices on embedded: aborted in wave 1*",
         ]
     )
-    if not workers:  # live progress: each decision as it is taken (xdist workers have no terminal)
+    if "-n" not in workers:  # live progress: each decision as it is taken (xdist workers have no terminal)
         result.stdout.fnmatch_lines(["*fleet t=0.00h wave 1: start (30 released*", "*wave 2: continue*"])
     report = run_report(pytester.path)
     assert report["schema_version"] == "2.2"
