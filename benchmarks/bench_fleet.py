@@ -5,11 +5,16 @@ simulated per second of wall time and per CPU second (this process, the device h
 getrusage), peak memory per device (the largest device host's maxrss over its devices), and for a corrupt build
 the real time from the abort decision until every device had its command.
 
+``calibrate``: the statistical rule alone (controller and devices wired without a broker, tests/fleet_sim.py):
+builds whose true failure rate is below, at and above the limit (2 %), S seeds of 1,000 devices each — how
+often each is stopped, promoted, or left inconclusive (the fleet too small to show it below the limit).
+
 ``matrix``: every row of tests/fleet_matrix.py on both brokers with power lost at every state, S seeds of
 1,000 devices each; a cell counts the rollouts that ended as their row says with every check holding. Exit 1
 if any did not.
 
-Usage: .venv/bin/python benchmarks/bench_fleet.py scale [--devices 10000] [--waves 5] [--brokers embedded,mosquitto]
+Usage: .venv/bin/python benchmarks/bench_fleet.py calibrate [--seeds 100]
+       .venv/bin/python benchmarks/bench_fleet.py scale [--devices 10000] [--waves 5] [--brokers embedded,mosquitto]
        .venv/bin/python benchmarks/bench_fleet.py matrix [--seeds 20] [--brokers embedded,mosquitto]
 """
 
@@ -25,7 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fleet_matrix import ROWS, problems, run_row
+from fleet_matrix import HARDWARE, POLICY, ROWS, problems, run_row
+from fleet_sim import simulate
 
 from pytest_iotops.fleet import FleetSpec, Policy, build_firmware, make_broker, rollout
 
@@ -68,6 +74,28 @@ def scale(devices: int, waves: int, brokers: list[str]) -> None:
             assert not result.invariant_problems(), result.explain()
 
 
+def calibrate(seeds: int) -> None:
+    old = build_firmware("1.0.0", 2048)
+    print(
+        f"limit {POLICY.max_failure_rate:.0%} at {POLICY.confidence:.0%}, waves {list(POLICY.waves)}, 1,000 devices, "
+        f"{seeds} seeds\n\n| true failure rate | stopped | promoted | inconclusive | median devices exposed |\n"
+        "|---|---|---|---|---|"
+    )
+    for rate in (0.0, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05):
+        ends: dict[str, int] = {}
+        exposed = []
+        for seed in range(seeds):
+            new = build_firmware("2.0.0", 2048, seed=seed, install_failure_rate=rate)
+            result, _ = simulate(POLICY, FleetSpec(1000, seed=seed, hardware=HARDWARE), new, old)
+            ends[result.outcome] = ends.get(result.outcome, 0) + 1
+            exposed.append(result.released)
+        print(
+            f"| {rate:.1%} | {ends.get('aborted', 0)}/{seeds} | {ends.get('promoted', 0)}/{seeds} | "
+            f"{ends.get('inconclusive', 0)}/{seeds} | {statistics.median(exposed):.0f} |",
+            flush=True,
+        )
+
+
 def matrix(seeds: int, brokers: list[str]) -> int:
     failures = 0
     print("| row | broker | as expected | median wall (s) | first failure |\n|---|---|---|---|---|")
@@ -93,7 +121,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["scale", "matrix"])
+    parser.add_argument("what", choices=["scale", "matrix", "calibrate"])
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--waves", type=int, default=5)
     parser.add_argument("--seeds", type=int, default=20)
@@ -103,6 +131,8 @@ def main() -> None:
     started = time.monotonic()
     if args.what == "scale":
         scale(args.devices, args.waves, brokers)
+    elif args.what == "calibrate":
+        calibrate(args.seeds)
     else:
         failed = matrix(args.seeds, brokers)
         print(f"\n{failed} rollouts did not end as their row says ({time.monotonic() - started:.0f} s)")

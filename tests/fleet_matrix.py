@@ -8,7 +8,8 @@ from typing import Any
 
 from pytest_iotops.fleet import STATES, FleetFaults, FleetResult, FleetSpec, Policy, build_firmware, rollout
 
-#: row -> (the new build's faults, how the rollout must end)
+#: row -> (the new build's faults, how the rollout must end: "aborted" is stopped in the first wave, by a rule or
+#: as inconclusive, with the fleet rolled back)
 ROWS: dict[str, tuple[dict[str, Any], str]] = {
     "good": ({}, "promoted"),
     "install-5%": ({"install_failure_rate": 0.05}, "aborted"),
@@ -42,13 +43,15 @@ def problems(row: str, result: FleetResult) -> list[str]:
     """Empty when the rollout ended as its row says, with every check holding."""
     _, expected = ROWS[row]
     out = list(result.invariant_problems())
-    if result.outcome != expected:
+    # a stop is an abort by a rule, or a halt when no rule could decide within the next wave's size (fail closed)
+    ended = "aborted" if result.outcome == "inconclusive" else result.outcome
+    if ended != expected:
         out.append(f"ended {result.outcome}, expected {expected}")
     if result.bricked:
         out.append(f"{result.bricked} bricked devices")
     if expected == "aborted":
-        if result.aborted_in_wave != 1:
-            out.append(f"aborted in wave {result.aborted_in_wave}, expected 1")
+        if result.stopped_in_wave != 1:
+            out.append(f"stopped in wave {result.stopped_in_wave}, expected 1")
         if not result.decisions or result.decisions[-1]["action"] != "rolled_back":
             out.append("no fleet rollback recorded")
         if result.on_version("2.0.0") > len(result.silent()):

@@ -257,7 +257,12 @@ class Rollout:
             self._record(now, "start", "waves", f"wave 1: {self.released} devices")
         elif all(self.views[d].phase in TERMINAL for d in self.order[: self.released]):
             self._wave_done(now)
-        if self.released == len(self.order) and not self.done and all(v.phase in TERMINAL for v in self.views.values()):
+        if (
+            self.released == len(self.order)
+            and not self.done
+            and not self.aborting
+            and all(v.phase in TERMINAL for v in self.views.values())
+        ):
             self._finish_rollout(now)
 
     def _wave_done(self, now: float) -> None:
@@ -302,7 +307,12 @@ class Rollout:
             detail = j.detail
             if j.action == "abort":  # above at the stated confidence, not yet at the share each scope needs to stop
                 detail += ", not yet at the confidence a stop needs over every hardware class"
-            self._release(min(boundary, self.released + self.batch), now)
+            # an undecided wave grows up to the next wave's planned size, never past it
+            cap = self.targets[min(self.wave + 1, len(self.targets) - 1)]
+            if self.released >= cap:
+                self._halt(now, j.rule, f"{detail}; wave {self.wave + 1} reached the next wave's size ({cap})")
+                return
+            self._release(min(boundary, cap, self.released + self.batch), now)
             self._record(now, "extend", j.rule, f"{detail}; wave {self.wave + 1} extended to {self.released}")
 
     def _release(self, upto: int, now: float) -> None:
@@ -341,10 +351,16 @@ class Rollout:
         assert j is not None
         if j.action == "continue":
             self.outcome = "promoted"
+            self._record(now, self.outcome, j.rule, j.detail)
+            self.done = True
         else:
-            self.outcome = "inconclusive"
-        self._record(now, self.outcome, j.rule, j.detail)
-        self.done = True
+            self._halt(now, j.rule, f"{j.detail}; every device has run the job")
+
+    def _halt(self, now: float, rule: str, detail: str) -> None:
+        """Fail closed: the rule could not show the failure rate below the limit within the exposure the policy
+        allows, so the build goes no further and the devices that took it go back."""
+        self._record(now, "inconclusive", rule, detail)
+        self.aborting, self.outcome, self.aborted_at = True, "inconclusive", now
 
     def _roll_back(self, now: float) -> None:
         in_flight = False

@@ -72,6 +72,12 @@ class FleetResult:
         return next((d["wave"] for d in self.decisions if d["action"] == "abort"), None)
 
     @property
+    def stopped_in_wave(self) -> int | None:
+        """The wave in which the rollout stopped: aborted by a rule, or halted because no rule could decide within
+        the exposure the policy allows (``inconclusive``); both roll the fleet back."""
+        return next((d["wave"] for d in self.decisions if d["action"] in ("abort", "inconclusive")), None)
+
+    @property
     def bricked(self) -> int:
         return sum(1 for r in self.devices.values() if r.state.get("bricked") or r.state.get("unbootable_slots", 0) > 1)
 
@@ -111,10 +117,10 @@ class FleetResult:
             if r.after not in known or s.get("running") != s.get("active") or s.get("state") != "idle":
                 problems.append(f"{r.device}: not on exactly one known version: {s}")
         problems += [f"view: {m}" for m in self.view_mismatches()]
-        if self.aborted:
+        if self.outcome in ("aborted", "inconclusive"):
             stray = [r.device for r in self.devices.values() if r.after == self.new and not r.silent]
             if stray:
-                problems.append(f"aborted but {len(stray)} reachable devices still run {self.new}: {stray[:5]}")
+                problems.append(f"{self.outcome} but {len(stray)} reachable devices still run {self.new}: {stray[:5]}")
         return problems
 
     def explain(self) -> str:

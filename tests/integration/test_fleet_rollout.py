@@ -33,7 +33,7 @@ def test_the_same_seed_gives_the_same_timelines_over_the_wire(broker: EmbeddedBr
 
 
 def test_a_broker_restart_mid_rollout_changes_nothing_in_the_end(broker: EmbeddedBroker) -> None:
-    result = run_row("good", broker, seed=12, devices=200, restart_at=(300.0,))
+    result = run_row("good", broker, seed=12, devices=400, restart_at=(300.0,))
     assert result.broker_restarts == 1
     assert problems("good", result) == [], result.explain()
 

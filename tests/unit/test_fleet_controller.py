@@ -182,3 +182,21 @@ def test_policy_table_keys_for_the_first_wave_and_the_soak() -> None:
 
     policy = policy_from_table({"class_sample": 5, "wave_soak": 3600, "waves": [10, 100]}, "t")
     assert (policy.class_sample, policy.wave_soak) == (5, 3600.0)
+
+
+def test_an_undecided_wave_grows_only_to_the_next_wave_and_then_halts_and_rolls_back() -> None:
+    """3 % failures against a 2 % limit: often too close to prove with 500 devices. The first wave may grow to
+    the second wave's planned size (500 of 1,000), never past it; undecided there, the rollout halts as
+    inconclusive and sends every device back (fail closed). (A lucky start can let a 3 % build into wave 2 — the
+    looks are not alpha-corrected — but it is never promoted.)"""
+    outcomes = []
+    for seed in range(10):
+        build = build_firmware("2.0.0", 2048, seed=seed, install_failure_rate=0.03)
+        rollout, devices = simulate(POLICY, FleetSpec(1000, seed=seed), build, OLD)
+        outcomes.append(rollout.outcome)
+        assert rollout.outcome in ("aborted", "inconclusive")
+        if not any(d["action"] == "continue" for d in rollout.decisions):
+            assert rollout.released <= 500  # the first wave never grew past the second's planned size
+        assert all(d.version() == "1.0.0" for d in devices.values())
+        assert rollout.decisions[-1]["action"] == "rolled_back"
+    assert "inconclusive" in outcomes
