@@ -7,6 +7,7 @@ restart one mid-rollout (a fault) and nothing outlives the rollout. Others come 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import ctypes
 import importlib.util
@@ -97,7 +98,7 @@ def _die_with_parent() -> None:
         _PRCTL(1, int(signal.SIGTERM))
 
 
-class Broker:
+class Broker(abc.ABC):
     """A broker process: ``start`` waits until it accepts connections, ``stop`` ends it and everything it
     started, ``restart`` keeps the port (clients reconnect to the same address)."""
 
@@ -112,8 +113,9 @@ class Broker:
         self._dir = Path(tempfile.mkdtemp(prefix=f"iotops-{self.name}-"))
         self._token = uuid.uuid4().hex
 
+    @abc.abstractmethod
     def argv(self) -> list[str]:
-        raise NotImplementedError
+        """The command that runs this broker on ``self.host:self.port`` (files may go in ``self._dir``)."""
 
     def start(self) -> None:
         """Started on its port, or on a new one when another process took the port first (a port is chosen

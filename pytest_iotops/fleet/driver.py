@@ -80,14 +80,15 @@ class Driver:
         else:
             report = parse_report(payload)
             device = topic.split("/")[-2]
-            if isinstance(report, str) or report["device"] != device:
+            host = self.host_of.get(device)
+            if host is not None:
+                self.received[host] += 1  # counted for the barrier whatever it says: its host sent it
+            if host is None:
+                self.stats.malformed.append(f"{topic}: no such device in this fleet")
+            elif isinstance(report, str) or report["device"] != device:
                 problem = report if isinstance(report, str) else f"names device {report['device']!r}"
                 self.stats.malformed.append(f"{topic}: {problem}")
-                host = self.host_of.get(device)
-                if host is not None:
-                    self.received[host] += 1
             else:
-                self.received[self.host_of[device]] += 1
                 self.pending.append(report)
         self.changed.set()
 

@@ -6,8 +6,8 @@ those commands arrived, runs every device's events up to T, publishes their repo
 connection, and answers with how many reports it sent and when its next event is. Only devices with an event
 due are touched, so a tick costs what happens in it, not the fleet's size.
 
-Run as ``python -m pytest_iotops.fleet.host CONFIG.json``; it exits when told to finish, when its parent dies,
-or on SIGTERM, and writes every device's final state (the ground truth the controller's view is checked
+Run as ``python -m pytest_iotops.fleet.host CONFIG.json``; it exits on SIGTERM (how the rollout ends it) or
+when its parent dies, and writes every device's final state (the ground truth the controller's view is checked
 against) to the file the configuration names.
 """
 
@@ -30,7 +30,7 @@ from .device import Device
 from .firmware import Firmware
 from .link import Link
 from .profile import DeviceFaults, FleetFaults, FleetSpec, profiles
-from .protocol import Topics, encode, parse_command
+from .protocol import Topics, encode, parse_command, parse_tick
 
 __all__ = ["Host", "main"]
 
@@ -77,7 +77,6 @@ class Host:
         self.heap: list[tuple[float, str]] = []
         self.held: dict[str, tuple[int, bytes]] = {}  # reports held back (reorder fault), with their tick
         self.links: dict[str, Link] = {}
-        self.finish = asyncio.Event()
         self.arrived = asyncio.Event()
         self.ticks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._sem = asyncio.Semaphore(256)
@@ -94,18 +93,12 @@ class Host:
         d.receive(message, self.t)
         self._schedule(d)
 
-    def _on_control(self, topic: str, payload: bytes) -> None:
-        try:
-            doc = json.loads(payload)
-        except ValueError:
-            self.malformed += 1
-            return
-        if not isinstance(doc, dict):
-            self.malformed += 1
-        elif topic == self.topics.clock and isinstance(doc.get("tick"), int):
+    def _on_clock(self, topic: str, payload: bytes) -> None:
+        doc = parse_tick(payload)
+        if isinstance(doc, str):
+            self.malformed += 1  # a tick the host cannot read is not one: the controller sends it again
+        else:
             self.ticks.put_nowait(doc)
-        elif doc.get("kind") == "finish":
-            self.finish.set()
 
     def _schedule(self, d: Device) -> None:
         t = d.next_time()
@@ -198,8 +191,8 @@ class Host:
             host,
             port,
             f"{self.cfg['run']}-host-{self.index}",
-            [self.topics.clock, self.topics.control(self.index)],
-            self._on_control,
+            [self.topics.clock],
+            self._on_clock,
         )
         self.control.start()
         for name in self.devices:
@@ -220,7 +213,7 @@ class Host:
             await link.connected.wait()
         parent = os.getppid()
         ready_sent = 0.0
-        while not self.finish.is_set():
+        while True:
             if os.getppid() != parent:
                 return  # the controller's process is gone: so are we
             if self.tick < 0 and time.monotonic() - ready_sent > 1.0:

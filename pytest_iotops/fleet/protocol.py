@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["COMMANDS", "STATUSES", "Topics", "decode", "parse_ack", "parse_command", "parse_report"]
+__all__ = ["COMMANDS", "STATUSES", "Topics", "decode", "parse_ack", "parse_command", "parse_report", "parse_tick"]
 
 STATUSES = ("in_progress", "succeeded", "failed", "rejected", "canceled", "status")
 COMMANDS = ("update", "rollback", "cancel", "status")
@@ -32,9 +32,6 @@ class Topics:
 
     def ack(self, host: int) -> str:
         return f"{self.prefix}/h/{host}/ack"
-
-    def control(self, host: int) -> str:
-        return f"{self.prefix}/h/{host}/ctl"
 
 
 def encode(message: dict[str, Any]) -> bytes:
@@ -80,6 +77,19 @@ def parse_command(payload: bytes) -> dict[str, Any] | str:
         problem = _fields(doc, {"job": str, "version": str, "attempt": int})
         if problem:
             return problem
+    return doc
+
+
+def parse_tick(payload: bytes) -> dict[str, Any] | str:
+    """The clock: ``tick`` (a number), ``t`` (seconds of the rollout's clock), ``sent`` (commands per host)."""
+    doc = decode(payload)
+    if isinstance(doc, str):
+        return doc
+    problem = _fields(doc, {"tick": int, "t": (int, float), "sent": dict})
+    if problem:
+        return problem
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in doc["sent"].values()):
+        return "'sent' holds a count that is not an integer"
     return doc
 
 

@@ -51,6 +51,13 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     html = tmp_path / "report.html"
     html.write_text(render(load_report(RICH), "html"), encoding="utf-8")
+    page = _open(browser, html)
+    yield page
+    page.close()
+
+
+def _open(browser: Any, html: Path) -> Any:
+    """A page on ``html`` that keeps its console errors and any dialog (a script that ran) for the asserts."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.console_errors = []
     page.dialogs = []
@@ -58,8 +65,7 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(html.as_uri())
-    yield page
-    page.close()
+    return page
 
 
 def test_renders_without_errors_and_filters(page: Any) -> None:
@@ -197,19 +203,14 @@ def test_a_fleet_of_ten_thousand_devices_draws_fast_with_payloads_as_text(browse
     )
     html = tmp_path / "fleet.html"
     html.write_text(render(report, "html"), encoding="utf-8")
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    dialogs: list[str] = []
-    errors: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("pageerror", lambda e: errors.append(str(e)))
     started = time.monotonic()
-    page.goto(html.as_uri())
+    page = _open(browser, html)
     loaded = time.monotonic() - started
     section = page.locator("#fleet")
     assert section.locator("svg.heatmap rect").count() == 10_000
     assert "2.0.0<img src=x onerror=alert(5)>" in section.locator("article h3").text_content()
     assert page.evaluate("document.querySelectorAll('#fleet img, #fleet b').length") == 0
-    assert dialogs == []
-    assert errors == []
+    assert page.dialogs == []
+    assert page.console_errors == []
     print(f"report with a 10,000-device heatmap (10,000 rectangles) loaded in {loaded:.2f} s")
     page.close()

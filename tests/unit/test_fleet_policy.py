@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pytest_iotops.errors import ConfigError
 from pytest_iotops.fleet.policy import Policy, Rate, policy_from_table
 from pytest_iotops.fleet.policy_files import load_policy, policy_from_aws, policy_from_hawkbit
-from pytest_iotops.fleet.protocol import parse_ack, parse_command, parse_report
+from pytest_iotops.fleet.protocol import parse_ack, parse_command, parse_report, parse_tick
 
 SAMPLES = DATA / "samples" / "fleet"
 
@@ -204,7 +204,7 @@ def test_policy_defaults_are_valid() -> None:
 
 @given(st.binary(max_size=300))
 def test_any_bytes_are_a_message_or_a_named_problem(payload: bytes) -> None:
-    for parse in (parse_report, parse_command, parse_ack):
+    for parse in (parse_report, parse_command, parse_ack, parse_tick):
         result = parse(payload)
         assert isinstance(result, (dict, str))
 
@@ -242,7 +242,7 @@ def test_any_bytes_are_a_message_or_a_named_problem(payload: bytes) -> None:
 )
 def test_any_json_object_is_a_message_or_a_named_problem(doc: dict[str, Any]) -> None:
     payload = json.dumps(doc).encode()
-    for parse in (parse_report, parse_command, parse_ack):
+    for parse in (parse_report, parse_command, parse_ack, parse_tick):
         result = parse(payload)
         if isinstance(result, dict):
             assert result == doc
@@ -259,3 +259,34 @@ def test_a_report_with_the_wrong_types_is_named() -> None:
         parse_report(b'{"device": "d", "seq": 1, "status": "exploded", "job": "j", "running": "1", "boot_id": 1}')
         == "unknown status 'exploded'"
     )
+
+
+def test_hostile_messages_on_the_controllers_topics_are_named_not_raised() -> None:
+    """Anyone on the broker can publish under the run's topics: a report for a device the fleet does not have,
+    one that names another device, garbage, an ack from a host that does not exist."""
+    from pytest_iotops.fleet.controller import Rollout
+    from pytest_iotops.fleet.driver import Driver
+    from pytest_iotops.fleet.protocol import Topics
+
+    driver = Driver(Rollout(Policy(), [("d0", "A", 0)], "1", "2"), Topics("r"), ("127.0.0.1", 1), 1, "r")
+    good = {"device": "d0", "seq": 1, "status": "status", "job": "", "running": "1", "boot_id": 1}
+    driver._on_message("iotops/r/d/evil/rep", json.dumps({**good, "device": "evil"}).encode())
+    driver._on_message("iotops/r/d/d0/rep", json.dumps({**good, "device": "d1"}).encode())
+    driver._on_message("iotops/r/d/d0/rep", b"\xff{")
+    driver._on_message("iotops/r/h/7/ack", b'{"host": 7, "tick": 0, "reports": 0, "received": 0}')
+    driver._on_message("iotops/r/d/d0/rep", json.dumps(good).encode())
+    problems = driver.stats.malformed
+    assert [p.split(": ", 1)[1][:20] for p in problems] == [
+        "no such device in th",
+        "names device 'd1'",
+        "not JSON (UnicodeDec",
+        "unknown host",
+    ]
+    assert driver.received == [3]  # d0's three messages, counted for the barrier
+    assert [r["device"] for r in driver.pending] == ["d0"]
+
+
+def test_a_tick_must_carry_numbers() -> None:
+    assert parse_tick(b'{"tick": 1, "t": 2.5, "sent": {"0": 3}}') == {"tick": 1, "t": 2.5, "sent": {"0": 3}}
+    assert str(parse_tick(b'{"tick": 1, "t": "soon", "sent": {}}')).startswith("'t' is str")
+    assert parse_tick(b'{"tick": 1, "t": 1, "sent": {"0": "3"}}') == "'sent' holds a count that is not an integer"
