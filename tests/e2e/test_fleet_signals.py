@@ -18,7 +18,8 @@ from pytest_iotops.deploy.process import owned_by
 
 FLEET = """
 [tool.iotops.fleet]
-devices = 3000
+devices = 300
+hosts = 2
 firmware_size = 4096
 clock = "real"
 deadline = 3600
