@@ -12,10 +12,8 @@ import contextlib
 import ctypes
 import importlib.util
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,21 +36,7 @@ BUILTIN_BROKERS = ("embedded", "mosquitto")
 
 
 def broker_port() -> int:
-    """A free port below the kernel's ephemeral range: clients' own ports never take it, and a client that
-    reconnects while its broker is down cannot connect to itself (TCP simultaneous open on an ephemeral port
-    made a device read its own CONNECT packet)."""
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randrange(10000, max(10001, low))
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+    """A free port below the ephemeral range (see :func:`~pytest_iotops.deploy.process.free_port`)."""
     return free_port()
 
 
