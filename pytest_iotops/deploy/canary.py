@@ -24,23 +24,20 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ..errors import DeployError
 from ..model import DeployStep
+from .bake import Bake
 from .decision import Tally, decide
-from .judge import MetricSpec, Samples, judge, merge, quantile
-from .process import probe
+from .judge import MetricSpec, Samples, judge, merge
 from .result import DeployResult, Outcome, Progress, interrupted, judged_step
 from .target import Target
 
 __all__ = ["CanaryLimits", "CanaryResult", "Tally", "canary", "check_steps", "decide"]
 
 CanaryResult = DeployResult
-#: a step whose data fails the judge at this significance (but not at the metric's own) bakes on
-SUSPECT_ALPHA = 0.1
 
 
 @dataclass(frozen=True)
@@ -61,111 +58,6 @@ def check_steps(steps: Sequence[int]) -> list[int]:
     ):
         raise DeployError(f"steps must be increasing whole percentages in 1..100 ending at 100, got {list(steps)}")
     return list(steps)
-
-
-def _with_errors(samples: Samples, errors: int) -> Samples:
-    """``errors`` more of the window's requests failed (never more than it holds)."""
-    if not errors:
-        return samples
-    return replace(samples, errors=min(samples.requests, samples.errors + errors))
-
-
-class _Bake:
-    """One step's bake: slices of data, health probes and the canary's process, gathered until time is up and
-    both versions served enough requests to judge (the adaptive bake), or the longest bake has passed."""
-
-    def __init__(
-        self,
-        target: Target,
-        stable: str,
-        new: str,
-        interval: float,
-        need: tuple[int, int],
-        specs: Sequence[MetricSpec] = (),
-    ) -> None:
-        self.target, self.stable, self.new = target, stable, new
-        self.url = target.processes[new].url + target.health_path
-        self.interval = interval
-        self.need_canary, self.need_stable = need
-        #: the step's metrics at a looser significance: data that looks bad but does not yet prove it
-        self.specs = list(specs)
-        self.suspect = [replace(s, alpha=max(s.alpha, SUSPECT_ALPHA)) for s in specs]
-        self._suspicious = False
-        self.canary, self.baseline = Samples(), Samples()
-        #: what the load saw over the step, every version together (judged as availability)
-        self.client = Samples()
-        self.probes = 0
-        self.failed_probes: list[str] = []
-        self.exited: int | None = None
-        self.stable_exited: int | None = None
-        self.error = ""
-        self.ended = 0.0
-
-    def collect(self) -> None:
-        """The splitter's window, plus what only the clients could see: answers that failed a response check are
-        errors of the version that gave them."""
-        window = self.target.window()
-        checks, client = self.target.observed()
-        self.canary = merge(self.canary, _with_errors(window.get(self.new, Samples()), checks.get(self.new, 0)))
-        stable = _with_errors(window.get(self.stable, Samples()), checks.get(self.stable, 0))
-        self.baseline = merge(self.baseline, stable)
-        self.client = merge(self.client, client)
-
-    def enough(self) -> bool:
-        """Both versions served the minimum, and the data does not look bad without proving it: a canary that
-        might be failing bakes on (at the same exposure) until the judge can tell, up to the longest bake."""
-        if self.canary.requests < self.need_canary or self.baseline.requests < self.need_stable:
-            return False
-        return not self._suspicious
-
-    def _look(self) -> None:
-        """Suspicious: failing at the looser significance, not (yet) at the metric's own."""
-        self._suspicious = (
-            bool(self.suspect)
-            and judge(self.canary, self.baseline, self.suspect).verdict == "fail"
-            and judge(self.canary, self.baseline, self.specs).verdict != "fail"
-        )
-
-    def run(self, seconds: float, longest: float, progress: Progress | None, line: str) -> None:
-        started = time.monotonic()
-        end, cap = started + seconds, started + max(seconds, longest)
-        next_report = started + 0.25
-        while True:
-            now = time.monotonic()
-            if now >= cap or (now >= end and self.enough()):
-                break
-            time.sleep(max(0.0, min(self.interval, (end if now < end else cap) - now)))
-            self.exited = self.target.processes[self.new].proc.poll()
-            stable = self.target.processes.get(self.stable)
-            self.stable_exited = stable.proc.poll() if stable is not None else None
-            if self.exited is not None or self.stable_exited is not None:
-                break
-            # a second's grace: on a loaded CI machine a healthy answer can take a few hundred ms
-            status, seen = probe(self.url, timeout=1.0, checks=self.target.checks)
-            self.probes += 1
-            if status != 200:
-                self.failed_probes.append(seen)
-            if time.monotonic() >= next_report:
-                next_report += 0.25
-                try:
-                    self.collect()
-                except DeployError as exc:
-                    self.error = str(exc)
-                    break
-                if time.monotonic() >= end:
-                    self._look()
-                if progress is not None:
-                    progress(line + self.numbers(), False)
-        self.ended = time.perf_counter()
-
-    def numbers(self) -> str:
-        c = self.canary
-        p99 = quantile(c.latencies_ms, 0.99)
-        rate = f"{c.error_rate:.1%}" if c.error_rate is not None else "-"
-        return (
-            f"{c.requests} canary / {self.baseline.requests} stable requests, errors {rate}, "
-            f"p99 {'-' if p99 is None else f'{p99:.0f} ms'}"
-        )
 
 
 def canary(
@@ -239,17 +131,17 @@ class _History:
     reference: Samples | None = None
     reference_step: int = 0
 
-    def add(self, index: int, weight: int, baked: _Bake, need: int) -> None:
+    def add(self, index: int, weight: int, baked: Bake, need: int) -> None:
         if weight < 100 and (baked.baseline.requests >= need or self.baseline_step is None):
             # the last step with enough stable data; at 100 % there is none: keep the last one's
             self.baseline, self.baseline_step = baked.baseline, index
 
-    def so_far(self, weight: int, baked: _Bake) -> tuple[Samples, Samples]:
+    def so_far(self, weight: int, baked: Bake) -> tuple[Samples, Samples]:
         """Both versions over the steps that did not fail, and this one."""
         stable = merge(self.stable_so_far, baked.baseline) if weight < 100 else self.stable_so_far
         return merge(self.canary_so_far, baked.canary), stable
 
-    def keep(self, index: int, weight: int, baked: _Bake, need: int) -> None:
+    def keep(self, index: int, weight: int, baked: Bake, need: int) -> None:
         """A step that did not fail joins the data later steps are judged on as a whole (a failed step the
         limits tolerated is not counted again); the first with enough stable data is the stable's reference."""
         self.canary_so_far, self.stable_so_far = self.so_far(weight, baked)
@@ -303,15 +195,21 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
 
 def _bake(
     target: Target, result: DeployResult, weight: int, plan: _Plan, progress: Progress | None, label: str
-) -> _Bake:
+) -> Bake:
     """One step's data: from the weight change until both versions served enough, and every request that
     arrived meanwhile has an answer or has timed out."""
     with contextlib.suppress(DeployError):  # an unreadable backlog: the step's own measurement decides
         target.window()  # what came before this step's weights is not its data
     target.observed()
     need = (plan.need, plan.need if weight < 100 else 0)
-    baked = _Bake(target, result.stable, result.candidate, plan.health_interval, need, plan.specs)
+    baked = Bake(target, result.stable, result.candidate, plan.health_interval, need, plan.specs)
     baked.run(plan.bake, plan.bake_max, progress, label)
+    if baked.set_aside:
+        result.event(
+            "confirming",
+            f"{weight} % step: a window failed on latency alone ({baked.set_aside}); judged again on a fresh "
+            "window at the same weight (one stall slows every request in flight)",
+        )
     if not baked.error:
         try:
             target.settle(baked.ended, target.request_timeout)
@@ -334,7 +232,7 @@ def _stable_specs(specs: Sequence[MetricSpec]) -> list[MetricSpec]:
 
 
 def _judge_step(
-    index: int, weight: int, started: float, ended: float, baked: _Bake, history: _History, plan: _Plan
+    index: int, weight: int, started: float, ended: float, baked: Bake, history: _History, plan: _Plan
 ) -> DeployStep:
     client = baked.client if baked.target.observing else None
     step = judged_step(

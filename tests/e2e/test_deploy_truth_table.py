@@ -85,3 +85,46 @@ def test_truth_table(
         assert result.rollback_seconds is not None
     if "error" in script:
         assert "metrics store unreachable" in result.explain()
+
+
+class StallingTarget(ScriptedTarget):
+    """Every read of the window gives 10 requests of each version; the canary's are 600 ms slow for the first
+    ``stalled`` reads (a stall: every request in flight at once), 5 ms after."""
+
+    def __init__(self, stalled: int) -> None:
+        super().__init__([])
+        self.stalled, self.reads = stalled, 0
+
+    def window(self) -> dict[str, Samples]:
+        self.reads += 1
+        slow = self.routes >= 1 and self.reads <= self.stalled
+        return {"canary": Samples(((600.0 if slow else 5.0),) * 10, 0), "stable": Samples((5.0,) * 10, 0)}
+
+
+LATENCY = [MetricSpec("latency_p99", max_increase=50.0, min_samples=20)]
+
+
+@pytest.mark.parametrize(
+    ("stalled", "bake_max", "promoted"),
+    [(3, 5.0, True), (10_000, 5.0, False), (10_000, 0.6, False)],
+    ids=["one-stall", "slow-canary", "no-time-to-confirm"],
+)
+def test_a_latency_failure_is_confirmed_on_a_fresh_window(stalled: int, bake_max: float, promoted: bool) -> None:
+    """A window failing on latency alone is judged again at the same weight: a stall (samples that are not
+    independent) clears, a slow canary fails again at the same step, and a bake too short to confirm keeps the
+    failure."""
+    target = StallingTarget(stalled)
+    target.open()
+    try:
+        target.start("stable")
+        target.set_weights({"stable": 100})
+        target.routes, target.reads = 0, 0
+        result = canary(target, "stable", "canary", steps=[50, 100], bake=0.3, specs=LATENCY, bake_max=bake_max)
+    finally:
+        target.close()
+    assert result.promoted is promoted, result.explain()
+    confirming = [e for e in result.events if e.event == "confirming"]
+    assert confirming and "latency_p99" in confirming[0].detail, result.explain()
+    if not promoted:
+        assert result.aborted_at == 50 and len(result.steps) == 1, result.explain()
+        assert result.steps[0].canary_requests >= 20
