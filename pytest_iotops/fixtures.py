@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .deploy.result import DeployResult, Progress
     from .deploy.target import Target
     from .model import Deployment
+    from .monitoring.monitor import Monitor
 
 __all__ = ["DEPLOYMENTS", "Deployer", "iotops_blue_green", "iotops_canary", "iotops_deploy_target"]
 
@@ -166,21 +167,35 @@ class Deployer:
             overrides["bake"] = bake
         d = self._settings_with(overrides)
         limits = CanaryLimits(d.failure_limit, d.inconclusive_limit, d.consecutive_error_limit, d.health_failures)
+        monitor = self._monitor(d)
         load = self._load(d)
-        with load, self._recording(load):
-            result = canary(
-                self.target,
-                self.active,
-                version,
-                steps=d.steps,
-                bake=d.bake,
-                specs=d.metrics,
-                limits=limits,
-                health_interval=d.health_interval,
-                progress=self._progress,
-                bake_max=d.bake_max,
-            )
+        with contextlib.ExitStack() as stack:
+            if monitor is not None:
+                stack.callback(monitor.close)
+                monitor.open(self.target.reserve_ports())
+            with load, self._recording(load):
+                result = canary(
+                    self.target,
+                    self.active,
+                    version,
+                    steps=d.steps,
+                    bake=d.bake,
+                    specs=d.metrics,
+                    limits=limits,
+                    health_interval=d.health_interval,
+                    progress=self._progress,
+                    bake_max=d.bake_max,
+                    monitor=monitor,
+                )
         return self._record(result, load)
+
+    def _monitor(self, d: DeploySettings) -> Monitor | None:
+        """The rollout's monitoring signals ([tool.iotops.deploy.monitoring]), their providers not yet started."""
+        from .registry import session_manager
+
+        if d.monitoring is None:
+            return None
+        return d.monitoring.monitor(session_manager(self._request.config))
 
     def deploy(self, version: str, **overrides: Any) -> DeployResult:
         """Blue-green to ``version``; ``overrides`` as for :meth:`rollout` (e.g. ``keep_old_for=2``)."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .evidence.kinds import EvidenceKind
     from .fleet.brokers import Broker
     from .model import GateResult, RunReport
+    from .monitoring.providers import MetricProvider
     from .render.formats import ReportFormat
     from .tables import ConfigTable
 
@@ -53,6 +54,11 @@ class IotopsSpecs:
     def iotops_deploy_target(self, name: str) -> Callable[..., Target] | None:
         """The deployment target called ``name`` (``deploy.target``): a :class:`~pytest_iotops.deploy.target.Target`
         subclass or factory taking the version commands and keyword options, or None if this plugin has none."""
+
+    @hookspec(firstresult=True)
+    def iotops_metric_provider(self, name: str) -> type[MetricProvider] | None:
+        """The metric provider called ``name`` (``provider`` of a monitoring signal): a
+        :class:`~pytest_iotops.monitoring.providers.MetricProvider` subclass, or None if this plugin has none."""
 
     @hookspec(firstresult=True)
     def iotops_fleet_broker(self, name: str) -> Callable[..., Broker] | None:

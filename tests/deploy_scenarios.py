@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy_service import open_target, version
+from deploy_service import SIGNALS, open_target, version
 
 from pytest_iotops.deploy.canary import CanaryLimits, canary
 from pytest_iotops.deploy.checks import ResponseCheck
@@ -15,6 +15,7 @@ from pytest_iotops.deploy.config import DeploySettings
 from pytest_iotops.deploy.load import Load
 from pytest_iotops.deploy.process import VersionProcess, owned_by
 from pytest_iotops.deploy.result import DeployResult
+from pytest_iotops.monitoring.config import parse_monitoring
 
 RATE = 200.0
 REQUEST_TIMEOUT = 1.0
@@ -34,6 +35,10 @@ class Scenario:
     concurrency: int = 16
     checks: tuple[ResponseCheck, ...] = ()
 
+
+#: what the service's own metrics can show: not a stable version degrading (the halt judges the router's data of
+#: the stable version) and not a corrupt body (answered 200, as far as the service knows)
+SIGNAL_SCENARIOS = ("hang 10 %", "tail 5 % +300 ms", "slow only at 100 %", "equal 0.5 % noise", "double-forked daemons")
 
 SCENARIOS = [
     Scenario("hang 10 %", canary={"hang_rate": 0.10}, outcome="rolled_back", reason="error rate"),
@@ -75,8 +80,10 @@ def _command(name: str, seed: int, options: dict[str, Any]) -> list[str]:
     return version(name, seed=seed, **known) + extra + (["--daemon"] if daemon else [])
 
 
-def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployResult | None]:
-    """One rollout; the empty string when it ended as the scenario must, else what went wrong."""
+def run(scenario: Scenario, target_name: str, seed: int, signals: bool = False) -> tuple[str, DeployResult | None]:
+    """One rollout; the empty string when it ended as the scenario must, else what went wrong. ``signals``:
+    judged by the service's own metrics through Prometheus only (:data:`deploy_service.SIGNALS`), not by the
+    router's measurements."""
     commands = {
         "stable": _command("stable", seed, scenario.stable),
         "canary": _command("canary", seed + 100, scenario.canary),
@@ -93,7 +100,10 @@ def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployRes
 
     target.start = start  # type: ignore[method-assign]
     result = None
+    monitor = parse_monitoring(SIGNALS, "SIGNALS").monitor() if signals else None
     try:
+        if monitor is not None:
+            monitor.open(target.reserve_ports())
         target.start("stable")
         target.set_weights({"stable": 100})
         with Load(
@@ -114,8 +124,11 @@ def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployRes
                 specs=DEFAULTS.metrics,
                 limits=CanaryLimits(),
                 bake_max=DEFAULTS.bake_max,
+                monitor=monitor,
             )
     finally:
+        if monitor is not None:
+            monitor.close()
         target.close()
     left = [p.version for p in started if p.descendants()]
     problems = []
@@ -123,8 +136,13 @@ def run(scenario: Scenario, target_name: str, seed: int) -> tuple[str, DeployRes
         problems.append(f"processes left running for {left}: {[owned_by(p.token) for p in started]}")
     if result.outcome != scenario.outcome:
         problems.append(f"outcome {result.outcome}, expected {scenario.outcome}")
-    elif scenario.reason and scenario.reason not in result.reason:
-        problems.append(f"reason {result.reason!r} does not name {scenario.reason!r}")
+    elif scenario.reason and (reason := _signal_words(scenario.reason, signals)) not in result.reason:
+        problems.append(f"reason {result.reason!r} does not name {reason!r}")
     if result.outcome != "promoted" and result.active != "stable":
         problems.append(f"traffic on {result.active}, not back on stable")
     return "; ".join(problems), result
+
+
+def _signal_words(reason: str, signals: bool) -> str:
+    """The router's error rate is the signals' ``errors`` ratio."""
+    return reason.replace("error rate", "errors") if signals else reason

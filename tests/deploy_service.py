@@ -77,3 +77,30 @@ def share_problem(canary_requests: int, stable_requests: int, weight: int) -> st
     if p_value >= 1e-6:
         return ""
     return f"canary share {canary_requests / total:.2%} at the {weight} % step (binomial p = {p_value:.2g})"
+
+
+#: the example service's own metrics as the judge's only signals ([tool.iotops.deploy.monitoring]): requests
+#: that arrived but were not answered 200 (errors and hangs alike) over requests that arrived, and the tail of its
+#: latency histogram; Prometheus (Debian's) started by the monitor and scraping each version
+_V = '{version="{{ version }}"}'
+SIGNALS: dict[str, Any] = {
+    "builtin": False,
+    "prometheus": {"scrape_interval": 0.25},
+    "metrics": [
+        {
+            "name": "errors",
+            "type": "ratio",
+            "events": f"sum(sensorapi_requests_arrived_total{_V}) - "
+            f'(sum(sensorapi_requests_total{{version="{{{{ version }}}}",code="200"}}) or vector(0))',
+            "total": f"sum(sensorapi_requests_arrived_total{_V})",
+            "max_value": 0.01,
+            "max_increase": 0.005,
+        },
+        {
+            "name": "latency_p99",
+            "type": "histogram",
+            "buckets": f"sum by (le) (sensorapi_request_duration_seconds_bucket{_V})",
+            "max_increase": 50,
+        },
+    ],
+}

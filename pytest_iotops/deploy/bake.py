@@ -57,6 +57,9 @@ class Bake:
         #: a window that failed on latency alone, set aside for a fresh one at the same weight: its reason
         self.set_aside = ""
         self.end = 0.0
+        self.started = time.monotonic()
+        #: the step's monitoring signals, judged (result, thresholds, dry run)
+        self.signals: list[tuple[MetricResult, MetricSpec, bool]] = []
         self._seconds = 0.0
         self._aside = (Samples(), Samples())
 

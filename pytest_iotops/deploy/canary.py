@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ..errors import DeployError
 from ..model import DeployStep
+from ..monitoring.monitor import Mark, Monitor
+from ..monitoring.promql import MonitoringError
 from .bake import Bake
 from .decision import Tally, decide
 from .judge import MetricSpec, Samples, judge, merge
@@ -71,15 +74,19 @@ def canary(
     health_interval: float = 0.1,
     progress: Progress | None = None,
     bake_max: float = 30.0,
+    monitor: Monitor | None = None,
 ) -> DeployResult:
     """``bake`` is each step's shortest bake; it goes on until the canary and the stable version have each
     served the metrics' ``min_samples`` requests and the data no longer looks bad without proving it, at most
-    ``bake_max`` seconds."""
+    ``bake_max`` seconds. ``monitor``: monitoring signals judged with (or, ``builtin = false``, instead of) the
+    router's measurements."""
     steps = check_steps(steps)
     result = target.begin("canary", stable, new)
     if new not in target.processes:
         return result
-    plan = _Plan(steps, bake, max(bake, bake_max), specs, limits, health_interval)
+    if monitor is not None and not monitor.builtin:
+        specs = ()
+    plan = _Plan(steps, bake, max(bake, bake_max), specs, limits, health_interval, monitor)
     try:
         _run(target, result, plan, progress)
     except BaseException as exc:
@@ -101,6 +108,9 @@ class _Plan:
     specs: Sequence[MetricSpec]
     limits: CanaryLimits
     health_interval: float
+    monitor: Monitor | None = None
+    #: the monitor's last reading: the next step's window starts there
+    marks: list[Mark] = field(default_factory=list)
 
     @property
     def need(self) -> int:
@@ -155,6 +165,9 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
     tally = Tally()
     history = _History()
     index = 0
+    if plan.monitor is not None:
+        plan.monitor.begin()
+        plan.marks.append(plan.monitor.mark([stable, new]))
     while index < len(steps):
         weight = steps[index]
         target.set_weights({stable: 100 - weight, new: weight} if weight < 100 else {new: 100})
@@ -216,7 +229,27 @@ def _bake(
             baked.collect()
         except DeployError as exc:
             baked.error = str(exc)
+    if plan.monitor is not None and not baked.error:
+        _signals(plan.monitor, result, baked, plan)
     return baked
+
+
+def _signals(monitor: Monitor, result: DeployResult, baked: Bake, plan: _Plan) -> None:
+    """The step's monitoring signals, from the last reading to one taken now; while a signal is short of
+    samples and the longest bake allows, read again."""
+    running = [v for v in (result.stable, result.candidate) if v in baked.target.processes]
+    try:
+        while True:
+            end = monitor.mark(running)
+            judged = monitor.judge(plan.marks[-1], end, result.candidate, result.stable)
+            if not monitor.short(judged) or time.monotonic() - baked.started >= plan.bake_max:
+                break
+            time.sleep(monitor.poll)
+    except MonitoringError as exc:
+        baked.error = str(exc)
+        return
+    plan.marks.append(end)
+    baked.signals = judged
 
 
 def _stable_specs(specs: Sequence[MetricSpec]) -> list[MetricSpec]:
@@ -236,7 +269,7 @@ def _judge_step(
 ) -> DeployStep:
     client = baked.client if baked.target.observing else None
     step = judged_step(
-        index, weight, started, ended, baked.canary, baked.baseline, history.baseline, plan.specs, client
+        index, weight, started, ended, baked.canary, baked.baseline, history.baseline, plan.specs, client, baked.signals
     )
     step.health_probes, step.health_failures = baked.probes, len(baked.failed_probes)
     step.baseline_step = history.baseline_step

@@ -67,6 +67,14 @@ def _follow(document: Any, steps: Sequence[str | int]) -> Any:
     return document
 
 
+def json_path_value(document: Any, path: str) -> Any:
+    """The value at ``path`` (see :func:`json_path`); KeyError naming the path when there is none."""
+    found = _follow(document, json_path(path))
+    if found is _MISSING:
+        raise KeyError(f"nothing at {path}")
+    return found
+
+
 @dataclass(frozen=True)
 class ResponseCheck:
     #: the request path it applies to: exact, or a prefix when it ends in ``*`` (``*`` alone: every path)

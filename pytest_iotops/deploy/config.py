@@ -11,6 +11,7 @@ from typing import Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from ..monitoring.config import MonitoringSettings, parse_monitoring
 from .checks import ResponseCheck, parse_checks
 from .judge import MetricSpec
 
@@ -52,6 +53,8 @@ class DeploySettings:
     )
     #: what a version must answer ([[tool.iotops.deploy.checks]])
     checks: tuple[ResponseCheck, ...] = ()
+    #: monitoring signals judged in each canary step ([tool.iotops.deploy.monitoring])
+    monitoring: MonitoringSettings | None = None
     #: the table as written, so a test can override some keys and have the whole validated again
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -87,6 +90,7 @@ _KEYS: dict[str, v.Validator] = {
     "load": _table,
     "analysis": _table,
     "checks": lambda value: value,  # validated by parse_checks, which names each table's keys
+    "monitoring": _table,
 }
 _LOAD: dict[str, v.Validator] = {
     "rate": v.positive,
@@ -97,6 +101,7 @@ _LOAD: dict[str, v.Validator] = {
 _ANALYSIS: dict[str, v.Validator] = {
     "error_rate_max": v.percent,
     "error_rate_max_increase": v.percent,
+    "error_rate_effect": v.percent,
     "latency_p99_max_ms": v.positive,
     "latency_p99_max_increase_ms": v.positive,
     "latency_p50_max_ms": v.positive,
@@ -119,6 +124,8 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
     analysis = check_table(values.pop("analysis", {}) or {}, _ANALYSIS, where, "deploy.analysis.")
     if "checks" in values:
         values["checks"] = parse_checks(values["checks"], where)
+    if "monitoring" in values:
+        values["monitoring"] = parse_monitoring(values["monitoring"], where)
     for version, command in values.get("versions", {}).items():
         if not any("{port}" in part for part in command):
             raise ConfigError(f"{where}: deploy.versions.{version}: the command needs a {{port}} placeholder")
@@ -136,6 +143,7 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
                 max_value=analysis.get("error_rate_max", 1.0) / 100,
                 max_increase=analysis.get("error_rate_max_increase", 0.5) / 100,
                 min_samples=minimum,
+                effect=analysis["error_rate_effect"] / 100 if "error_rate_effect" in analysis else None,
             ),
             MetricSpec(
                 "latency_p99",

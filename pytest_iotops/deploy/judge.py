@@ -18,9 +18,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .power import POWER, needed_absolute, needed_relative
 from .stats import binomial_upper, fisher_greater, mann_whitney
 
-__all__ = ["JudgeResult", "MetricResult", "MetricSpec", "Samples", "applicable", "judge", "merge", "quantile"]
+__all__ = [
+    "JudgeResult",
+    "MetricResult",
+    "MetricSpec",
+    "Samples",
+    "applicable",
+    "combine",
+    "judge",
+    "merge",
+    "proportion",
+    "quantile",
+]
 
 Verdict = Literal["pass", "marginal", "fail", "inconclusive"]
 #: per test, per step: a rollout runs up to ~5 steps x 2-3 metrics x 2 tests, so each must be strict
@@ -77,6 +89,11 @@ class MetricSpec:
     alpha: float = ALPHA
     min_samples: int = 50
     no_data: Verdict = "inconclusive"
+    #: error rate: the smallest rise over the baseline (a fraction) that must not pass unseen; a step whose
+    #: requests could not have detected it (power < 80 %) is inconclusive, with the number it needs
+    effect: float | None = None
+    #: how its limits read: "%" (a fraction), "ms", "" (a plain number); empty by name for the built-in metrics
+    unit: Literal["", "%", "ms", "value"] = ""
 
 
 @dataclass
@@ -112,16 +129,19 @@ def quantile(values: Sequence[float], q: float) -> float | None:
 
 
 def _settle(result: MetricResult, spec: MetricSpec, canary: Samples, baseline: Samples, reason: str) -> MetricResult:
+    return _settle_counts(result, spec, canary.requests, baseline.requests, reason)
+
+
+def _settle_counts(result: MetricResult, spec: MetricSpec, n: int, base_n: int, reason: str) -> MetricResult:
     """Nothing failed: the metric passes, unless there were too few samples to say so — of the canary, or of
     the baseline a relative limit compares with."""
-    if canary.requests < spec.min_samples:
+    if n < spec.min_samples:
         result.verdict = "inconclusive"
-        result.reason = f"only {canary.requests} requests, fewer than the {spec.min_samples} needed to pass"
-    elif spec.max_increase is not None and baseline.requests < spec.min_samples:
+        result.reason = f"only {n} requests, fewer than the {spec.min_samples} needed to pass"
+    elif spec.max_increase is not None and base_n < spec.min_samples:
         result.verdict = "inconclusive"
         result.reason = (
-            f"the baseline has only {baseline.requests} requests, fewer than the {spec.min_samples} needed to "
-            "compare with"
+            f"the baseline has only {base_n} requests, fewer than the {spec.min_samples} needed to compare with"
         )
     else:
         result.reason = reason
@@ -136,28 +156,72 @@ def _unanswered(canary: Samples) -> str:
 
 
 def _error_rate(spec: MetricSpec, canary: Samples, baseline: Samples) -> MetricResult:
-    rate, base = canary.error_rate, baseline.error_rate
-    result = MetricResult("error_rate", "pass", rate, base, canary.requests, "")
+    return proportion(
+        spec,
+        "error_rate",
+        (canary.errors, canary.requests),
+        (baseline.errors, baseline.requests),
+        _unanswered(canary),
+        "error rate",
+    )
+
+
+def proportion(
+    spec: MetricSpec, name: str, canary: tuple[int, int], baseline: tuple[int, int], note: str = "", words: str = ""
+) -> MetricResult:
+    """A share of bad events (errors of requests), canary against limits and baseline by exact tests:
+    binomial for the absolute limit, Fisher for the rise over the baseline; with an ``effect``, a pass on too
+    few events to have seen it is inconclusive."""
+    (bad, n), (base_bad, base_n) = canary, baseline
+    rate, base = (bad / n if n else None), (base_bad / base_n if base_n else None)
+    result = MetricResult(name, "pass", rate, base, n, "")
     if rate is None:
         result.verdict, result.reason = spec.no_data, f"no requests reached the canary: {spec.no_data}"
         return result
-    errors = f"error rate {rate:.2%} ({canary.errors} of {canary.requests}){_unanswered(canary)}"
+    seen = f"{words or name} {rate:.2%} ({bad} of {n}){note}"
     if spec.max_value is not None:
-        p = binomial_upper(canary.errors, canary.requests, spec.max_value)
+        p = binomial_upper(bad, n, spec.max_value)
         if p < spec.alpha:
             result.verdict, result.p_value = "fail", p
-            result.reason = f"{errors} > limit {spec.max_value:.2%} (binomial p={p:.3g} < {spec.alpha:g})"
+            result.reason = f"{seen} > limit {spec.max_value:.2%} (binomial p={p:.3g} < {spec.alpha:g})"
             return result
-    if spec.max_increase is not None and base is not None and baseline.requests >= spec.min_samples:
-        result.p_value = fisher_greater(canary.errors, canary.requests, baseline.errors, baseline.requests)
+    if spec.max_increase is not None and base is not None and base_n >= spec.min_samples:
+        result.p_value = fisher_greater(bad, n, base_bad, base_n)
         if rate > base + spec.max_increase and result.p_value < spec.alpha:
             result.verdict = "fail"
             result.reason = (
-                f"{errors} vs baseline {base:.2%}: higher by more than {spec.max_increase:.2%} "
+                f"{seen} vs baseline {base:.2%}: higher by more than {spec.max_increase:.2%} "
                 f"(Fisher p={result.p_value:.3g} < {spec.alpha:g})"
             )
             return result
-    return _settle(result, spec, canary, baseline, errors + (f", baseline {base:.2%}" if base is not None else ""))
+    result = _settle_counts(result, spec, n, base_n, seen + (f", baseline {base:.2%}" if base is not None else ""))
+    if result.verdict == "pass" and spec.effect is not None:
+        underpowered(result, spec, n, base if base is not None else 0.0, base_n)
+    return result
+
+
+def underpowered(result: MetricResult, spec: MetricSpec, n: int, base: float, base_n: int) -> None:
+    """A pass the data could not have turned into a fail: inconclusive, with the requests it would need."""
+    assert spec.effect is not None
+    relative = spec.max_increase is not None and base_n >= spec.min_samples
+    if relative:
+        need = needed_relative(base, base_n, spec.effect, spec.max_increase or 0.0, spec.alpha)
+    else:
+        need = needed_absolute(spec.max_value if spec.max_value is not None else 1.0, base + spec.effect, spec.alpha)
+    if need is not None and n >= need:
+        return
+    result.verdict = "inconclusive"
+    against = f"the baseline's {base:.2%} ({base_n} requests)" if relative else "the limit"
+    if need is None:
+        result.reason = (
+            f"underpowered: {result.name} +{spec.effect:.2%} over {against} cannot be detected "
+            f"at alpha {spec.alpha:g} with this baseline; {result.reason}"
+        )
+    else:
+        result.reason = (
+            f"underpowered: {n} requests could not have detected {result.name} +{spec.effect:.2%} over {against} "
+            f"(power < {POWER:.0%}); needs \u2248 {need} requests, {need - n} more; {result.reason}"
+        )
 
 
 def _availability(spec: MetricSpec, client: Samples) -> MetricResult:
@@ -286,6 +350,12 @@ def judge(
     """Any failing metric fails the step; otherwise the score (share of passing metrics) decides. ``client``:
     what the load saw over the step, for the availability metric (left out without it)."""
     metrics = [_metric(s, canary, baseline, client) for s in applicable(specs, client)]
+    return combine(metrics, pass_score, marginal_score)
+
+
+def combine(metrics: Sequence[MetricResult], pass_score: float = 95.0, marginal_score: float = 75.0) -> JudgeResult:
+    """The step's verdict from its metrics' (the router's measurements and monitoring signals alike)."""
+    metrics = list(metrics)
     if not metrics:
         return JudgeResult("inconclusive", 0.0, [], "no metrics configured")
     passed = sum(1 for m in metrics if m.verdict == "pass") + 0.5 * sum(1 for m in metrics if m.verdict == "marginal")

@@ -25,7 +25,8 @@ Progress = Callable[[str, bool], None]
 
 def describe_threshold(spec: MetricSpec) -> str:
     def amount(x: float) -> str:
-        return f"{x:.2%}" if spec.name in ("error_rate", "availability") else f"{x:g} ms"
+        unit = spec.unit or ("%" if spec.name in ("error_rate", "availability") else "ms")
+        return f"{x:.2%}" if unit == "%" else f"{x:g} ms" if unit == "ms" else f"{x:g}"
 
     parts = []
     if spec.min_value is not None:
@@ -48,12 +49,17 @@ def judged_step(
     baseline: Samples,
     specs: Sequence[MetricSpec],
     client: Samples | None = None,
+    signals: Sequence[tuple[MetricResult, MetricSpec, bool]] = (),
 ) -> DeployStep:
     """The judge's verdict on what ``candidate`` served, against ``baseline``, as a step of the record;
     ``stable`` is what the stable version served meanwhile (the baseline, unless it had no traffic);
     ``client`` what the load saw (None: no load reported to the target)."""
     specs = _judge.applicable(specs, client)
     verdict = _judge.judge(candidate, baseline, specs, client=client)
+    if signals:  # monitoring signals join the router's measurements; a dry-run signal is shown, never decides
+        deciding = [m for m, _, dry in signals if not dry]
+        verdict = _judge.combine([*verdict.metrics, *deciding])
+        verdict.metrics = verdict.metrics[: len(specs)]
     return DeployStep(
         index=index,
         weight=weight,
@@ -70,7 +76,8 @@ def judged_step(
         canary_p50_ms=quantile(candidate.latencies_ms, 0.5),
         canary_p99_ms=quantile(candidate.latencies_ms, 0.99),
         stable_p99_ms=quantile(baseline.latencies_ms, 0.99),
-        metrics=[metric_record(m, s) for m, s in zip(verdict.metrics, specs, strict=True)],
+        metrics=[metric_record(m, s) for m, s in zip(verdict.metrics, specs, strict=True)]
+        + [metric_record(m, s) for m, s, _ in signals],
     )
 
 

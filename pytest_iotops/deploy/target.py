@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import DeployError
 from .checks import ResponseCheck
 from .judge import Samples
-from .process import VersionProcess, start_version
+from .process import VersionProcess, free_port, start_version
 from .weights import check_weights
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class Target(abc.ABC):
                 f"known: {sorted(self.options_known) or 'none'}"
             )
         self.processes: dict[str, VersionProcess] = {}
+        self._reserved: dict[str, int] = {}
         self._weights: dict[str, int] = {}
         self._observed_lock = threading.Lock()
         #: a load reports to :meth:`observe`: until then nothing is known of what clients saw
@@ -74,7 +75,17 @@ class Target(abc.ABC):
     # -- versions (shared by every target) -----------------------------------------------------------------
     def port_for(self, version: str) -> int | None:
         """A fixed port for ``version`` when the splitter needs one in advance; None = any free port."""
-        return None
+        return self._reserved.get(version)
+
+    def reserve_ports(self) -> dict[str, int]:
+        """A fixed port for every configured version, before any starts: a monitoring system that scrapes them
+        learns its targets once (Prometheus applies discovered targets at most every 5 s)."""
+        for version in self.commands:
+            if version in self.processes:
+                self._reserved[version] = self.processes[version].port
+            elif self.port_for(version) is None:
+                self._reserved[version] = free_port()
+        return {v: p for v in self.commands if (p := self.port_for(v)) is not None}
 
     def start(self, version: str) -> VersionProcess:
         if version not in self.commands:

@@ -58,13 +58,14 @@ def test_deploy_example_releases_v2_and_rolls_back_every_broken_build(tmp_path: 
         ("canary", "v2-flapping", "local"): "rolled_back",
         ("canary", "v2-crash", "local"): "rolled_back",
         ("canary", "v2-corrupt", "local"): "rolled_back",
+        ("canary", "v2-hangs", "local"): "rolled_back",
         ("blue-green", "v2", "local"): "promoted",
         ("blue-green", "v2", "nginx"): "promoted",
         ("blue-green", "v2", "haproxy"): "promoted",
     }
     assert all(d["availability"] == 1.0 for d in report["deployments"] if d["strategy"] == "blue-green")
     html = (reports / "run-report.html").read_text()
-    assert "9 deployments: 4 promoted, 5 rolled back" in html
+    assert "10 deployments: 4 promoted, 6 rolled back" in html
 
 
 def test_fleet_example_promotes_the_release_and_stops_the_broken_builds(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ ten, about 20 more minutes on 2 cores); benchmarks/bench_deploy_scenarios.py run
 from __future__ import annotations
 
 import pytest
-from conftest import soak_seeds
-from deploy_scenarios import SCENARIOS, Scenario, run
+from conftest import require_binary, soak_seeds
+from deploy_scenarios import SCENARIOS, SIGNAL_SCENARIOS, Scenario, run
 from deploy_service import TARGETS
 
 SEEDS = soak_seeds(local=1, ci=3, first=1)
@@ -20,6 +20,23 @@ def test_scenario_ends_as_it_must(target_name: str, scenario: Scenario) -> None:
     problems = {}
     for seed in SEEDS:
         problem, result = run(scenario, target_name, seed)
+        if problem:
+            problems[seed] = f"{problem}\n{result.explain() if result else ''}"
+    assert not problems, "\n\n".join(f"seed {seed}: {text}" for seed, text in problems.items())
+
+
+SIGNALS_ONLY = [s for s in SCENARIOS if s.name in SIGNAL_SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", SIGNALS_ONLY, ids=[s.name for s in SIGNALS_ONLY])
+def test_scenario_judged_by_prometheus_signals_only(scenario: Scenario) -> None:
+    """The same faults judged through the service's own metrics in a real Prometheus, without the router's
+    measurements (the scenarios those metrics can show); benchmarks/bench_deploy_scenarios.py --signals runs 20
+    seeds."""
+    require_binary("prometheus")
+    problems = {}
+    for seed in SEEDS:
+        problem, result = run(scenario, "local", seed, signals=True)
         if problem:
             problems[seed] = f"{problem}\n{result.explain() if result else ''}"
     assert not problems, "\n\n".join(f"seed {seed}: {text}" for seed, text in problems.items())

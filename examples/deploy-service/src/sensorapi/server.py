@@ -1,7 +1,9 @@
 """``python -m sensorapi.server --port N [--version v2] [--error-rate 0.2] [--extra-ms 200] [--flap-every 3]
 [--crash] [--seed 1] [--hang-rate 0.1] [--tail-rate 0.05 --tail-ms 300] [--busy-rps 100] [--degrade-after 3
 --degraded-error-rate 0.3] [--corrupt-rate 0.05] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on
-127.0.0.1; the options are the faults deployments must catch."""
+127.0.0.1; the options are the faults deployments must catch. ``/metrics`` is the service's own view in the
+Prometheus text format (when prometheus_client is installed): requests counted when they arrive and when they are
+answered (by status), and a latency histogram — what a monitoring system sees, not what a router measured."""
 
 from __future__ import annotations
 
@@ -15,6 +17,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .behaviour import Behaviour, reading
 
+try:
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+except ImportError:  # the service runs without its metrics endpoint
+    CollectorRegistry = None  # type: ignore[assignment,misc]
+
+
+class Metrics:
+    """Arrivals and answers counted apart, so a request that never gets an answer still shows (arrived, not
+    answered); the histogram's buckets are prometheus_client's defaults."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.arrived = Counter("sensorapi_requests_arrived", "API requests received", registry=self.registry)
+        self.answered = Counter(
+            "sensorapi_requests", "API requests answered, by status", ["code"], registry=self.registry
+        )
+        self.seconds = Histogram(
+            "sensorapi_request_duration_seconds", "Time to answer an API request", registry=self.registry
+        )
+
+    def text(self) -> bytes:
+        return bytes(generate_latest(self.registry))
+
 
 class Server(ThreadingHTTPServer):
     # the default listen backlog of 5 drops SYNs when a proxy opens connections in a burst: 1 s retransmits
@@ -24,6 +49,7 @@ class Server(ThreadingHTTPServer):
 
 def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
+    metrics = Metrics() if CollectorRegistry is not None else None
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -37,6 +63,12 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                     status = behaviour.health_status()
                 self._send(status, {"status": "ok" if status == 200 else "unhealthy", "version": behaviour.version})
                 return
+            if self.path == "/metrics" and metrics is not None:
+                self._send_text(metrics.text())
+                return
+            started = time.perf_counter()
+            if metrics is not None:
+                metrics.arrived.inc()
             with lock:
                 delay = behaviour.api_delay_ms()
                 status = behaviour.api_status()
@@ -50,7 +82,11 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
             elif self.path.startswith("/sensors/"):
                 self._send(200, reading(self.path.removeprefix("/sensors/"), behaviour.version), corrupt)
             else:
-                self._send(404, {"error": f"no route {self.path}"})
+                status = 404
+                self._send(status, {"error": f"no route {self.path}"})
+            if metrics is not None:
+                metrics.answered.labels(code=str(status)).inc()
+                metrics.seconds.observe(time.perf_counter() - started)
 
         def _send(self, status: int, payload: dict[str, object], corrupt: bool = False) -> None:
             body = json.dumps(payload).encode()
@@ -58,6 +94,13 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                 body = body[: len(body) // 2]
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _send_text(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

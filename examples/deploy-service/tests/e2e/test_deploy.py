@@ -36,6 +36,41 @@ def test_v2_blue_green_loses_no_request(iotops_blue_green):
     assert result.active == "v2" and result.availability == 1.0, result.explain()
 
 
+#: the service's own metrics (its /metrics endpoint, scraped by a Prometheus the fixture starts) as the only
+#: judge: requests that arrived but were not answered 200, and the tail of its latency histogram
+VERSION = '{version="{{ version }}"}'
+SIGNALS = {
+    "builtin": False,
+    "metrics": [
+        {
+            "name": "errors",
+            "type": "ratio",
+            "events": f"sum(sensorapi_requests_arrived_total{VERSION})"
+            ' - (sum(sensorapi_requests_total{version="{{ version }}",code="200"}) or vector(0))',
+            "total": f"sum(sensorapi_requests_arrived_total{VERSION})",
+            "max_value": 0.01,
+            "max_increase": 0.005,
+        },
+        {
+            "name": "latency_p99",
+            "type": "histogram",
+            "buckets": f"sum by (le) (sensorapi_request_duration_seconds_bucket{VERSION})",
+            "max_increase": 100,
+        },
+    ],
+}
+NO_PROMETHEUS = shutil.which("prometheus") is None
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(NO_PROMETHEUS, reason="prometheus is not installed (apt-get install prometheus)")
+@pytest.mark.iotops_deploy(monitoring=SIGNALS)
+def test_a_hanging_canary_is_caught_by_its_own_metrics(iotops_canary):
+    result = iotops_canary.rollout("v2-hangs")
+    assert not result.promoted
+    assert "errors" in result.reason, result.explain()
+
+
 def _proxy(name):
     missing = shutil.which(name) is None and shutil.which(name, path="/usr/sbin") is None
     return pytest.param(

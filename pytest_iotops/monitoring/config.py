@@ -1,0 +1,140 @@
+"""``[tool.iotops.deploy.monitoring]``: the signals judged in each step, where they come from, and whether the
+router's own measurements are judged too. Every key checked before anything starts, named on error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from .. import validate as v
+from ..deploy.judge import MetricSpec
+from ..errors import ConfigError
+from ..evidence.config import check_table
+from .monitor import Monitor
+from .promql import PLACEHOLDERS, placeholders
+from .providers import MetricProvider
+from .registry import provider_class
+from .signals import KINDS, SignalMetric
+
+__all__ = ["MonitoringSettings", "parse_monitoring"]
+
+
+@dataclass(frozen=True)
+class MonitoringSettings:
+    metrics: tuple[SignalMetric, ...] = ()
+    builtin: bool = True
+    #: per provider, its options table
+    providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def monitor(self, pm: pluggy.PluginManager | None = None) -> Monitor:
+        makers: dict[str, Callable[[], MetricProvider]] = {}
+        for name in {m.provider for m in self.metrics}:
+            cls, options = provider_class(name, pm), dict(self.providers.get(name, {}))
+            makers[name] = lambda cls=cls, options=options: cls(options)  # type: ignore[misc]
+        return Monitor(self.metrics, makers, self.builtin)
+
+
+def _fraction(value: Any) -> float:
+    x = v.non_negative(value)
+    if x > 1:
+        raise v.Invalid("expected a fraction from 0 to 1")
+    return x
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise v.Invalid("expected a number")
+    return float(value)
+
+
+_METRIC: dict[str, v.Validator] = {
+    "name": v.name,
+    "type": v.choice(KINDS),
+    "provider": v.text,
+    "query": v.text,
+    "events": v.text,
+    "total": v.text,
+    "buckets": v.text,
+    "quantile": _fraction,
+    "unit_ms": v.positive,
+    "max_value": _number,
+    "min_value": _number,
+    "max_increase": _number,
+    "alpha": _fraction,
+    "min_samples": v.count,
+    "no_data": v.choice(("pass", "fail", "inconclusive")),
+    "effect": _fraction,
+    "dry_run": v.boolean,
+}
+#: the keys that are the signal's limits (a MetricSpec, as for the router's metrics)
+_LIMITS = ("max_value", "min_value", "max_increase", "alpha", "min_samples", "no_data", "effect")
+#: the queries each type needs
+_NEEDS = {"ratio": ("events", "total"), "histogram": ("buckets",), "value": ("query",)}
+
+
+def _metric(entry: Any, at: str) -> SignalMetric:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{at}: expected a table")
+    values = check_table(entry, _METRIC, at)
+    for key in ("name", "type"):
+        if key not in values:
+            raise ConfigError(f"{at}: '{key}' is required")
+    kind = values.pop("type")
+    at = f"{at} ({values['name']})"
+    for key in _NEEDS[kind]:
+        if not values.get(key):
+            raise ConfigError(f"{at}: a {kind} signal needs '{key}' (its query)")
+    for key in ("query", "events", "total", "buckets"):
+        if key in values and key not in _NEEDS[kind]:
+            raise ConfigError(f"{at}: '{key}' is not used by a {kind} signal (it reads {', '.join(_NEEDS[kind])})")
+        unknown = sorted(set(placeholders(values.get(key, ""))) - set(PLACEHOLDERS))
+        if unknown:
+            raise ConfigError(f"{at}: {key} uses unknown placeholder(s) {unknown}; known: {', '.join(PLACEHOLDERS)}")
+    if kind != "value" and "{{" not in "".join(values.get(k, "") for k in _NEEDS[kind]):
+        raise ConfigError(f"{at}: the queries never name {{{{ version }}}}: canary and stable would read the same")
+    if not any(k in values for k in ("max_value", "min_value", "max_increase")):
+        raise ConfigError(f"{at}: no limit (max_value, min_value or max_increase): it could never fail")
+    limits = {k: values.pop(k) for k in _LIMITS if k in values}
+    return SignalMetric(kind=kind, limits=MetricSpec("error_rate", **limits), **values)
+
+
+def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = None) -> MonitoringSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: deploy.monitoring must be a table")
+    raw = dict(raw)
+    metrics_raw = raw.pop("metrics", [])
+    builtin = raw.pop("builtin", True)
+    if not isinstance(builtin, bool):
+        raise ConfigError(f"{where}: deploy.monitoring.builtin = {builtin!r}: expected true or false")
+    if not isinstance(metrics_raw, list) or not metrics_raw:
+        raise ConfigError(f"{where}: deploy.monitoring needs [[tool.iotops.deploy.monitoring.metrics]] tables")
+    metrics = tuple(
+        _metric(entry, f"{where}: [[tool.iotops.deploy.monitoring.metrics]] #{i + 1}")
+        for i, entry in enumerate(metrics_raw)
+    )
+    names = [m.name for m in metrics]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: deploy.monitoring.metrics: a name used twice in {names}")
+    providers: dict[str, dict[str, Any]] = {}
+    for name in sorted({m.provider for m in metrics} | set(raw)):
+        try:
+            cls = provider_class(name, pm)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: deploy.monitoring: {exc}") from None
+        options = raw.get(name, {})
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}: deploy.monitoring.{name} must be a table")
+        unknown = sorted(set(options) - set(cls.keys))
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key(s) {unknown} in deploy.monitoring.{name}; known: {', '.join(cls.keys)}"
+            )
+        providers[name] = options
+    for m in metrics:
+        kinds = provider_class(m.provider, pm).kinds
+        if m.kind not in kinds:
+            raise ConfigError(f"{where}: signal {m.name!r}: the {m.provider} provider cannot measure a {m.kind}")
+    return MonitoringSettings(metrics, builtin, providers)

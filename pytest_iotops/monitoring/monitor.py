@@ -1,0 +1,144 @@
+"""The monitor of a deployment: the providers its signals need, opened once; each step's window read at both
+ends and judged. Readings are taken after every running version was scraped past the moment asked for, so a
+window holds exactly what the versions counted in it, to one scrape."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..deploy.judge import MetricResult, MetricSpec
+from .promql import MonitoringError, render
+from .providers import MetricProvider
+from .signals import Reading, SignalMetric, judge_signal
+
+__all__ = ["Mark", "Monitor"]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Per version, per signal: its counters at one moment (Unix time ``at``)."""
+
+    at: float
+    readings: dict[str, dict[str, Reading]]
+
+
+#: a judged signal: its result, its thresholds, and whether it is a dry run
+Judged = tuple[MetricResult, MetricSpec, bool]
+
+
+def _interval(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1000))}ms"
+
+
+class Monitor:
+    """``builtin``: whether the router's own measurements are judged too (False: the signals alone)."""
+
+    def __init__(
+        self,
+        metrics: Sequence[SignalMetric],
+        providers: Mapping[str, Callable[[], MetricProvider]],
+        builtin: bool = True,
+        poll: float = 0.25,
+    ) -> None:
+        self.metrics, self.builtin, self.poll = list(metrics), builtin, poll
+        self._makers = dict(providers)
+        self.providers: dict[str, MetricProvider] = {}
+        self.ports: dict[str, int] = {}
+        #: per signal, the last stable window with enough data: the baseline where the stable version served
+        #: too little (the 100 % step serves it nothing)
+        self._baseline: dict[str, dict[str, dict[str, float]]] = {}
+
+    def begin(self) -> None:
+        """A new deployment: nothing of the last one's baseline carries over."""
+        self._baseline.clear()
+
+    def open(self, ports: Mapping[str, int]) -> None:
+        """Start the providers the signals use and tell them every version's port (before any starts)."""
+        self.ports = dict(ports)
+        try:
+            for name in sorted({m.provider for m in self.metrics}):
+                provider = self._makers[name]()
+                self.providers[name] = provider
+                provider.open()
+                provider.watch(self.ports)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for provider in self.providers.values():
+            provider.close()
+        self.providers.clear()
+
+    def _values(self, metric: SignalMetric, template: str, version: str, seconds: float) -> dict[str, float]:
+        query = render(
+            template, {"version": version, "port": str(self.ports.get(version, "")), "interval": _interval(seconds)}
+        )
+        vector = self.providers[metric.provider].read(query)
+        if metric.kind != "histogram":
+            if len(vector) > 1:
+                raise MonitoringError(f"{metric.name}: {query!r} gave {len(vector)} series; aggregate it (sum)")
+            return {"": vector[0][1]} if vector else {}
+        values: dict[str, float] = {}
+        for labels, value in vector:
+            if "le" not in labels:
+                raise MonitoringError(f"{metric.name}: {query!r} gave a series without an 'le' label: {labels}")
+            values[labels["le"]] = values.get(labels["le"], 0.0) + value
+        return values
+
+    def mark(self, running: Sequence[str]) -> Mark:
+        """Every counter signal of every running version, once each was scraped after now."""
+        now = time.time()
+        for provider in self.providers.values():
+            provider.fresh(now, running)
+        readings = {
+            version: {
+                m.name: Reading({role: self._values(m, q, version, 0.0) for role, q in m.queries().items()})
+                for m in self.metrics
+                if m.kind != "value"
+            }
+            for version in running
+        }
+        return Mark(now, readings)
+
+    def judge(self, start: Mark, end: Mark, canary: str, stable: str) -> list[Judged]:
+        out: list[Judged] = []
+        seconds = end.at - start.at
+        for m in self.metrics:
+            if m.kind == "value":
+                c = {"value": self._values(m, m.query, canary, seconds)}
+                s = {"value": self._values(m, m.query, stable, seconds)} if stable in end.readings else {}
+            else:
+                c = _since(start, end, canary, m.name)
+                s = self._stable(m, _since(start, end, stable, m.name))
+            result = judge_signal(m, c, s)
+            if m.dry_run:
+                result.reason = f"dry run: {result.reason}"
+            out.append((result, m.spec(), m.dry_run))
+        return out
+
+    def _stable(self, metric: SignalMetric, window: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        if _observations(window) >= metric.limits.min_samples:
+            self._baseline[metric.name] = window
+            return window
+        return self._baseline.get(metric.name, window)
+
+    def short(self, judged: Sequence[Judged]) -> bool:
+        """A deciding signal is still short of samples (more time at this weight can settle it)."""
+        return any(not dry and r.verdict == "inconclusive" and r.reason.startswith("only ") for r, _, dry in judged)
+
+
+def _since(start: Mark, end: Mark, version: str, name: str) -> dict[str, dict[str, float]]:
+    now = end.readings.get(version, {}).get(name)
+    if now is None:
+        return {}
+    return now.since(start.readings.get(version, {}).get(name, Reading()))
+
+
+def _observations(window: Mapping[str, Mapping[str, float]]) -> float:
+    """How many requests a window of a counter signal holds (a ratio's total, a histogram's +Inf bucket)."""
+    if "total" in window:
+        return window["total"].get("", 0.0)
+    return max(window.get("buckets", {}).values(), default=0.0)

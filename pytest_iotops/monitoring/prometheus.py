@@ -1,0 +1,163 @@
+"""Prometheus as a metric provider: a user's server by URL, or a real one (Debian's ``prometheus``) started on
+127.0.0.1 with a generated configuration that scrapes each running version's metrics path, found through a
+file-based service discovery file rewritten as versions start and stop. Each scrape target carries the label
+``version``, so a query template selects a version as ``{version="{{ version }}"}``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..deploy.process import VersionProcess, start_version
+from .promql import MonitoringError, PrometheusAPI, Vector
+from .providers import MetricProvider
+
+__all__ = ["JOB", "PrometheusProvider", "PrometheusServer", "prometheus_binary"]
+
+JOB = "iotops"
+
+
+def prometheus_binary() -> str | None:
+    return shutil.which("prometheus") or next(
+        (p for p in ("/usr/bin/prometheus", "/usr/sbin/prometheus") if os.access(p, os.X_OK)), None
+    )
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1000))}ms"
+
+
+class PrometheusServer:
+    """One private server: its own directory (configuration, discovery file, storage), gone when it stops."""
+
+    def __init__(
+        self, scrape_interval: float = 0.5, metrics_path: str = "/metrics", rule_files: Sequence[Path] = ()
+    ) -> None:
+        self.scrape_interval, self.metrics_path = scrape_interval, metrics_path
+        self.rule_files = [Path(p).resolve() for p in rule_files]
+        self.home = Path(tempfile.mkdtemp(prefix="iotops-prometheus-"))
+        self.targets = self.home / "targets.json"
+        self.process: VersionProcess | None = None
+
+    def config(self) -> dict[str, Any]:
+        """The configuration as data (written as JSON, which YAML reads)."""
+        interval = _duration(self.scrape_interval)
+        return {
+            "global": {"scrape_interval": interval, "evaluation_interval": interval},
+            "rule_files": [str(p) for p in self.rule_files],
+            "scrape_configs": [
+                {
+                    "job_name": JOB,
+                    "metrics_path": self.metrics_path,
+                    "scrape_interval": interval,
+                    "scrape_timeout": _duration(self.scrape_interval * 0.8),
+                    "file_sd_configs": [{"files": [str(self.targets)], "refresh_interval": "1s"}],
+                }
+            ],
+        }
+
+    def set_targets(self, versions: Mapping[str, int]) -> None:
+        """Atomically: Prometheus watches the file and must never read half of it."""
+        groups = [{"targets": [f"127.0.0.1:{port}"], "labels": {"version": name}} for name, port in versions.items()]
+        tmp = self.targets.with_suffix(".tmp")
+        tmp.write_text(json.dumps(groups))
+        tmp.replace(self.targets)
+
+    def start(self, timeout: float = 30.0) -> str:
+        binary = prometheus_binary()
+        if binary is None:
+            raise MonitoringError("Prometheus is not installed (Debian: apt-get install prometheus); or set url")
+        self.set_targets({})
+        config = self.home / "prometheus.yml"
+        config.write_text(json.dumps(self.config(), indent=1))
+        argv = [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={self.home / 'data'}",
+            "--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=1h",
+            "--log.level=warn",
+        ]
+        self.process = start_version("prometheus", argv, cwd=self.home, health_path="/-/ready", timeout=timeout)
+        return self.process.url
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class PrometheusProvider(MetricProvider):
+    """``url`` empty: start a private server scraping every ``scrape_interval`` seconds; each read waits for a
+    scrape of every running version newer than the moment asked for (:meth:`fresh`), so a step's window is
+    exact to one scrape."""
+
+    name = "prometheus"
+    kinds = frozenset({"ratio", "histogram", "value"})
+    keys: ClassVar[Mapping[str, str]] = {
+        "url": "a Prometheus base URL (empty: start one)",
+        "scrape_interval": "seconds",
+        "metrics_path": "the versions' metrics path",
+        "timeout": "seconds per query",
+    }
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        super().__init__(options)
+        self.server: PrometheusServer | None = None
+        self.api: PrometheusAPI | None = None
+        self.versions: dict[str, int] = {}
+        self.scrape_interval = float(self.options.get("scrape_interval", 0.5))
+
+    def open(self) -> None:
+        url = str(self.options.get("url") or "")
+        if not url:
+            self.server = PrometheusServer(self.scrape_interval, str(self.options.get("metrics_path", "/metrics")))
+            url = self.server.start()
+        self.api = PrometheusAPI(url, float(self.options.get("timeout", 5.0)))
+
+    def _api(self) -> PrometheusAPI:
+        if self.api is None:
+            raise MonitoringError("the Prometheus provider was not opened")
+        return self.api
+
+    def watch(self, versions: Mapping[str, int]) -> None:
+        self.versions = dict(versions)
+        if self.server is not None:
+            self.server.set_targets(self.versions)
+
+    def fresh(self, after: float, running: Sequence[str]) -> None:
+        """Every watched version scraped (successfully) at or after ``after``; a server of the user's is read as
+        it is. Bounded: 20 scrape intervals plus 5 s, then a measurement error naming who was not scraped."""
+        if self.server is None or not running:
+            return
+        deadline = time.monotonic() + 20 * self.scrape_interval + 5.0
+        while True:
+            seen = {
+                labels.get("version", ""): value
+                for labels, value in self._api().query(f'timestamp(up{{job="{JOB}"}} == 1)')
+            }
+            late = sorted(v for v in running if seen.get(v, 0.0) < after)
+            if not late:
+                return
+            if time.monotonic() > deadline:
+                raise MonitoringError(
+                    f"Prometheus did not scrape {', '.join(late)} after {after:.3f} within the deadline "
+                    f"(scrape interval {self.scrape_interval:g}s); is {self.options.get('metrics_path', '/metrics')} "
+                    "served?"
+                )
+            time.sleep(self.scrape_interval / 4)
+
+    def read(self, query: str) -> Vector:
+        return self._api().query(query)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
