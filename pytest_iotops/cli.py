@@ -115,6 +115,18 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  iotops merge shard-*/run-report.json --expect 4 --format html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    push = commands.add_parser(
+        "push",
+        help="push a run report's metrics (OpenMetrics figures) to a Prometheus Pushgateway",
+        description="PUT the run's figures to <url>/metrics/job/<job>[/<label>/<value>...], replacing that "
+        "group: tests per phase and outcome, durations, coverage, gates, findings, deployments.",
+        epilog="example:\n  iotops push iotops-reports/run-report.json --url http://127.0.0.1:9091 --label branch=main",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    push.add_argument("run_report", metavar="RUN.json")
+    push.add_argument("--url", required=True, help="the Pushgateway's base URL")
+    push.add_argument("--job", default="iotops", help="the job label of the group (default: iotops)")
+    push.add_argument("--label", action="append", default=[], metavar="NAME=VALUE", help="a grouping label")
     merge.add_argument("parts", nargs="+", metavar="PART.json")
     merge.add_argument("--expect", type=int, required=True, metavar="N", help="how many shards the run had")
     config_args(merge)
@@ -141,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "gate": lambda a: _gate(a, baseline=False),
         "baseline": lambda a: _gate(a, baseline=True),
         "merge": _merge,
+        "push": _push,
     }
     try:
         return int(handlers[args.command](args))
@@ -174,6 +187,22 @@ def _merge(args: argparse.Namespace) -> int:
     for fmt, path in pipeline.outputs.items():
         print(f"iotops {fmt} report: {path}")
     return pipeline.report.verdict.exit_code
+
+
+def _push(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .model import load_report
+    from .monitoring.push import push
+
+    labels = {}
+    for item in args.label:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ConfigError(f"--label {item!r}: expected NAME=VALUE with a label name")
+        labels[name] = value
+    url = push(load_report(Path(args.run_report)), args.url, args.job, labels)
+    print(f"iotops: pushed to {url}")
+    return 0
 
 
 def _explain(args: argparse.Namespace) -> int:

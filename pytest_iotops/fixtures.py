@@ -195,7 +195,7 @@ class Deployer:
 
         if d.monitoring is None:
             return None
-        return d.monitoring.monitor(session_manager(self._request.config))
+        return d.monitoring.monitor(session_manager(self._request.config), self._request.config.rootpath)
 
     def deploy(self, version: str, **overrides: Any) -> DeployResult:
         """Blue-green to ``version``; ``overrides`` as for :meth:`rollout` (e.g. ``keep_old_for=2``)."""

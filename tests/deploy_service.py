@@ -79,9 +79,9 @@ def share_problem(canary_requests: int, stable_requests: int, weight: int) -> st
     return f"canary share {canary_requests / total:.2%} at the {weight} % step (binomial p = {p_value:.2g})"
 
 
-#: the example service's own metrics as the judge's only signals ([tool.iotops.deploy.monitoring]): requests
-#: that arrived but were not answered 200 (errors and hangs alike) over requests that arrived, and the tail of its
-#: latency histogram; Prometheus (Debian's) started by the monitor and scraping each version
+#: the example service's own metrics as the judge's only signals ([tool.iotops.deploy.monitoring]): requests whose
+#: outcome was not a 200 (a 5xx, or a hang past the service's own deadline) over requests with an outcome, and the
+#: tail of its latency histogram; Prometheus (Debian's) started by the monitor and scraping each version
 _V = '{version="{{ version }}"}'
 SIGNALS: dict[str, Any] = {
     "builtin": False,
@@ -90,9 +90,8 @@ SIGNALS: dict[str, Any] = {
         {
             "name": "errors",
             "type": "ratio",
-            "events": f"sum(sensorapi_requests_arrived_total{_V}) - "
-            f'(sum(sensorapi_requests_total{{version="{{{{ version }}}}",code="200"}}) or vector(0))',
-            "total": f"sum(sensorapi_requests_arrived_total{_V})",
+            "events": 'sum(sensorapi_requests_total{version="{{ version }}",code!="200"}) or vector(0)',
+            "total": f"sum(sensorapi_requests_total{_V})",
             "max_value": 0.01,
             "max_increase": 0.005,
         },

@@ -10,6 +10,7 @@ version stops every process with that token (Linux ``/proc``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import http.client
 import os
 import random
@@ -23,7 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +177,25 @@ def probe(url: str, timeout: float = 2.0, checks: Sequence[ResponseCheck] = ()) 
     return (None, f"{status} {failed}") if failed else (status, f"{status}")
 
 
+def _libc_prctl() -> Callable[..., int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+#: resolved here, in the parent: the child between fork and exec only calls it (no dlopen, no import)
+_PRCTL = _libc_prctl()
+
+
+def die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the thread that started it ends (Linux PR_SET_PDEATHSIG), so a
+    server the run started for itself (a broker, a device host, Prometheus) never outlives a run killed without
+    a chance to clean up."""
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGTERM))
+
+
 def start_version(
     version: str,
     command: Sequence[str],
@@ -185,7 +205,9 @@ def start_version(
     health_path: str = "/health",
     timeout: float = 30.0,
     port: int | None = None,
+    tied: bool = False,
 ) -> VersionProcess:
+    """``tied``: the process gets SIGTERM when the thread that started it ends (:func:`die_with_parent`)."""
     if not command:
         raise DeployError(f"version {version!r}: empty command")
     if port is not None and _port_in_use(port):
@@ -205,6 +227,7 @@ def start_version(
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=die_with_parent if tied else None,  # noqa: PLW1509 - no threads start before exec
             )
         except OSError as exc:
             log.unlink(missing_ok=True)

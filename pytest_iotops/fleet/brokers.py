@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import ctypes
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +23,7 @@ from typing import Any
 
 import pluggy
 
-from ..deploy.process import free_port, kill_owned, stop_group
+from ..deploy.process import die_with_parent, free_port, kill_owned, stop_group
 from ..deploy.server import find_binary
 from ..errors import FleetError
 from ..hookspecs import hookimpl
@@ -62,24 +60,6 @@ def _listens(pid: int, port: int) -> bool:
             if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
                 return True
     return False
-
-
-def _libc_prctl() -> Callable[..., int] | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-#: resolved here, in the parent: the child between fork and exec only calls it (no dlopen, no import)
-_PRCTL = _libc_prctl()
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the thread that started it ends (Linux PR_SET_PDEATHSIG), so a
-    broker or device host never outlives a run killed without a chance to clean up."""
-    if _PRCTL is not None:
-        _PRCTL(1, int(signal.SIGTERM))
 
 
 class Broker(abc.ABC):
@@ -128,7 +108,7 @@ class Broker(abc.ABC):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 env={**os.environ, "IOTOPS_OWNER": self._token},
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads start between fork and exec here
+                preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads start between fork and exec here
             )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:

@@ -25,10 +25,10 @@ from typing import Any
 
 import pluggy
 
-from ..deploy.process import kill_owned, stop_group
+from ..deploy.process import die_with_parent, kill_owned, stop_group
 from ..errors import FleetError
 from ..model.fleet import FleetWave
-from .brokers import Broker, _die_with_parent, make_broker
+from .brokers import Broker, make_broker
 from .controller import Rollout
 from .driver import Driver
 from .firmware import Firmware
@@ -101,7 +101,7 @@ class _Hosts:
                         stderr=subprocess.STDOUT,
                         start_new_session=True,
                         env={**os.environ, "IOTOPS_OWNER": self.token},
-                        preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads start between fork and exec
+                        preexec_fn=die_with_parent,  # noqa: PLW1509 - no threads start between fork and exec
                     )
                 )
         self.directory = directory

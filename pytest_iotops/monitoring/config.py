@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -28,13 +29,16 @@ class MonitoringSettings:
     builtin: bool = True
     #: per provider, its options table
     providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Prometheus rule files (relative to the rootdir): an alert firing for the canary fails its step
+    alert_rules: tuple[str, ...] = ()
 
-    def monitor(self, pm: pluggy.PluginManager | None = None) -> Monitor:
+    def monitor(self, pm: pluggy.PluginManager | None = None, root: Path | None = None) -> Monitor:
         makers: dict[str, Callable[[], MetricProvider]] = {}
-        for name in {m.provider for m in self.metrics}:
+        for name in {m.provider for m in self.metrics} | ({"prometheus"} if self.alert_rules else set()):
             cls, options = provider_class(name, pm), dict(self.providers.get(name, {}))
             makers[name] = lambda cls=cls, options=options: cls(options)  # type: ignore[misc]
-        return Monitor(self.metrics, makers, self.builtin)
+        rules = [(root or Path.cwd()) / p for p in self.alert_rules]
+        return Monitor(self.metrics, makers, self.builtin, alert_rules=rules)
 
 
 def _fraction(value: Any) -> float:
@@ -109,8 +113,14 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
     builtin = raw.pop("builtin", True)
     if not isinstance(builtin, bool):
         raise ConfigError(f"{where}: deploy.monitoring.builtin = {builtin!r}: expected true or false")
-    if not isinstance(metrics_raw, list) or not metrics_raw:
-        raise ConfigError(f"{where}: deploy.monitoring needs [[tool.iotops.deploy.monitoring.metrics]] tables")
+    try:
+        rules = v.str_list(raw.pop("alert_rules", []))
+    except v.Invalid as exc:
+        raise ConfigError(f"{where}: deploy.monitoring.alert_rules: {exc}") from None
+    if not isinstance(metrics_raw, list) or not (metrics_raw or rules):
+        raise ConfigError(
+            f"{where}: deploy.monitoring needs [[tool.iotops.deploy.monitoring.metrics]] tables or alert_rules"
+        )
     metrics = tuple(
         _metric(entry, f"{where}: [[tool.iotops.deploy.monitoring.metrics]] #{i + 1}")
         for i, entry in enumerate(metrics_raw)
@@ -137,4 +147,6 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
         kinds = provider_class(m.provider, pm).kinds
         if m.kind not in kinds:
             raise ConfigError(f"{where}: signal {m.name!r}: the {m.provider} provider cannot measure a {m.kind}")
-    return MonitoringSettings(metrics, builtin, providers)
+    if rules and "prometheus" not in providers:
+        providers["prometheus"] = {}
+    return MonitoringSettings(metrics, builtin, providers, rules)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..deploy.judge import MetricResult, MetricSpec
+from .alerts import ALERTS_SPEC, check_rules, judge_alerts
+from .prometheus import PrometheusProvider
 from .promql import MonitoringError, render
 from .providers import MetricProvider
 from .signals import Reading, SignalMetric, judge_signal
@@ -41,8 +44,11 @@ class Monitor:
         providers: Mapping[str, Callable[[], MetricProvider]],
         builtin: bool = True,
         poll: float = 0.25,
+        alert_rules: Sequence[Path] = (),
     ) -> None:
         self.metrics, self.builtin, self.poll = list(metrics), builtin, poll
+        #: Prometheus rule files: an alert firing for the canary during a step fails it
+        self.alert_rules = [Path(p) for p in alert_rules]
         self._makers = dict(providers)
         self.providers: dict[str, MetricProvider] = {}
         self.ports: dict[str, int] = {}
@@ -57,10 +63,14 @@ class Monitor:
     def open(self, ports: Mapping[str, int]) -> None:
         """Start the providers the signals use and tell them every version's port (before any starts)."""
         self.ports = dict(ports)
+        if self.alert_rules:
+            check_rules(self.alert_rules, "deploy.monitoring")
         try:
-            for name in sorted({m.provider for m in self.metrics}):
+            for name in sorted({m.provider for m in self.metrics} | ({"prometheus"} if self.alert_rules else set())):
                 provider = self._makers[name]()
                 self.providers[name] = provider
+                if isinstance(provider, PrometheusProvider):
+                    provider.rule_files = self.alert_rules
                 provider.open()
                 provider.watch(self.ports)
         except BaseException:
@@ -117,6 +127,9 @@ class Monitor:
             if m.dry_run:
                 result.reason = f"dry run: {result.reason}"
             out.append((result, m.spec(), m.dry_run))
+        prometheus = self.providers.get("prometheus")
+        if self.alert_rules and isinstance(prometheus, PrometheusProvider):
+            out.append((judge_alerts(prometheus.client(), seconds, canary, stable), ALERTS_SPEC, False))
         return out
 
     def _stable(self, metric: SignalMetric, window: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:

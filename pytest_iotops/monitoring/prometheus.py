@@ -84,7 +84,9 @@ class PrometheusServer:
             "--storage.tsdb.retention.time=1h",
             "--log.level=warn",
         ]
-        self.process = start_version("prometheus", argv, cwd=self.home, health_path="/-/ready", timeout=timeout)
+        self.process = start_version(
+            "prometheus", argv, cwd=self.home, health_path="/-/ready", timeout=timeout, tied=True
+        )
         return self.process.url
 
     def stop(self) -> None:
@@ -114,15 +116,19 @@ class PrometheusProvider(MetricProvider):
         self.api: PrometheusAPI | None = None
         self.versions: dict[str, int] = {}
         self.scrape_interval = float(self.options.get("scrape_interval", 0.5))
+        #: alert rule files loaded into a server this provider starts (checked before, by the monitor)
+        self.rule_files: list[Path] = []
 
     def open(self) -> None:
         url = str(self.options.get("url") or "")
         if not url:
-            self.server = PrometheusServer(self.scrape_interval, str(self.options.get("metrics_path", "/metrics")))
+            metrics_path = str(self.options.get("metrics_path", "/metrics"))
+            self.server = PrometheusServer(self.scrape_interval, metrics_path, self.rule_files)
             url = self.server.start()
         self.api = PrometheusAPI(url, float(self.options.get("timeout", 5.0)))
 
-    def _api(self) -> PrometheusAPI:
+    def client(self) -> PrometheusAPI:
+        """The server's API (public for the alert gate)."""
         if self.api is None:
             raise MonitoringError("the Prometheus provider was not opened")
         return self.api
@@ -141,7 +147,7 @@ class PrometheusProvider(MetricProvider):
         while True:
             seen = {
                 labels.get("version", ""): value
-                for labels, value in self._api().query(f'timestamp(up{{job="{JOB}"}} == 1)')
+                for labels, value in self.client().query(f'timestamp(up{{job="{JOB}"}} == 1)')
             }
             late = sorted(v for v in running if seen.get(v, 0.0) < after)
             if not late:
@@ -155,7 +161,7 @@ class PrometheusProvider(MetricProvider):
             time.sleep(self.scrape_interval / 4)
 
     def read(self, query: str) -> Vector:
-        return self._api().query(query)
+        return self.client().query(query)
 
     def close(self) -> None:
         if self.server is not None:

@@ -56,7 +56,8 @@ class PrometheusAPI:
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.url, self.timeout = url.rstrip("/"), timeout
 
-    def _get(self, path: str, params: Mapping[str, str]) -> Any:
+    def get(self, path: str, params: Mapping[str, str]) -> Any:
+        """The ``data`` of an API answer, checked."""
         address = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
         try:
             with urllib.request.urlopen(address, timeout=self.timeout) as response:  # noqa: S310 - configured URL
@@ -85,7 +86,7 @@ class PrometheusAPI:
         """An instant query, at ``at`` (Unix seconds) or now; a scalar answer is a vector of one unlabelled
         value."""
         params = {"query": query} if at is None else {"query": query, "time": f"{at:.3f}"}
-        data = self._get("/api/v1/query", params)
+        data = self.get("/api/v1/query", params)
         if not isinstance(data, dict):
             raise MonitoringError(f"query {query!r}: unexpected answer {data!r}")
         kind, result = data.get("resultType"), data.get("result")

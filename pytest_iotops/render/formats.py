@@ -1,5 +1,5 @@
 """Report formats as a table: a name, the file it is written to, a label and a pure function of the run report.
-The built-in five come from :func:`iotops_report_formats` here; a plugin adds its own through the same hook
+The built-in ones come from :func:`iotops_report_formats` here; a plugin adds its own through the same hook
 (one module and an ``iotops`` entry point), and config, CLI and writer all read the one table."""
 
 from __future__ import annotations
@@ -53,12 +53,19 @@ def _markdown(report: RunReport) -> str:
     return render_markdown(report)
 
 
+def _openmetrics(report: RunReport) -> str:
+    from .openmetrics import render_openmetrics
+
+    return render_openmetrics(report)
+
+
 BUILTIN = (
     ReportFormat("json", "run-report.json", _json, "run report"),
     ReportFormat("html", "run-report.html", _html, "HTML report"),
     ReportFormat("junit", "junit.xml", _junit, "junit report"),
     ReportFormat("sarif", "findings.sarif", _sarif, "sarif report"),
     ReportFormat("md", "summary.md", _markdown, "md report"),
+    ReportFormat("openmetrics", "metrics.txt", _openmetrics, "OpenMetrics report"),
 )
 
 

@@ -5,15 +5,23 @@ PromQL — and a step's power against a real error rate through the router."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
-from conftest import make_project, require_binary, run_report
+from conftest import ROOT, make_project, require_binary, run_report
 from deploy_scenarios import SCENARIOS, run
-from deploy_service import ENV, SIGNALS, open_target, version
+from deploy_service import ENV, SIGNALS, alive, open_target, version
 
 from pytest_iotops.deploy.canary import CanaryLimits, canary
 from pytest_iotops.deploy.judge import MetricSpec
 from pytest_iotops.deploy.load import Load
+from pytest_iotops.errors import ConfigError
+from pytest_iotops.monitoring.alerts import check_rules
+from pytest_iotops.monitoring.config import parse_monitoring
 
 BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -113,3 +121,99 @@ def test_a_real_rise_is_underpowered_on_a_short_step_and_fails_on_a_long_one(
         assert "underpowered" in step.reason, result.explain()
     else:
         assert "error rate" in step.reason, result.explain()
+
+
+RULES = """groups:
+  - name: sensorapi
+    rules:
+      - alert: SensorApiErrors
+        expr: >
+          sum by (version) (increase(sensorapi_requests_total{code="500"}[2s]))
+          / sum by (version) (increase(sensorapi_requests_arrived_total[2s])) > 0.1
+        labels:
+          severity: page
+        annotations:
+          summary: "{{ $labels.version }} answers 500 to {{ $value | humanizePercentage }} of its requests"
+"""
+
+
+@pytest.mark.parametrize(("canary_options", "promoted"), [({}, True), ({"error_rate": 0.3}, False)])
+def test_an_alert_rule_firing_for_the_canary_fails_its_step(
+    tmp_path: Path, canary_options: dict[str, float], promoted: bool
+) -> None:
+    """Alerts are the only judge here (no signal metrics, no router measurements): the user's rule fires for a
+    canary answering 500 to 30 % of requests, and its labels and annotation are in the step's reason."""
+    (tmp_path / "alerts.yml").write_text(RULES)
+    settings = parse_monitoring(
+        {"builtin": False, "alert_rules": ["alerts.yml"], "prometheus": {"scrape_interval": 0.25}}, "test"
+    )
+    monitor = settings.monitor(root=tmp_path)
+    commands = {"stable": version("stable"), "canary": version("canary", seed=4, **canary_options)}
+    target = open_target("local", commands, seed=4)
+    try:
+        monitor.open(target.reserve_ports())
+        target.start("stable")
+        target.set_weights({"stable": 100})
+        with Load(target.url, rate=200, concurrency=8, paths=["/sensors/boiler"], observe=target.observe):
+            result = canary(target, "stable", "canary", steps=[20, 100], bake=2.0, monitor=monitor)
+    finally:
+        monitor.close()
+        target.close()
+    assert result.promoted is promoted, result.explain()
+    alerts = [m for step in result.steps for m in step.metrics if m.name == "alerts"]
+    assert alerts, result.explain()
+    if not promoted:
+        assert "SensorApiErrors" in result.reason, result.explain()
+        assert "severity=page" in result.reason
+        assert "canary answers 500 to" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("sample", "message"),
+    [
+        ("promtool-bad-rules-syntax.yml", "could not parse expression"),
+        ("rulefmt-bad-field.bad.yaml", "field annotation not found"),
+    ],
+)
+def test_a_broken_rule_file_is_a_configuration_error_naming_it(sample: str, message: str) -> None:
+    """Real broken rule files from Prometheus' own test data (tests/data/samples/SOURCES.md)."""
+    settings = parse_monitoring({"alert_rules": [f"tests/data/samples/alerts/{sample}"]}, "pyproject.toml")
+    monitor = settings.monitor(root=ROOT)
+    with pytest.raises(ConfigError) as err:
+        monitor.open({})
+    assert sample in str(err.value)
+    assert message in str(err.value)
+    assert "promtool check rules failed" in str(err.value)
+    assert not monitor.providers, "nothing may start after a bad rule file"
+
+
+def test_real_rule_files_pass_the_check() -> None:
+    rules = [ROOT / "tests/data/samples/alerts" / n for n in ("promtool-rules.yml", "awesome-blackbox-exporter.yml")]
+    check_rules(rules, "test")
+
+
+def test_prometheus_does_not_outlive_a_run_killed_without_cleanup(tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to stop anything: the server dies with the thread that started it."""
+    script = (
+        "from pytest_iotops.monitoring.prometheus import PrometheusServer\n"
+        "import time\n"
+        "server = PrometheusServer()\n"
+        "server.start()\n"
+        "print(server.process.proc.pid, server.home, server.process.log, sep='\\n', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as runner:
+        try:
+            assert runner.stdout is not None
+            pid = int(runner.stdout.readline())
+            home = Path(runner.stdout.readline().strip())
+            log = Path(runner.stdout.readline().strip())
+            assert alive(pid)
+        finally:
+            runner.kill()
+    deadline = time.monotonic() + 15
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid), f"prometheus {pid} outlived the killed run"
+    shutil.rmtree(home, ignore_errors=True)  # what the killed run could not remove
+    log.unlink(missing_ok=True)

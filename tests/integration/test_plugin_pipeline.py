@@ -322,7 +322,7 @@ def test_every_report_format_is_written_and_named(pytester: pytest.Pytester) -> 
     default.stdout.fnmatch_lines(["iotops run report: *", "iotops HTML report: *", "iotops md report: *"])
     written = sorted(p.name for p in (pytester.path / "iotops-reports").iterdir())
     assert written == ["run-report.html", "run-report.json", "summary.md"]
-    every = [x for f in ("html", "junit", "sarif", "md") for x in ("--iotops-format", f)]
+    every = [x for f in ("html", "junit", "sarif", "md", "openmetrics") for x in ("--iotops-format", f)]
     result = pytester.runpytest("--iotops", NO_COV, *every)
     result.stdout.fnmatch_lines(
         [
@@ -331,6 +331,7 @@ def test_every_report_format_is_written_and_named(pytester: pytest.Pytester) -> 
             "iotops junit report: iotops-reports/junit.xml",
             "iotops sarif report: iotops-reports/findings.sarif",
             "iotops md report: iotops-reports/summary.md",
+            "iotops OpenMetrics report: iotops-reports/metrics.txt",
         ]
     )
     only_md = pytester.runpytest("--iotops", NO_COV, "--iotops-format", "md", "--iotops-reports-dir", "other")
@@ -338,7 +339,7 @@ def test_every_report_format_is_written_and_named(pytester: pytest.Pytester) -> 
     assert only_md.ret == 0
     bad = pytester.runpytest("--iotops", NO_COV, "--iotops-format", "pdf")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    bad.stderr.fnmatch_lines(["*formats has unknown [[]'pdf'[]]; known: json, html, junit, sarif, md"])
+    bad.stderr.fnmatch_lines(["*formats has unknown [[]'pdf'[]]; known: json, html, junit, sarif, md, openmetrics"])
 
 
 def test_github_step_summary_is_appended(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ API client against a small HTTP server that answers as Prometheus does (and as i
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,7 @@ from pytest_iotops.deploy.power import needed_absolute, needed_relative
 from pytest_iotops.errors import ConfigError
 from pytest_iotops.monitoring.config import parse_monitoring
 from pytest_iotops.monitoring.promql import MonitoringError, PrometheusAPI, render
+from pytest_iotops.monitoring.providers import CommandProvider, WebProvider
 from pytest_iotops.monitoring.signals import Reading, SignalMetric, histogram_quantile, judge_signal
 
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0)
@@ -222,3 +224,26 @@ def test_the_api_client_reads_vectors_and_names_every_failure(fake_prometheus: s
             api.value(query)
     with pytest.raises(MonitoringError, match="did not answer"):
         PrometheusAPI("http://127.0.0.1:9", timeout=1).query("up")
+
+
+def test_the_web_provider_reads_a_number_from_a_body_or_a_json_path(fake_prometheus: str) -> None:
+    _FakePrometheus.answers = {"": (200, b'{"load": {"avg": [0.25, 0.5]}}')}
+    assert WebProvider({"json_path": "$.load.avg[1]"}).read(fake_prometheus + "/x") == [({}, 0.5)]
+    with pytest.raises(MonitoringError, match=r"no number at \$.load.max"):
+        WebProvider({"json_path": "$.load.max"}).read(fake_prometheus + "/x")
+    with pytest.raises(MonitoringError, match="no number at the body"):
+        WebProvider({}).read(fake_prometheus + "/x")
+    with pytest.raises(MonitoringError, match="no answer"):
+        WebProvider({"timeout": 1}).read("http://127.0.0.1:9/")
+
+
+def test_the_command_provider_runs_an_argument_list_and_reads_one_number() -> None:
+    python = sys.executable
+    assert CommandProvider({}).read(f"{python} -c 'print(0.75)'") == [({}, 0.75)]
+    with pytest.raises(MonitoringError, match="exited with code 3"):
+        CommandProvider({}).read(f"{python} -c 'import sys; sys.exit(3)'")
+    with pytest.raises(MonitoringError, match="not a number"):
+        CommandProvider({}).read(f"{python} -c 'print(\"high\")'")
+    # no shell: a metacharacter is an argument, not a pipe
+    with pytest.raises(MonitoringError, match="not a number"):
+        CommandProvider({}).read(f"{python} -c 'import sys; print(sys.argv[1:])' '|' true")

@@ -23,15 +23,21 @@ except ImportError:  # the service runs without its metrics endpoint
     CollectorRegistry = None  # type: ignore[assignment,misc]
 
 
+#: seconds after which the service counts a request it has not answered as ``code="timeout"`` (it still holds
+#: the connection: the fault is a hang, the count is what a server's own request deadline would record)
+TIMEOUT = 0.5
+
+
 class Metrics:
-    """Arrivals and answers counted apart, so a request that never gets an answer still shows (arrived, not
-    answered); the histogram's buckets are prometheus_client's defaults."""
+    """Arrivals, and outcomes by ``code`` (a status, or ``timeout`` for a request past :data:`TIMEOUT`
+    unanswered), and a latency histogram with prometheus_client's default buckets. A request in flight counts in
+    no outcome yet: a window's ratio of outcomes is not biased by the requests still running at its ends."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.arrived = Counter("sensorapi_requests_arrived", "API requests received", registry=self.registry)
         self.answered = Counter(
-            "sensorapi_requests", "API requests answered, by status", ["code"], registry=self.registry
+            "sensorapi_requests", "API requests by outcome: status, or timeout", ["code"], registry=self.registry
         )
         self.seconds = Histogram(
             "sensorapi_request_duration_seconds", "Time to answer an API request", registry=self.registry
@@ -74,6 +80,9 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                 status = behaviour.api_status()
                 corrupt = behaviour.corrupt()
             if delay is None:  # never answer: hold the connection until the process ends
+                if metrics is not None:  # past its own deadline a server counts the request as timed out
+                    threading.Event().wait(TIMEOUT)
+                    metrics.answered.labels(code="timeout").inc()
                 threading.Event().wait()
             elif delay:
                 time.sleep(delay / 1000)
