@@ -78,6 +78,16 @@ class Bake:
         might be failing bakes on (at the same exposure) until the judge can tell, up to the longest bake."""
         return self._enough_data() and not self._suspicious
 
+    def judged_by(self, specs: Sequence[MetricSpec]) -> list[MetricSpec]:
+        """The specs the step is judged with: after a latency failure was set aside, the fresh window confirms it
+        at the looser significance — strong evidence once and weak evidence again, independent of it, is a
+        failure (a real 5 % tail rarely fails a small window twice at the strict level: requiring that cost too
+        much power); a stall does not recur at either level. A healthy canary is rolled back this way only when
+        a stall failed its first window *and* noise fails the second at p < 0.1."""
+        if not self.set_aside:
+            return list(specs)
+        return [replace(s, alpha=max(s.alpha, SUSPECT_ALPHA)) if s.name.startswith("latency_") else s for s in specs]
+
     def _enough_data(self) -> bool:
         return self.canary.requests >= self.need_canary and self.baseline.requests >= self.need_stable
 

@@ -268,8 +268,9 @@ def _judge_step(
     index: int, weight: int, started: float, ended: float, baked: Bake, history: _History, plan: _Plan
 ) -> DeployStep:
     client = baked.client if baked.target.observing else None
+    specs = baked.judged_by(plan.specs)
     step = judged_step(
-        index, weight, started, ended, baked.canary, baked.baseline, history.baseline, plan.specs, client, baked.signals
+        index, weight, started, ended, baked.canary, baked.baseline, history.baseline, specs, client, baked.signals
     )
     step.health_probes, step.health_failures = baked.probes, len(baked.failed_probes)
     step.baseline_step = history.baseline_step
