@@ -8,7 +8,7 @@ example service's counters and latency histogram, tests/deploy_service.SIGNALS),
 readings add is printed: waiting for a scrape past the step's end plus the PromQL queries.
 
 Usage: .venv/bin/python benchmarks/bench_deploy_scenarios.py [--seeds 10] [--targets local,nginx,haproxy]
-    [--signals]
+    [--signals] [--only "hang 10 %,stable degrading"]
 """
 
 from __future__ import annotations
@@ -55,8 +55,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--targets", default="local,nginx,haproxy")
     parser.add_argument("--signals", action="store_true", help="judge by Prometheus signals only")
+    parser.add_argument("--only", default="", help="comma-separated scenario names (default: all)")
     args = parser.parse_args()
     scenarios = [s for s in SCENARIOS if s.name in SIGNAL_SCENARIOS] if args.signals else SCENARIOS
+    if args.only:
+        scenarios = [s for s in scenarios if s.name in args.only.split(",")]
     if args.signals:
         _timed("mark")
         _timed("judge")

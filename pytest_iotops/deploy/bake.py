@@ -60,6 +60,8 @@ class Bake:
         self.started = time.monotonic()
         #: the step's monitoring signals, judged (result, thresholds, dry run)
         self.signals: list[tuple[MetricResult, MetricSpec, bool]] = []
+        #: why the stable version's own signals say it degraded ("" = they do not)
+        self.stable_degraded = ""
         self._seconds = 0.0
         self._aside = (Samples(), Samples())
 

@@ -248,8 +248,10 @@ def _signals(monitor: Monitor, result: DeployResult, baked: Bake, plan: _Plan) -
     except MonitoringError as exc:
         baked.error = str(exc)
         return
-    plan.marks.append(end)
     baked.signals = judged
+    if result.stable in running:
+        baked.stable_degraded = monitor.stable_degraded(plan.marks[-1], end, result.stable)
+    plan.marks.append(end)
 
 
 def _stable_specs(specs: Sequence[MetricSpec]) -> list[MetricSpec]:
@@ -281,6 +283,10 @@ def _judge_step(
     if baked.stable_exited is not None:
         step.verdict, step.decision = "inconclusive", "halt"
         step.reason = f"stable degraded: the stable version exited with code {baked.stable_exited}"
+        return step
+    if baked.stable_degraded:
+        step.verdict, step.decision = "inconclusive", "halt"
+        step.reason = f"stable degraded: {baked.stable_degraded}"
         return step
     if weight < 100 and baked.baseline.requests:
         reference = history.reference  # from an earlier step: this one's joins only once judged

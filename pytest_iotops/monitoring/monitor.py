@@ -55,10 +55,13 @@ class Monitor:
         #: per signal, the last stable window with enough data: the baseline where the stable version served
         #: too little (the 100 % step serves it nothing)
         self._baseline: dict[str, dict[str, dict[str, float]]] = {}
+        #: per ratio signal, the stable version's first window with enough data: its own reference
+        self._reference: dict[str, dict[str, dict[str, float]]] = {}
 
     def begin(self) -> None:
         """A new deployment: nothing of the last one's baseline carries over."""
         self._baseline.clear()
+        self._reference.clear()
 
     def open(self, ports: Mapping[str, int]) -> None:
         """Start the providers the signals use and tell them every version's port (before any starts)."""
@@ -137,6 +140,21 @@ class Monitor:
             self._baseline[metric.name] = window
             return window
         return self._baseline.get(metric.name, window)
+
+    def stable_degraded(self, start: Mark, end: Mark, stable: str) -> str:
+        """Why the stable version's own signals say it degraded since its first window with enough data (the
+        ratio signals, judged as the canary is against its baseline), or "": the rollout halts, as it does when
+        the router's data of the stable version says so."""
+        for m in self.metrics:
+            if m.kind != "ratio" or m.dry_run:
+                continue
+            window = _since(start, end, stable, m.name)
+            if _observations(window) < m.limits.min_samples:
+                continue
+            reference = self._reference.setdefault(m.name, window)
+            if reference is not window and (result := judge_signal(m, window, reference)).verdict == "fail":
+                return f"{m.name} of the stable version: {result.reason}"
+        return ""
 
     def short(self, judged: Sequence[Judged]) -> bool:
         """A deciding signal is still short of samples (more time at this weight can settle it)."""
