@@ -27,6 +27,7 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from ..errors import DeployError
 from ..model import DeployStep
@@ -167,7 +168,7 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
     index = 0
     if plan.monitor is not None:
         plan.monitor.begin()
-        plan.marks.append(plan.monitor.mark([stable, new]))
+        plan.marks.append(plan.monitor.mark([stable, new], _logs(target)))
     while index < len(steps):
         weight = steps[index]
         target.set_weights({stable: 100 - weight, new: weight} if weight < 100 else {new: 100})
@@ -234,13 +235,17 @@ def _bake(
     return baked
 
 
+def _logs(target: Target) -> dict[str, Path]:
+    return {version: process.log for version, process in target.processes.items()}
+
+
 def _signals(monitor: Monitor, result: DeployResult, baked: Bake, plan: _Plan) -> None:
     """The step's monitoring signals, from the last reading to one taken now; while a signal is short of
     samples and the longest bake allows, read again."""
     running = [v for v in (result.stable, result.candidate) if v in baked.target.processes]
     try:
         while True:
-            end = monitor.mark(running)
+            end = monitor.mark(running, _logs(baked.target))
             judged = monitor.judge(plan.marks[-1], end, result.candidate, result.stable)
             if not monitor.short(judged) or time.monotonic() - baked.started >= plan.bake_max:
                 break

@@ -15,7 +15,7 @@ from ..deploy.judge import MetricSpec
 from ..errors import ConfigError
 from ..evidence.config import check_table
 from .monitor import Monitor
-from .promql import PLACEHOLDERS, placeholders
+from .promql import PLACEHOLDERS, MonitoringError, placeholders
 from .providers import MetricProvider
 from .registry import provider_class
 from .signals import KINDS, SignalMetric
@@ -105,6 +105,26 @@ def _metric(entry: Any, at: str) -> SignalMetric:
     return SignalMetric(kind=kind, limits=MetricSpec("error_rate", **limits), **values)
 
 
+def _provider_options(name: str, options: Any, where: str, pm: pluggy.PluginManager | None) -> dict[str, Any]:
+    """A provider's options table: a provider that exists, keys it knows, values it accepts when made."""
+    try:
+        cls = provider_class(name, pm)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: deploy.monitoring: {exc}") from None
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}: deploy.monitoring.{name} must be a table")
+    unknown = sorted(set(options) - set(cls.keys))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown} in deploy.monitoring.{name}; known: {', '.join(cls.keys)}"
+        )
+    try:
+        cls(options)  # a provider checks its own values when made (nothing starts here)
+    except (MonitoringError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{where}: deploy.monitoring.{name}: {exc}") from None
+    return dict(options)
+
+
 def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = None) -> MonitoringSettings:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: deploy.monitoring must be a table")
@@ -128,21 +148,10 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
     names = [m.name for m in metrics]
     if len(set(names)) != len(names):
         raise ConfigError(f"{where}: deploy.monitoring.metrics: a name used twice in {names}")
-    providers: dict[str, dict[str, Any]] = {}
-    for name in sorted({m.provider for m in metrics} | set(raw)):
-        try:
-            cls = provider_class(name, pm)
-        except ConfigError as exc:
-            raise ConfigError(f"{where}: deploy.monitoring: {exc}") from None
-        options = raw.get(name, {})
-        if not isinstance(options, dict):
-            raise ConfigError(f"{where}: deploy.monitoring.{name} must be a table")
-        unknown = sorted(set(options) - set(cls.keys))
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown key(s) {unknown} in deploy.monitoring.{name}; known: {', '.join(cls.keys)}"
-            )
-        providers[name] = options
+    providers = {
+        name: _provider_options(name, raw.get(name, {}), where, pm)
+        for name in sorted({m.provider for m in metrics} | set(raw))
+    }
     for m in metrics:
         kinds = provider_class(m.provider, pm).kinds
         if m.kind not in kinds:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..deploy.judge import MetricResult, MetricSpec
 from .alerts import ALERTS_SPEC, check_rules, judge_alerts
+from .logs import LogsProvider, parse_query
 from .prometheus import PrometheusProvider
 from .promql import MonitoringError, render
 from .providers import MetricProvider
@@ -101,9 +102,12 @@ class Monitor:
             values[labels["le"]] = values.get(labels["le"], 0.0) + value
         return values
 
-    def mark(self, running: Sequence[str]) -> Mark:
-        """Every counter signal of every running version, once each was scraped after now."""
+    def mark(self, running: Sequence[str], logs: Mapping[str, Path] | None = None) -> Mark:
+        """Every counter signal of every running version, once each was scraped after now; ``logs``: each
+        running version's output file, for providers that read logs."""
         now = time.time()
+        for provider in self.providers.values():
+            provider.follow(logs or {})
         for provider in self.providers.values():
             provider.fresh(now, running)
         readings = {
@@ -127,6 +131,11 @@ class Monitor:
                 c = _since(start, end, canary, m.name)
                 s = self._stable(m, _since(start, end, stable, m.name))
             result = judge_signal(m, c, s)
+            provider = self.providers.get(m.provider)
+            if result.verdict == "fail" and isinstance(provider, LogsProvider):
+                _, levels = parse_query(render(m.events, {"version": canary, "port": "", "interval": ""}))
+                shown = " | ".join(provider.last_lines(canary, levels or frozenset()))
+                result.reason += f"; last lines of {canary}: {shown}" if shown else ""
             if m.dry_run:
                 result.reason = f"dry run: {result.reason}"
             out.append((result, m.spec(), m.dry_run))

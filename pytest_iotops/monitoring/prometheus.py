@@ -116,6 +116,9 @@ class PrometheusProvider(MetricProvider):
         self.api: PrometheusAPI | None = None
         self.versions: dict[str, int] = {}
         self.scrape_interval = float(self.options.get("scrape_interval", 0.5))
+        if not 0.05 <= self.scrape_interval <= 60:
+            raise ValueError(f"scrape_interval = {self.scrape_interval:g}: expected 0.05 to 60 seconds")
+        float(self.options.get("timeout", 5.0))  # a value that is not a number fails here, not mid-rollout
         #: alert rule files loaded into a server this provider starts (checked before, by the monitor)
         self.rule_files: list[Path] = []
 

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .. import validate as v
@@ -40,6 +41,9 @@ class MetricProvider(ABC):
 
     def fresh(self, after: float, running: Sequence[str]) -> None:  # noqa: B027 - optional hook
         """Block until what the ``running`` versions did up to ``after`` (Unix time) can be read."""
+
+    def follow(self, logs: Mapping[str, Path]) -> None:  # noqa: B027 - optional hook
+        """The output file of each running version (a provider that reads logs follows them)."""
 
     @abstractmethod
     def read(self, query: str) -> Vector:

@@ -12,7 +12,7 @@ from .providers import CommandProvider, MetricProvider, WebProvider
 
 __all__ = ["BUILTIN_PROVIDERS", "iotops_metric_provider", "provider_class"]
 
-BUILTIN_PROVIDERS = ("prometheus", "web", "command")
+BUILTIN_PROVIDERS = ("prometheus", "web", "command", "logs")
 
 
 @hookimpl(trylast=True)
@@ -21,6 +21,10 @@ def iotops_metric_provider(name: str) -> type[MetricProvider] | None:
         from .prometheus import PrometheusProvider
 
         return PrometheusProvider
+    if name == "logs":
+        from .logs import LogsProvider
+
+        return LogsProvider
     return {"web": WebProvider, "command": CommandProvider}.get(name)
 
 

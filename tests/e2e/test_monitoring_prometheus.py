@@ -19,9 +19,11 @@ from deploy_service import ENV, SIGNALS, alive, open_target, version
 from pytest_iotops.deploy.canary import CanaryLimits, canary
 from pytest_iotops.deploy.judge import MetricSpec
 from pytest_iotops.deploy.load import Load
+from pytest_iotops.deploy.result import DeployResult
 from pytest_iotops.errors import ConfigError
 from pytest_iotops.monitoring.alerts import check_rules
 from pytest_iotops.monitoring.config import parse_monitoring
+from pytest_iotops.monitoring.monitor import Monitor
 
 BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -123,6 +125,21 @@ def test_a_real_rise_is_underpowered_on_a_short_step_and_fails_on_a_long_one(
         assert "error rate" in step.reason, result.explain()
 
 
+def _rollout(monitor: Monitor, commands: dict[str, list[str]], seed: int, bake: float) -> DeployResult:
+    """stable -> canary in steps of 20 and 100 % under 200 requests/s on the local target, judged by ``monitor``
+    (opened before any version starts, closed after)."""
+    target = open_target("local", commands, seed=seed)
+    try:
+        monitor.open(target.reserve_ports())
+        target.start("stable")
+        target.set_weights({"stable": 100})
+        with Load(target.url, rate=200, concurrency=8, paths=["/sensors/boiler"], observe=target.observe):
+            return canary(target, "stable", "canary", steps=[20, 100], bake=bake, monitor=monitor)
+    finally:
+        monitor.close()
+        target.close()
+
+
 RULES = """groups:
   - name: sensorapi
     rules:
@@ -147,18 +164,8 @@ def test_an_alert_rule_firing_for_the_canary_fails_its_step(
     settings = parse_monitoring(
         {"builtin": False, "alert_rules": ["alerts.yml"], "prometheus": {"scrape_interval": 0.25}}, "test"
     )
-    monitor = settings.monitor(root=tmp_path)
     commands = {"stable": version("stable"), "canary": version("canary", seed=4, **canary_options)}
-    target = open_target("local", commands, seed=4)
-    try:
-        monitor.open(target.reserve_ports())
-        target.start("stable")
-        target.set_weights({"stable": 100})
-        with Load(target.url, rate=200, concurrency=8, paths=["/sensors/boiler"], observe=target.observe):
-            result = canary(target, "stable", "canary", steps=[20, 100], bake=2.0, monitor=monitor)
-    finally:
-        monitor.close()
-        target.close()
+    result = _rollout(settings.monitor(root=tmp_path), commands, seed=4, bake=2.0)
     assert result.promoted is promoted, result.explain()
     alerts = [m for step in result.steps for m in step.metrics if m.name == "alerts"]
     assert alerts, result.explain()
@@ -217,3 +224,37 @@ def test_prometheus_does_not_outlive_a_run_killed_without_cleanup(tmp_path: Path
     assert not alive(pid), f"prometheus {pid} outlived the killed run"
     shutil.rmtree(home, ignore_errors=True)  # what the killed run could not remove
     log.unlink(missing_ok=True)
+
+
+LOG_SIGNALS = {
+    "builtin": False,
+    "metrics": [
+        {
+            "name": "error_lines",
+            "type": "ratio",
+            "provider": "logs",
+            "events": "version={{ version }} level=error",
+            "total": "version={{ version }}",
+            "max_value": 0.01,
+            "max_increase": 0.005,
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(("canary_options", "promoted"), [({}, True), ({"error_rate": 0.2}, False)])
+def test_a_canary_judged_by_its_own_json_logs(canary_options: dict[str, float], promoted: bool) -> None:
+    """The service's JSON access log (one line per request) read as records: the share of error lines of the
+    canary against the stable version's, by the exact tests; the reason shows the canary's last error lines."""
+    commands = {
+        "stable": [*version("stable"), "--log-json"],
+        "canary": [*version("canary", seed=6, **canary_options), "--log-json"],
+    }
+    result = _rollout(parse_monitoring(LOG_SIGNALS, "test").monitor(), commands, seed=6, bake=1.0)
+    assert result.promoted is promoted, result.explain()
+    lines = [m for step in result.steps for m in step.metrics if m.name == "error_lines"]
+    assert lines, result.explain()
+    if promoted:  # a pass needs min_samples lines; a failure proven on fewer stops at once
+        assert all(m.samples >= 50 for m in lines), result.explain()
+    else:
+        assert "last lines of canary: GET /sensors/boiler 500" in result.reason, result.explain()

@@ -5,10 +5,12 @@ API client against a small HTTP server that answers as Prometheus does (and as i
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -18,6 +20,7 @@ from pytest_iotops.deploy.judge import MetricSpec, Samples, judge
 from pytest_iotops.deploy.power import needed_absolute, needed_relative
 from pytest_iotops.errors import ConfigError
 from pytest_iotops.monitoring.config import parse_monitoring
+from pytest_iotops.monitoring.logs import LogsProvider, parse_query, read_record
 from pytest_iotops.monitoring.promql import MonitoringError, PrometheusAPI, render
 from pytest_iotops.monitoring.providers import CommandProvider, WebProvider
 from pytest_iotops.monitoring.signals import Reading, SignalMetric, histogram_quantile, judge_signal
@@ -247,3 +250,48 @@ def test_the_command_provider_runs_an_argument_list_and_reads_one_number() -> No
     # no shell: a metacharacter is an argument, not a pipe
     with pytest.raises(MonitoringError, match="not a number"):
         CommandProvider({}).read(f"{python} -c 'import sys; print(sys.argv[1:])' '|' true")
+
+
+def test_logs_queries_and_records_are_read_or_refused() -> None:
+    assert parse_query("version=v2 level=error|critical") == ("v2", frozenset({"error", "critical"}))
+    assert parse_query("version=v2") == ("v2", None)
+    with pytest.raises(MonitoringError, match="expected 'version=<name>'"):
+        parse_query("level=error")
+    assert read_record('{"level": "ERROR", "msg": "boom"}', None, "level", "msg") == ("error", "boom")
+    assert read_record("[1, 2]", None, "level", "msg") == ("unparsed", "[1, 2]")
+    assert read_record("not json", None, "level", "msg") == ("unparsed", "not json")
+    pattern = re.compile(r"^(?P<level>[A-Z]+) (?P<message>.*)$")
+    assert read_record("WARN disk 91%", pattern, "", "") == ("warn", "disk 91%")
+
+
+def test_the_logs_provider_follows_a_growing_file_line_by_line(tmp_path: Path) -> None:
+    log = tmp_path / "v2.log"
+    log.write_bytes(b'{"level": "info", "msg": "a"}\n{"level": "error", "msg": "b"}\n{"level": "err')
+    provider = LogsProvider({})
+    provider.follow({"v2": log})
+    assert provider.read("version=v2") == [({}, 2.0)]  # the half-written line waits for its end
+    with log.open("ab") as out:
+        out.write(b'or", "msg": "c"}\nplain text\n')
+    assert provider.read("version=v2 level=error") == [({}, 2.0)]
+    assert provider.read("version=v2") == [({}, 4.0)]  # the unparsed line is counted, never dropped
+    assert provider.last_lines("v2", frozenset({"error"})) == ["b", "c"]
+    log.unlink()  # the process stopped and its log is gone: its counts stay
+    assert provider.read("version=v2") == [({}, 4.0)]
+    assert provider.read("version=v3") == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"format": "xml"}, "expected json or regex"),
+        ({"format": "regex", "pattern": "(unclosed"}, "not a regular expression"),
+        ({"format": "regex", "pattern": "(?P<msg>.*)"}, "named group (?P<level>"),
+    ],
+)
+def test_bad_logs_options_are_configuration_errors(options: dict[str, str], message: str) -> None:
+    metric = {"name": "errlines", "type": "ratio", "provider": "logs", "max_increase": 0.01}
+    metric |= {"events": "version={{ version }} level=error", "total": "version={{ version }}"}
+    with pytest.raises(ConfigError) as err:
+        parse_monitoring({"logs": options, "metrics": [metric]}, "pyproject.toml")
+    assert "deploy.monitoring.logs" in str(err.value)
+    assert message in str(err.value)

@@ -1,6 +1,6 @@
 """``python -m sensorapi.server --port N [--version v2] [--error-rate 0.2] [--extra-ms 200] [--flap-every 3]
 [--crash] [--seed 1] [--hang-rate 0.1] [--tail-rate 0.05 --tail-ms 300] [--busy-rps 100] [--degrade-after 3
---degraded-error-rate 0.3] [--corrupt-rate 0.05] [--daemon]``: serves ``/health`` and ``/sensors/<id>`` on
+--degraded-error-rate 0.3] [--corrupt-rate 0.05] [--daemon] [--log-json]``: serves ``/health`` and ``/sensors/<id>`` on
 127.0.0.1; the options are the faults deployments must catch. ``/metrics`` is the service's own view in the
 Prometheus text format (when prometheus_client is installed): requests counted when they arrive and when they are
 answered (by status), and a latency histogram — what a monitoring system sees, not what a router measured."""
@@ -53,7 +53,21 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
+class AccessLog:
+    """One JSON line per API request on standard output (``--log-json``): level, message, status, milliseconds —
+    what a log pipeline reads. One write per line under a lock, flushed: lines never interleave or wait."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def write(self, level: str, message: str, **fields: object) -> None:
+        line = json.dumps({"level": level, "msg": message, **fields}) + "\n"
+        with self.lock:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+
+def make_handler(behaviour: Behaviour, access: AccessLog | None = None) -> type[BaseHTTPRequestHandler]:
     lock = threading.Lock()
     metrics = Metrics() if CollectorRegistry is not None else None
 
@@ -80,9 +94,12 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
                 status = behaviour.api_status()
                 corrupt = behaviour.corrupt()
             if delay is None:  # never answer: hold the connection until the process ends
-                if metrics is not None:  # past its own deadline a server counts the request as timed out
+                if metrics is not None or access is not None:  # past its deadline a server counts it timed out
                     threading.Event().wait(TIMEOUT)
+                if metrics is not None:
                     metrics.answered.labels(code="timeout").inc()
+                if access is not None:
+                    access.write("error", f"GET {self.path} timed out after {TIMEOUT:g} s", status=None)
                 threading.Event().wait()
             elif delay:
                 time.sleep(delay / 1000)
@@ -96,6 +113,9 @@ def make_handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
             if metrics is not None:
                 metrics.answered.labels(code=str(status)).inc()
                 metrics.seconds.observe(time.perf_counter() - started)
+            if access is not None:
+                ms = round((time.perf_counter() - started) * 1000, 2)
+                access.write("error" if status >= 500 else "info", f"GET {self.path} {status}", status=status, ms=ms)
 
         def _send(self, status: int, payload: dict[str, object], corrupt: bool = False) -> None:
             body = json.dumps(payload).encode()
@@ -137,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--degraded-error-rate", type=float, default=0.0)
     parser.add_argument("--corrupt-rate", type=float, default=0.0)
     parser.add_argument("--daemon", action="store_true", help="leave a double-forked daemon behind, as some do")
+    parser.add_argument("--log-json", action="store_true", help="a JSON access-log line per API request")
     args = parser.parse_args(argv)
     if args.crash:
         sys.exit(f"sensorapi {args.version}: cannot read configuration: /etc/sensorapi.toml: no such file")
@@ -156,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         degraded_error_rate=args.degraded_error_rate,
         corrupt_rate=args.corrupt_rate,
     )
-    server = Server(("127.0.0.1", args.port), make_handler(behaviour))
+    server = Server(("127.0.0.1", args.port), make_handler(behaviour, AccessLog() if args.log_json else None))
     server.serve_forever()
 
 
