@@ -14,11 +14,12 @@ from .. import validate as v
 from ..deploy.judge import MetricSpec
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from .argo import argo_metrics
 from .monitor import Monitor
 from .promql import PLACEHOLDERS, MonitoringError, placeholders
 from .providers import MetricProvider
 from .registry import provider_class
-from .signals import KINDS, SignalMetric
+from .signals import KINDS, SignalMetric, parse_condition
 
 __all__ = ["MonitoringSettings", "parse_monitoring"]
 
@@ -54,8 +55,17 @@ def _number(value: Any) -> float:
     return float(value)
 
 
+def _condition(value: Any) -> str:
+    text = v.text(value)
+    try:
+        parse_condition(text)
+    except ValueError as exc:
+        raise v.Invalid(str(exc)) from None
+    return text
+
+
 _METRIC: dict[str, v.Validator] = {
-    "name": v.name,
+    "name": v.slug,
     "type": v.choice(KINDS),
     "provider": v.text,
     "query": v.text,
@@ -72,6 +82,8 @@ _METRIC: dict[str, v.Validator] = {
     "no_data": v.choice(("pass", "fail", "inconclusive")),
     "effect": _fraction,
     "dry_run": v.boolean,
+    "success_condition": _condition,
+    "failure_condition": _condition,
 }
 #: the keys that are the signal's limits (a MetricSpec, as for the router's metrics)
 _LIMITS = ("max_value", "min_value", "max_increase", "alpha", "min_samples", "no_data", "effect")
@@ -99,10 +111,13 @@ def _metric(entry: Any, at: str) -> SignalMetric:
             raise ConfigError(f"{at}: {key} uses unknown placeholder(s) {unknown}; known: {', '.join(PLACEHOLDERS)}")
     if kind != "value" and "{{" not in "".join(values.get(k, "") for k in _NEEDS[kind]):
         raise ConfigError(f"{at}: the queries never name {{{{ version }}}}: canary and stable would read the same")
-    if not any(k in values for k in ("max_value", "min_value", "max_increase")):
-        raise ConfigError(f"{at}: no limit (max_value, min_value or max_increase): it could never fail")
+    conditions = {"success": values.pop("success_condition", ""), "failure": values.pop("failure_condition", "")}
+    if any(conditions.values()) and kind != "value":
+        raise ConfigError(f"{at}: success_condition and failure_condition apply to a value signal only")
+    if not any(k in values for k in ("max_value", "min_value", "max_increase")) and not any(conditions.values()):
+        raise ConfigError(f"{at}: no limit (max_value, min_value, max_increase or a condition): it could never fail")
     limits = {k: values.pop(k) for k in _LIMITS if k in values}
-    return SignalMetric(kind=kind, limits=MetricSpec("error_rate", **limits), **values)
+    return SignalMetric(kind=kind, limits=MetricSpec("error_rate", **limits), **conditions, **values)
 
 
 def _provider_options(name: str, options: Any, where: str, pm: pluggy.PluginManager | None) -> dict[str, Any]:
@@ -137,6 +152,16 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
         rules = v.str_list(raw.pop("alert_rules", []))
     except v.Invalid as exc:
         raise ConfigError(f"{where}: deploy.monitoring.alert_rules: {exc}") from None
+    template = raw.pop("argo_template", None)
+    template_args = raw.pop("argo_args", {})
+    if template is not None:
+        if not isinstance(template, str) or not isinstance(template_args, dict):
+            raise ConfigError(f"{where}: deploy.monitoring.argo_template must be a path, argo_args a table")
+        base = Path(where).parent if Path(where).is_file() else Path.cwd()
+        imported = argo_metrics(base / template, {str(k): str(x) for k, x in template_args.items()})
+        metrics_raw = [*(metrics_raw if isinstance(metrics_raw, list) else [metrics_raw]), *imported]
+    elif template_args:
+        raise ConfigError(f"{where}: deploy.monitoring.argo_args without argo_template")
     if not isinstance(metrics_raw, list) or not (metrics_raw or rules):
         raise ConfigError(
             f"{where}: deploy.monitoring needs [[tool.iotops.deploy.monitoring.metrics]] tables or alert_rules"

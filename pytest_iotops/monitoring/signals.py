@@ -7,11 +7,13 @@ is compared with its limits, which is all a single number allows."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import operator
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from ..deploy.judge import MetricResult, MetricSpec, proportion
+from ..deploy.judge import MetricResult, MetricSpec, Verdict, proportion
 from ..deploy.stats import binomial_upper
 
 __all__ = ["KINDS", "Reading", "SignalMetric", "histogram_quantile", "judge_signal"]
@@ -40,6 +42,9 @@ class SignalMetric:
     limits: MetricSpec = field(default_factory=lambda: MetricSpec("error_rate"))
     #: a dry-run metric (Argo's dryRun) is measured and reported, never decides
     dry_run: bool = False
+    #: value: Argo's successCondition / failureCondition, e.g. ``result[0] >= 0.99`` (empty: none)
+    success: str = ""
+    failure: str = ""
 
     def queries(self) -> dict[str, str]:
         """The counters read at both ends of a step (ratio, histogram), by role."""
@@ -170,6 +175,47 @@ def _histogram(metric: SignalMetric, canary: dict[str, float], stable: dict[str,
     return result
 
 
+_CONDITION = re.compile(r"^\s*result(?:\[0\])?\s*(==|!=|<=|>=|<|>)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+
+
+def parse_condition(text: str) -> tuple[str, float]:
+    """Argo's condition, the form a single value allows: ``result[0] <op> <number>`` (or ``result``); anything
+    else (``&&``, ``len(result)``, fields of a JSON result) raises ValueError naming the supported form."""
+    m = _CONDITION.match(text)
+    if m is None:
+        raise ValueError(
+            f"cannot read the condition {text!r}; supported: result[0] <op> <number>, op one of == != < <= > >="
+        )
+    return m.group(1), float(m.group(2))
+
+
+def _conditions(metric: SignalMetric, value: float, seen: str) -> tuple[Verdict, str]:
+    """Argo's rules: the failure condition true fails; the success condition true passes; with both given and
+    neither true the measurement is inconclusive; with only a success condition, false fails."""
+
+    def holds(text: str) -> bool:
+        op, number = parse_condition(text)
+        return _OPS[op](value, number)
+
+    if metric.failure and holds(metric.failure):
+        return "fail", f"{seen}: failureCondition {metric.failure!r} is true"
+    if metric.success and holds(metric.success):
+        return "pass", f"{seen}: successCondition {metric.success!r} is true"
+    if metric.success and metric.failure:
+        return "inconclusive", f"{seen}: neither successCondition nor failureCondition is true"
+    if metric.success:
+        return "fail", f"{seen}: successCondition {metric.success!r} is false"
+    return "pass", f"{seen}: failureCondition {metric.failure!r} is false"
+
+
 def _value(metric: SignalMetric, value: float | None, base: float | None) -> MetricResult:
     limits = metric.limits
     result = MetricResult(metric.name, "pass", value, base, 0, "")
@@ -177,6 +223,9 @@ def _value(metric: SignalMetric, value: float | None, base: float | None) -> Met
         result.verdict, result.reason = limits.no_data, f"{metric.name}: no value for the canary: {limits.no_data}"
         return result
     seen = f"{metric.name} = {value:g}" + (f" (stable {base:g})" if base is not None else "")
+    if metric.success or metric.failure:
+        result.verdict, result.reason = _conditions(metric, value, seen)
+        return result
     high, low, rise = limits.max_value, limits.min_value, limits.max_increase
     broken = [
         f"above the limit {high:g}" if high is not None and value > high else "",

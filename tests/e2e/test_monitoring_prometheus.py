@@ -258,3 +258,51 @@ def test_a_canary_judged_by_its_own_json_logs(canary_options: dict[str, float], 
         assert all(m.samples >= 50 for m in lines), result.explain()
     else:
         assert "last lines of canary: GET /sensors/boiler 500" in result.reason, result.explain()
+
+
+TEMPLATE = """apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: success-rate
+spec:
+  args:
+    - name: service-version
+    - name: window
+      value: 5m
+  metrics:
+    - name: success-rate
+      interval: 1m
+      successCondition: result[0] >= 0.95
+      provider:
+        prometheus:
+          address: http://prometheus.monitoring:9090
+          query: |
+            sum(increase(sensorapi_requests_total{version="{{args.service-version}}",code="200"}[{{args.window}}]))
+            / sum(increase(sensorapi_requests_total{version="{{args.service-version}}"}[{{args.window}}]))
+"""
+
+
+@pytest.mark.parametrize(("canary_options", "promoted"), [({}, True), ({"error_rate": 0.2}, False)])
+def test_an_argo_analysis_template_judges_the_canary(
+    tmp_path: Path, canary_options: dict[str, float], promoted: bool
+) -> None:
+    """An AnalysisTemplate as a team writes it for Argo, imported: its query against the monitor's Prometheus
+    with the arguments mapped to the version and the step's length, its successCondition deciding."""
+    (tmp_path / "analysis.yaml").write_text(TEMPLATE)
+    (tmp_path / "pyproject.toml").touch()
+    settings = parse_monitoring(
+        {
+            "builtin": False,
+            "prometheus": {"scrape_interval": 0.25},
+            "argo_template": "analysis.yaml",
+            "argo_args": {"service-version": "{{ version }}", "window": "{{ interval }}"},
+        },
+        str(tmp_path / "pyproject.toml"),
+    )
+    commands = {"stable": version("stable"), "canary": version("canary", seed=8, **canary_options)}
+    result = _rollout(settings.monitor(), commands, seed=8, bake=1.5)
+    assert result.promoted is promoted, result.explain()
+    judged = [m for step in result.steps for m in step.metrics if m.name == "success-rate"]
+    assert judged, result.explain()
+    if not promoted:
+        assert "successCondition 'result[0] >= 0.95' is false" in result.reason, result.explain()

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from conftest import DATA, ROOT
 from deploy_service import SIGNALS
 
 from pytest_iotops.deploy.judge import MetricSpec, Samples, judge
 from pytest_iotops.deploy.power import needed_absolute, needed_relative
 from pytest_iotops.errors import ConfigError
+from pytest_iotops.monitoring.argo import argo_metrics
 from pytest_iotops.monitoring.config import parse_monitoring
 from pytest_iotops.monitoring.logs import LogsProvider, parse_query, read_record
 from pytest_iotops.monitoring.promql import MonitoringError, PrometheusAPI, render
@@ -295,3 +297,79 @@ def test_bad_logs_options_are_configuration_errors(options: dict[str, str], mess
         parse_monitoring({"logs": options, "metrics": [metric]}, "pyproject.toml")
     assert "deploy.monitoring.logs" in str(err.value)
     assert message in str(err.value)
+
+
+ANALYSIS = DATA / "samples" / "analysis"
+
+
+def test_a_real_argo_analysis_template_becomes_value_signals() -> None:
+    """The App Mesh example's template (followed by a Rollout in the same file): its query with the argument
+    filled, its successCondition, Argo's rules."""
+    (table,) = argo_metrics(
+        ANALYSIS / "argo-rollouts-appmesh-prometheus-analysistemplate.yaml", {"envoy_cluster_name": "{{ version }}"}
+    )
+    assert table["name"] == "success-rate"
+    assert table["success_condition"] == "result[0] >= 0.99"
+    assert 'envoy_cluster_name="{{ version }}"' in table["query"]
+    assert "args." not in table["query"]
+    settings = parse_monitoring(
+        {
+            "argo_template": "tests/data/samples/analysis/argo-rollouts-appmesh-prometheus-analysistemplate.yaml",
+            "argo_args": {"envoy_cluster_name": "{{ version }}"},
+        },
+        str(ROOT / "pyproject.toml"),
+    )
+    (metric,) = settings.metrics
+    assert judge_signal(metric, {"value": {"": 0.995}}, {}).verdict == "pass"
+    failed = judge_signal(metric, {"value": {"": 0.97}}, {})
+    assert failed.verdict == "fail"
+    assert "successCondition 'result[0] >= 0.99' is false" in failed.reason
+
+
+@pytest.mark.parametrize(
+    ("sample", "args", "message"),
+    [
+        ("argo-rollouts-appmesh-prometheus-analysistemplate.yaml", {}, "{{args.envoy_cluster_name}} has no value"),
+        ("argo-rollouts-appmesh-prometheus-analysistemplate.yaml", {"nope": "x"}, "['nope'] are not arguments"),
+        ("argo-rollouts-web-inconclusive-analysistemplate.yaml", {}, "only the prometheus provider"),
+        ("argo-rollouts-experiment-dry-run-analysis.yaml", {}, "only the prometheus provider"),
+    ],
+)
+def test_argo_templates_that_cannot_mean_the_same_here_are_refused_by_name(
+    sample: str, args: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        argo_metrics(ANALYSIS / sample, args)
+    assert sample in str(err.value)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: Rollout\n", "found kinds ['Rollout']"),
+        ("kind: AnalysisTemplate\nspec: {metrics: []}\n", "non-empty list"),
+        (
+            "kind: AnalysisTemplate\nspec: {metrics: [{name: m, provider: {prometheus: {query: up}}, "
+            "successCondition: 'len(result) == 0 || result[0] > 1'}]}\n",
+            "cannot read the condition",
+        ),
+        ("kind: AnalysisTemplate\n  - broken: [\n", "not YAML"),
+    ],
+)
+def test_hostile_templates_are_named_errors(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "t.yaml").write_text(text)
+    (tmp_path / "pyproject.toml").touch()  # the template's path is relative to it
+    with pytest.raises(ConfigError) as err:
+        parse_monitoring({"argo_template": "t.yaml"}, str(tmp_path / "pyproject.toml"))
+    assert message in str(err.value)
+
+
+def test_argo_rules_for_conditions() -> None:
+    both = SignalMetric("m", "value", query="q", success="result[0] > 10", failure="result < 0")
+    assert judge_signal(both, {"value": {"": 11}}, {}).verdict == "pass"
+    assert judge_signal(both, {"value": {"": -1}}, {}).verdict == "fail"
+    assert judge_signal(both, {"value": {"": 5}}, {}).verdict == "inconclusive"
+    only_failure = SignalMetric("m", "value", query="q", failure="result[0] >= 0.05")
+    assert judge_signal(only_failure, {"value": {"": 0.01}}, {}).verdict == "pass"
+    assert judge_signal(only_failure, {"value": {"": 0.05}}, {}).verdict == "fail"
