@@ -127,6 +127,16 @@ def _parser() -> argparse.ArgumentParser:
     push.add_argument("--url", required=True, help="the Pushgateway's base URL")
     push.add_argument("--job", default="iotops", help="the job label of the group (default: iotops)")
     push.add_argument("--label", action="append", default=[], metavar="NAME=VALUE", help="a grouping label")
+    otlp = commands.add_parser(
+        "otlp",
+        help="send a run report's spans (OTLP/JSON) to an OpenTelemetry collector's OTLP/HTTP endpoint",
+        description="POST the run as traces to <endpoint>/v1/traces: the pipeline run, its stages, deployments "
+        "and canary steps (the otlp report format's content).",
+        epilog="example:\n  iotops otlp iotops-reports/run-report.json --endpoint http://127.0.0.1:4318",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    otlp.add_argument("run_report", metavar="RUN.json")
+    otlp.add_argument("--endpoint", required=True, help="the collector's OTLP/HTTP base URL")
     merge.add_argument("parts", nargs="+", metavar="PART.json")
     merge.add_argument("--expect", type=int, required=True, metavar="N", help="how many shards the run had")
     config_args(merge)
@@ -154,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": lambda a: _gate(a, baseline=True),
         "merge": _merge,
         "push": _push,
+        "otlp": _otlp,
     }
     try:
         return int(handlers[args.command](args))
@@ -202,6 +213,14 @@ def _push(args: argparse.Namespace) -> int:
         labels[name] = value
     url = push(load_report(Path(args.run_report)), args.url, args.job, labels)
     print(f"iotops: pushed to {url}")
+    return 0
+
+
+def _otlp(args: argparse.Namespace) -> int:
+    from .model import load_report
+    from .monitoring.push import export_traces
+
+    print(f"iotops: sent to {export_traces(load_report(Path(args.run_report)), args.endpoint)}")
     return 0
 
 

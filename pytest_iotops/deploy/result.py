@@ -10,6 +10,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from typing import Literal
 
 from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
@@ -105,7 +106,8 @@ class DeployResult(Deployment):
     def begin(cls, strategy: str, target: str, stable: str, candidate: str) -> DeployResult:
         """A deployment from ``stable`` (serving all traffic) to ``candidate``: rolled back until it says otherwise."""
         kind: Literal["canary", "blue-green"] = "canary" if strategy == "canary" else "blue-green"
-        return cls("", kind, target, stable, candidate, "rolled_back", stable, "", 0.0, 0)
+        started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        return cls("", kind, target, stable, candidate, "rolled_back", stable, "", 0.0, 0, started_at=started_at)
 
     @property
     def promoted(self) -> bool:

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "2.2"
+SCHEMA_VERSION = "2.3"
 #: older majors :func:`load_report` still reads, upgrading them on the way in
 _UPGRADABLE = ("1",)
 

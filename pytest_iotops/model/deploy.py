@@ -90,3 +90,5 @@ class Deployment:
     rollback_seconds: float | None = None
     steps: list[DeployStep] = field(default_factory=list)
     events: list[DeployEvent] = field(default_factory=list)
+    #: when it started (UTC, ISO 8601; schema 2.3): steps' and events' times are seconds after it
+    started_at: str = ""

@@ -59,6 +59,12 @@ def _openmetrics(report: RunReport) -> str:
     return render_openmetrics(report)
 
 
+def _otlp(report: RunReport) -> str:
+    from .otlp import render_otlp
+
+    return render_otlp(report)
+
+
 BUILTIN = (
     ReportFormat("json", "run-report.json", _json, "run report"),
     ReportFormat("html", "run-report.html", _html, "HTML report"),
@@ -66,6 +72,7 @@ BUILTIN = (
     ReportFormat("sarif", "findings.sarif", _sarif, "sarif report"),
     ReportFormat("md", "summary.md", _markdown, "md report"),
     ReportFormat("openmetrics", "metrics.txt", _openmetrics, "OpenMetrics report"),
+    ReportFormat("otlp", "traces.json", _otlp, "OTLP traces"),
 )
 
 

@@ -63,4 +63,4 @@ def test_a_refused_or_unreachable_push_is_a_named_error(pushgateway: VersionProc
     # a pushed group must not carry the grouping label in its samples with another value: the gateway refuses
     done = run_iotops(DATA, "push", str(DATA / "report-rich.json"), "--url", pushgateway.url, "--label", "phase=x")
     assert done.returncode != 0
-    assert "refused the metrics: HTTP 400" in done.stderr
+    assert "refused the data: HTTP 400" in done.stderr

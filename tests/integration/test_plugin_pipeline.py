@@ -339,7 +339,9 @@ def test_every_report_format_is_written_and_named(pytester: pytest.Pytester) -> 
     assert only_md.ret == 0
     bad = pytester.runpytest("--iotops", NO_COV, "--iotops-format", "pdf")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
-    bad.stderr.fnmatch_lines(["*formats has unknown [[]'pdf'[]]; known: json, html, junit, sarif, md, openmetrics"])
+    bad.stderr.fnmatch_lines(
+        ["*formats has unknown [[]'pdf'[]]; known: json, html, junit, sarif, md, openmetrics, otlp"]
+    )
 
 
 def test_github_step_summary_is_appended(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:

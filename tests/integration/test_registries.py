@@ -127,7 +127,7 @@ def test_a_format_defined_twice_is_refused() -> None:
             return [ReportFormat("html", "mine.html", lambda r: "")]
 
     pm = plugin_manager(load_entrypoints=False)
-    assert list(report_formats(pm)) == ["json", "html", "junit", "sarif", "md", "openmetrics"]
+    assert list(report_formats(pm)) == ["json", "html", "junit", "sarif", "md", "openmetrics", "otlp"]
     pm.register(Again())
     with pytest.raises(ConfigError, match="report format 'html' is defined twice"):
         report_formats(pm)
