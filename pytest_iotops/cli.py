@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 
@@ -115,28 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="example:\n  iotops merge shard-*/run-report.json --expect 4 --format html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    push = commands.add_parser(
-        "push",
-        help="push a run report's metrics (OpenMetrics figures) to a Prometheus Pushgateway",
-        description="PUT the run's figures to <url>/metrics/job/<job>[/<label>/<value>...], replacing that "
-        "group: tests per phase and outcome, durations, coverage, gates, findings, deployments.",
-        epilog="example:\n  iotops push iotops-reports/run-report.json --url http://127.0.0.1:9091 --label branch=main",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    push.add_argument("run_report", metavar="RUN.json")
-    push.add_argument("--url", required=True, help="the Pushgateway's base URL")
-    push.add_argument("--job", default="iotops", help="the job label of the group (default: iotops)")
-    push.add_argument("--label", action="append", default=[], metavar="NAME=VALUE", help="a grouping label")
-    otlp = commands.add_parser(
-        "otlp",
-        help="send a run report's spans (OTLP/JSON) to an OpenTelemetry collector's OTLP/HTTP endpoint",
-        description="POST the run as traces to <endpoint>/v1/traces: the pipeline run, its stages, deployments "
-        "and canary steps (the otlp report format's content).",
-        epilog="example:\n  iotops otlp iotops-reports/run-report.json --endpoint http://127.0.0.1:4318",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    otlp.add_argument("run_report", metavar="RUN.json")
-    otlp.add_argument("--endpoint", required=True, help="the collector's OTLP/HTTP base URL")
+    _sending_commands(commands)
     merge.add_argument("parts", nargs="+", metavar="PART.json")
     merge.add_argument("--expect", type=int, required=True, metavar="N", help="how many shards the run had")
     config_args(merge)
@@ -147,6 +126,40 @@ def _parser() -> argparse.ArgumentParser:
         help="report formats besides JSON (repeatable; default: the config's)",
     )
     return parser
+
+
+def _sending_commands(commands: Any) -> None:
+    """``push`` and ``otlp``: a run report's figures or spans to a monitoring system."""
+    for name, help_text, description, example, (option, what) in (
+        (
+            "push",
+            "push a run report's metrics (OpenMetrics figures) to a Prometheus Pushgateway",
+            "PUT the run's figures to <url>/metrics/job/<job>[/<label>/<value>...], replacing that group: tests "
+            "per phase and outcome, durations, coverage, gates, findings, deployments.",
+            "iotops push iotops-reports/run-report.json --url http://127.0.0.1:9091 --label branch=main",
+            ("--url", "the Pushgateway's base URL"),
+        ),
+        (
+            "otlp",
+            "send a run report's spans (OTLP/JSON) to an OpenTelemetry collector's OTLP/HTTP endpoint",
+            "POST the run as traces to <endpoint>/v1/traces: the pipeline run, its stages, deployments and canary "
+            "steps (the otlp report format's content).",
+            "iotops otlp iotops-reports/run-report.json --endpoint http://127.0.0.1:4318",
+            ("--endpoint", "the collector's OTLP/HTTP base URL"),
+        ),
+    ):
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=description,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("run_report", metavar="RUN.json")
+        sub.add_argument(option, required=True, help=what)
+        if name == "push":
+            sub.add_argument("--job", default="iotops", help="the job label of the group (default: iotops)")
+            sub.add_argument("--label", action="append", default=[], metavar="NAME=VALUE", help="a grouping label")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
