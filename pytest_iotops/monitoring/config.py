@@ -140,6 +140,27 @@ def _provider_options(name: str, options: Any, where: str, pm: pluggy.PluginMana
     return dict(options)
 
 
+def _rules(value: Any, where: str) -> tuple[str, ...]:
+    try:
+        return v.str_list(value)
+    except v.Invalid as exc:
+        raise ConfigError(f"{where}: deploy.monitoring.alert_rules: {exc}") from None
+
+
+def _imported(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """The metrics of an Argo AnalysisTemplate (``argo_template``, relative to the pyproject.toml), as tables."""
+    template = raw.pop("argo_template", None)
+    template_args = raw.pop("argo_args", {})
+    if template is None:
+        if template_args:
+            raise ConfigError(f"{where}: deploy.monitoring.argo_args without argo_template")
+        return []
+    if not isinstance(template, str) or not isinstance(template_args, dict):
+        raise ConfigError(f"{where}: deploy.monitoring.argo_template must be a path, argo_args a table")
+    base = Path(where).parent if Path(where).is_file() else Path.cwd()
+    return argo_metrics(base / template, {str(k): str(x) for k, x in template_args.items()})
+
+
 def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = None) -> MonitoringSettings:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: deploy.monitoring must be a table")
@@ -148,20 +169,8 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
     builtin = raw.pop("builtin", True)
     if not isinstance(builtin, bool):
         raise ConfigError(f"{where}: deploy.monitoring.builtin = {builtin!r}: expected true or false")
-    try:
-        rules = v.str_list(raw.pop("alert_rules", []))
-    except v.Invalid as exc:
-        raise ConfigError(f"{where}: deploy.monitoring.alert_rules: {exc}") from None
-    template = raw.pop("argo_template", None)
-    template_args = raw.pop("argo_args", {})
-    if template is not None:
-        if not isinstance(template, str) or not isinstance(template_args, dict):
-            raise ConfigError(f"{where}: deploy.monitoring.argo_template must be a path, argo_args a table")
-        base = Path(where).parent if Path(where).is_file() else Path.cwd()
-        imported = argo_metrics(base / template, {str(k): str(x) for k, x in template_args.items()})
-        metrics_raw = [*(metrics_raw if isinstance(metrics_raw, list) else [metrics_raw]), *imported]
-    elif template_args:
-        raise ConfigError(f"{where}: deploy.monitoring.argo_args without argo_template")
+    rules = _rules(raw.pop("alert_rules", []), where)
+    metrics_raw = [*(metrics_raw if isinstance(metrics_raw, list) else [metrics_raw]), *_imported(raw, where)]
     if not isinstance(metrics_raw, list) or not (metrics_raw or rules):
         raise ConfigError(
             f"{where}: deploy.monitoring needs [[tool.iotops.deploy.monitoring.metrics]] tables or alert_rules"
