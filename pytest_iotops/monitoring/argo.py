@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
 
 __all__ = ["argo_metrics"]
@@ -23,6 +21,8 @@ KINDS = ("AnalysisTemplate", "ClusterAnalysisTemplate")
 
 
 def _template(path: Path) -> dict[str, Any]:
+    import yaml  # only a project that imports a template pays for it
+
     try:
         documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except OSError as exc:

@@ -1,5 +1,7 @@
 """The service's own metrics: what its Prometheus endpoint says after requests arrived and were answered."""
 
+import json
+
 import pytest
 
 pytest.importorskip("prometheus_client")
@@ -19,3 +21,11 @@ def test_an_unanswered_request_shows_as_arrived_but_not_answered():
     assert 'sensorapi_requests_total{code="500"} 1.0' in text
     assert 'sensorapi_request_duration_seconds_bucket{le="0.25"} 0.0' in text
     assert 'sensorapi_request_duration_seconds_bucket{le="0.5"} 1.0' in text
+
+
+def test_an_access_log_line_is_one_json_record(capsys):
+    from sensorapi.server import AccessLog
+
+    AccessLog().write("error", "GET /sensors/x 500", status=500, ms=1.5)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line) == {"level": "error", "msg": "GET /sensors/x 500", "status": 500, "ms": 1.5}
