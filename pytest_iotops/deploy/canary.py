@@ -277,7 +277,17 @@ def _judge_step(
     client = baked.client if baked.target.observing else None
     specs = baked.judged_by(plan.specs)
     step = judged_step(
-        index, weight, started, ended, baked.canary, baked.baseline, history.baseline, specs, client, baked.signals
+        index,
+        weight,
+        started,
+        ended,
+        baked.canary,
+        baked.baseline,
+        history.baseline,
+        specs,
+        client,
+        baked.signals,
+        plan.monitor.score if plan.monitor is not None else None,
     )
     step.health_probes, step.health_failures = baked.probes, len(baked.failed_probes)
     step.baseline_step = history.baseline_step

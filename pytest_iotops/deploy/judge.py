@@ -94,6 +94,8 @@ class MetricSpec:
     effect: float | None = None
     #: how its limits read: "%" (a fraction), "ms", "" (a plain number); empty by name for the built-in metrics
     unit: Literal["", "%", "ms", "value"] = ""
+    #: the limits in words where they are not numbers (a monitoring signal's criteria or conditions)
+    described: str = ""
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Literal
 
 from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
 from . import judge as _judge  # looked up at call time: a test can replace judge.judge
-from .judge import MetricResult, MetricSpec, Samples, quantile
+from .judge import JudgeResult, MetricResult, MetricSpec, Samples, quantile
 
 __all__ = ["DeployResult", "Outcome", "Progress", "describe_threshold", "interrupted", "judged_step", "metric_record"]
 
@@ -29,7 +29,7 @@ def describe_threshold(spec: MetricSpec) -> str:
         unit = spec.unit or ("%" if spec.name in ("error_rate", "availability") else "ms")
         return f"{x:.2%}" if unit == "%" else f"{x:g} ms" if unit == "ms" else f"{x:g}"
 
-    parts = []
+    parts = [spec.described] if spec.described else []
     if spec.min_value is not None:
         parts.append(f">= {amount(spec.min_value)} (alpha {spec.alpha:g})")
     if spec.max_value is not None:
@@ -51,6 +51,8 @@ def judged_step(
     specs: Sequence[MetricSpec],
     client: Samples | None = None,
     signals: Sequence[tuple[MetricResult, MetricSpec, bool]] = (),
+    scorer: Callable[[Sequence[MetricResult], Sequence[tuple[MetricResult, MetricSpec, bool]]], JudgeResult]
+    | None = None,
 ) -> DeployStep:
     """The judge's verdict on what ``candidate`` served, against ``baseline``, as a step of the record;
     ``stable`` is what the stable version served meanwhile (the baseline, unless it had no traffic);
@@ -58,9 +60,12 @@ def judged_step(
     specs = _judge.applicable(specs, client)
     verdict = _judge.judge(candidate, baseline, specs, client=client)
     if signals:  # monitoring signals join the router's measurements; a dry-run signal is shown, never decides
-        deciding = [m for m, _, dry in signals if not dry]
-        verdict = _judge.combine([*verdict.metrics, *deciding])
-        verdict.metrics = verdict.metrics[: len(specs)]
+        router = verdict.metrics
+        if scorer is not None:
+            verdict = scorer(router, signals)
+        else:
+            verdict = _judge.combine([*router, *(m for m, _, dry in signals if not dry)])
+        verdict.metrics = router
     return DeployStep(
         index=index,
         weight=weight,

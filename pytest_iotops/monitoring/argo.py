@@ -13,22 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .importing import Imported, Importer, load_yaml
 
-__all__ = ["argo_metrics"]
+__all__ = ["IMPORTER", "argo_metrics"]
 
 _ARG = re.compile(r"\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}")
 KINDS = ("AnalysisTemplate", "ClusterAnalysisTemplate")
 
 
 def _template(path: Path) -> dict[str, Any]:
-    import yaml  # only a project that imports a template pays for it
-
-    try:
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the AnalysisTemplate: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not YAML: {exc}") from None
+    documents = load_yaml(path, "AnalysisTemplate")
     found = [d for d in documents if isinstance(d, dict) and d.get("kind") in KINDS]
     if len(found) != 1:
         kinds = [d.get("kind") for d in documents if isinstance(d, dict)]
@@ -92,3 +86,6 @@ def argo_metrics(path: Path, given: Mapping[str, str]) -> list[dict[str, Any]]:
             table["dry_run"] = True
         tables.append(table)
     return tables
+
+
+IMPORTER = Importer(lambda path, args, _files: Imported(argo_metrics(path, args)))

@@ -14,11 +14,13 @@ from .. import validate as v
 from ..deploy.judge import MetricSpec
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from .argo import argo_metrics
+from .analysis import parse_criterion
+from .imports import run_import
 from .monitor import Monitor
 from .promql import PLACEHOLDERS, MonitoringError, placeholders
 from .providers import MetricProvider
 from .registry import provider_class
+from .scoring import MODES, Scoring
 from .signals import KINDS, SignalMetric, parse_condition
 
 __all__ = ["MonitoringSettings", "parse_monitoring"]
@@ -32,6 +34,8 @@ class MonitoringSettings:
     providers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: Prometheus rule files (relative to the rootdir): an alert firing for the canary fails its step
     alert_rules: tuple[str, ...] = ()
+    #: how the step's metrics make one verdict (gate, or Kayenta/Keptn-style weighted scoring)
+    scoring: Scoring = field(default_factory=Scoring)
 
     def monitor(self, pm: pluggy.PluginManager | None = None, root: Path | None = None) -> Monitor:
         makers: dict[str, Callable[[], MetricProvider]] = {}
@@ -39,7 +43,7 @@ class MonitoringSettings:
             cls, options = provider_class(name, pm), dict(self.providers.get(name, {}))
             makers[name] = lambda cls=cls, options=options: cls(options)  # type: ignore[misc]
         rules = [(root or Path.cwd()) / p for p in self.alert_rules]
-        return Monitor(self.metrics, makers, self.builtin, alert_rules=rules)
+        return Monitor(self.metrics, makers, self.builtin, alert_rules=rules, scoring=self.scoring)
 
 
 def _fraction(value: Any) -> float:
@@ -53,6 +57,24 @@ def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise v.Invalid("expected a number")
     return float(value)
+
+
+def _criteria(value: Any) -> tuple[tuple[str, ...], ...]:
+    """Keptn's criteria: a list of lists (or one list) of criteria such as ``<600`` or ``<=+10%``."""
+    if not isinstance(value, list) or not value:
+        raise v.Invalid('expected a non-empty list of criteria lists, e.g. [["<600", "<=+10%"]]')
+    blocks = [block if isinstance(block, list) else [block] for block in value]
+    if all(isinstance(b, str) for b in value):
+        blocks = [list(value)]
+    for block in blocks:
+        for text in block:
+            if not isinstance(text, str):
+                raise v.Invalid(f"a criterion must be a string, got {text!r}")
+            try:
+                parse_criterion(text)
+            except ValueError as exc:
+                raise v.Invalid(str(exc)) from None
+    return tuple(tuple(b) for b in blocks)
 
 
 def _condition(value: Any) -> str:
@@ -84,11 +106,22 @@ _METRIC: dict[str, v.Validator] = {
     "dry_run": v.boolean,
     "success_condition": _condition,
     "failure_condition": _condition,
+    "group": v.text,
+    "critical": v.boolean,
+    "direction": v.choice(("increase", "decrease", "either")),
+    "nan": v.choice(("remove", "replace")),
+    "allowed_increase": v.positive,
+    "allowed_decrease": v.positive,
+    "pass_criteria": _criteria,
+    "warning_criteria": _criteria,
 }
+#: a series signal's default minimum of samples of each version (Mann-Whitney's exact p of 8 against 8 reaches
+#: 0.0002, well under the default significance)
+SERIES_MIN_SAMPLES = 8
 #: the keys that are the signal's limits (a MetricSpec, as for the router's metrics)
 _LIMITS = ("max_value", "min_value", "max_increase", "alpha", "min_samples", "no_data", "effect")
 #: the queries each type needs
-_NEEDS = {"ratio": ("events", "total"), "histogram": ("buckets",), "value": ("query",)}
+_NEEDS = {"ratio": ("events", "total"), "histogram": ("buckets",), "value": ("query",), "series": ("query",)}
 
 
 def _metric(entry: Any, at: str) -> SignalMetric:
@@ -100,6 +133,18 @@ def _metric(entry: Any, at: str) -> SignalMetric:
             raise ConfigError(f"{at}: '{key}' is required")
     kind = values.pop("type")
     at = f"{at} ({values['name']})"
+    _check_queries(values, kind, at)
+    conditions = {"success": values.pop("success_condition", ""), "failure": values.pop("failure_condition", "")}
+    _check_rules(values, conditions, kind, at)
+    limits = {k: values.pop(k) for k in _LIMITS if k in values}
+    if kind == "series":  # samples one scrape apart, not requests: a handful of each tells a real shift
+        limits.setdefault("min_samples", SERIES_MIN_SAMPLES)
+    return SignalMetric(kind=kind, limits=MetricSpec("error_rate", **limits), **conditions, **values)
+
+
+def _check_queries(values: dict[str, Any], kind: str, at: str) -> None:
+    """The queries its type reads, and only those, with known placeholders; a counter or series names the
+    version."""
     for key in _NEEDS[kind]:
         if not values.get(key):
             raise ConfigError(f"{at}: a {kind} signal needs '{key}' (its query)")
@@ -109,15 +154,23 @@ def _metric(entry: Any, at: str) -> SignalMetric:
         unknown = sorted(set(placeholders(values.get(key, ""))) - set(PLACEHOLDERS))
         if unknown:
             raise ConfigError(f"{at}: {key} uses unknown placeholder(s) {unknown}; known: {', '.join(PLACEHOLDERS)}")
-    if kind != "value" and "{{" not in "".join(values.get(k, "") for k in _NEEDS[kind]):
+    if kind in ("ratio", "histogram", "series") and "{{" not in "".join(values.get(k, "") for k in _NEEDS[kind]):
         raise ConfigError(f"{at}: the queries never name {{{{ version }}}}: canary and stable would read the same")
-    conditions = {"success": values.pop("success_condition", ""), "failure": values.pop("failure_condition", "")}
+
+
+def _check_rules(values: dict[str, Any], conditions: dict[str, str], kind: str, at: str) -> None:
+    """Conditions and criteria where they apply, and at least one way to fail (a dry run and a series, which
+    fails on a significant shift, need none)."""
     if any(conditions.values()) and kind != "value":
         raise ConfigError(f"{at}: success_condition and failure_condition apply to a value signal only")
-    if not any(k in values for k in ("max_value", "min_value", "max_increase")) and not any(conditions.values()):
-        raise ConfigError(f"{at}: no limit (max_value, min_value, max_increase or a condition): it could never fail")
-    limits = {k: values.pop(k) for k in _LIMITS if k in values}
-    return SignalMetric(kind=kind, limits=MetricSpec("error_rate", **limits), **conditions, **values)
+    criteria, warning = values.get("pass_criteria"), values.get("warning_criteria")
+    if (criteria and kind != "value") or (warning and not criteria):
+        raise ConfigError(f"{at}: pass_criteria apply to a value signal, warning_criteria only beside them")
+    limited = any(k in values for k in ("max_value", "min_value", "max_increase", "pass_criteria"))
+    if not (limited or any(conditions.values()) or kind == "series" or values.get("dry_run")):
+        raise ConfigError(
+            f"{at}: no limit (max_value, min_value, max_increase, pass_criteria or a condition): it could never fail"
+        )
 
 
 def _provider_options(name: str, options: Any, where: str, pm: pluggy.PluginManager | None) -> dict[str, Any]:
@@ -147,18 +200,68 @@ def _rules(value: Any, where: str) -> tuple[str, ...]:
         raise ConfigError(f"{where}: deploy.monitoring.alert_rules: {exc}") from None
 
 
-def _imported(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
-    """The metrics of an Argo AnalysisTemplate (``argo_template``, relative to the pyproject.toml), as tables."""
-    template = raw.pop("argo_template", None)
-    template_args = raw.pop("argo_args", {})
-    if template is None:
-        if template_args:
+def _imported(raw: dict[str, Any], where: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The signal tables and scoring keys of every ``imports`` entry (``argo_template`` and ``argo_args``: the
+    older spelling of one Argo import), files relative to the pyproject.toml."""
+    entries = raw.pop("imports", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: deploy.monitoring.imports must be an array of tables")
+    template, template_args = raw.pop("argo_template", None), raw.pop("argo_args", None)
+    if template is not None or template_args is not None:
+        if template is None:
             raise ConfigError(f"{where}: deploy.monitoring.argo_args without argo_template")
-        return []
-    if not isinstance(template, str) or not isinstance(template_args, dict):
-        raise ConfigError(f"{where}: deploy.monitoring.argo_template must be a path, argo_args a table")
+        entries = [*entries, {"format": "argo", "path": template, "args": template_args or {}}]
     base = Path(where).parent if Path(where).is_file() else Path.cwd()
-    return argo_metrics(base / template, {str(k): str(x) for k, x in template_args.items()})
+    tables: list[dict[str, Any]] = []
+    settings: dict[str, Any] = {}
+    for i, entry in enumerate(entries):
+        done = run_import(entry, f"{where}: [[tool.iotops.deploy.monitoring.imports]] #{i + 1}", base)
+        tables += done.metrics
+        groups = {**settings.get("groups", {}), **done.settings.get("groups", {})}
+        settings.update(done.settings)
+        if groups:
+            settings["groups"] = groups
+    return tables, settings
+
+
+def _table(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise v.Invalid("expected a table of group = weight")
+    return value
+
+
+def _score(value: Any) -> float:
+    x = _number(value)
+    if not 0 <= x <= 100:
+        raise v.Invalid("expected a score from 0 to 100")
+    return x
+
+
+def _scoring(
+    raw: dict[str, Any], imported: Mapping[str, Any], metrics: tuple[SignalMetric, ...], where: str
+) -> Scoring:
+    """Scoring keys as written, over what an import asked for."""
+    keys = {"scoring": v.choice(MODES), "pass_score": _score, "marginal_score": _score, "groups": _table}
+    given = check_table({k: raw.pop(k) for k in list(keys) if k in raw}, keys, where, "deploy.monitoring.")
+    values = {**imported, **given}
+    weights: dict[str, float] = {}
+    for group, weight in (values.get("groups") or {}).items():
+        try:
+            weights[str(group)] = v.non_negative(weight)
+        except v.Invalid as exc:
+            raise ConfigError(f"{where}: deploy.monitoring.groups.{group}: {exc}") from None
+    unknown = sorted(set(weights) - {m.scored_in for m in metrics})
+    if unknown:
+        raise ConfigError(f"{where}: deploy.monitoring.groups {unknown}: no signal scores in them")
+    scoring = Scoring(
+        values.get("scoring", "gate"),
+        float(values.get("pass_score", 95.0)),
+        float(values.get("marginal_score", 75.0)),
+        weights,
+    )
+    if scoring.marginal_score > scoring.pass_score:
+        raise ConfigError(f"{where}: deploy.monitoring.marginal_score is above pass_score")
+    return scoring
 
 
 def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = None) -> MonitoringSettings:
@@ -170,7 +273,8 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
     if not isinstance(builtin, bool):
         raise ConfigError(f"{where}: deploy.monitoring.builtin = {builtin!r}: expected true or false")
     rules = _rules(raw.pop("alert_rules", []), where)
-    metrics_raw = [*(metrics_raw if isinstance(metrics_raw, list) else [metrics_raw]), *_imported(raw, where)]
+    imported, imported_settings = _imported(raw, where)
+    metrics_raw = [*(metrics_raw if isinstance(metrics_raw, list) else [metrics_raw]), *imported]
     if not isinstance(metrics_raw, list) or not (metrics_raw or rules):
         raise ConfigError(
             f"{where}: deploy.monitoring needs [[tool.iotops.deploy.monitoring.metrics]] tables or alert_rules"
@@ -182,6 +286,7 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
     names = [m.name for m in metrics]
     if len(set(names)) != len(names):
         raise ConfigError(f"{where}: deploy.monitoring.metrics: a name used twice in {names}")
+    scoring = _scoring(raw, imported_settings, metrics, where)
     providers = {
         name: _provider_options(name, raw.get(name, {}), where, pm)
         for name in sorted({m.provider for m in metrics} | set(raw))
@@ -192,4 +297,4 @@ def parse_monitoring(raw: Any, where: str, pm: pluggy.PluginManager | None = Non
             raise ConfigError(f"{where}: signal {m.name!r}: the {m.provider} provider cannot measure a {m.kind}")
     if rules and "prometheus" not in providers:
         providers["prometheus"] = {}
-    return MonitoringSettings(metrics, builtin, providers, rules)
+    return MonitoringSettings(metrics, builtin, providers, rules, scoring)

@@ -9,13 +9,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..deploy.judge import MetricResult, MetricSpec
+from ..deploy.judge import JudgeResult, MetricResult, MetricSpec
 from .alerts import ALERTS_SPEC, check_rules, judge_alerts
+from .analysis import without_nan
 from .logs import LogsProvider, parse_query
 from .prometheus import PrometheusProvider
 from .promql import MonitoringError, render
 from .providers import MetricProvider
-from .signals import Reading, SignalMetric, judge_signal
+from .scoring import Scoring
+from .signals import Reading, SignalMetric, judge_series, judge_signal
 
 __all__ = ["Mark", "Monitor"]
 
@@ -46,8 +48,10 @@ class Monitor:
         builtin: bool = True,
         poll: float = 0.25,
         alert_rules: Sequence[Path] = (),
+        scoring: Scoring | None = None,
     ) -> None:
         self.metrics, self.builtin, self.poll = list(metrics), builtin, poll
+        self.scoring = scoring or Scoring()
         #: Prometheus rule files: an alert firing for the canary during a step fails it
         self.alert_rules = [Path(p) for p in alert_rules]
         self._makers = dict(providers)
@@ -58,11 +62,14 @@ class Monitor:
         self._baseline: dict[str, dict[str, dict[str, float]]] = {}
         #: per ratio signal, the stable version's first window with enough data: its own reference
         self._reference: dict[str, dict[str, dict[str, float]]] = {}
+        #: per series signal, the stable version's last samples with enough of them
+        self._series_base: dict[str, list[float]] = {}
 
     def begin(self) -> None:
         """A new deployment: nothing of the last one's baseline carries over."""
         self._baseline.clear()
         self._reference.clear()
+        self._series_base.clear()
 
     def open(self, ports: Mapping[str, int]) -> None:
         """Start the providers the signals use and tell them every version's port (before any starts)."""
@@ -124,13 +131,17 @@ class Monitor:
         out: list[Judged] = []
         seconds = end.at - start.at
         for m in self.metrics:
-            if m.kind == "value":
+            if m.kind == "series":
+                base = self._series_baseline(m, self._series(m, stable, start, end))
+                result = judge_series(m, self._series(m, canary, start, end), base)
+            elif m.kind == "value":
                 c = {"value": self._values(m, m.query, canary, seconds)}
                 s = {"value": self._values(m, m.query, stable, seconds)} if stable in end.readings else {}
+                result = judge_signal(m, c, s)
             else:
                 c = _since(start, end, canary, m.name)
                 s = self._stable(m, _since(start, end, stable, m.name))
-            result = judge_signal(m, c, s)
+                result = judge_signal(m, c, s)
             provider = self.providers.get(m.provider)
             if result.verdict == "fail" and isinstance(provider, LogsProvider):
                 _, levels = parse_query(render(m.events, {"version": canary, "port": "", "interval": ""}))
@@ -143,6 +154,32 @@ class Monitor:
         if self.alert_rules and isinstance(prometheus, PrometheusProvider):
             out.append((judge_alerts(prometheus.client(), seconds, canary, stable), ALERTS_SPEC, False))
         return out
+
+    def _series(self, metric: SignalMetric, version: str, start: Mark, end: Mark) -> list[float]:
+        """Every sample of the version's expression over the step (none when it was not running)."""
+        if version not in end.readings:
+            return []
+        values = {
+            "version": version,
+            "port": str(self.ports.get(version, "")),
+            "interval": _interval(end.at - start.at),
+        }
+        return self.providers[metric.provider].read_range(render(metric.query, values), start.at, end.at)
+
+    def _series_baseline(self, metric: SignalMetric, samples: list[float]) -> list[float]:
+        """The stable version's samples, or its last step's with enough of them (at 100 % it serves nothing)."""
+        if len(without_nan(samples, metric.nan)) >= metric.limits.min_samples:
+            self._series_base[metric.name] = samples
+            return samples
+        return self._series_base.get(metric.name, samples)
+
+    def score(self, gates: Sequence[MetricResult], judged: Sequence[Judged]) -> JudgeResult:
+        """The step's verdict from the router's results (``gates``) and the judged signals, as configured; the
+        alert gate stays a gate, a dry-run signal never decides."""
+        by_name = {m.name: m for m in self.metrics}
+        signals = [(r, by_name[r.name]) for r, _, dry in judged if not dry and r.name in by_name]
+        alerts = [r for r, _, dry in judged if not dry and r.name not in by_name]
+        return self.scoring.score([*gates, *alerts], signals)
 
     def _stable(self, metric: SignalMetric, window: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
         if _observations(window) >= metric.limits.min_samples:

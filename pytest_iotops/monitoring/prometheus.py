@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,13 +34,32 @@ def _duration(seconds: float) -> str:
     return f"{max(1, round(seconds * 1000))}ms"
 
 
+def _alertmanager(url: str) -> dict[str, Any]:
+    """An Alertmanager URL as Prometheus' ``alertmanagers`` entry (API v2)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"alertmanager = {url!r}: expected an http(s) URL such as http://127.0.0.1:9093")
+    entry: dict[str, Any] = {
+        "scheme": parts.scheme,
+        "api_version": "v2",
+        "static_configs": [{"targets": [parts.netloc]}],
+    }
+    if parts.path.strip("/"):
+        entry["path_prefix"] = parts.path
+    return entry
+
+
 class PrometheusServer:
     """One private server: its own directory (configuration, discovery file, storage), gone when it stops."""
 
     def __init__(
-        self, scrape_interval: float = 0.5, metrics_path: str = "/metrics", rule_files: Sequence[Path] = ()
+        self,
+        scrape_interval: float = 0.5,
+        metrics_path: str = "/metrics",
+        rule_files: Sequence[Path] = (),
+        alertmanager: str = "",
     ) -> None:
-        self.scrape_interval, self.metrics_path = scrape_interval, metrics_path
+        self.scrape_interval, self.metrics_path, self.alertmanager = scrape_interval, metrics_path, alertmanager
         self.rule_files = [Path(p).resolve() for p in rule_files]
         self.home = Path(tempfile.mkdtemp(prefix="iotops-prometheus-"))
         self.targets = self.home / "targets.json"
@@ -48,7 +68,9 @@ class PrometheusServer:
     def config(self) -> dict[str, Any]:
         """The configuration as data (written as JSON, which YAML reads)."""
         interval = _duration(self.scrape_interval)
+        alerting = {"alerting": {"alertmanagers": [_alertmanager(self.alertmanager)]}} if self.alertmanager else {}
         return {
+            **alerting,
             "global": {"scrape_interval": interval, "evaluation_interval": interval},
             "rule_files": [str(p) for p in self.rule_files],
             "scrape_configs": [
@@ -102,12 +124,13 @@ class PrometheusProvider(MetricProvider):
     exact to one scrape."""
 
     name = "prometheus"
-    kinds = frozenset({"ratio", "histogram", "value"})
+    kinds = frozenset({"ratio", "histogram", "value", "series"})
     keys: ClassVar[Mapping[str, str]] = {
         "url": "a Prometheus base URL (empty: start one)",
         "scrape_interval": "seconds",
         "metrics_path": "the versions' metrics path",
         "timeout": "seconds per query",
+        "alertmanager": "an Alertmanager URL the started server sends its alerts to",
     }
 
     def __init__(self, options: Mapping[str, Any]) -> None:
@@ -119,6 +142,11 @@ class PrometheusProvider(MetricProvider):
         if not 0.05 <= self.scrape_interval <= 60:
             raise ValueError(f"scrape_interval = {self.scrape_interval:g}: expected 0.05 to 60 seconds")
         float(self.options.get("timeout", 5.0))  # a value that is not a number fails here, not mid-rollout
+        self.alertmanager = str(self.options.get("alertmanager") or "")
+        if self.alertmanager:
+            if self.options.get("url"):
+                raise ValueError("alertmanager applies to a started server; a server of yours has its own alerting")
+            _alertmanager(self.alertmanager)
         #: alert rule files loaded into a server this provider starts (checked before, by the monitor)
         self.rule_files: list[Path] = []
 
@@ -126,7 +154,7 @@ class PrometheusProvider(MetricProvider):
         url = str(self.options.get("url") or "")
         if not url:
             metrics_path = str(self.options.get("metrics_path", "/metrics"))
-            self.server = PrometheusServer(self.scrape_interval, metrics_path, self.rule_files)
+            self.server = PrometheusServer(self.scrape_interval, metrics_path, self.rule_files, self.alertmanager)
             url = self.server.start()
         self.api = PrometheusAPI(url, float(self.options.get("timeout", 5.0)))
 
@@ -165,6 +193,9 @@ class PrometheusProvider(MetricProvider):
 
     def read(self, query: str) -> Vector:
         return self.client().query(query)
+
+    def read_range(self, query: str, start: float, end: float) -> list[float]:
+        return self.client().series(query, start, end, self.scrape_interval)
 
     def close(self) -> None:
         if self.server is not None:

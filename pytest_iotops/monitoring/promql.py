@@ -102,6 +102,23 @@ class PrometheusAPI:
             vector.append(({str(k): str(x) for k, x in labels.items()}, _number(series["value"][1], query)))
         return vector
 
+    def series(self, query: str, start: float, end: float, step: float) -> list[float]:
+        """A range query's one series: its samples from ``start`` to ``end``, ``step`` seconds apart (none when
+        it has no data; more than one series is an error: the query must aggregate)."""
+        params = {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{max(step, 0.001):.3f}"}
+        data = self.get("/api/v1/query_range", params)
+        if not isinstance(data, dict) or data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
+            raise MonitoringError(f"range query {query!r}: expected a matrix, got {data!r:.200}")
+        result = data["result"]
+        if len(result) > 1:
+            raise MonitoringError(f"range query {query!r} gave {len(result)} series; aggregate it (e.g. sum(...))")
+        if not result:
+            return []
+        values = result[0].get("values") if isinstance(result[0], dict) else None
+        if not isinstance(values, list) or not all(isinstance(p, list) and len(p) == 2 for p in values):
+            raise MonitoringError(f"range query {query!r}: a series without values: {result[0]!r:.200}")
+        return [_number(p[1], query) for p in values]
+
     def value(self, query: str, at: float | None = None) -> float | None:
         """The one value a query gives; None when it gives none (no data); more than one is an error (the
         query must aggregate)."""

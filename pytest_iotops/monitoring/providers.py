@@ -49,6 +49,11 @@ class MetricProvider(ABC):
     def read(self, query: str) -> Vector:
         """The query's current instant vector (labels, value)."""
 
+    def read_range(self, query: str, start: float, end: float) -> list[float]:
+        """Every sample of the query's one series from ``start`` to ``end`` (Unix times), for a series signal;
+        only a provider that keeps history can."""
+        raise MonitoringError(f"the {self.name} provider keeps no history: it cannot read a series ({query!r})")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Stop what :meth:`open` started."""
 

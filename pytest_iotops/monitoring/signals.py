@@ -9,17 +9,20 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..deploy.judge import MetricResult, MetricSpec, Verdict, proportion
 from ..deploy.stats import binomial_upper
+from .analysis import judge_criteria, without_nan
+from .analysis import judge_series as compare_series
 
-__all__ = ["KINDS", "Reading", "SignalMetric", "histogram_quantile", "judge_signal"]
+__all__ = ["KINDS", "Reading", "SignalMetric", "histogram_quantile", "judge_series", "judge_signal"]
 
-KINDS = ("ratio", "histogram", "value")
-Kind = Literal["ratio", "histogram", "value"]
+KINDS = ("ratio", "histogram", "value", "series")
+Kind = Literal["ratio", "histogram", "value", "series"]
+Direction = Literal["increase", "decrease", "either"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,22 @@ class SignalMetric:
     #: value: Argo's successCondition / failureCondition, e.g. ``result[0] >= 0.99`` (empty: none)
     success: str = ""
     failure: str = ""
+    #: weighted scoring: the group it scores in (empty: a group of its own) and whether its failure fails the
+    #: step whatever the score (Kayenta's critical, Keptn's key_sli)
+    group: str = ""
+    critical: bool = False
+    #: which way a change is bad (Kayenta's direction): a value's max_increase, a series' effect size
+    direction: Direction = "increase"
+    #: a NaN reading (0/0): ``remove`` it (no data) or ``replace`` it with 0 (Kayenta's nanStrategy)
+    nan: Literal["remove", "replace"] = "remove"
+    #: series: the canary's mean over the stable's may reach these ratios before a significant shift fails
+    #: (Kayenta's effectSize allowedIncrease / allowedDecrease)
+    allowed_increase: float = 1.0
+    allowed_decrease: float = 1.0
+    #: Keptn criteria: any list of ``pass`` whose every criterion holds passes; else any of ``warning`` is
+    #: marginal; else it fails. ``<600`` is absolute, ``<=+10%`` relative to the stable version
+    pass_criteria: tuple[tuple[str, ...], ...] = ()
+    warning_criteria: tuple[tuple[str, ...], ...] = ()
 
     def queries(self) -> dict[str, str]:
         """The counters read at both ends of a step (ratio, histogram), by role."""
@@ -59,7 +78,33 @@ class SignalMetric:
             self.limits,
             name="latency_p99" if self.kind == "histogram" else "error_rate",
             unit="%" if self.kind == "ratio" else "ms" if self.kind == "histogram" else "value",
+            described=self.described(),
         )
+
+    def described(self) -> str:
+        """What decides it beyond number limits: conditions, criteria, a series' test; critical and group."""
+        parts = [
+            f"successCondition {self.success}" if self.success else "",
+            f"failureCondition {self.failure}" if self.failure else "",
+        ]
+        if self.pass_criteria:
+            parts.append("pass " + " or ".join(" and ".join(b) for b in self.pass_criteria))
+        if self.warning_criteria:
+            parts.append("warning " + " or ".join(" and ".join(b) for b in self.warning_criteria))
+        if self.kind == "series":
+            parts.append(
+                f"Mann-Whitney vs stable, direction {self.direction}, effect within "
+                f"{self.allowed_decrease:g}-{self.allowed_increase:g}x"
+            )
+        if self.critical:
+            parts.append("critical")
+        if self.group:
+            parts.append(f"group {self.group}")
+        return "; ".join(p for p in parts if p)
+
+    @property
+    def scored_in(self) -> str:
+        return self.group or self.name
 
 
 @dataclass
@@ -216,6 +261,21 @@ def _conditions(metric: SignalMetric, value: float, seen: str) -> tuple[Verdict,
     return "pass", f"{seen}: failureCondition {metric.failure!r} is false"
 
 
+def _broken(metric: SignalMetric, value: float, base: float | None) -> list[str]:
+    """Each limit the value breaks, as words (empty strings for those it keeps)."""
+    high, low, rise = metric.limits.max_value, metric.limits.min_value, metric.limits.max_increase
+    over = under = False
+    if rise is not None and base is not None:
+        over = metric.direction != "decrease" and value > base + rise
+        under = metric.direction != "increase" and value < base - rise
+    return [
+        f"above the limit {high:g}" if high is not None and value > high else "",
+        f"below the limit {low:g}" if low is not None and value < low else "",
+        f"more than {rise:g} over the stable version" if over else "",
+        f"more than {rise:g} under the stable version" if under else "",
+    ]
+
+
 def _value(metric: SignalMetric, value: float | None, base: float | None) -> MetricResult:
     limits = metric.limits
     result = MetricResult(metric.name, "pass", value, base, 0, "")
@@ -226,17 +286,10 @@ def _value(metric: SignalMetric, value: float | None, base: float | None) -> Met
     if metric.success or metric.failure:
         result.verdict, result.reason = _conditions(metric, value, seen)
         return result
-    high, low, rise = limits.max_value, limits.min_value, limits.max_increase
-    broken = [
-        f"above the limit {high:g}" if high is not None and value > high else "",
-        f"below the limit {low:g}" if low is not None and value < low else "",
-        f"more than {rise:g} over the stable version"
-        if rise is not None and base is not None and value > base + rise
-        else "",
-    ]
+    broken = _broken(metric, value, base)
     if any(broken):
         result.verdict, result.reason = "fail", f"{seen}: " + "; ".join(b for b in broken if b)
-    elif rise is not None and base is None:
+    elif limits.max_increase is not None and base is None:
         result.verdict, result.reason = "inconclusive", f"{seen}: no stable value to compare with"
     else:
         result.reason = f"{seen} (a value against its limits, not a statistical test)"
@@ -258,4 +311,26 @@ def judge_signal(
         return proportion(metric.spec(), metric.name, c, s)
     if metric.kind == "histogram":
         return _histogram(metric, dict(canary.get("buckets", {})), dict(stable.get("buckets", {})))
-    return _value(metric, canary.get("value", {}).get(""), stable.get("value", {}).get(""))
+    value, base = canary.get("value", {}).get(""), stable.get("value", {}).get("")
+    if metric.nan == "replace":
+        value, base = (0.0 if x is not None and math.isnan(x) else x for x in (value, base))
+    value, base = (None if x is not None and math.isnan(x) else x for x in (value, base))
+    if metric.pass_criteria:
+        limits = metric.limits
+        return judge_criteria(metric.name, value, base, metric.pass_criteria, metric.warning_criteria, limits.no_data)
+    return _value(metric, value, base)
+
+
+def judge_series(metric: SignalMetric, canary: Sequence[float], stable: Sequence[float]) -> MetricResult:
+    """A series signal: every sample of each version over the step, NaN handled as configured."""
+    return compare_series(
+        metric.name,
+        without_nan(canary, metric.nan),
+        without_nan(stable, metric.nan),
+        direction=metric.direction,
+        allowed_increase=metric.allowed_increase,
+        allowed_decrease=metric.allowed_decrease,
+        alpha=metric.limits.alpha,
+        min_samples=metric.limits.min_samples,
+        no_data=metric.limits.no_data,
+    )

@@ -9,8 +9,13 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from conftest import ROOT, make_project, require_binary, run_report
@@ -19,6 +24,7 @@ from deploy_service import ENV, SIGNALS, alive, open_target, version
 from pytest_iotops.deploy.canary import CanaryLimits, canary
 from pytest_iotops.deploy.judge import MetricSpec
 from pytest_iotops.deploy.load import Load
+from pytest_iotops.deploy.process import start_version
 from pytest_iotops.deploy.result import DeployResult
 from pytest_iotops.errors import ConfigError
 from pytest_iotops.monitoring.alerts import check_rules
@@ -129,6 +135,17 @@ def _rollout(monitor: Monitor, commands: dict[str, list[str]], seed: int, bake: 
         target.close()
 
 
+def _imported(
+    entry: dict[str, Any], root: Path, canary_options: dict[str, float], seed: int, bake: float
+) -> DeployResult:
+    """A rollout judged by an imported analysis alone (the file in ``root``, beside a pyproject.toml)."""
+    (root / "pyproject.toml").touch()
+    monitoring = {"builtin": False, "prometheus": {"scrape_interval": 0.25}, "imports": [entry]}
+    settings = parse_monitoring(monitoring, str(root / "pyproject.toml"))
+    commands = {"stable": version("stable"), "canary": version("canary", seed=seed, **canary_options)}
+    return _rollout(settings.monitor(), commands, seed=seed, bake=bake)
+
+
 RULES = """groups:
   - name: sensorapi
     rules:
@@ -143,25 +160,87 @@ RULES = """groups:
 """
 
 
+class _Webhook(BaseHTTPRequestHandler):
+    """Alertmanager's webhook receiver: every notification body, kept."""
+
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[tuple[str, type[_Webhook]]]:
+    """Debian's Alertmanager on 127.0.0.1 (clustering off: it would listen on every interface), routing every
+    alert at once to a webhook receiver of the test's."""
+    require_binary("prometheus-alertmanager")
+    webhook = type("Webhook", (_Webhook,), {"received": []})
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), webhook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    config = {
+        "route": {"receiver": "test", "group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h"},
+        "receivers": [
+            {"name": "test", "webhook_configs": [{"url": f"http://127.0.0.1:{receiver.server_address[1]}/"}]}
+        ],
+    }
+    (tmp_path / "alertmanager.yml").write_text(json.dumps(config))
+    argv = [
+        shutil.which("prometheus-alertmanager") or "prometheus-alertmanager",
+        f"--config.file={tmp_path / 'alertmanager.yml'}",
+        f"--storage.path={tmp_path / 'am-data'}",
+        "--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    process = start_version("alertmanager", argv, cwd=tmp_path, health_path="/-/ready")
+    try:
+        yield process.url, webhook
+    finally:
+        process.stop()
+        receiver.shutdown()
+        receiver.server_close()
+
+
+def _fired(url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=5) as answer:
+        alerts: list[dict[str, Any]] = json.loads(answer.read())
+    return alerts
+
+
 @pytest.mark.parametrize(("canary_options", "promoted"), [({}, True), ({"error_rate": 0.3}, False)])
 def test_an_alert_rule_firing_for_the_canary_fails_its_step(
-    tmp_path: Path, canary_options: dict[str, float], promoted: bool
+    tmp_path: Path, canary_options: dict[str, float], promoted: bool, alertmanager: tuple[str, type[_Webhook]]
 ) -> None:
     """Alerts are the only judge here (no signal metrics, no router measurements): the user's rule fires for a
-    canary answering 500 to 30 % of requests, and its labels and annotation are in the step's reason."""
+    canary answering 500 to 30 % of requests, and its labels and annotation are in the step's reason; the
+    monitor's Prometheus sends it to a real Alertmanager, which routes it to a receiver."""
+    url, webhook = alertmanager
     (tmp_path / "alerts.yml").write_text(RULES)
-    settings = parse_monitoring(
-        {"builtin": False, "alert_rules": ["alerts.yml"], "prometheus": {"scrape_interval": 0.25}}, "test"
-    )
+    prometheus = {"scrape_interval": 0.25, "alertmanager": url}
+    settings = parse_monitoring({"builtin": False, "alert_rules": ["alerts.yml"], "prometheus": prometheus}, "test")
     commands = {"stable": version("stable"), "canary": version("canary", seed=4, **canary_options)}
     result = _rollout(settings.monitor(root=tmp_path), commands, seed=4, bake=2.0)
     assert result.promoted is promoted, result.explain()
     alerts = [m for step in result.steps for m in step.metrics if m.name == "alerts"]
     assert alerts, result.explain()
-    if not promoted:
-        assert "SensorApiErrors" in result.reason, result.explain()
-        assert "severity=page" in result.reason
-        assert "canary answers 500 to" in result.reason
+    received = [a for a in _fired(url) if a["labels"].get("alertname") == "SensorApiErrors"]
+    if promoted:
+        assert not received
+        return
+    assert "SensorApiErrors" in result.reason, result.explain()
+    assert "severity=page" in result.reason
+    assert "canary answers 500 to" in result.reason
+    assert [a["labels"]["version"] for a in received] == ["canary"]
+    deadline = time.monotonic() + 15  # group_wait 0s: the receiver hears of it within a second or two
+    while not webhook.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    notified = [a["labels"] for n in webhook.received for a in n["alerts"]]
+    assert {"alertname": "SensorApiErrors", "severity": "page", "version": "canary"}.items() <= notified[0].items()
 
 
 @pytest.mark.parametrize(
@@ -278,20 +357,116 @@ def test_an_argo_analysis_template_judges_the_canary(
     """An AnalysisTemplate as a team writes it for Argo, imported: its query against the monitor's Prometheus
     with the arguments mapped to the version and the step's length, its successCondition deciding."""
     (tmp_path / "analysis.yaml").write_text(TEMPLATE)
-    (tmp_path / "pyproject.toml").touch()
-    settings = parse_monitoring(
-        {
-            "builtin": False,
-            "prometheus": {"scrape_interval": 0.25},
-            "argo_template": "analysis.yaml",
-            "argo_args": {"service-version": "{{ version }}", "window": "{{ interval }}"},
-        },
-        str(tmp_path / "pyproject.toml"),
-    )
-    commands = {"stable": version("stable"), "canary": version("canary", seed=8, **canary_options)}
-    result = _rollout(settings.monitor(), commands, seed=8, bake=1.5)
+    args = {"service-version": "{{ version }}", "window": "{{ interval }}"}
+    result = _imported({"format": "argo", "path": "analysis.yaml", "args": args}, tmp_path, canary_options, 8, 1.5)
     assert result.promoted is promoted, result.explain()
     judged = [m for step in result.steps for m in step.metrics if m.name == "success-rate"]
     assert judged, result.explain()
     if not promoted:
         assert "successCondition 'result[0] >= 0.95' is false" in result.reason, result.explain()
+
+
+KAYENTA = {
+    "name": "sensorapi",
+    "judge": {"name": "NetflixACAJudge-v1.0", "judgeConfigurations": {}},
+    "metrics": [
+        {
+            "name": "Error ratio",
+            "query": {
+                "type": "prometheus",
+                "customInlineTemplate": "PromQL:(sum(rate(sensorapi_requests_total"
+                '{version="${scope}",code!="200"}[1s])) or vector(0))'
+                ' / sum(rate(sensorapi_requests_total{version="${scope}"}[1s]))',
+            },
+            "groups": ["errors"],
+            "analysisConfigurations": {"canary": {"direction": "increase", "critical": True, "nanStrategy": "replace"}},
+            "scopeName": "default",
+        },
+        {
+            "name": "p99 latency",
+            "query": {
+                "type": "prometheus",
+                "customInlineTemplate": "PromQL:histogram_quantile(0.99, sum by (le) "
+                '(rate(sensorapi_request_duration_seconds_bucket{version="${scope}"}[1s])))',
+            },
+            "groups": ["latency"],
+            "analysisConfigurations": {"canary": {"direction": "increase", "nanStrategy": "remove"}},
+            "scopeName": "default",
+        },
+    ],
+    "classifier": {"groupWeights": {"errors": 70, "latency": 30}, "scoreThresholds": {"marginal": 50, "pass": 70}},
+}
+
+
+@pytest.mark.parametrize(("canary_options", "promoted"), [({}, True), ({"error_rate": 0.3}, False)])
+def test_a_kayenta_canary_config_judges_series_with_weighted_scoring(
+    tmp_path: Path, canary_options: dict[str, float], promoted: bool
+) -> None:
+    """A Kayenta config as a team writes it, imported: each metric sampled over the step for both versions
+    from the monitor's Prometheus and compared by Mann-Whitney; the critical error metric fails the step on its
+    own, the latency group only costs its weight (a noisy latency cannot roll back a healthy build)."""
+    (tmp_path / "canary-config.json").write_text(json.dumps(KAYENTA))
+    result = _imported({"format": "kayenta", "path": "canary-config.json"}, tmp_path, canary_options, 9, 2.5)
+    assert result.promoted is promoted, result.explain()
+    judged = [m for step in result.steps for m in step.metrics if m.name == "error-ratio"]
+    assert judged, result.explain()
+    assert all(m.samples >= 8 for m in judged), result.explain()
+    if not promoted:
+        assert "critical signal error-ratio failed" in result.reason, result.explain()
+        assert "Mann-Whitney p=" in result.reason
+
+
+SLO = """---
+spec_version: "1.0"
+comparison:
+  compare_with: "single_result"
+  aggregate_function: "avg"
+objectives:
+  - sli: error_rate
+    key_sli: true
+    pass:
+      - criteria:
+          - "<=2"
+  - sli: response_time_p90
+    pass:
+      - criteria:
+          - "<=+100%"
+          - "<800"
+    warning:
+      - criteria:
+          - "<=1500"
+  - sli: throughput
+total_score:
+  pass: "90%"
+  warning: "50%"
+"""
+SLI_FILE = """---
+spec_version: "1.0"
+indicators:
+  error_rate: >-
+    100 * (sum(increase(sensorapi_requests_total{version="$DEPLOYMENT",code!="200"}[$DURATION_SECONDS])) or vector(0))
+    / sum(increase(sensorapi_requests_total{version="$DEPLOYMENT"}[$DURATION_SECONDS]))
+  response_time_p90: >-
+    1000 * histogram_quantile(0.9, sum by (le)
+    (rate(sensorapi_request_duration_seconds_bucket{version="$DEPLOYMENT"}[$DURATION_SECONDS])))
+  throughput: sum(rate(sensorapi_requests_total{version="$DEPLOYMENT"}[$DURATION_SECONDS]))
+"""
+
+
+@pytest.mark.parametrize(("canary_options", "promoted"), [({}, True), ({"error_rate": 0.2}, False)])
+def test_a_keptn_quality_gate_judges_the_canary(
+    tmp_path: Path, canary_options: dict[str, float], promoted: bool
+) -> None:
+    """A Keptn slo.yaml and sli.yaml, imported: the key SLI (error rate in percent) fails the step on its own;
+    the relative latency criterion compares with the stable version in the same step."""
+    (tmp_path / "slo.yaml").write_text(SLO)
+    (tmp_path / "sli.yaml").write_text(SLI_FILE)
+    result = _imported({"format": "keptn", "path": "slo.yaml", "sli": "sli.yaml"}, tmp_path, canary_options, 10, 1.5)
+    assert result.promoted is promoted, result.explain()
+    first = {m.name: m for m in result.steps[0].metrics}
+    assert set(first) == {"error_rate", "response_time_p90", "throughput"}
+    assert first["throughput"].reason.startswith("dry run"), first["throughput"]
+    assert first["response_time_p90"].baseline is not None  # the stable version's value, for <=+100%
+    if not promoted:
+        assert "critical signal error_rate failed" in result.reason, result.explain()
+        assert "pass criteria <=2 not met" in result.reason
