@@ -3,12 +3,13 @@ name so the charts read without colour. All text passes through ``escape``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
-from ..model import Deployment
+from ..model import Deployment, DeployMetric, DeployStep
 
-__all__ = ["bar_chart", "deploy_timeline"]
+__all__ = ["bar_chart", "deploy_timeline", "metric_charts"]
 
 
 def bar_chart(title: str, rows: Sequence[tuple[str, float, str, str]], unit: str = "", width: int = 520) -> str:
@@ -84,3 +85,61 @@ def deploy_timeline(d: Deployment, width: int = 640) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or math.isnan(x) or math.isinf(x) else x
+
+
+def _number(x: float | None) -> str:
+    return "no data" if _finite(x) is None else f"{x:.4g}"
+
+
+def _pair(step: DeployStep, m: DeployMetric, x0: float, bar: float, base_y: float, scale: float, who: str) -> str:
+    """One step of one metric: the canary's bar (coloured by its verdict) beside the baseline's, each labelled."""
+    parts = []
+    for j, (value, css, name) in enumerate(
+        ((m.value, _VERDICT_CSS.get(m.verdict, "bar-bad"), who), (m.baseline, "bar-base", "baseline"))
+    ):
+        finite = _finite(value)
+        h = 0.0 if finite is None else max(scale * abs(finite), 1.0)
+        x = x0 + j * bar
+        tip = escape(f"step {step.index}: {name} {_number(value)}")
+        parts.append(
+            f'<rect class="{css}" x="{x:.1f}" y="{base_y - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}">'
+            f"<title>{tip}</title></rect>"
+            f'<text x="{x:.1f}" y="{base_y - h - 3:.1f}">{escape(_number(value))}</text>'
+        )
+    parts.append(
+        f'<text x="{x0:.1f}" y="{base_y + 14}">{escape(f"{step.index} · {step.weight} %")}</text>'
+        f'<text x="{x0:.1f}" y="{base_y + 28}">{escape(m.verdict)}</text>'
+    )
+    return "".join(parts)
+
+
+def metric_charts(d: Deployment, width: int = 640) -> list[str]:
+    """Per metric judged in the steps (the router's and the monitoring signals), the canary's value beside the
+    baseline's in each step, with the step's verdict on that metric: the numbers behind each decision, drawn."""
+    left, top, plot_h, bottom = 44, 26, 90, 40
+    charts = []
+    for name in dict.fromkeys(m.name for s in d.steps for m in s.metrics):
+        judged = [(s, m) for s in d.steps for m in s.metrics if m.name == name]
+        values = [abs(x) for _, m in judged for x in (_finite(m.value), _finite(m.baseline)) if x is not None]
+        scale = plot_h / (max(values, default=0.0) or 1.0)
+        slot = (width - left - 10) / max(len(judged), 1)
+        bar = min(28.0, slot / 3)
+        height = top + plot_h + bottom
+        title = f"{name}: {d.candidate} (coloured by verdict) vs baseline (grey) per step"
+        parts = [
+            f'<svg class="metric-chart" role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+            f'<title>{escape(title)}</title><text x="0" y="16" font-weight="600">{escape(title)}</text>',
+            f'<line class="grid" x1="{left}" x2="{width - 10}" y1="{top + plot_h}" y2="{top + plot_h}"/>',
+        ]
+        parts += [
+            _pair(step, m, left + i * slot + (slot - 2 * bar) / 2, bar, top + plot_h, scale, d.candidate)
+            for i, (step, m) in enumerate(judged)
+        ]
+        parts.append("</svg>")
+        charts.append("".join(parts))
+    return charts

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import OUTCOMES, RunReport, to_dict
-from .charts import bar_chart, deploy_timeline
+from .charts import bar_chart, deploy_timeline, metric_charts
 from .deploy import outcome_words, summary_words
 from .fleet import HEAT_COLOURS, fleet_rows, heatmap_svg, waves_svg
 from .fleet import outcome_words as fleet_outcome
@@ -114,7 +114,7 @@ def _view(report: RunReport) -> dict[str, Any]:
         "coverage_sources": coverage_sources,
         "findings": findings,
         "deployments": [
-            {"d": dd, "outcome": outcome_words(d), "timeline": deploy_timeline(d)}
+            {"d": dd, "outcome": outcome_words(d), "timeline": deploy_timeline(d), "metric_charts": metric_charts(d)}
             for d, dd in zip(report.deployments, data["deployments"], strict=True)
         ],
         "deploy_summary": summary_words(report),

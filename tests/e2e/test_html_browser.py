@@ -104,12 +104,20 @@ def test_deployments_show_timeline_steps_and_decision_log_with_payloads_as_text(
     assert heading == "canary v1 → v2-<img src=x onerror=alert(2)> on local: rolled back at 10 %"
     assert section.locator("article").first.locator("svg.chart rect.bar-bad").count() == 1
     assert "10 % fail" in section.locator("article svg.chart").first.text_content()
-    section.locator("article").first.locator("details summary").click()
-    log = section.locator("article").first.locator("details table").text_content()
+    charts = section.locator("article").first.locator("details.metric-charts")
+    charts.locator("summary").click()
+    assert charts.locator("svg.metric-chart").count() == 2  # error_rate and latency_p99 of the one step
+    error_rate = charts.locator("svg.metric-chart").first.text_content()
+    assert "error_rate: v2-<img src=x onerror=alert(2)> (coloured by verdict)" in error_rate  # the name as text
+    assert "0.25" in error_rate  # the canary's value and the baseline's, written out
+    assert "1 · 10 %" in error_rate
+    assert charts.locator("svg.metric-chart").first.locator("rect.bar-bad").count() == 1  # the failing canary bar
+    section.locator("article").first.locator("details:not(.metric-charts) summary").click()
+    log = section.locator("article").first.locator("details:not(.metric-charts) table").text_content()
     assert "<svg onload=alert(3)>" in log
     assert "aborted" in log
     assert page.evaluate("document.querySelectorAll('#deployments img, #deployments b').length") == 0
-    assert page.evaluate("document.querySelectorAll('#deployments svg').length") == 2  # the two timelines only
+    assert page.evaluate("document.querySelectorAll('#deployments svg').length") == 4  # 2 timelines, 2 metrics
     assert page.dialogs == []
     assert page.console_errors == []
     ARTIFACTS.mkdir(exist_ok=True)

@@ -170,3 +170,34 @@ def test_a_deployment_s_failed_response_checks_show_in_the_terminal_and_the_repo
     assert "5 answers failed a response check" in lines[1]
     again = json.loads(report.to_json())["deployments"][0]["check_failures"]
     assert again == {"/a: body is not JSON (9 bytes)": 3, "/a: status 201, expected 200": 2}
+
+
+def test_metric_charts_draw_each_metric_per_step_and_survive_missing_values() -> None:
+    """One chart per metric judged (in order of first appearance), the canary's bar coloured by its verdict
+    beside the baseline's, every number written out; no data, NaN and infinity draw no bar and say so."""
+    from pytest_iotops.model import Deployment, DeployMetric, DeployStep
+    from pytest_iotops.render.charts import metric_charts
+
+    def step(index: int, weight: int, metrics: list[DeployMetric]) -> DeployStep:
+        return DeployStep(index, weight, 0.0, 1.0, "pass", 100.0, "", "continue", metrics=metrics)
+
+    d = Deployment("t", "canary", "local", "v1", "v2", "promoted", "v2", "", 2.0, 100)
+    d.steps = [
+        step(
+            1, 20, [DeployMetric("errors", "pass", 0.01, 0.02, "", ""), DeployMetric("p99", "pass", 12.0, None, "", "")]
+        ),
+        step(2, 100, [DeployMetric("errors", "fail", float("nan"), float("inf"), "", "")]),
+    ]
+    errors, p99 = metric_charts(d)
+    assert "errors: v2" in errors
+    assert errors.count("<rect") == 4  # two steps, two bars each (a missing value is a bar of height 0)
+    assert 'height="0.0"' in errors
+    assert "no data" in errors  # NaN and infinity are not drawn as numbers
+    assert 'class="bar-bad"' in errors
+    assert ">0.01<" in errors
+    assert ">0.02<" in errors
+    assert "1 · 20 %" in errors
+    assert "2 · 100 %" in errors
+    assert p99.count("<rect") == 2
+    assert "2 · 100 %" not in p99  # judged in step 1 only
+    assert metric_charts(d) == [errors, p99]  # reproducible
