@@ -37,6 +37,7 @@ from .bake import Bake
 from .decision import Tally, decide
 from .judge import MetricSpec, Samples, judge, merge
 from .result import DeployResult, Outcome, Progress, interrupted, judged_step
+from .steplogs import StepLogs
 from .target import Target
 
 __all__ = ["CanaryLimits", "CanaryResult", "Tally", "canary", "check_steps", "decide"]
@@ -166,6 +167,8 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
     tally = Tally()
     history = _History()
     index = 0
+    outputs = StepLogs()
+    outputs.take(_logs(target))  # what the versions wrote before the first step is not a step's
     if plan.monitor is not None:
         plan.monitor.begin()
         plan.marks.append(plan.monitor.mark([stable, new], _logs(target)))
@@ -179,6 +182,7 @@ def _run(target: Target, result: DeployResult, plan: _Plan, progress: Progress |
         baked = _bake(target, result, weight, plan, progress, label)
         history.add(index + 1, weight, baked, plan.need)
         step = _judge_step(index + 1, weight, started, result.now(), baked, history, plan)
+        step.logs = outputs.take(_logs(target))
         result.steps.append(step)
         if step.verdict in ("pass", "marginal", "inconclusive"):
             history.keep(index + 1, weight, baked, plan.need)

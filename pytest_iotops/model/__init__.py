@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict
 from ..errors import ReportFormatError
-from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep
+from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep, StepLog
 from .fleet import FleetDecision, FleetRollout, FleetWave
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "RunReport",
     "ShardInfo",
     "Stage",
+    "StepLog",
     "TestResult",
     "Verdict",
     "expand_ranges",
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "2.3"
+SCHEMA_VERSION = "2.4"
 #: older majors :func:`load_report` still reads, upgrading them on the way in
 _UPGRADABLE = ("1",)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Decision", "DeployEvent", "DeployMetric", "DeployStep", "Deployment"]
+__all__ = ["Decision", "DeployEvent", "DeployMetric", "DeployStep", "Deployment", "StepLog"]
 
 #: what a canary does after a step
 Decision = Literal["continue", "retry", "abort", "promote", "halt"]
@@ -31,6 +31,16 @@ class DeployMetric:
     reason: str
     p_value: float | None = None
     samples: int = 0
+
+
+@dataclass
+class StepLog:
+    """What one version wrote during a step (schema 2.4): lines, lines by level, the last few (redacted)."""
+
+    version: str
+    lines: int
+    levels: dict[str, int]
+    last: list[str]
 
 
 @dataclass
@@ -61,6 +71,8 @@ class DeployStep:
     #: of canary_errors: requests with no answer within the request timeout, and still unanswered at the end
     canary_timeouts: int = 0
     canary_unanswered: int = 0
+    #: each running version's output during the step (schema 2.4)
+    logs: list[StepLog] = field(default_factory=list)
 
 
 @dataclass

@@ -326,6 +326,13 @@ def test_a_canary_judged_by_its_own_json_logs(canary_options: dict[str, float], 
         assert all(m.samples >= 50 for m in lines), result.explain()
     else:
         assert "last lines of canary: GET /sensors/boiler 500" in result.reason, result.explain()
+    first = {log.version: log for log in result.steps[0].logs}  # each version's output in the step, by level
+    assert set(first) == {"stable", "canary"}, result.steps[0]
+    canary = first["canary"]
+    assert canary.lines == sum(canary.levels.values()) >= 10, canary
+    assert (canary.levels.get("error", 0) > 0) is not promoted, canary.levels
+    assert 0 < len(canary.last) <= 5
+    assert all("/sensors/boiler" in json.loads(line)["msg"] for line in canary.last), canary
 
 
 TEMPLATE = """apiVersion: argoproj.io/v1alpha1

@@ -201,3 +201,17 @@ def test_metric_charts_draw_each_metric_per_step_and_survive_missing_values() ->
     assert p99.count("<rect") == 2
     assert "2 · 100 %" not in p99  # judged in step 1 only
     assert metric_charts(d) == [errors, p99]  # reproducible
+
+
+def test_step_logs_reach_the_html_escaped_and_the_json_round_trip() -> None:
+    from pytest_iotops.model import RunReport, StepLog, from_dict, to_dict
+
+    report = load_report(RICH)
+    step = report.deployments[0].steps[0]
+    step.logs = [StepLog("v2", 3, {"error": 2, "info": 1}, ["ERROR <script>alert(7)</script>", "INFO ok"])]
+    html = render(report, "html")
+    assert "ERROR &lt;script&gt;alert(7)&lt;/script&gt;" in html
+    assert "<script>alert(7)" not in html
+    assert "error 2, info 1" in html
+    again = from_dict(RunReport, to_dict(report))
+    assert again.deployments[0].steps[0].logs == step.logs
