@@ -257,7 +257,7 @@ def _signals(monitor: Monitor, result: DeployResult, baked: Bake, plan: _Plan) -
     except MonitoringError as exc:
         baked.error = str(exc)
         return
-    baked.signals = judged
+    baked.signals = monitor.settle(judged)
     if result.stable in running:
         baked.stable_degraded = monitor.stable_degraded(plan.marks[-1], end, result.stable)
     plan.marks.append(end)

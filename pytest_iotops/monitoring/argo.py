@@ -84,6 +84,9 @@ def argo_metrics(path: Path, given: Mapping[str, str]) -> list[dict[str, Any]]:
                 table[ours] = str(metric[key])
         if _dry_run(spec, metric["name"]):
             table["dry_run"] = True
+        for key, ours in (("failureLimit", "failure_limit"), ("inconclusiveLimit", "inconclusive_limit")):
+            if key in metric:
+                table[ours] = metric[key]
         tables.append(table)
     return tables
 

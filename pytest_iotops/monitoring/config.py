@@ -114,6 +114,8 @@ _METRIC: dict[str, v.Validator] = {
     "allowed_decrease": v.positive,
     "pass_criteria": _criteria,
     "warning_criteria": _criteria,
+    "failure_limit": v.count,
+    "inconclusive_limit": v.count,
 }
 #: a series signal's default minimum of samples of each version (Mann-Whitney's exact p of 8 against 8 reaches
 #: 0.0002, well under the default significance)

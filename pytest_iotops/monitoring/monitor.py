@@ -64,12 +64,15 @@ class Monitor:
         self._reference: dict[str, dict[str, dict[str, float]]] = {}
         #: per series signal, the stable version's last samples with enough of them
         self._series_base: dict[str, list[float]] = {}
+        #: per signal, the failed and inconclusive steps its limits tolerated so far in this deployment
+        self._tolerated: dict[str, dict[str, int]] = {}
 
     def begin(self) -> None:
         """A new deployment: nothing of the last one's baseline carries over."""
         self._baseline.clear()
         self._reference.clear()
         self._series_base.clear()
+        self._tolerated.clear()
 
     def open(self, ports: Mapping[str, int]) -> None:
         """Start the providers the signals use and tell them every version's port (before any starts)."""
@@ -165,6 +168,30 @@ class Monitor:
             "interval": _interval(end.at - start.at),
         }
         return self.providers[metric.provider].read_range(render(metric.query, values), start.at, end.at)
+
+    def settle(self, judged: Sequence[Judged]) -> list[Judged]:
+        """A step's final readings against each signal's failure_limit and inconclusive_limit (Argo's): a failed
+        or inconclusive step within its signal's limit is tolerated (shown, counted, not deciding)."""
+        by_name = {m.name: m for m in self.metrics}
+        for result, _, dry in judged:
+            metric = by_name.get(result.name)
+            limit = (
+                {"fail": metric.failure_limit, "inconclusive": metric.inconclusive_limit}.get(result.verdict, 0)
+                if metric
+                else 0
+            )
+            if dry or metric is None or not limit:
+                continue
+            seen = self._tolerated.setdefault(metric.name, {})
+            count = seen.get(result.verdict, 0) + 1
+            seen[result.verdict] = count
+            what = "failureLimit" if result.verdict == "fail" else "inconclusiveLimit"
+            if count <= limit:
+                result.reason = f"tolerated ({result.verdict} {count} of {what} {limit}): {result.reason}"
+                result.verdict = "pass"
+            else:
+                result.reason += f" ({result.verdict} {count}, more than {what} {limit})"
+        return list(judged)
 
     def _series_baseline(self, metric: SignalMetric, samples: list[float]) -> list[float]:
         """The stable version's samples, or its last step's with enough of them (at 100 % it serves nothing)."""

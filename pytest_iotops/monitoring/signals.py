@@ -64,6 +64,10 @@ class SignalMetric:
     #: marginal; else it fails. ``<600`` is absolute, ``<=+10%`` relative to the stable version
     pass_criteria: tuple[tuple[str, ...], ...] = ()
     warning_criteria: tuple[tuple[str, ...], ...] = ()
+    #: Argo's failureLimit and inconclusiveLimit: failed (inconclusive) steps of this signal tolerated in one
+    #: deployment before one decides (0: the first decides)
+    failure_limit: int = 0
+    inconclusive_limit: int = 0
 
     def queries(self) -> dict[str, str]:
         """The counters read at both ends of a step (ratio, histogram), by role."""

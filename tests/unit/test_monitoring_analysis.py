@@ -414,3 +414,66 @@ def test_written_criteria_and_groups_make_a_weighted_analysis(tmp_path: Path) ->
     assert (cpu.kind, cpu.allowed_increase, cpu.scored_in) == ("series", 1.2, "cpu")
     assert settings.scoring == Scoring("weighted", 80.0, 75.0, {"latency": 2.0})
     assert json.dumps(p90.pass_criteria)  # plain data: it goes into the run report's settings
+
+
+def test_argo_failure_limit_tolerates_that_many_failed_steps_of_a_signal(tmp_path: Path) -> None:
+    """The App Mesh template's failureLimit: 3 (a real file): three failed steps of the signal are tolerated
+    and shown, the fourth decides; inconclusive_limit the same for inconclusive steps; a new deployment starts
+    from zero."""
+    from pytest_iotops.monitoring.monitor import Monitor
+
+    settings = parse_monitoring(
+        {
+            "imports": [
+                {
+                    "format": "argo",
+                    "path": str(ANALYSIS / "argo-rollouts-appmesh-prometheus-analysistemplate.yaml"),
+                    "args": {"envoy_cluster_name": "{{ version }}"},
+                }
+            ]
+        },
+        _where(tmp_path),
+    )
+    (metric,) = settings.metrics
+    assert (metric.failure_limit, metric.inconclusive_limit) == (3, 0)
+    monitor = Monitor(settings.metrics, {})
+
+    def step(verdict: str) -> MetricResult:
+        result = _result(metric.name, verdict)
+        ((settled, _, _),) = monitor.settle([(result, metric.spec(), False)])
+        return settled
+
+    monitor.begin()
+    assert [step("fail").verdict for _ in range(3)] == ["pass"] * 3
+    fourth = step("fail")
+    assert fourth.verdict == "fail"
+    assert "fail 4, more than failureLimit 3" in fourth.reason
+    assert step("inconclusive").verdict == "inconclusive"  # inconclusiveLimit 0: no tolerance
+    monitor.begin()
+    tolerated = step("fail")
+    assert (tolerated.verdict, tolerated.reason) == (
+        "pass",
+        f"tolerated (fail 1 of failureLimit 3): {metric.name} fail",
+    )
+
+
+def test_a_written_inconclusive_limit_tolerates_inconclusive_steps_and_never_touches_dry_runs(tmp_path: Path) -> None:
+    from pytest_iotops.monitoring.monitor import Monitor
+
+    settings = parse_monitoring(
+        {"metrics": [{"name": "q", "type": "value", "query": "up", "max_value": 1, "inconclusive_limit": 1}]},
+        _where(tmp_path),
+    )
+    (metric,) = settings.metrics
+    monitor = Monitor(settings.metrics, {})
+    first = _result("q", "inconclusive")
+    second = _result("q", "inconclusive")
+    dry = _result("q", "fail")
+    monitor.settle([(first, metric.spec(), False), (dry, metric.spec(), True)])
+    monitor.settle([(second, metric.spec(), False)])
+    assert (first.verdict, second.verdict, dry.verdict) == ("pass", "inconclusive", "fail")
+    with pytest.raises(ConfigError, match="failure_limit = -1"):
+        parse_monitoring(
+            {"metrics": [{"name": "q", "type": "value", "query": "up", "max_value": 1, "failure_limit": -1}]},
+            _where(tmp_path),
+        )
