@@ -125,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=extra,
         help="report formats besides JSON (repeatable; default: the config's)",
     )
+    from .history.cli import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -163,6 +166,8 @@ def _sending_commands(commands: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .history.cli import HANDLERS as HISTORY
+
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -178,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "merge": _merge,
         "push": _push,
         "otlp": _otlp,
+        **HISTORY,
     }
     try:
         return int(handlers[args.command](args))

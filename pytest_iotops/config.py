@@ -18,6 +18,7 @@ from .deploy.config import DeploySettings, parse_deploy
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
 from .evidence.kinds import EvidenceKind
+from .history.config import HistorySettings, parse_history
 from .options import DEFAULT_PHASES, OPTIONS, Option
 from .tables import ConfigTable
 from .validate import Invalid, boolean, names, percent, str_list
@@ -50,7 +51,7 @@ def convention_paths(phases: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 DEFAULT_PATHS = convention_paths(DEFAULT_PHASES)
 _SECTIONS = ("coverage", "pyramid")
-_STRUCTURED = ("evidence", "ignore", "diff", "deploy")
+_STRUCTURED = ("evidence", "ignore", "diff", "deploy", "history")
 #: CI variables naming the branch a pull/merge request targets; the diff base is origin/<that branch>
 _CI_BASE = (
     "GITHUB_BASE_REF",
@@ -107,6 +108,7 @@ class Settings:
     ignores: tuple[Ignore, ...] = ()
     diff: DiffSettings = field(default_factory=DiffSettings)
     deploy: DeploySettings = field(default_factory=DeploySettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
     #: dotted key -> where its effective value came from ("default", a file, "env X", "--option")
     sources: Mapping[str, str] = field(default_factory=dict)
     config_file: str | None = None
@@ -261,6 +263,7 @@ def _with_structured(
         ignores=parse_ignores(table["ignore"], where) if "ignore" in table else (),
         diff=diff,
         deploy=parse_deploy(table["deploy"], where) if "deploy" in table else DeploySettings(),
+        history=parse_history(table.get("history", {}), where, env),
         sources={**s.sources, **{f"diff.{k}": v for k, v in diff.sources.items()}},
     )
 

@@ -25,11 +25,12 @@ def _git(cwd: Path, *args: str) -> str | None:
 
 def git_info(cwd: Path, environ: Mapping[str, str] | None = None) -> GitInfo:
     env = os.environ if environ is None else environ
-    commit = _git(cwd, "rev-parse", "HEAD")
+    head = (_git(cwd, "show", "-s", "--format=%H %cI", "HEAD") or "").split()
+    commit, committed_at = (head[0], head[1]) if len(head) == 2 else (None, None)
     branch = _git(cwd, "rev-parse", "--abbrev-ref", "HEAD")
     status = _git(cwd, "status", "--porcelain", "--untracked-files=no") if commit else None
     if branch == "HEAD":  # detached, as in most CI checkouts
         branch = None
     commit = commit or next((env[k] for k in _CI_COMMIT if env.get(k)), None)
     branch = branch or next((env[k] for k in _CI_BRANCH if env.get(k)), None)
-    return GitInfo(commit=commit, branch=branch, dirty=None if status is None else bool(status))
+    return GitInfo(commit, branch, None if status is None else bool(status), committed_at)

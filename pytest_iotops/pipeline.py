@@ -80,6 +80,8 @@ class Pipeline:
         self.python_lines: dict[str, LineData] = {}
         self.baseline_written: Path | None = None
         self.outputs: dict[str, Path] = {}
+        #: the run history's line for the terminal, and whether the run was stored ("" when no history)
+        self.history_note: tuple[str, bool] = ("", True)
         self.shard: ShardInfo | None = None  # set when this run is one slice of a sharded run
         self.merged_from: list[str] = []
         self.strict_workers = False  # an xdist worker under the phase scheduler
@@ -329,6 +331,10 @@ class Pipeline:
         self.outputs, problems = write_reports(report, target, self.settings.formats, self.report_stem, self.formats)
         if problems:
             report.verdict = decide(pytest_exit or int(report.verdict.exit_code == 1), report.gates, problems)
+        if self.settings.history.url:
+            from .history.record import record_run
+
+            self.history_note = record_run(self.settings.history, report, self.context.rootdir)
 
     def _elapsed(self) -> float:
         return round(time.perf_counter() - self.context.start, 6)

@@ -274,6 +274,8 @@ class GitInfo:
     commit: str | None = None
     branch: str | None = None
     dirty: bool | None = None
+    #: the commit's committer time (ISO 8601; schema 2.4): the start of a change's lead time
+    committed_at: str | None = None
 
 
 @dataclass

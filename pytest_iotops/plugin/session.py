@@ -345,6 +345,9 @@ class IotopsPlugin:
             known = self.pipeline.formats or {}
             label = (known[fmt].label if fmt in known else "") or f"{fmt} report"
             terminalreporter.write_line(f"iotops {label}: {os.path.relpath(path, Path.cwd())}")
+        note, stored = self.pipeline.history_note
+        if note:
+            terminalreporter.write_line(note, red=not stored)
 
 
 def _pytest_cov_result(config: pytest.Config) -> Any:

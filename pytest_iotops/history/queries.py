@@ -1,0 +1,75 @@
+"""What the history is asked: each test's records for the flaky rule, the deployments for the DORA keys, the
+runs of a branch for trends. Plain SQL both back-ends read alike (``?`` markers, translated by the store)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .dora import DeployRecord
+from .flaky import FlakyRule, Record, TestHistory, classify
+from .store import HistoryStore
+
+__all__ = ["RunRow", "deploy_records", "flaky_tests", "records_by_test", "runs"]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    run_id: str
+    started_at: str
+    project: str
+    branch: str | None
+    commit: str | None
+    status: str
+    tests: int
+    failed: int
+    coverage: float | None
+    duration: float
+
+
+def runs(store: HistoryStore, branch: str | None = None, limit: int = 50) -> list[RunRow]:
+    """The newest full runs (not shards), of one branch or all, newest first."""
+    found = store.query(
+        "SELECT run_id, started_at, project, branch, commit_sha, status, tests, failed, coverage, duration "
+        "FROM runs WHERE shard IS NULL AND (? = '' OR branch = ?) ORDER BY started_at DESC, run_id LIMIT ?",
+        [branch or "", branch or "", limit],
+    )
+    return [RunRow(*row) for row in found]
+
+
+def records_by_test(store: HistoryStore, window: int = 30, runs_read: int = 500) -> dict[str, list[Record]]:
+    """Each test's records over the newest ``runs_read`` runs (each test keeps its last ``window``)."""
+    rows = store.query(
+        "SELECT t.nodeid, r.started_at, COALESCE(r.commit_sha, ''), t.outcome, t.attempts, t.flaky, r.run_id "
+        "FROM tests t JOIN runs r ON r.run_id = t.run_id WHERE r.run_id IN "
+        "(SELECT run_id FROM runs ORDER BY started_at DESC LIMIT ?)",
+        [runs_read],
+    )
+    by_test: dict[str, list[Record]] = defaultdict(list)
+    for nodeid, started, commit, outcome, attempts, flaky, run_id in rows:
+        by_test[nodeid].append(
+            Record(started, commit, outcome, tuple(a for a in attempts.split(",") if a), bool(flaky), run_id)
+        )
+    return {k: sorted(v, key=lambda r: r.started_at)[-window:] for k, v in by_test.items()}
+
+
+def flaky_tests(store: HistoryStore, rule: FlakyRule) -> list[TestHistory]:
+    """Every test classified (flaky first, then failing, by flip rate)."""
+    order = {"flaky": 0, "failing": 1, "new": 2, "stable": 3}
+    found = [classify(nodeid, records, rule) for nodeid, records in records_by_test(store, rule.window).items()]
+    return sorted(found, key=lambda h: (order[h.status], -h.flip_rate, h.nodeid))
+
+
+def deploy_records(store: HistoryStore) -> list[DeployRecord]:
+    """Every deployment and fleet rollout, ended at its start plus its duration."""
+    rows = store.query(
+        "SELECT d.environment, d.detail, d.started_at, d.duration, COALESCE(r.committed_at, ''), "
+        "COALESCE(r.commit_sha, '') FROM deployments d JOIN runs r ON r.run_id = d.run_id"
+    )
+    out = []
+    for environment, detail, started, duration, committed, commit in rows:
+        ended = (datetime.fromisoformat(started.replace("Z", "+00:00")) + timedelta(seconds=duration)).isoformat()
+        out.append(DeployRecord(environment, json.loads(detail)["result"], ended, committed, commit))
+    return out
