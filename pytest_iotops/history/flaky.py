@@ -94,14 +94,40 @@ def _streak(failed: Sequence[bool], value: bool) -> int:
     return next((i for i, f in enumerate(reversed(failed)) if f != value), len(failed))
 
 
+def _reset_streak(runs: Sequence[Record], failed: Sequence[bool], rule: FlakyRule) -> int:
+    """Passes in a row that reset a flaky test: ``reset_after``, or more when the test misbehaved so rarely
+    that a still-flaky test would pass that many in a row more than 0.1 % of the time (its rate is read up to
+    its last misbehaviour, which ends on one, so it is read high: the strict level makes up for it)."""
+    bad = sum(1 for r, f in zip(runs, failed, strict=True) if f or _retried(r))
+    rate = bad / len(runs) if runs else 0.0
+    if rate <= 0 or rate >= 1:
+        return rule.reset_after
+    return max(rule.reset_after, math.ceil(math.log(0.001) / math.log(1 - rate)))
+
+
+def _failing_streak(runs: Sequence[Record], failed: Sequence[bool], streak: int, rule: FlakyRule) -> int:
+    """Failures in a row that make a test failing: ``failing_after``, or more when the runs before the streak
+    failed so often that a flaky test would fail that many in a row more than 1 % of the time."""
+    before = failed[: len(failed) - streak]
+    rate = sum(before) / len(before) if before else 0.0
+    if rate <= 0:
+        return rule.failing_after
+    if rate >= 1:
+        return len(failed) + 1
+    return max(rule.failing_after, math.ceil(math.log(0.01) / math.log(rate)))
+
+
 def _status(runs: Sequence[Record], failed: Sequence[bool], evidence: list[str], last: int, rule: FlakyRule) -> Status:
     streak_fail, streak_pass = _streak(failed, True), _streak(failed, False)
     if len(runs) < rule.min_runs and not evidence:
         return "new"
-    if streak_fail >= rule.failing_after and not any(_retried(r) for r in runs[-streak_fail:]):
+    if streak_fail and streak_fail >= _failing_streak(runs, failed, streak_fail, rule) and not any(
+        _retried(r) for r in runs[-streak_fail:]
+    ):
         return "failing"
-    if evidence and len(runs) - 1 - last >= rule.reset_after and streak_pass >= rule.reset_after:
-        evidence.append(f"passed the last {streak_pass} runs since: reset")
+    need = _reset_streak(runs[: last + 1], failed[: last + 1], rule)  # the rate while it misbehaved
+    if evidence and len(runs) - 1 - last >= need and streak_pass >= need:
+        evidence.append(f"passed the last {streak_pass} runs since (a fix needs {need} in a row): reset")
         return "stable"
     return "flaky" if evidence else "stable"
 
