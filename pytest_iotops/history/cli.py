@@ -19,7 +19,8 @@ from .config import DEFAULT_URL, HistorySettings, parse_history
 from .dora import BANDS_YEAR, dora
 from .flaky import FlakyRule
 from .queries import deploy_records, flaky_tests, runs
-from .store import HistoryStore, open_store
+from .store import HistoryStore
+from .stores import open_store
 
 __all__ = ["HANDLERS", "add_commands"]
 

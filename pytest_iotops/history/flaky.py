@@ -121,8 +121,10 @@ def _status(runs: Sequence[Record], failed: Sequence[bool], evidence: list[str],
     streak_fail, streak_pass = _streak(failed, True), _streak(failed, False)
     if len(runs) < rule.min_runs and not evidence:
         return "new"
-    if streak_fail and streak_fail >= _failing_streak(runs, failed, streak_fail, rule) and not any(
-        _retried(r) for r in runs[-streak_fail:]
+    if (
+        streak_fail
+        and streak_fail >= _failing_streak(runs, failed, streak_fail, rule)
+        and not any(_retried(r) for r in runs[-streak_fail:])
     ):
         return "failing"
     need = _reset_streak(runs[: last + 1], failed[: last + 1], rule)  # the rate while it misbehaved

@@ -9,7 +9,8 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..model import RunReport
 from .config import HistorySettings
-from .store import HistoryError, open_store
+from .store import HistoryError
+from .stores import open_store
 
 __all__ = ["record_run"]
 

@@ -12,15 +12,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, IotopsError
+from ..errors import IotopsError
 from ..model import RunReport
 from .rows import Rows, run_rows
 from .schema import VERSION
 
-__all__ = ["HistoryError", "HistoryStore", "check_version", "open_store"]
+__all__ = ["HistoryError", "HistoryStore", "check_version"]
 
 _TABLES = ("tests", "phases", "coverage_files", "gates", "findings", "deployments")
 
@@ -127,19 +126,3 @@ def check_version(found: int, url: str) -> None:
     """A store migrated by a newer pytest-iotops is refused, never written with an older schema's rows."""
     if found > VERSION:
         raise HistoryError(f"{url}: the history is at schema {found}, newer than this pytest-iotops knows ({VERSION})")
-
-
-def open_store(url: str, rootdir: Path | None = None) -> HistoryStore:
-    """The store a URL names; a URL of another kind is a configuration error naming it."""
-    if url.startswith("sqlite:///"):
-        from .sqlite import SQLiteStore
-
-        path = Path(url.removeprefix("sqlite:///"))
-        return SQLiteStore(path if path.is_absolute() else (rootdir or Path.cwd()) / path, url)
-    if url.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore
-
-        return PostgresStore(url)
-    raise ConfigError(
-        f"history url {url!r}: expected sqlite:///<path> (relative to the project) or postgresql://user@host/db"
-    )
