@@ -4,11 +4,13 @@ flaky rule), with reruns on the same commit and retried passes as real CI produc
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pytest_iotops.history.flaky import Record
+from pytest_iotops.history.stores import open_store
 from pytest_iotops.model import (
     CoverageReport,
     CoverageTotals,
@@ -108,3 +110,23 @@ def flaky_history(seed: int, runs: int = 60) -> Truth:
             truth.records.setdefault(name, []).append(record)
             truth.kind[name] = kind
     return truth
+
+
+WRITERS, PER_WRITER = 8, 25
+
+
+def _writer(url: str, writer: int, per_writer: int) -> list[str]:
+    store = open_store(url)
+    ids = []
+    for k in range(per_writer):
+        i = writer * per_writer + k
+        outcomes = {f"tests/test_{j}.py::test_x": "failed" if (i + j) % 7 == 0 else "passed" for j in range(40)}
+        ids.append(store.write(report(i, outcomes)))
+    return ids
+
+
+def write_concurrently(url: str, writers: int = WRITERS, per_writer: int = PER_WRITER) -> list[str]:
+    """``writers`` processes writing ``per_writer`` runs each, all at once; every run id they got back."""
+    with multiprocessing.get_context("spawn").Pool(writers) as pool:
+        jobs = [(url, w, per_writer) for w in range(writers)]
+        return [run_id for ids in pool.starmap(_writer, jobs) for run_id in ids]

@@ -1,0 +1,129 @@
+"""The run history on SQLite: concurrent writers lose nothing, a newer store is refused, retention, a project's
+runs stored by pytest --iotops (and the line that says so), the CLI on real reports, and a store that cannot
+be written changing no verdict."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import DATA, make_project
+from history_data import PER_WRITER, WRITERS, report, write_concurrently
+
+from pytest_iotops.cli import main as cli
+from pytest_iotops.history.flaky import FlakyRule
+from pytest_iotops.history.queries import flaky_tests, records_by_test, runs
+from pytest_iotops.history.store import HistoryError
+from pytest_iotops.history.stores import open_store
+
+
+def test_eight_concurrent_writers_lose_no_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    ids = write_concurrently(url)
+    store = open_store(url)
+    assert len(set(ids)) == WRITERS * PER_WRITER
+    stored = {r[0] for r in store.query("SELECT run_id FROM runs")}
+    assert stored == set(ids)
+    assert store.query("SELECT COUNT(*) FROM tests") == [(WRITERS * PER_WRITER * 40,)]
+    assert store.query("SELECT COUNT(*) FROM iotops_schema") == [(1,)]  # migrated once, by one of them
+
+
+def test_a_store_of_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "history.db"
+    store = open_store(f"sqlite:///{path}")
+    store.write(report(0, {"t": "passed"}))
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO iotops_schema VALUES (99, 'later')")
+    with pytest.raises(HistoryError, match="schema 99, newer than this pytest-iotops knows"):
+        store.write(report(1, {"t": "passed"}))
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone() == (1,)
+
+
+def test_retention_by_count_and_age_removes_runs_and_their_rows(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'h.db'}")
+    for i in range(6):
+        store.write(report(i, {"a": "passed", "b": "passed"}))
+    assert store.prune(keep_runs=4) == 2
+    assert [r.started_at[:13] for r in runs(store)] == [f"2026-11-01T0{h}" for h in (5, 4, 3, 2)]
+    assert store.query("SELECT COUNT(*) FROM tests") == [(8,)]
+    assert store.prune(keep_days=1) == 4  # the synthetic runs are a month old
+    assert store.query("SELECT COUNT(*) FROM tests") == [(0,)]
+
+
+def test_records_by_test_and_the_flaky_query(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'h.db'}")
+    for i in range(12):
+        store.write(report(i, {"steady": "passed", "shaky": "failed" if i % 3 == 0 else "passed"}, commit=f"c{i // 2}"))
+    records = records_by_test(store, window=30)
+    assert len(records["shaky"]) == 12
+    assert [r.outcome for r in records["shaky"][:3]] == ["failed", "passed", "passed"]
+    found = {h.nodeid: h for h in flaky_tests(store, FlakyRule())}
+    assert found["shaky"].status == "flaky"
+    assert any("passed and failed on commit c0" in e for e in found["shaky"].evidence)
+    assert found["steady"].status == "stable"
+
+
+def test_pytest_iotops_stores_each_run_and_says_where(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        """
+[tool.iotops]
+formats = []
+[tool.iotops.history]
+url = "sqlite:///.iotops/history.db"
+keep_runs = 1
+""",
+        files={"tests/unit/test_a.py": "def test_a():\n    assert True\n"},
+    )
+    for _ in range(2):
+        result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly")
+        result.assert_outcomes(passed=5)
+        result.stdout.fnmatch_lines(["iotops history: run * stored in sqlite:///.iotops/history.db*"])
+    result.stdout.fnmatch_lines(["*1 old runs removed (retention)*"])
+    store = open_store("sqlite:///.iotops/history.db", pytester.path)
+    (row,) = runs(store)
+    assert (row.status, row.tests, row.failed) == ("passed", 5, 0)
+
+
+def test_a_store_that_cannot_be_written_changes_no_verdict(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        """
+[tool.iotops]
+formats = []
+[tool.iotops.history]
+url = "sqlite:///blocked/history.db"
+""",
+        files={"tests/unit/test_a.py": "def test_a():\n    assert True\n", "blocked": "a file, not a directory"},
+    )
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["iotops history: this run was NOT stored: sqlite:///blocked/history.db: *"])
+    assert (pytester.path / "iotops-reports" / "run-report.json").is_file()  # nothing lost: import it later
+
+
+def test_the_history_commands_on_a_real_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("IOTOPS_HISTORY_URL", raising=False)
+    rich = str(DATA / "report-rich.json")
+    assert cli(["history", "import", rich, rich]) == 0
+    assert cli(["history", "--json"]) == 0
+    out = capsys.readouterr().out
+    listed = json.loads(out[out.index("[") :])
+    assert [r["branch"] for r in listed] == ["feature/x", "feature/x"]
+    assert cli(["flaky", "--all", "--json"]) == 0
+    tests = {h["nodeid"]: h["status"] for h in json.loads(capsys.readouterr().out)}
+    assert tests["fixture-project::basic::test_cwd"] == "new"
+    assert cli(["dora", "--json"]) == 0
+    (local,) = json.loads(capsys.readouterr().out)
+    assert (local["environment"], local["successes"], local["failures"]) == ("local", 2, 2)
+    assert cli(["history", "prune", "--keep-runs", "1"]) == 0
+    assert "1 runs removed" in capsys.readouterr().out
+    assert cli(["history", "prune"]) == 4  # nothing to prune by: a configuration error
+    assert cli(["history", "--url", "mysql://nope"]) == 4
+    assert "expected sqlite:///<path>" in capsys.readouterr().err
