@@ -288,6 +288,10 @@ class Pipeline:
             report.run.shard = self.shard
             report.coverage_data = self._export_shard_coverage()
         else:
+            if self.settings.history.url:
+                from .history.view import read_view
+
+                report.history = read_view(self.settings.history, report, self.context.rootdir, self.settings.diff.base)
             rec.stage_start("gates")
             report.gates = evaluate_gates(pm or self.plugins or plugin_manager(), self.settings, report)
             rec.stage_end("gates", "gates")

@@ -30,7 +30,7 @@ __all__ = [
     "session_manager",
 ]
 
-BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid")
+BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid", "history")
 _Entry = TypeVar("_Entry", ReportFormat, EvidenceKind, ConfigTable)
 _SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 _INSTALLED: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()

@@ -28,6 +28,12 @@ class HistorySettings:
     window: int = 30
     min_flip_rate: float = 0.05
     reset_after: int = 10
+    #: the compare gate: coverage may fall at most this many points below the base branch's last run
+    max_coverage_drop: float | None = None
+    #: the base branch (default: the diff base's branch, else main)
+    base: str = ""
+    #: runs of the branch shown as trends
+    trend_runs: int = 20
 
 
 _KEYS: dict[str, v.Validator] = {
@@ -37,6 +43,9 @@ _KEYS: dict[str, v.Validator] = {
     "window": v.count,
     "min_flip_rate": v.non_negative,
     "reset_after": v.count,
+    "max_coverage_drop": v.non_negative,
+    "base": v.text,
+    "trend_runs": v.count,
 }
 
 

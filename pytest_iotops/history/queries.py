@@ -5,38 +5,25 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..model import RunPoint
 from .dora import DeployRecord
 from .flaky import FlakyRule, Record, TestHistory, classify
 from .store import HistoryStore
 
-__all__ = ["RunRow", "deploy_records", "flaky_tests", "records_by_test", "runs"]
+__all__ = ["deploy_records", "flaky_tests", "records_by_test", "runs"]
 
 
-@dataclass(frozen=True)
-class RunRow:
-    run_id: str
-    started_at: str
-    project: str
-    branch: str | None
-    commit: str | None
-    status: str
-    tests: int
-    failed: int
-    coverage: float | None
-    duration: float
-
-
-def runs(store: HistoryStore, branch: str | None = None, limit: int = 50) -> list[RunRow]:
+def runs(store: HistoryStore, branch: str | None = None, limit: int = 50) -> list[RunPoint]:
     """The newest full runs (not shards), of one branch or all, newest first."""
+    columns = "run_id, started_at, branch, commit_sha, status, tests, failed, coverage, duration"
+    on_branch = "branch = ? AND " if branch else ""  # a condition the index (branch, started_at) answers
     found = store.query(
-        "SELECT run_id, started_at, project, branch, commit_sha, status, tests, failed, coverage, duration "
-        "FROM runs WHERE shard IS NULL AND (? = '' OR branch = ?) ORDER BY started_at DESC, run_id LIMIT ?",
-        [branch or "", branch or "", limit],
+        f"SELECT {columns} FROM runs WHERE {on_branch}shard IS NULL ORDER BY started_at DESC, run_id LIMIT ?",  # noqa: S608
+        [branch, limit] if branch else [limit],
     )
-    return [RunRow(*row) for row in found]
+    return [RunPoint(*row) for row in found]
 
 
 def records_by_test(store: HistoryStore, window: int = 30, runs_read: int = 500) -> dict[str, list[Record]]:

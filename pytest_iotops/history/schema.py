@@ -32,7 +32,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 schema_version TEXT NOT NULL,
                 report {BLOB} NOT NULL
             )""",
-            "CREATE INDEX runs_by_branch ON runs (project, branch, started_at)",
+            "CREATE INDEX runs_by_branch ON runs (branch, started_at)",
+            "CREATE INDEX runs_by_time ON runs (started_at)",
             """CREATE TABLE tests (
                 run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
                 nodeid TEXT NOT NULL,

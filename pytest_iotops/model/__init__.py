@@ -17,6 +17,7 @@ from typing import Any, Literal
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict
 from ..errors import ReportFormatError
 from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep, StepLog
+from .history import HistoryView, RunPoint
 from .fleet import FleetDecision, FleetRollout, FleetWave
 
 __all__ = [
@@ -40,11 +41,13 @@ __all__ = [
     "FleetWave",
     "GateResult",
     "GitInfo",
+    "HistoryView",
     "IgnoreRecord",
     "PhaseCoverage",
     "PhaseResult",
     "ReportFormatError",
     "RunMeta",
+    "RunPoint",
     "RunReport",
     "ShardInfo",
     "Stage",
@@ -334,6 +337,8 @@ class RunReport:
     deployments: list[Deployment] = field(default_factory=list)
     #: firmware rollouts to simulated fleets run by tests (the ``iotops_fleet`` fixture; schema 2.2)
     fleet_rollouts: list[FleetRollout] = field(default_factory=list)
+    #: the run history as read before the gates (schema 2.4; None: no history configured)
+    history: HistoryView | None = None
     schema_version: str = SCHEMA_VERSION
 
     def to_json(self) -> str:

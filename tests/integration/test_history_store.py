@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import DATA, make_project
+from conftest import DATA, make_project, run_report
 from history_data import PER_WRITER, WRITERS, report, write_concurrently
 
 from pytest_iotops.cli import main as cli
@@ -127,3 +128,42 @@ def test_the_history_commands_on_a_real_report(
     assert cli(["history", "prune"]) == 4  # nothing to prune by: a configuration error
     assert cli(["history", "--url", "mysql://nope"]) == 4
     assert "expected sqlite:///<path>" in capsys.readouterr().err
+
+
+def test_the_compare_gate_holds_coverage_to_the_base_branchs_last_run(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail-closed on the first run (no run of main yet); a feature branch with the same coverage passes; one
+    that drops a test (and the lines it ran) fails; every figure in the run report's history view."""
+    make_project(
+        pytester,
+        """
+[tool.iotops]
+formats = []
+[tool.iotops.history]
+url = "sqlite:///history.db"
+max_coverage_drop = 0.5
+""",
+    )
+    for var in ("GITHUB_HEAD_REF", "CI_COMMIT_REF_NAME", "GIT_BRANCH", "BUILD_SOURCEBRANCHNAME", "IOTOPS_HISTORY_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+    def run(branch: str, *args: str) -> tuple[int, dict[str, Any]]:
+        monkeypatch.setenv("GITHUB_REF_NAME", branch)  # not a git checkout: the branch comes from CI
+        result = pytester.runpytest_subprocess("--iotops", "-p", "no:randomly", *args)
+        return result.ret, run_report(pytester.path)
+
+    code, first = run("main")
+    (gate,) = [g for g in first["gates"] if g["id"] == "history.coverage_drop"]
+    assert (code, gate["status"]) == (7, "error")  # a gate that cannot be evaluated: exit 7
+    assert "no run of the base branch 'main' in the history" in gate["message"]
+    code, same = run("feature")
+    (gate,) = [g for g in same["gates"] if g["id"] == "history.coverage_drop"]
+    assert (code, gate["status"], gate["measured"]) == (0, "passed", 0.0), gate
+    assert same["history"]["base_run"]["branch"] == "main"
+    code, dropped = run("feature", "--deselect", "tests/e2e/test_e2e.py::test_grade_c")
+    (gate,) = [g for g in dropped["gates"] if g["id"] == "history.coverage_drop"]
+    assert (code, gate["status"]) == (6, "failed"), gate  # a gate whose threshold was not met: exit 6
+    assert gate["measured"] < -0.5
+    assert "coverage change against main@" in gate["message"]
+    assert [r["branch"] for r in dropped["history"]["runs"]] == ["feature"]  # the branch's earlier run, as trend
