@@ -56,6 +56,23 @@ def big_write(directory: Path, tests: int = 10_000, repeats: int = 7) -> float:
     return statistics.median(times)
 
 
+def html_with_trends(tests: int = 10_000, repeats: int = 5) -> tuple[float, int]:
+    """Seconds to render the HTML report of a 10,000-test run carrying 20 earlier runs, and its size."""
+    from pytest_iotops.model import HistoryView, RunPoint
+    from pytest_iotops.render import render
+
+    r = report(0, {f"tests/test_mod_{i // 50}.py::test_case_{i}": "passed" for i in range(tests)})
+    earlier = [RunPoint(f"r{i}", f"2026-10-{i + 1:02d}T10:00:00", "main", f"{i:040x}", "passed", tests, 0, 80.0, 30.0)
+               for i in range(20)]  # fmt: skip
+    r.history = HistoryView("sqlite:///h.db", "main", earlier, "main", earlier[0])
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        html = render(r, "html")
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), len(html.encode())
+
+
 def flaky_figures(seeds: int) -> tuple[float, float, int]:
     tp = fp = fn = failing_called = 0
     for seed in range(seeds):
@@ -84,6 +101,9 @@ def main() -> int:
         else:
             print("postgresql: not installed, skipped")
         print(f"sqlite write of one run of 10,000 tests: {big_write(Path(tmp)):.3f} s (median of 7; goal <= 0.2)")
+    seconds, size = html_with_trends()
+    print(f"HTML report of 10,000 tests with 20 runs of trends: {seconds:.2f} s, {size / 1e6:.2f} MB "
+          "(goal <= 1 s, <= 3 MB)")  # fmt: skip
     precision, recall, failing = flaky_figures(args.seeds)
     print(f"flaky rule over {args.seeds} seeded histories (30 flaky tests of 260 each): precision {precision:.3f}, "
           f"recall {recall:.3f}; consistently failing tests called flaky: {failing}")  # fmt: skip

@@ -17,8 +17,8 @@ from typing import Any, Literal
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict
 from ..errors import ReportFormatError
 from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep, StepLog
-from .history import HistoryView, RunPoint
 from .fleet import FleetDecision, FleetRollout, FleetWave
+from .history import HistoryView, RunPoint
 
 __all__ = [
     "GATE_STATUSES",

@@ -89,7 +89,34 @@ def _charts(report: RunReport) -> dict[str, str]:
             if n
         ]
         charts["findings"] = bar_chart("Open findings by severity", rows)
+    charts.update(_trends(report))
     return charts
+
+
+def _trends(report: RunReport) -> dict[str, str]:
+    """The branch's earlier runs and this one, oldest first: coverage, tests and failures, duration."""
+    view = report.history
+    if view is None:
+        return {"trend_coverage": "", "trend_tests": "", "trend_duration": ""}
+    cov = report.coverage
+    now = cov.totals.percent if cov is not None and cov.status == "measured" else None
+    failed = sum(1 for t in report.tests if t.outcome in ("failed", "error"))
+    points = [
+        (f"{p.started_at[:16]} {(p.commit or '')[:7]}", p.coverage, p.tests, p.failed, p.duration) for p in view.runs
+    ]
+    points = [*reversed(points), ("this run", now, len(report.tests), failed, report.run.duration)]
+
+    def rows(i: int, fmt: str) -> list[tuple[str, float, str, str]]:
+        return [
+            (p[0], float(p[i] or 0.0), "bar-plain", "no data" if p[i] is None else fmt.format(p[i])) for p in points
+        ]
+
+    tests = [(p[0], float(p[2]), "bar-bad" if p[3] else "bar-ok", f"{p[2]} tests, {p[3]} failed") for p in points]
+    return {
+        "trend_coverage": bar_chart(f"Coverage of {view.branch or 'this branch'}, run by run", rows(1, "{:.1f} %")),
+        "trend_tests": bar_chart("Tests and failures, run by run", tests),
+        "trend_duration": bar_chart("Run duration, run by run", rows(4, "{:.1f} s")),
+    }
 
 
 def _view(report: RunReport) -> dict[str, Any]:

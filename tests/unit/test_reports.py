@@ -215,3 +215,20 @@ def test_step_logs_reach_the_html_escaped_and_the_json_round_trip() -> None:
     assert "error 2, info 1" in html
     again = from_dict(RunReport, to_dict(report))
     assert again.deployments[0].steps[0].logs == step.logs
+
+
+def test_the_history_view_draws_trends_in_the_html_and_round_trips() -> None:
+    from pytest_iotops.model import HistoryView, RunPoint, RunReport, from_dict, to_dict
+
+    report = load_report(RICH)
+    earlier = [
+        RunPoint(f"r{i}", f"2026-11-0{i}T10:00:00", "feature/x", f"{i}" * 40, "passed", 8, 0, 90.0 + i, 9.5)
+        for i in (3, 2, 1)
+    ]
+    base = RunPoint("b", "2026-10-30T10:00:00", "main", "f" * 40, "passed", 8, 0, None, 9.0)
+    report.history = HistoryView("sqlite:///<h>.db", "feature/x", earlier, "main", base, "")
+    html = render(report, "html")
+    assert "3 earlier runs of feature/x in sqlite:///&lt;h&gt;.db; base main: 2026-10-30T10:00 at fffffff" in html
+    assert html.index("2026-11-01T10:00 1111111") < html.index("2026-11-03T10:00 3333333") < html.index("this run")
+    assert "93.0 %" in html  # each run's coverage written out
+    assert from_dict(RunReport, to_dict(report)).history == report.history
