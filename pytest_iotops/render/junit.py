@@ -4,6 +4,7 @@ phase and gate results as properties — written with junitparser."""
 from __future__ import annotations
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
+from junitparser.junitparser import Result
 
 from ..model import RunReport, TestResult
 from ..numbers import fmt_measured, fmt_threshold
@@ -22,6 +23,26 @@ def _split(test: TestResult) -> tuple[str, str]:
     return classname, parts[-1]
 
 
+class _Rerun(Result):
+    """Maven Surefire's elements for a test run more than once: each failed attempt before the final one is a
+    ``flakyFailure``/``flakyError`` when the test passed in the end, a ``rerunFailure``/``rerunError`` when it
+    failed anyway (CI systems that read them show the test as flaky instead of passed or failed)."""
+
+    _tag = "rerunFailure"  # type: ignore[assignment]  # junitparser types the base tag as None
+
+
+def _reruns(test: TestResult) -> list[Result]:
+    earlier = test.attempts[:-1] if test.attempts else []
+    prefix = "flaky" if test.outcome == "passed" else "rerun"
+    out: list[Result] = []
+    for n, attempt in enumerate(earlier, start=1):
+        if attempt in ("failed", "error"):
+            element = _Rerun(f"attempt {n} of {len(test.attempts)}: {attempt}", attempt)
+            element._elem.tag = f"{prefix}{'Failure' if attempt == 'failed' else 'Error'}"
+            out.append(element)
+    return out
+
+
 def _case(test: TestResult) -> TestCase:
     classname, name = _split(test)
     case = TestCase(name, classname, test.duration)
@@ -32,6 +53,8 @@ def _case(test: TestResult) -> TestCase:
         case.result = [result]
     elif test.outcome in ("skipped", "blocked", "xfailed"):
         case.result = [Skipped(test.message or test.outcome, f"pytest.{test.outcome}")]
+    for element in _reruns(test):
+        case.append(element)
     return case
 
 

@@ -232,3 +232,27 @@ def test_the_history_view_draws_trends_in_the_html_and_round_trips() -> None:
     assert html.index("2026-11-01T10:00 1111111") < html.index("2026-11-03T10:00 3333333") < html.index("this run")
     assert "93.0 %" in html  # each run's coverage written out
     assert from_dict(RunReport, to_dict(report)).history == report.history
+
+
+def test_retried_tests_carry_surefire_flaky_and_rerun_elements_that_read_back(tmp_path: Path) -> None:
+    """A test that failed then passed is written with a flakyFailure per failed attempt (not a failure); one that
+    failed on every retry with rerunFailure elements beside its failure; our own JUnit reader (and Jenkins',
+    GitLab's) reads them back as flaky and failed."""
+    report = load_report(RICH)
+    passed = next(t for t in report.tests if t.outcome == "passed")
+    failed = next(t for t in report.tests if t.outcome == "failed")
+    passed.attempts, passed.flaky = ["failed", "error", "passed"], True
+    failed.attempts = ["failed", "failed"]
+    path = tmp_path / "junit.xml"
+    path.write_text(render(report, "junit"))
+    text = path.read_text()
+    assert '<flakyFailure message="attempt 1 of 3: failed" type="failed"/>' in text
+    assert '<flakyError message="attempt 2 of 3: error" type="error"/>' in text
+    assert '<rerunFailure message="attempt 1 of 2: failed" type="failed"/>' in text
+    cases = {
+        c.nodeid.rsplit("::", 1)[-1]: c
+        for c in parse_junit(path, EvidenceSource(name="j", kind="junit", path="junit.xml"), tmp_path).tests
+    }
+    back = cases[passed.nodeid.rsplit("::", 1)[-1]]
+    assert (back.outcome, back.flaky) == ("passed", True)
+    assert cases[failed.nodeid.rsplit("::", 1)[-1]].outcome == "failed"
