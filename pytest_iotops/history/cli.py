@@ -18,7 +18,8 @@ from ..model import load_report
 from .config import DEFAULT_URL, HistorySettings, parse_history
 from .dora import BANDS_YEAR, dora
 from .flaky import FlakyRule
-from .queries import deploy_records, flaky_tests, runs
+from .maturity import WEIGHTS, maturity
+from .queries import branch_reports, deploy_records, flaky_tests, runs
 from .store import HistoryStore
 from .stores import open_store
 
@@ -114,6 +115,25 @@ def _dora(args: argparse.Namespace) -> int:
     return 0
 
 
+def _maturity(args: argparse.Namespace) -> int:
+    store, _ = _store(args)
+    reports = branch_reports(store, args.branch, args.days)
+    if not reports:
+        raise ConfigError(f"iotops maturity: no run of {args.branch!r} in the history")
+    m = maturity(reports)
+    if args.json:
+        print(json.dumps(asdict(m), indent=1))
+        return 0
+    print(f"maturity of {args.branch}: {m.score:.1f} / 100 over the last {args.days:g} days")
+    print("  M = 100 x (" + " + ".join(f"{w:.2f} {k}" for k, w in WEIGHTS.items()) + ")")
+    for key, value in m.inputs.items():
+        print(f"  {key:<12} {value:.2f}  ({m.sources[key]})")
+    print(f"value stream (mean seconds per run; the costliest: {m.costliest}):")
+    for stage, seconds in m.value_stream.items():
+        print(f"  {stage:<28} {seconds:.2f}")
+    return 0
+
+
 def _hours(x: float | None) -> str:
     return "no data" if x is None else f"{x:.2f} h"
 
@@ -136,10 +156,18 @@ def add_commands(commands: Any) -> None:
     dora_parser = commands.add_parser("dora", help="the four DORA keys from the deployments in the history")
     dora_parser.add_argument("--environment", help="one environment (a target, or fleet:<broker>)")
     dora_parser.add_argument("--days", type=float, help="the last D days (default: the whole history)")
-    for sub in (history, flaky, dora_parser):
+    mature = commands.add_parser("maturity", help="the maturity score and the value stream of a branch's runs")
+    mature.add_argument("--branch", default="main", help="the branch (default main)")
+    mature.add_argument("--days", type=float, default=30.0, help="the last D days of its runs (default 30)")
+    for sub in (history, flaky, dora_parser, mature):
         sub.add_argument("--url", help="the store (default: IOTOPS_HISTORY_URL, [tool.iotops.history] url, "
                          f"{DEFAULT_URL})")  # fmt: skip
         sub.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {"history": _history, "flaky": _flaky, "dora": _dora}
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "history": _history,
+    "flaky": _flaky,
+    "dora": _dora,
+    "maturity": _maturity,
+}

@@ -4,15 +4,16 @@ runs of a branch for trends. Plain SQL both back-ends read alike (``?`` markers,
 from __future__ import annotations
 
 import json
+import zlib
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from ..model import RunPoint
+from ..model import RunPoint, RunReport, from_dict
 from .dora import DeployRecord
 from .flaky import FlakyRule, Record, TestHistory, classify
 from .store import HistoryStore
 
-__all__ = ["deploy_records", "flaky_tests", "records_by_test", "runs"]
+__all__ = ["branch_reports", "deploy_records", "flaky_tests", "records_by_test", "runs"]
 
 
 def runs(store: HistoryStore, branch: str | None = None, limit: int = 50) -> list[RunPoint]:
@@ -60,3 +61,18 @@ def deploy_records(store: HistoryStore) -> list[DeployRecord]:
         ended = (datetime.fromisoformat(started.replace("Z", "+00:00")) + timedelta(seconds=duration)).isoformat()
         out.append(DeployRecord(environment, json.loads(detail)["result"], ended, committed, commit))
     return out
+
+
+def branch_reports(store: HistoryStore, branch: str, days: float) -> list[RunReport]:
+    """The full runs of a branch in the last ``days`` days before its newest, as run reports (from the stored,
+    compressed report)."""
+    newest = store.query("SELECT MAX(started_at) FROM runs WHERE branch = ? AND shard IS NULL", [branch])
+    if not newest or newest[0][0] is None:
+        return []
+    end = datetime.fromisoformat(newest[0][0].replace("Z", "+00:00"))
+    since = (end - timedelta(days=days)).isoformat()
+    rows = store.query(
+        "SELECT report FROM runs WHERE branch = ? AND shard IS NULL AND started_at >= ? ORDER BY started_at",
+        [branch, since],
+    )
+    return [from_dict(RunReport, json.loads(zlib.decompress(bytes(blob)))) for (blob,) in rows]

@@ -123,6 +123,12 @@ def test_the_history_commands_on_a_real_report(
     assert cli(["dora", "--json"]) == 0
     (local,) = json.loads(capsys.readouterr().out)
     assert (local["environment"], local["successes"], local["failures"]) == ("local", 2, 2)
+    assert cli(["maturity", "--branch", "feature/x", "--json"]) == 0
+    mature = json.loads(capsys.readouterr().out)
+    assert mature["inputs"]["automation"] == 0.8  # the rich report lacks only a diff coverage gate
+    assert mature["costliest"] == "evidence"
+    assert cli(["maturity", "--branch", "nope"]) == 4
+    assert "no run of 'nope'" in capsys.readouterr().err
     assert cli(["history", "prune", "--keep-runs", "1"]) == 0
     assert "1 runs removed" in capsys.readouterr().out
     assert cli(["history", "prune"]) == 4  # nothing to prune by: a configuration error

@@ -177,3 +177,35 @@ def test_history_settings() -> None:
         parse_history({"keep": 3}, "p", {})
     with pytest.raises(ConfigError, match="at least 2 runs"):
         parse_history({"window": 1}, "p", {})
+
+
+def test_the_maturity_score_from_its_published_formula_and_the_value_stream() -> None:
+    """Four runs over three days: integration 4 / 3 days -> 1 (capped); 2 promoted deployments over 3 days ->
+    0.667; 1 of 3 deployments judged with a monitoring signal -> 0.333; the latest run has tests in one phase
+    only and a coverage gate: automation 1 of 5 = 0.2. M = 100 (0.3 0.2 + 0.2 1 + 0.2 0.667 + 0.3 0.333)."""
+    from pytest_iotops.history.maturity import maturity
+    from pytest_iotops.model import DeployMetric, DeployStep, GateResult, Stage
+
+    def deployment(outcome: str, signal: bool) -> Deployment:
+        d = _deployment(outcome)
+        metric = DeployMetric("errors" if signal else "error_rate", "pass", 0.0, 0.0, "", "")
+        d.steps = [DeployStep(1, 50, 0.0, 1.0, "pass", 100.0, "", "continue", metrics=[metric])]
+        return d
+
+    runs = [report(i, {"a": "passed"}, when=T0 + timedelta(days=i)) for i in range(4)]
+    runs[0].deployments = [deployment("promoted", True), deployment("rolled_back", False)]
+    runs[2].deployments = [deployment("promoted", False)]
+    runs[3].gates = [GateResult("coverage.total", "coverage", "passed", 90.0, 80.0, ">=", "%", "")]
+    for r in runs:
+        r.stages = [
+            Stage("collect", "collect", "", 1.0),
+            Stage("phase:unit", "phase", "", 4.0),
+            Stage("gates", "gates", "", 0.5),
+        ]
+    m = maturity(runs)
+    assert m.inputs == pytest.approx({"automation": 0.2, "integration": 1.0, "deployment": 2 / 3, "monitoring": 1 / 3})
+    assert m.score == pytest.approx(round(100 * (0.3 * 0.2 + 0.2 * 1.0 + 0.2 * 2 / 3 + 0.3 / 3), 1))
+    assert "lacks tests in 2+ phases" in m.sources["automation"]
+    assert m.value_stream["phase:unit"] == pytest.approx(4.0)
+    assert m.value_stream["deployments (inside phases)"] == pytest.approx(15 / 4)  # three of 5 s over four runs
+    assert m.costliest == "phase:unit"
