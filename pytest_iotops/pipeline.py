@@ -82,6 +82,8 @@ class Pipeline:
         self.outputs: dict[str, Path] = {}
         #: the run history's line for the terminal, and whether the run was stored ("" when no history)
         self.history_note: tuple[str, bool] = ("", True)
+        #: lines for the terminal summary from the run's own settings (the quarantine list's)
+        self.notes: list[str] = []
         self.shard: ShardInfo | None = None  # set when this run is one slice of a sharded run
         self.merged_from: list[str] = []
         self.strict_workers = False  # an xdist worker under the phase scheduler
@@ -309,6 +311,10 @@ class Pipeline:
         self._write(report, pytest_exit)
         self.report = report
         return report
+
+    def note(self, lines: list[str]) -> None:
+        """Lines for the terminal summary (the quarantine list's)."""
+        self.notes.extend(lines)
 
     def reports_dir(self) -> Path:
         target = Path(self.settings.reports_dir)

@@ -11,6 +11,7 @@ from typing import Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from .quarantine import Quarantined, parse_quarantine
 
 __all__ = ["DEFAULT_URL", "HistorySettings", "parse_history"]
 
@@ -34,6 +35,8 @@ class HistorySettings:
     base: str = ""
     #: runs of the branch shown as trends
     trend_runs: int = 20
+    #: tests whose failures are reported, not blocking, until a date
+    quarantine: tuple[Quarantined, ...] = ()
 
 
 _KEYS: dict[str, v.Validator] = {
@@ -53,9 +56,11 @@ def parse_history(raw: Any, where: str, env: Mapping[str, str]) -> HistorySettin
     """``raw``: the table (``{}`` when absent)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [tool.iotops.history] must be a table")
+    raw = dict(raw)
+    quarantine = parse_quarantine(raw.pop("quarantine", []), where)
     values = check_table(raw, _KEYS, where, "history.")
     source = f"{where} [tool.iotops.history]" if "url" in values else "default"
-    if raw and "url" not in values:
+    if raw and "url" not in values:  # a table with a quarantine list alone stores nothing
         values["url"], source = DEFAULT_URL, f"{where} [tool.iotops.history] (default url)"
     if env.get("IOTOPS_HISTORY_URL"):
         values["url"], source = env["IOTOPS_HISTORY_URL"], "env IOTOPS_HISTORY_URL"
@@ -66,4 +71,4 @@ def parse_history(raw: Any, where: str, env: Mapping[str, str]) -> HistorySettin
         raise ConfigError(
             f"{where}: history.url = {url!r} ({source}): expected sqlite:///<path> or postgresql://user@host/db"
         )
-    return HistorySettings(url_source=source, **values)
+    return HistorySettings(url_source=source, quarantine=quarantine, **values)

@@ -127,6 +127,14 @@ class IotopsPlugin:
 
     # -- collection: classify and order -----------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
+    def _quarantine(self, items: list[pytest.Item]) -> None:
+        from ..history.quarantine import apply_quarantine
+
+        def mark(item: pytest.Item, reason: str) -> None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+
+        self.pipeline.note(apply_quarantine(items, self.settings.history.quarantine, mark))
+
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
@@ -151,6 +159,8 @@ class IotopsPlugin:
         if conflicts:
             more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
             raise pytest.UsageError("pytest-iotops: " + "\n".join(conflicts[:10]) + more)
+        if self.settings.history.quarantine:
+            self._quarantine(items)
         items[:] = [items[i] for i in self.pipeline.order(phases)]
         if self.settings.shard is not None:
             self._select_shard(config, items)
@@ -253,22 +263,17 @@ class IotopsPlugin:
         if report.passed and report.when != "call":  # two of every three reports: keep this path short
             recorder.add_passing_phase_report(report.nodeid, phase, report.duration)
             return
-        failed = report.failed
-        message = ""
-        if report.skipped and isinstance(report.longrepr, tuple):
-            message = str(report.longrepr[2])
-        elif failed:
-            message = getattr(report, "iotops_headline", "") or report.head_line or ""
+        failed, xfail = report.failed, hasattr(report, "wasxfail")
         recorder.add_report(
             report.nodeid,
             phase,
             report.when or "call",
             report.outcome,
             report.duration,
-            xfail=hasattr(report, "wasxfail"),
+            xfail=xfail,
             blocked=report.nodeid in self.blocked or bool(getattr(report, "iotops_blocked", False)),
-            message=message,
-            longrepr=report.longreprtext if failed else "",
+            message=_message(report),
+            longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
             worker=worker_of(report) if self.pipeline.context.distributed else "",
         )
 
@@ -348,6 +353,19 @@ class IotopsPlugin:
         note, stored = self.pipeline.history_note
         if note:
             terminalreporter.write_line(note, red=not stored)
+        from ..history.quarantine import expired_lines
+
+        for line in self.pipeline.notes + expired_lines(self.settings.history.quarantine):
+            terminalreporter.write_line(line, yellow=True)
+
+
+def _message(report: pytest.TestReport) -> str:
+    """A skip's reason, a failure's headline, an xfail's reason (a quarantine's among them)."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    if report.failed:
+        return getattr(report, "iotops_headline", "") or report.head_line or ""
+    return str(getattr(report, "wasxfail", ""))
 
 
 def _pytest_cov_result(config: pytest.Config) -> Any:

@@ -173,3 +173,50 @@ max_coverage_drop = 0.5
     assert gate["measured"] < -0.5
     assert "coverage change against main@" in gate["message"]
     assert [r["branch"] for r in dropped["history"]["runs"]] == ["feature"]  # the branch's earlier run, as trend
+
+
+QUARANTINED = """
+import os
+
+def test_shaky():
+    assert os.environ.get("SHAKY") != "fail"
+
+def test_solid():
+    assert True
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_a_quarantined_failure_is_reported_not_blocking_and_an_expired_entry_blocks_again(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    make_project(
+        pytester,
+        """
+[tool.iotops]
+formats = []
+[[tool.iotops.history.quarantine]]
+test = "tests/unit/test_q.py::test_shaky"
+reason = "races the clock, issue 41"
+until = 2999-12-31
+[[tool.iotops.history.quarantine]]
+test = "tests/unit/test_gone.py"
+reason = "old"
+until = 2020-01-01
+""",
+        files={"tests/unit/test_q.py": QUARANTINED},
+    )
+    monkeypatch.setenv("SHAKY", "fail")
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", *workers)
+    assert result.ret == 0  # the failure is quarantined: later phases ran, the run passed
+    result.assert_outcomes(passed=5, xfailed=1)
+    report = run_report(pytester.path)
+    (shaky,) = [t for t in report["tests"] if t["nodeid"].endswith("test_shaky")]
+    assert shaky["outcome"] == "xfailed"
+    assert "quarantined until 2999-12-31: races the clock, issue 41" in shaky["message"]
+    assert {p["name"]: p["status"] for p in report["phases"]}["e2e"] == "passed"  # not blocked
+    result.stdout.fnmatch_lines(["*the entry for tests/unit/test_gone.py expired on 2020-01-01*"])
+    monkeypatch.setenv("SHAKY", "pass")
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", *workers)
+    result.assert_outcomes(passed=5, xpassed=1)  # a quarantined test that passes is still seen passing
+    assert result.ret == 0

@@ -1,0 +1,86 @@
+"""The quarantine list: tests known to be flaky, each with a reason and an expiry date, applied at run time. A
+quarantined test runs as usual, but a failure is reported as an expected failure (pytest's non-strict
+``xfail`` with the reason), so it neither blocks later phases nor fails the run; a pass stays a pass. After its
+date the entry no longer applies — the test's failures block again — and the run says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import validate as v
+from ..errors import ConfigError
+from ..evidence.config import check_table
+
+__all__ = ["Quarantined", "apply_quarantine", "expired_lines", "matching", "parse_quarantine", "split"]
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    #: a test's node id, or a file or class (every test under it)
+    test: str
+    reason: str
+    until: dt.date
+
+    def covers(self, nodeid: str) -> bool:
+        return nodeid == self.test or nodeid.startswith(self.test + "::")
+
+
+_KEYS: dict[str, v.Validator] = {"test": v.text, "reason": v.text, "until": v.date}
+
+
+def parse_quarantine(value: Any, where: str) -> tuple[Quarantined, ...]:
+    """``[[tool.iotops.history.quarantine]]`` tables: test, reason and until are each required."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: history.quarantine must be an array of tables (test, reason, until)")
+    entries = []
+    for i, entry in enumerate(value):
+        at = f"{where}: history.quarantine #{i + 1}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{at}: expected a table with test, reason and until")
+        values = check_table(entry, _KEYS, at)
+        missing = [k for k in _KEYS if not values.get(k)]
+        if missing:
+            raise ConfigError(f"{at}: {', '.join(missing)} required (a quarantine needs a reason and an end)")
+        entries.append(Quarantined(values["test"], values["reason"], values["until"]))
+    return tuple(entries)
+
+
+def split(entries: Iterable[Quarantined], today: dt.date) -> tuple[list[Quarantined], list[Quarantined]]:
+    """(in force, expired): an entry is in force through its ``until`` day."""
+    entries = list(entries)
+    return [e for e in entries if e.until >= today], [e for e in entries if e.until < today]
+
+
+def matching(nodeid: str, active: Iterable[Quarantined]) -> Quarantined | None:
+    return next((e for e in active if e.covers(nodeid)), None)
+
+
+def apply_quarantine(
+    items: Sequence[Any], entries: Sequence[Quarantined], mark: Callable[[Any, str], None], today: dt.date | None = None
+) -> list[str]:
+    """Mark every collected item an entry in force covers (``mark(item, reason)``: the plugin adds pytest's
+    non-strict xfail); the line the run shows about it (where the items were collected)."""
+    active, _ = split(entries, today or dt.date.today())
+    marked = 0
+    for item in items:
+        entry = matching(item.nodeid, active)
+        if entry is not None:
+            mark(item, f"quarantined until {entry.until.isoformat()}: {entry.reason}")
+            marked += 1
+    lines = (
+        [f"iotops quarantine: {marked} tests quarantined (a failure is reported as xfailed, not blocking)"]
+        if marked
+        else []
+    )
+    return lines
+
+
+def expired_lines(entries: Iterable[Quarantined], today: dt.date | None = None) -> list[str]:
+    """What the run says about entries past their date (the controller says it under xdist too)."""
+    return [
+        f"iotops quarantine: the entry for {e.test} expired on {e.until.isoformat()}: its failures block again"
+        for e in split(entries, today or dt.date.today())[1]
+    ]
