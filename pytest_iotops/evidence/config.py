@@ -195,20 +195,29 @@ _IGNORE_KEYS: dict[str, v.Validator] = {
 }
 
 
-def parse_ignores(raw: Any, where: str) -> tuple[Ignore, ...]:
+def table_entries(
+    raw: Any, where: str, table: str, keys: Mapping[str, v.Validator], needed: tuple[str, ...], why: str
+) -> list[dict[str, Any]]:
+    """An array of tables (``[[tool.iotops.<table>]]``), each checked key by key, ``needed`` keys required
+    (``why`` says what an entry is without them)."""
     if not isinstance(raw, list):
-        raise ConfigError(f"{where}: ignore must be an array of tables ([[tool.iotops.ignore]])")
+        raise ConfigError(f"{where}: {table} must be an array of tables ([[tool.iotops.{table}]])")
     out = []
     for index, entry in enumerate(raw):
-        at = f"{where}: [[tool.iotops.ignore]] #{index + 1}"
+        at = f"{where}: [[tool.iotops.{table}]] #{index + 1}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{at}: expected a table, got {entry!r}")
-        for needed in ("id", "reason", "expires"):
-            if needed not in entry:
-                raise ConfigError(f"{at}: {needed!r} is required: an ignore needs an id, a reason and an expiry date")
-        values = check_table(entry, _IGNORE_KEYS, at)
-        out.append(Ignore(**values))
-    return tuple(out)
+        for key in needed:
+            if not entry.get(key):
+                raise ConfigError(f"{at}: {key!r} is required: {why}")
+        out.append(check_table(entry, keys, at))
+    return out
+
+
+def parse_ignores(raw: Any, where: str) -> tuple[Ignore, ...]:
+    why = "an ignore needs an id, a reason and an expiry date"
+    entries = table_entries(raw, where, "ignore", _IGNORE_KEYS, ("id", "reason", "expires"), why)
+    return tuple(Ignore(**values) for values in entries)
 
 
 @dataclass(frozen=True)

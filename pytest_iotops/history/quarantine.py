@@ -11,21 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import validate as v
-from ..errors import ConfigError
-from ..evidence.config import check_table
+from ..evidence.config import table_entries
 
 __all__ = ["Quarantined", "apply_quarantine", "expired_lines", "matching", "parse_quarantine", "split"]
 
 
 @dataclass(frozen=True)
 class Quarantined:
-    #: a test's node id, or a file or class (every test under it)
+    #: a test's node id (every parametrization of it), or a file or class (every test under it)
     test: str
     reason: str
     until: dt.date
 
     def covers(self, nodeid: str) -> bool:
-        return nodeid == self.test or nodeid.startswith(self.test + "::")
+        return nodeid == self.test or nodeid.startswith((self.test + "::", self.test + "["))
 
 
 _KEYS: dict[str, v.Validator] = {"test": v.text, "reason": v.text, "until": v.date}
@@ -33,19 +32,9 @@ _KEYS: dict[str, v.Validator] = {"test": v.text, "reason": v.text, "until": v.da
 
 def parse_quarantine(value: Any, where: str) -> tuple[Quarantined, ...]:
     """``[[tool.iotops.history.quarantine]]`` tables: test, reason and until are each required."""
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: history.quarantine must be an array of tables (test, reason, until)")
-    entries = []
-    for i, entry in enumerate(value):
-        at = f"{where}: history.quarantine #{i + 1}"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{at}: expected a table with test, reason and until")
-        values = check_table(entry, _KEYS, at)
-        missing = [k for k in _KEYS if not values.get(k)]
-        if missing:
-            raise ConfigError(f"{at}: {', '.join(missing)} required (a quarantine needs a reason and an end)")
-        entries.append(Quarantined(values["test"], values["reason"], values["until"]))
-    return tuple(entries)
+    why = "a quarantine needs a test, a reason and an end date"
+    entries = table_entries(value, where, "history.quarantine", _KEYS, ("test", "reason", "until"), why)
+    return tuple(Quarantined(e["test"], e["reason"], e["until"]) for e in entries)
 
 
 def split(entries: Iterable[Quarantined], today: dt.date) -> tuple[list[Quarantined], list[Quarantined]]:

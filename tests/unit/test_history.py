@@ -209,3 +209,30 @@ def test_the_maturity_score_from_its_published_formula_and_the_value_stream() ->
     assert m.value_stream["phase:unit"] == pytest.approx(4.0)
     assert m.value_stream["deployments (inside phases)"] == pytest.approx(15 / 4)  # three of 5 s over four runs
     assert m.costliest == "phase:unit"
+
+
+def test_quarantine_entries_need_a_test_a_reason_and_a_date() -> None:
+    import datetime as dt
+
+    from pytest_iotops.history.quarantine import expired_lines, matching, parse_quarantine, split
+
+    entries = parse_quarantine(
+        [
+            {"test": "tests/a.py::test_x", "reason": "flaky, issue 4", "until": dt.date(2027, 1, 31)},
+            {"test": "tests/b.py", "reason": "old", "until": "2026-01-01"},
+        ],
+        "pyproject.toml",
+    )
+    active, expired = split(entries, dt.date(2026, 12, 3))
+    assert [e.test for e in active] == ["tests/a.py::test_x"]
+    assert matching("tests/a.py::test_x[1]", active) is entries[0]  # every parametrization
+    assert matching("tests/a.py::test_xy", active) is None
+    assert matching("tests/a.py::test_x", active) is entries[0]
+    assert matching("tests/b.py::test_y", expired) is entries[1]
+    assert expired_lines(entries, dt.date(2026, 12, 3)) == [
+        "iotops quarantine: the entry for tests/b.py expired on 2026-01-01: its failures block again"
+    ]
+    with pytest.raises(ConfigError, match="'reason' is required: a quarantine needs a test, a reason and an end"):
+        parse_quarantine([{"test": "t", "until": "2027-01-01"}], "p")
+    with pytest.raises(ConfigError, match="until = 'soon': expected a date"):
+        parse_quarantine([{"test": "t", "reason": "r", "until": "soon"}], "p")
