@@ -19,6 +19,7 @@ from .config import DEFAULT_URL, HistorySettings, parse_history
 from .dora import BANDS_YEAR, dora
 from .flaky import FlakyRule
 from .maturity import WEIGHTS, maturity
+from .pages import dora_page, history_page, maturity_page
 from .queries import branch_reports, deploy_records, flaky_tests, runs
 from .store import HistoryStore
 from .stores import open_store
@@ -58,6 +59,8 @@ def _history(args: argparse.Namespace) -> int:
         print(f"{store.prune(args.keep_runs, args.keep_days)} runs removed from {settings.url}")
         return 0
     rows = runs(store, args.branch, args.limit)
+    if args.html:
+        return _write(args.html, history_page(rows, settings.url))
     if args.json:
         print(json.dumps([r.__dict__ for r in rows], indent=1))
         return 0
@@ -97,6 +100,8 @@ def _dora(args: argparse.Namespace) -> int:
     records = deploy_records(store)
     environments = [args.environment] if args.environment else sorted({r.environment for r in records}) or ["*"]
     keys = [dora(records, env, args.days) for env in environments]
+    if args.html:
+        return _write(args.html, dora_page(keys, _store(args)[1].url))
     if args.json:
         print(json.dumps([asdict(k) for k in keys], indent=1))
         return 0
@@ -121,6 +126,8 @@ def _maturity(args: argparse.Namespace) -> int:
     if not reports:
         raise ConfigError(f"iotops maturity: no run of {args.branch!r} in the history")
     m = maturity(reports)
+    if args.html:
+        return _write(args.html, maturity_page(m, args.branch, _store(args)[1].url))
     if args.json:
         print(json.dumps(asdict(m), indent=1))
         return 0
@@ -131,6 +138,12 @@ def _maturity(args: argparse.Namespace) -> int:
     print(f"value stream (mean seconds per run; the costliest: {m.costliest}):")
     for stage, seconds in m.value_stream.items():
         print(f"  {stage:<28} {seconds:.2f}")
+    return 0
+
+
+def _write(path: str, html: str) -> int:
+    Path(path).write_text(html, encoding="utf-8")
+    print(f"wrote {path}")
     return 0
 
 
@@ -163,6 +176,8 @@ def add_commands(commands: Any) -> None:
         sub.add_argument("--url", help="the store (default: IOTOPS_HISTORY_URL, [tool.iotops.history] url, "
                          f"{DEFAULT_URL})")  # fmt: skip
         sub.add_argument("--json", action="store_true", help="machine-readable output")
+        if sub is not flaky:
+            sub.add_argument("--html", metavar="FILE", help="write a self-contained HTML page instead")
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

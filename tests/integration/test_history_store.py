@@ -127,6 +127,15 @@ def test_the_history_commands_on_a_real_report(
     mature = json.loads(capsys.readouterr().out)
     assert mature["inputs"]["automation"] == 0.8  # the rich report lacks only a diff coverage gate
     assert mature["costliest"] == "evidence"
+    for command in (["history"], ["dora"], ["maturity", "--branch", "feature/x"]):
+        assert cli([*command, "--html", f"{command[0]}.html"]) == 0
+        page = (tmp_path / f"{command[0]}.html").read_text()
+        assert "<script" not in page  # self-contained, nothing to run
+        assert "default-src 'none'" in page
+    assert "feature/x" in (tmp_path / "history.html").read_text()
+    assert "change failure rate" in (tmp_path / "dora.html").read_text()
+    assert "M = 100 x (0.30 automation" in (tmp_path / "maturity.html").read_text()
+    capsys.readouterr()
     assert cli(["maturity", "--branch", "nope"]) == 4
     assert "no run of 'nope'" in capsys.readouterr().err
     assert cli(["history", "prune", "--keep-runs", "1"]) == 0

@@ -236,3 +236,18 @@ def test_quarantine_entries_need_a_test_a_reason_and_a_date() -> None:
         parse_quarantine([{"test": "t", "until": "2027-01-01"}], "p")
     with pytest.raises(ConfigError, match="until = 'soon': expected a date"):
         parse_quarantine([{"test": "t", "reason": "r", "until": "soon"}], "p")
+
+
+def test_the_history_pages_escape_what_they_show() -> None:
+    from pytest_iotops.history.pages import dora_page, history_page
+    from pytest_iotops.model import RunPoint
+
+    page = history_page(
+        [RunPoint("r1", "2026-11-01T10:00:00", "<img src=x onerror=alert(1)>", "c" * 40, "passed", 3, 0, 91.5, 2.0)],
+        "sqlite:///h.db",
+    )
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img" not in page
+    assert "91.5 %" in page
+    keys = dora([_d("<b>prod</b>", "success", 0, 2)], "<b>prod</b>")
+    assert "&lt;b&gt;prod&lt;/b&gt;" in dora_page([keys], "u")
