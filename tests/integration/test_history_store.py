@@ -163,15 +163,20 @@ max_coverage_drop = 0.5
     for var in ("GITHUB_HEAD_REF", "CI_COMMIT_REF_NAME", "GIT_BRANCH", "BUILD_SOURCEBRANCHNAME", "IOTOPS_HISTORY_URL"):
         monkeypatch.delenv(var, raising=False)
 
+    lines: list[str] = []
+
     def run(branch: str, *args: str) -> tuple[int, dict[str, Any]]:
         monkeypatch.setenv("GITHUB_REF_NAME", branch)  # not a git checkout: the branch comes from CI
         result = pytester.runpytest_subprocess("--iotops", "-p", "no:randomly", *args)
+        lines.extend(line for line in result.stdout.lines if line.startswith("iotops history:"))
         return result.ret, run_report(pytester.path)
 
     code, first = run("main")
     (gate,) = [g for g in first["gates"] if g["id"] == "history.coverage_drop"]
     assert (code, gate["status"]) == (7, "error")  # a gate that cannot be evaluated: exit 7
     assert "no run of the base branch 'main' in the history" in gate["message"]
+    code, _ = run("main")
+    assert code == 0  # main now has a run to compare with
     code, same = run("feature")
     (gate,) = [g for g in same["gates"] if g["id"] == "history.coverage_drop"]
     assert (code, gate["status"], gate["measured"]) == (0, "passed", 0.0), gate
@@ -182,6 +187,10 @@ max_coverage_drop = 0.5
     assert gate["measured"] < -0.5
     assert "coverage change against main@" in gate["message"]
     assert [r["branch"] for r in dropped["history"]["runs"]] == ["feature"]  # the branch's earlier run, as trend
+    assert "since main@" not in lines[0]  # nothing to compare the first run with
+    assert "% (+0.0 since main@" in lines[1]  # main's previous run
+    assert "(+0.0 since main@" in lines[2]  # a feature branch against main's last run
+    assert "(-" in lines[3]
 
 
 QUARANTINED = """
