@@ -259,6 +259,7 @@ async def _main(cfg: dict[str, Any]) -> None:
     task = asyncio.current_task()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: task.cancel() if task else None)
+    Path(f"{cfg['out']}.ready").touch()  # from here a SIGTERM ends it with its state written
     try:
         await host.run()
     finally:

@@ -83,6 +83,42 @@ def _run_async(coro: Any) -> None:
         raise failure[0]
 
 
+def host_configs(
+    run_id: str,
+    n_hosts: int,
+    broker: Any,
+    spec: FleetSpec,
+    old: Firmware,
+    artifacts: dict[str, Any],
+    key: bytes | None,
+    directory: Path,
+) -> list[dict[str, Any]]:
+    """What each device-host process is told: its share of the fleet, the broker, the builds, where to write."""
+    spec_doc = {
+        "devices": spec.devices,
+        "seed": spec.seed,
+        "hardware": dict(spec.hardware),
+        "faults": {
+            k: (dict(v) if k == "power_loss" else list(v) if k == "power_loss_states" else v)
+            for k, v in dataclasses.asdict(spec.faults).items()
+        },
+    }
+    return [
+        {
+            "run": run_id,
+            "host": h,
+            "hosts": n_hosts,
+            "broker": [broker.host, broker.port],
+            "spec": spec_doc,
+            "installed": old.version,
+            "artifacts": artifacts,
+            "key": key.hex() if key else None,
+            "out": str(directory / f"state-{h}.json"),
+        }
+        for h in range(n_hosts)
+    ]
+
+
 class _Hosts:
     def __init__(self, directory: Path, configs: list[dict[str, Any]]) -> None:
         self.token = uuid.uuid4().hex
@@ -118,7 +154,14 @@ class _Hosts:
             return ""
 
     def stop(self, grace: float = 30.0) -> None:
-        """SIGTERM: each host writes its devices' final state and exits; SIGKILL after ``grace``."""
+        """SIGTERM: each host writes its devices' final state and exits; SIGKILL after ``grace``. A host still
+        starting (a short rollout on a loaded machine) is given until it can take the signal: SIGTERM before its
+        handler is in place would end it without its state."""
+        starting = time.monotonic() + grace
+        for cfg, proc in zip(self.configs, self.procs, strict=False):
+            ready = Path(f"{cfg['out']}.ready")
+            while proc.poll() is None and not ready.exists() and time.monotonic() < starting:
+                time.sleep(0.02)
         for proc in self.procs:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -175,29 +218,7 @@ def rollout(
         the_broker.start()
         restarts_before = the_broker.restarts
         artifacts = _artifacts(directory, [old, new])
-        spec_doc = {
-            "devices": spec.devices,
-            "seed": spec.seed,
-            "hardware": dict(spec.hardware),
-            "faults": {
-                k: (dict(v) if k == "power_loss" else list(v) if k == "power_loss_states" else v)
-                for k, v in dataclasses.asdict(spec.faults).items()
-            },
-        }
-        configs = [
-            {
-                "run": run_id,
-                "host": h,
-                "hosts": n_hosts,
-                "broker": [the_broker.host, the_broker.port],
-                "spec": spec_doc,
-                "installed": old.version,
-                "artifacts": artifacts,
-                "key": key.hex() if key else None,
-                "out": str(directory / f"state-{h}.json"),
-            }
-            for h in range(n_hosts)
-        ]
+        configs = host_configs(run_id, n_hosts, the_broker, spec, old, artifacts, key, directory)
         fleet = profiles(spec)
         plan = Rollout(
             policy, [(p.device, p.hardware, p.index % n_hosts) for p in fleet], old.version, new.version, spec.seed

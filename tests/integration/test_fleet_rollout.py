@@ -3,6 +3,8 @@ per device, the virtual clock. Small fleets: the fault matrix at full size runs 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fleet_matrix import OLD, POLICY, problems, run_row
 
@@ -45,3 +47,18 @@ def test_the_result_explains_itself(broker: EmbeddedBroker) -> None:
     assert "versions now: 1.0.0: 100" in text
     assert "checks: all hold" in text
     assert result.policy == POLICY.source
+
+
+def test_hosts_stopped_while_still_starting_leave_their_state(broker: EmbeddedBroker, tmp_path: Path) -> None:
+    """A rollout that ends at once (an abort on a fast first wave, a loaded machine) stops its device hosts while
+    they may still be importing: SIGTERM then waits until each can take it, so none dies without its state."""
+    from pytest_iotops.fleet.run import _artifacts, _Hosts, host_configs
+
+    configs = host_configs(
+        "rstop", 2, broker, FleetSpec(devices=20, seed=1), OLD, _artifacts(tmp_path, [OLD]), None, tmp_path
+    )
+    hosts = _Hosts(tmp_path, configs)
+    hosts.stop()  # no time to start
+    states = hosts.states()
+    assert len(states) == 2
+    assert all(Path(f"{cfg['out']}.ready").exists() for cfg in configs)
