@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .importing import Imported, Importer, load_yaml
+from .importing import Imported, Importer, listing, load_yaml, mapping
 
 __all__ = ["IMPORTER", "argo_metrics"]
 
@@ -35,23 +35,30 @@ def _template(path: Path) -> dict[str, Any]:
 
 def _args(spec: Mapping[str, Any], given: Mapping[str, str], path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
-    for i, arg in enumerate(spec.get("args") or []):
+    declared = listing(spec.get("args"), f"{path}: spec.args")
+    for i, arg in enumerate(declared):
         if not isinstance(arg, dict) or not isinstance(arg.get("name"), str):
             raise ConfigError(f"{path}: spec.args[{i}] needs a name")
         if "value" in arg:
             values[arg["name"]] = str(arg["value"])
-    unknown = sorted(set(given) - {a.get("name") for a in spec.get("args") or [] if isinstance(a, dict)})
+    unknown = sorted(set(given) - {a.get("name") for a in declared})
     if unknown:
         raise ConfigError(f"{path}: argo_args {unknown} are not arguments of the template")
     return {**values, **given}
 
 
-def _dry_run(spec: Mapping[str, Any], name: str) -> bool:
+def _dry_run(spec: Mapping[str, Any], name: str, path: Path) -> bool:
     """spec.dryRun: metric names as regular expressions (``.*`` for all), as Argo matches them."""
-    return any(
-        isinstance(entry, dict) and re.fullmatch(str(entry.get("metricName", "")), name)
-        for entry in spec.get("dryRun") or []
-    )
+    for i, entry in enumerate(listing(spec.get("dryRun"), f"{path}: spec.dryRun")):
+        pattern = str(mapping(entry, f"{path}: spec.dryRun[{i}]").get("metricName", ""))
+        try:
+            if re.fullmatch(pattern, name):
+                return True
+        except re.error as exc:
+            raise ConfigError(
+                f"{path}: spec.dryRun[{i}].metricName {pattern!r}: not a regular expression: {exc}"
+            ) from None
+    return False
 
 
 def argo_metrics(path: Path, given: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -65,10 +72,10 @@ def argo_metrics(path: Path, given: Mapping[str, str]) -> list[dict[str, Any]]:
         if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
             raise ConfigError(f"{at}: a metric needs a name")
         at = f"{at} ({metric['name']})"
-        provider = metric.get("provider") or {}
-        if not isinstance(provider, dict) or set(provider) != {"prometheus"}:
+        provider = mapping(metric.get("provider"), f"{at}.provider")
+        if set(provider) != {"prometheus"}:
             raise ConfigError(f"{at}.provider: only the prometheus provider can be imported, got {sorted(provider)}")
-        query = (provider["prometheus"] or {}).get("query")
+        query = mapping(provider["prometheus"], f"{at}.provider.prometheus").get("query")
         if not isinstance(query, str) or not query.strip():
             raise ConfigError(f"{at}.provider.prometheus.query: missing")
 
@@ -82,7 +89,7 @@ def argo_metrics(path: Path, given: Mapping[str, str]) -> list[dict[str, Any]]:
         for key, ours in (("successCondition", "success_condition"), ("failureCondition", "failure_condition")):
             if key in metric:
                 table[ours] = str(metric[key])
-        if _dry_run(spec, metric["name"]):
+        if _dry_run(spec, metric["name"], path):
             table["dry_run"] = True
         for key, ours in (("failureLimit", "failure_limit"), ("inconclusiveLimit", "inconclusive_limit")):
             if key in metric:

@@ -245,6 +245,7 @@ def _scoring(
     """Scoring keys as written, over what an import asked for."""
     keys = {"scoring": v.choice(MODES), "pass_score": _score, "marginal_score": _score, "groups": _table}
     given = check_table({k: raw.pop(k) for k in list(keys) if k in raw}, keys, where, "deploy.monitoring.")
+    imported = check_table(imported, keys, f"{where} (an import asked for it)", "deploy.monitoring.")
     values = {**imported, **given}
     weights: dict[str, float] = {}
     for group, weight in (values.get("groups") or {}).items():

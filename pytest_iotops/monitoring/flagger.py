@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .importing import Imported, Importer, load_yaml
+from .importing import Imported, Importer, load_yaml, mapping
 
 __all__ = ["IMPORTER", "flagger_import"]
 
@@ -105,8 +105,9 @@ def flagger_import(path: Path, args: Mapping[str, str], files: Mapping[str, Path
         raise ConfigError(f"{path}: expected one Canary, found kinds {[d.get('kind') for d in documents]}")
     canary = canaries[0]
     templates = _templates(documents + (_documents(files["templates"]) if "templates" in files else []))
-    values = {"namespace": str((canary.get("metadata") or {}).get("namespace", "")), **args}
-    metrics = ((canary.get("spec") or {}).get("analysis") or {}).get("metrics")
+    values = {"namespace": str(mapping(canary.get("metadata"), f"{path}: metadata").get("namespace", "")), **args}
+    spec = mapping(canary.get("spec"), f"{path}: spec")
+    metrics = mapping(spec.get("analysis"), f"{path}: spec.analysis").get("metrics")
     if not isinstance(metrics, list) or not metrics:
         raise ConfigError(f"{path}: spec.analysis.metrics must be a non-empty list")
     return Imported(

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["Imported", "Importer", "load_json", "load_yaml"]
+__all__ = ["Imported", "Importer", "listing", "load_json", "load_yaml", "mapping"]
 
 
 @dataclass
@@ -50,3 +50,21 @@ def load_json(path: Path, what: str) -> Any:
         raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: the {what} is not JSON: {exc}") from None
+
+
+def mapping(value: Any, at: str, absent_ok: bool = True) -> dict[str, Any]:
+    """``value`` as a mapping (absent: empty when ``absent_ok``); anything else is an error naming ``at``."""
+    if value is None and absent_ok:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{at}: expected a mapping, got {type(value).__name__} {value!r:.60}")
+    return value
+
+
+def listing(value: Any, at: str) -> list[Any]:
+    """``value`` as a list (absent: empty); anything else is an error naming ``at``."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{at}: expected a list, got {type(value).__name__} {value!r:.60}")
+    return value

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .importing import Imported, Importer, load_json
+from .importing import Imported, Importer, load_json, mapping
 
 __all__ = ["IMPORTER", "kayenta_import"]
 
@@ -50,7 +50,7 @@ def _query(metric: Mapping[str, Any], templates: Mapping[str, Any], args: Mappin
         raise ConfigError(f"{at}.query: needs metricName or customInlineTemplate")
     filter_name = query.get("customFilterTemplate")
     if filter_name is not None:
-        if filter_name not in templates or not isinstance(templates[filter_name], str):
+        if not isinstance(filter_name, str) or not isinstance(templates.get(filter_name), str):
             raise ConfigError(f"{at}.query.customFilterTemplate {filter_name!r} is not in templates")
         selector = templates[filter_name]
     else:
@@ -100,17 +100,15 @@ def _metric(metric: Any, at: str, templates: Mapping[str, Any], args: Mapping[st
     table = {"name": _slug(metric["name"]), "type": "series", "query": _query(metric, templates, args, at)}
     if groups:
         table["group"] = str(groups[0])
-    canary = (metric.get("analysisConfigurations") or {}).get("canary")
+    canary = mapping(metric.get("analysisConfigurations"), f"{at}.analysisConfigurations").get("canary")
     table.update(_analysis(canary, f"{at}.analysisConfigurations.canary"))
     return table
 
 
 def _classifier(classifier: Any, path: Path) -> dict[str, Any]:
     """Group weights and score thresholds as weighted scoring."""
-    classifier = classifier or {}
-    weights = classifier.get("groupWeights") or {} if isinstance(classifier, dict) else None
-    if not isinstance(weights, dict):
-        raise ConfigError(f"{path}: classifier.groupWeights must be an object")
+    classifier = mapping(classifier, f"{path}: classifier")
+    weights = mapping(classifier.get("groupWeights"), f"{path}: classifier.groupWeights")
     settings: dict[str, Any] = {"scoring": "weighted", "groups": dict(weights)}
     thresholds = classifier.get("scoreThresholds") or {}
     if not isinstance(thresholds, dict) or set(thresholds) - {"pass", "marginal"}:
@@ -123,10 +121,10 @@ def kayenta_import(path: Path, args: Mapping[str, str]) -> Imported:
     config = load_json(path, "Kayenta canary config")
     if not isinstance(config, dict) or not isinstance(config.get("metrics"), list) or not config["metrics"]:
         raise ConfigError(f"{path}: a Kayenta canary config needs a non-empty metrics list")
-    judge = (config.get("judge") or {}).get("name", "NetflixACAJudge-v1.0")
+    judge = mapping(config.get("judge"), f"{path}: judge").get("name", "NetflixACAJudge-v1.0")
     if not str(judge).startswith("NetflixACAJudge"):
         raise ConfigError(f"{path}: judge.name = {judge!r}: only NetflixACAJudge can be imported")
-    templates = config.get("templates") or {}
+    templates = mapping(config.get("templates"), f"{path}: templates")
     metrics = [_metric(m, f"{path}: metrics[{i}]", templates, args) for i, m in enumerate(config["metrics"])]
     return Imported(metrics, _classifier(config.get("classifier"), path))
 

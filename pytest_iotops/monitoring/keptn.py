@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .analysis import parse_criterion
-from .importing import Imported, Importer, load_yaml
+from .importing import Imported, Importer, load_yaml, mapping
 
 __all__ = ["IMPORTER", "keptn_import"]
 
@@ -91,7 +91,7 @@ def keptn_import(path: Path, args: Mapping[str, str], files: Mapping[str, Path])
     if not isinstance(objectives, list) or not objectives:
         raise ConfigError(f"{path}: objectives must be a non-empty list")
     indicators = _indicators(files, path)
-    values = {**{str(k): str(x) for k, x in (slo.get("filter") or {}).items()}, **args}
+    values = {**{str(k): str(x) for k, x in mapping(slo.get("filter"), f"{path}: filter").items()}, **args}
     imported = Imported(settings={"scoring": "weighted", "groups": {}})
     for i, objective in enumerate(objectives):
         at = f"{path}: objectives[{i}]"
