@@ -238,3 +238,17 @@ until = 2020-01-01
     result = pytester.runpytest_subprocess("--iotops", "--iotops-no-cov", "-p", "no:randomly", *workers)
     result.assert_outcomes(passed=5, xpassed=1)  # a quarantined test that passes is still seen passing
     assert result.ret == 0
+
+
+def test_a_broken_store_or_report_is_a_named_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.db").write_text("not a database")
+    assert cli(["history", "--url", f"sqlite:///{tmp_path / 'broken.db'}"]) == 3
+    assert "broken.db: cannot open the history: file is not a database" in capsys.readouterr().err
+    (tmp_path / "other.json").write_text('{"a": 1}')
+    assert cli(["history", "import", "other.json"]) == 3
+    assert "other.json: schema_version None is not readable" in capsys.readouterr().err
+    assert cli(["history", "--url", "postgresql://nobody@127.0.0.1:1/x"]) == 3
+    assert "cannot open the history: connection failed" in capsys.readouterr().err
