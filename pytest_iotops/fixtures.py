@@ -195,7 +195,14 @@ class Deployer:
 
         if d.monitoring is None:
             return None
-        return d.monitoring.monitor(session_manager(self._request.config), self._request.config.rootpath)
+        config = self._request.config
+        url = _settings(config).history.url
+        history = None
+        if url:
+            from .history.lookup import signal_lookup
+
+            history = signal_lookup(url, config.rootpath)
+        return d.monitoring.monitor(session_manager(config), config.rootpath, history)
 
     def deploy(self, version: str, **overrides: Any) -> DeployResult:
         """Blue-green to ``version``; ``overrides`` as for :meth:`rollout` (e.g. ``keep_old_for=2``)."""

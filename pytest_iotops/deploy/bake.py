@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..errors import DeployError
+from .checks import ResponseCheck
 from .judge import MetricResult, MetricSpec, Samples, judge, merge, quantile
 from .process import probe
 from .result import Progress
@@ -22,6 +23,15 @@ def _with_errors(samples: Samples, errors: int) -> Samples:
     if not errors:
         return samples
     return replace(samples, errors=min(samples.requests, samples.errors + errors))
+
+
+def health(url: str, checks: Sequence[ResponseCheck] = ()) -> tuple[int | None, str]:
+    """One health probe with a second's grace (on a loaded machine a healthy answer can take a few hundred ms);
+    one that timed out is asked again with three: a stall of the machine answers then, a hung canary does not."""
+    status, seen = probe(url, timeout=1.0, checks=checks)
+    if status is None and "imeout" in seen:
+        status, seen = probe(url, timeout=3.0, checks=checks)
+    return status, seen
 
 
 class Bake:
@@ -127,8 +137,7 @@ class Bake:
             self.stable_exited = stable.proc.poll() if stable is not None else None
             if self.exited is not None or self.stable_exited is not None:
                 break
-            # a second's grace: on a loaded CI machine a healthy answer can take a few hundred ms
-            status, seen = probe(self.url, timeout=1.0, checks=self.target.checks)
+            status, seen = health(self.url, self.target.checks)
             self.probes += 1
             if status != 200:
                 self.failed_probes.append(seen)

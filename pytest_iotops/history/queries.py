@@ -13,7 +13,7 @@ from .dora import DeployRecord
 from .flaky import FlakyRule, Record, TestHistory, classify
 from .store import HistoryStore
 
-__all__ = ["branch_reports", "deploy_records", "flaky_tests", "records_by_test", "runs"]
+__all__ = ["branch_reports", "deploy_records", "flaky_tests", "records_by_test", "runs", "signal_history"]
 
 
 def runs(store: HistoryStore, branch: str | None = None, limit: int = 50) -> list[RunPoint]:
@@ -76,3 +76,24 @@ def branch_reports(store: HistoryStore, branch: str, days: float) -> list[RunRep
         [branch, since],
     )
     return [from_dict(RunReport, json.loads(zlib.decompress(bytes(blob)))) for (blob,) in rows]
+
+
+def signal_history(
+    store: HistoryStore, names: list[str], runs: int, promoted_only: bool = True, scan: int = 200
+) -> dict[str, list[float]]:
+    """Per signal, its canary value at the last step that measured it, in each of the newest ``runs``
+    deployments that measured it (promoted ones only, or all), newest first, from the newest ``scan`` reports."""
+    found: dict[str, list[float]] = {name: [] for name in names}
+    rows = store.query("SELECT report FROM runs ORDER BY started_at DESC LIMIT ?", [scan])
+    for (blob,) in rows:
+        report = from_dict(RunReport, json.loads(zlib.decompress(bytes(blob))))
+        for d in sorted(report.deployments, key=lambda d: d.started_at, reverse=True):
+            if promoted_only and d.outcome != "promoted":
+                continue
+            for name, values in found.items():
+                last = [m.value for s in d.steps for m in s.metrics if m.name == name and m.value is not None]
+                if last and len(values) < runs:
+                    values.append(last[-1])
+        if all(len(v) >= runs for v in found.values()):
+            break
+    return found

@@ -60,14 +60,16 @@ def parse_criterion(text: str) -> Criterion:
     return Criterion(text.strip(), op, -number if sign == "-" else number, sign is not None, percent is not None)
 
 
-def _band(blocks: Sequence[Sequence[str]], value: float, base: float | None) -> tuple[bool, list[str]]:
+def _band(
+    blocks: Sequence[Sequence[str]], value: float, base: float | None, compared: str = "stable"
+) -> tuple[bool, list[str]]:
     """Whether any block holds in full (blocks are or'ed, criteria in one and'ed), and what did not hold."""
     missed: list[str] = []
     for block in blocks:
         results = [(c, parse_criterion(c).holds(value, base)) for c in block]
         if all(r is True for _, r in results):
             return True, []
-        missed += [c if r is False else f"{c} (no stable value)" for c, r in results if r is not True]
+        missed += [c if r is False else f"{c} (no {compared} value)" for c, r in results if r is not True]
     return False, missed
 
 
@@ -78,18 +80,20 @@ def judge_criteria(
     passing: Sequence[Sequence[str]],
     warning: Sequence[Sequence[str]],
     no_data: Verdict,
+    compared: str = "stable",
 ) -> MetricResult:
-    """Keptn's evaluation of one objective on the step's value: pass, marginal (Keptn's warning) or fail."""
+    """Keptn's evaluation of one objective on the step's value: pass, marginal (Keptn's warning) or fail;
+    ``compared``: what the relative criteria compare with (the stable version, or earlier runs)."""
     result = MetricResult(name, "pass", value, base, 0, "")
     if value is None:
         result.verdict, result.reason = no_data, f"{name}: no value for the canary: {no_data}"
         return result
-    seen = f"{name} = {value:g}" + (f" (stable {base:g})" if base is not None else "")
-    ok, missed = _band(passing, value, base)
+    seen = f"{name} = {value:g}" + (f" ({compared} {base:g})" if base is not None else "")
+    ok, missed = _band(passing, value, base, compared)
     if ok:
         result.reason = f"{seen}: pass criteria hold"
         return result
-    warned, _ = _band(warning, value, base) if warning else (False, [])
+    warned, _ = _band(warning, value, base, compared) if warning else (False, [])
     result.verdict = "marginal" if warned else "fail"
     result.reason = f"{seen}: pass criteria {', '.join(missed)} not met" + ("; warning criteria hold" if warned else "")
     return result

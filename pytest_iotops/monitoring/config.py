@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..evidence.config import check_table
 from .analysis import parse_criterion
 from .imports import run_import
-from .monitor import Monitor
+from .monitor import HistoryLookup, Monitor
 from .promql import PLACEHOLDERS, MonitoringError, placeholders
 from .providers import MetricProvider
 from .registry import provider_class
@@ -37,13 +37,15 @@ class MonitoringSettings:
     #: how the step's metrics make one verdict (gate, or Kayenta/Keptn-style weighted scoring)
     scoring: Scoring = field(default_factory=Scoring)
 
-    def monitor(self, pm: pluggy.PluginManager | None = None, root: Path | None = None) -> Monitor:
+    def monitor(
+        self, pm: pluggy.PluginManager | None = None, root: Path | None = None, history: HistoryLookup | None = None
+    ) -> Monitor:
         makers: dict[str, Callable[[], MetricProvider]] = {}
         for name in {m.provider for m in self.metrics} | ({"prometheus"} if self.alert_rules else set()):
             cls, options = provider_class(name, pm), dict(self.providers.get(name, {}))
             makers[name] = lambda cls=cls, options=options: cls(options)  # type: ignore[misc]
         rules = [(root or Path.cwd()) / p for p in self.alert_rules]
-        return Monitor(self.metrics, makers, self.builtin, alert_rules=rules, scoring=self.scoring)
+        return Monitor(self.metrics, makers, self.builtin, alert_rules=rules, scoring=self.scoring, history=history)
 
 
 def _fraction(value: Any) -> float:
@@ -75,6 +77,13 @@ def _criteria(value: Any) -> tuple[tuple[str, ...], ...]:
             except ValueError as exc:
                 raise v.Invalid(str(exc)) from None
     return tuple(tuple(b) for b in blocks)
+
+
+def _runs(value: Any) -> int:
+    n = v.count(value)
+    if n < 1:
+        raise v.Invalid("expected at least 1")
+    return n
 
 
 def _condition(value: Any) -> str:
@@ -116,6 +125,9 @@ _METRIC: dict[str, v.Validator] = {
     "warning_criteria": _criteria,
     "failure_limit": v.count,
     "inconclusive_limit": v.count,
+    "compare_with": v.choice(("stable", "history")),
+    "history_runs": _runs,
+    "history_include": v.choice(("pass", "all")),
 }
 #: a series signal's default minimum of samples of each version (Mann-Whitney's exact p of 8 against 8 reaches
 #: 0.0002, well under the default significance)

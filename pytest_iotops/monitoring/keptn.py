@@ -85,6 +85,26 @@ def _query(template: str, values: Mapping[str, str], at: str) -> str:
     return _VARIABLE.sub(one, template.strip())
 
 
+def _comparison(raw: Any, path: Path) -> dict[str, Any]:
+    """``comparison`` as the signal keys that compare with earlier runs (the run history; the stable version
+    when no history is configured)."""
+    comparison = mapping(raw, f"{path}: comparison")
+    aggregate = comparison.get("aggregate_function", "avg")
+    if aggregate != "avg":
+        raise ConfigError(f"{path}: comparison.aggregate_function = {aggregate!r}: only avg can be imported")
+    several = comparison.get("compare_with", "single_result")
+    if several not in ("single_result", "several_results"):
+        raise ConfigError(f"{path}: comparison.compare_with = {several!r}: expected single_result or several_results")
+    runs = comparison.get("number_of_comparison_results", 1) if several == "several_results" else 1
+    include = comparison.get("include_result_with_score", "all")
+    if include not in ("pass", "pass_or_warn", "all"):
+        raise ConfigError(
+            f"{path}: comparison.include_result_with_score = {include!r}: expected pass, pass_or_warn or all"
+        )
+    # a deployment is promoted or not: there is no warning result to include beside the passing ones
+    return {"compare_with": "history", "history_runs": runs, "history_include": "all" if include == "all" else "pass"}
+
+
 def keptn_import(path: Path, args: Mapping[str, str], files: Mapping[str, Path]) -> Imported:
     slo = _one(path, "Keptn SLO file")
     objectives = slo.get("objectives")
@@ -92,6 +112,7 @@ def keptn_import(path: Path, args: Mapping[str, str], files: Mapping[str, Path])
         raise ConfigError(f"{path}: objectives must be a non-empty list")
     indicators = _indicators(files, path)
     values = {**{str(k): str(x) for k, x in mapping(slo.get("filter"), f"{path}: filter").items()}, **args}
+    compare = _comparison(slo.get("comparison"), path)
     imported = Imported(settings={"scoring": "weighted", "groups": {}})
     for i, objective in enumerate(objectives):
         at = f"{path}: objectives[{i}]"
@@ -105,6 +126,7 @@ def keptn_import(path: Path, args: Mapping[str, str], files: Mapping[str, Path])
         warning = _blocks(objective.get("warning"), f"{at}.warning")
         table: dict[str, Any] = {"name": name, "type": "value", "query": _query(indicators[name], values, at)}
         if passing:
+            table.update(compare)
             table["pass_criteria"] = passing
             if warning:
                 table["warning_criteria"] = warning

@@ -32,6 +32,8 @@ class Mark:
 
 #: a judged signal: its result, its thresholds, and whether it is a dry run
 Judged = tuple[MetricResult, MetricSpec, bool]
+#: the run history's earlier values of signals: (names, runs, promoted only) -> values by name, newest first
+HistoryLookup = Callable[[list[str], int, bool], dict[str, list[float]]]
 
 
 def _interval(seconds: float) -> str:
@@ -49,9 +51,13 @@ class Monitor:
         poll: float = 0.25,
         alert_rules: Sequence[Path] = (),
         scoring: Scoring | None = None,
+        history: HistoryLookup | None = None,
     ) -> None:
         self.metrics, self.builtin, self.poll = list(metrics), builtin, poll
         self.scoring = scoring or Scoring()
+        #: signals compared with earlier runs: the lookup, and each one's comparison value (None: no earlier run)
+        self.history = history
+        self._earlier: dict[str, float | None] = {}
         #: Prometheus rule files: an alert firing for the canary during a step fails it
         self.alert_rules = [Path(p) for p in alert_rules]
         self._makers = dict(providers)
@@ -77,6 +83,7 @@ class Monitor:
     def open(self, ports: Mapping[str, int]) -> None:
         """Start the providers the signals use and tell them every version's port (before any starts)."""
         self.ports = dict(ports)
+        self._earlier = self._read_history()
         if self.alert_rules:
             check_rules(self.alert_rules, "deploy.monitoring")
         try:
@@ -90,6 +97,21 @@ class Monitor:
         except BaseException:
             self.close()
             raise
+
+    def _read_history(self) -> dict[str, float | None]:
+        """Each history-compared signal's mean over its earlier runs (Keptn's avg), read once per deployment;
+        without a history configured such signals compare with the stable version."""
+        wanted = [m for m in self.metrics if m.compare_with == "history"]
+        if not wanted or self.history is None:
+            return {}
+        out: dict[str, float | None] = {}
+        for include in {m.history_include for m in wanted}:
+            group = [m for m in wanted if m.history_include == include]
+            values = self.history([m.name for m in group], max(m.history_runs for m in group), include == "pass")
+            for m in group:
+                earlier = values.get(m.name, [])[: m.history_runs]
+                out[m.name] = sum(earlier) / len(earlier) if earlier else None
+        return out
 
     def close(self) -> None:
         for provider in self.providers.values():
@@ -140,6 +162,9 @@ class Monitor:
             elif m.kind == "value":
                 c = {"value": self._values(m, m.query, canary, seconds)}
                 s = {"value": self._values(m, m.query, stable, seconds)} if stable in end.readings else {}
+                if m.name in self._earlier:  # compared with earlier runs: their mean, or none
+                    earlier = self._earlier[m.name]
+                    s["history"] = {} if earlier is None else {"": earlier}
                 result = judge_signal(m, c, s)
             else:
                 c = _since(start, end, canary, m.name)

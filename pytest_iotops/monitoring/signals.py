@@ -68,6 +68,13 @@ class SignalMetric:
     #: deployment before one decides (0: the first decides)
     failure_limit: int = 0
     inconclusive_limit: int = 0
+    #: what relative criteria compare with: the stable version in the step, or the mean of this signal's value
+    #: in the last ``history_runs`` promoted deployments of the run history (Keptn's comparison); without a
+    #: history, the stable version
+    compare_with: Literal["stable", "history"] = "stable"
+    history_runs: int = 1
+    #: which earlier deployments count: promoted ones (Keptn's pass) or all
+    history_include: Literal["pass", "all"] = "pass"
 
     def queries(self) -> dict[str, str]:
         """The counters read at both ends of a step (ratio, histogram), by role."""
@@ -321,7 +328,12 @@ def judge_signal(
     value, base = (None if x is not None and math.isnan(x) else x for x in (value, base))
     if metric.pass_criteria:
         limits = metric.limits
-        return judge_criteria(metric.name, value, base, metric.pass_criteria, metric.warning_criteria, limits.no_data)
+        compared = "earlier runs'" if "history" in stable else "stable"
+        if "history" in stable:
+            base = stable["history"].get("")
+        return judge_criteria(
+            metric.name, value, base, metric.pass_criteria, metric.warning_criteria, limits.no_data, compared
+        )
     return _value(metric, value, base)
 
 

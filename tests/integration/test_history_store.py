@@ -252,3 +252,36 @@ def test_a_broken_store_or_report_is_a_named_error(
     assert "other.json: schema_version None is not readable" in capsys.readouterr().err
     assert cli(["history", "--url", "postgresql://nobody@127.0.0.1:1/x"]) == 3
     assert "cannot open the history: connection failed" in capsys.readouterr().err
+
+
+def test_earlier_values_of_a_signal_come_from_promoted_deployments_newest_first(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from history_data import START
+
+    from pytest_iotops.history.lookup import signal_lookup
+    from pytest_iotops.model import Deployment, DeployMetric, DeployStep
+
+    def deployment(outcome: str, values: list[float], hours: int) -> Deployment:
+        steps = [
+            DeployStep(
+                i, 50, 0.0, 1.0, "pass", 100.0, "", "continue", metrics=[DeployMetric("p90", "pass", v, None, "", "")]
+            )
+            for i, v in enumerate(values, start=1)
+        ]
+        return Deployment("t", "canary", "local", "v1", "v2", outcome, "v2", "", 3.0, 100, steps=steps,  # type: ignore[arg-type]
+                          started_at=(START + timedelta(hours=hours)).isoformat())  # fmt: skip
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    store = open_store(url)
+    store.write(report(0, {"a": "passed"}, deployments=[deployment("promoted", [90.0, 100.0], 0)]))
+    store.write(report(1, {"a": "passed"}, deployments=[deployment("rolled_back", [500.0], 1)]))
+    store.write(report(2, {"a": "passed"}, deployments=[deployment("promoted", [110.0, 120.0], 2)]))
+    lookup = signal_lookup(url, tmp_path)
+    assert lookup(["p90", "other"], 3, True) == {"p90": [120.0, 100.0], "other": []}  # each one's last step
+    assert lookup(["p90"], 2, False) == {"p90": [120.0, 500.0]}  # rolled back ones too when all count
+    from pytest_iotops.monitoring.promql import MonitoringError
+
+    (tmp_path / "bad.db").write_text("no")
+    with pytest.raises(MonitoringError, match="earlier runs of p90 could not be read"):
+        signal_lookup(f"sqlite:///{tmp_path / 'bad.db'}", tmp_path)(["p90"], 1, True)

@@ -477,3 +477,58 @@ def test_a_written_inconclusive_limit_tolerates_inconclusive_steps_and_never_tou
             {"metrics": [{"name": "q", "type": "value", "query": "up", "max_value": 1, "failure_limit": -1}]},
             _where(tmp_path),
         )
+
+
+def test_keptn_relative_criteria_compare_with_earlier_runs_when_a_history_is_configured(tmp_path: Path) -> None:
+    """The SLO's comparison block (single_result, include pass, avg) makes its criteria compare with earlier
+    runs: the monitor asks the history once per deployment for the mean of the last promoted values; without a
+    history the stable version is the comparison; an earlier value that is missing fails the relative criterion."""
+    from pytest_iotops.monitoring.monitor import Monitor
+
+    _copy(tmp_path, "keptn-slo-1.0-key-sli.yaml")
+    (tmp_path / "sli.yaml").write_text(SLI)
+    settings = parse_monitoring(
+        {
+            "imports": [
+                {"format": "keptn", "path": "keptn-slo-1.0-key-sli.yaml", "sli": "sli.yaml", "args": {"SERVICE": "c"}}
+            ]
+        },
+        _where(tmp_path),
+    )
+    p90 = settings.metrics[0]
+    assert (p90.compare_with, p90.history_runs, p90.history_include) == ("history", 1, "pass")
+    asked: list[tuple[list[str], int, bool]] = []
+
+    def lookup(names: list[str], runs: int, promoted_only: bool) -> dict[str, list[float]]:
+        asked.append((names, runs, promoted_only))
+        return {"response_time_p90": [400.0, 900.0]}
+
+    monitor = Monitor(settings.metrics, {}, history=lookup)
+    assert monitor._read_history() == {"response_time_p90": 400.0, "problem_open": None}  # once per deployment
+    assert asked == [(["response_time_p90", "problem_open"], 1, True)]
+    # 430 is within +10 % of the earlier run's 400 (the stable version's 300 would not allow it)
+    ok = judge_signal(p90, {"value": {"": 430.0}}, {"value": {"": 300.0}, "history": {"": 400.0}})
+    assert ok.verdict == "pass", ok.reason
+    assert "(earlier runs' 400)" in ok.reason
+    missing = judge_signal(p90, {"value": {"": 430.0}}, {"value": {"": 300.0}, "history": {}})
+    assert missing.verdict == "marginal"  # <1200 warning holds; <=+10% cannot without an earlier run
+    assert "<=+10% (no earlier runs' value)" in missing.reason
+    assert Monitor(settings.metrics, {})._read_history() == {}  # no history: the stable version
+
+
+def test_keptn_comparison_blocks_are_read_or_refused_by_name(tmp_path: Path) -> None:
+    where = _where(tmp_path)
+    (tmp_path / "sli.yaml").write_text(SLI)
+    objective = "objectives:\n  - sli: throughput\n    pass:\n      - criteria: ['<=+10%']\n"
+    for comparison, expected in [
+        ("compare_with: several_results\n  number_of_comparison_results: 3\n", (3, "all")),
+        ("include_result_with_score: pass_or_warn\n", (1, "pass")),
+    ]:
+        (tmp_path / "slo.yaml").write_text(f"comparison:\n  {comparison}{objective}")
+        (m,) = parse_monitoring(
+            {"imports": [{"format": "keptn", "path": "slo.yaml", "sli": "sli.yaml"}]}, where
+        ).metrics
+        assert (m.history_runs, m.history_include) == expected
+    (tmp_path / "slo.yaml").write_text(f"comparison:\n  aggregate_function: p90\n{objective}")
+    with pytest.raises(ConfigError, match=r"comparison\.aggregate_function = 'p90': only avg"):
+        parse_monitoring({"imports": [{"format": "keptn", "path": "slo.yaml", "sli": "sli.yaml"}]}, where)
