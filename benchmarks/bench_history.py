@@ -24,7 +24,7 @@ from history_data import flaky_history, report, write_concurrently  # noqa: E402
 from pg_server import postgres_binaries, postgres_server  # noqa: E402
 
 from pytest_iotops.history.flaky import FlakyRule, classify  # noqa: E402
-from pytest_iotops.history.queries import runs  # noqa: E402
+from pytest_iotops.history.queries import flaky_tests, runs  # noqa: E402
 from pytest_iotops.history.stores import open_store  # noqa: E402
 
 
@@ -42,6 +42,16 @@ def concurrent(url: str, total: int, writers: int = 8) -> dict[str, float]:
         trend.append(time.perf_counter() - t)
     assert len(rows) == total, len(rows)
     return {"runs": len(ids), "lost": lost, "seconds": seconds, "trend_ms": statistics.median(trend) * 1000}
+
+
+def answers(url: str) -> list[object]:
+    """What the queries answer, without the run ids (each writer got its own): equal on both back-ends."""
+    store = open_store(url)
+    listed = [
+        (r.started_at, r.branch, r.commit, r.status, r.tests, r.failed, r.coverage) for r in runs(store, "main", 5000)
+    ]
+    flaky = [(h.nodeid, h.status, h.runs, h.failures, h.flips) for h in flaky_tests(store, FlakyRule())]
+    return [listed, flaky]
 
 
 def big_write(directory: Path, tests: int = 10_000, repeats: int = 7) -> float:
@@ -90,14 +100,16 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite = concurrent(f"sqlite:///{Path(tmp) / 'history.db'}", args.runs)
+        sqlite_url = f"sqlite:///{Path(tmp) / 'history.db'}"
+        sqlite = concurrent(sqlite_url, args.runs)
         print(f"sqlite: {sqlite['runs']} runs by 8 writers in {sqlite['seconds']:.1f} s, {sqlite['lost']} lost; "
               f"trend query over {args.runs} runs {sqlite['trend_ms']:.1f} ms (median of 20)")  # fmt: skip
         if postgres_binaries() is not None:
             with postgres_server() as url:
                 pg = concurrent(url, args.runs)
+                same = answers(url) == answers(sqlite_url)
             print(f"postgresql: {pg['runs']} runs by 8 writers in {pg['seconds']:.1f} s, {pg['lost']} lost; "
-                  f"trend query {pg['trend_ms']:.1f} ms")  # fmt: skip
+                  f"trend query {pg['trend_ms']:.1f} ms; every answer equal to SQLite's: {same}")  # fmt: skip
         else:
             print("postgresql: not installed, skipped")
         print(f"sqlite write of one run of 10,000 tests: {big_write(Path(tmp)):.3f} s (median of 7; goal <= 0.2)")

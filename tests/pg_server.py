@@ -56,18 +56,26 @@ def postgres_server() -> Iterator[str]:
     data = home / "data"
     if uid is not None and gid is not None:
         os.chown(home, uid, gid)
-    port = _free_port()
 
     def run(*argv: str) -> None:
         done = subprocess.run(
             [*prefix, str(binaries / argv[0]), *argv[1:]], capture_output=True, text=True, timeout=120, check=False
         )
-        assert done.returncode == 0, f"{argv[0]} failed: {done.stdout[-1500:]}{done.stderr[-1500:]}"
+        log = home / "server.log"
+        tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+        assert done.returncode == 0, f"{argv[0]} failed: {done.stdout[-1500:]}{done.stderr[-1500:]}\n{tail}"
 
     try:
         run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off -c max_connections=50"
-        run("pg_ctl", "-D", str(data), "-o", options, "-l", str(home / "server.log"), "-w", "-t", "60", "start")
+        for attempt in range(3):  # the free port can be taken before the server binds it (tests run in parallel)
+            port = _free_port()
+            options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off -c max_connections=50"
+            try:
+                run("pg_ctl", "-D", str(data), "-o", options, "-l", str(home / "server.log"), "-w", "-t", "60", "start")
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         deadline = time.monotonic() + 30
         while True:  # -w waited for the socket; the TCP listener answers a moment later on a loaded machine
