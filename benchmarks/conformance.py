@@ -40,7 +40,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 #: the tools every project venv gets, pinned
-TOOLS = ("pytest==9.2.0", "pytest-xdist==3.8.0", "pytest-cov==7.1.0", "coverage==7.17.5")
+TOOLS = ("pytest==9.2.0", "pytest-xdist==3.8.0", "pytest-cov==7.1.0", "coverage==7.17.5", "slipcover==1.1.0")
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,13 @@ MODES: dict[str, tuple[str, ...]] = {
     "pytest-cov-n2": ("--cov-branch", "--cov-report=", "-n", "2"),
     # coverage.py itself around the whole process: the reference when pytest-cov and iotops disagree
     "coverage-run": (),
+    # the same iotops runs with SlipCover collecting (--engines compares them with the coverage.py runs)
+    "iotops-slipcover": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "slipcover"),
+    "iotops-slipcover-n2": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "slipcover", "-n", "2"),
 }
+#: the modes of the default run, and of ``--engines``
+DEFAULT_MODES = ("plain", "iotops", "iotops-n2", "pytest-cov", "pytest-cov-n2", "coverage-run")
+ENGINE_MODES = ("plain", "iotops", "iotops-slipcover", "iotops-n2", "iotops-slipcover-n2")
 
 
 def run_mode(project: Project, source: Path, python: Path, mode: str, work: Path) -> Run:
@@ -431,7 +437,68 @@ def table(results: list[Result]) -> list[str]:
     return lines
 
 
-def conform(project: Project, root: Path) -> Result:
+def _branches_missing(run: Run) -> dict[str, int]:
+    cov = (run.report or {}).get("coverage") or {}
+    return {f["path"]: f["branches"] - f["covered_branches"] for f in cov.get("files", [])}
+
+
+def check_engines(result: Result) -> None:
+    """SlipCover's runs against coverage.py's: totals, every file's missing lines and branch counts, the phases;
+    serial against serial and -n 2 against -n 2 (order dependence stays each mode's own)."""
+    runs, problems = result.runs, result.problems
+    for mode in ENGINE_MODES:
+        if mode != "plain" and runs[mode].exit_code != runs["plain"].exit_code:
+            problems.append(f"{mode}: exit {runs[mode].exit_code} != plain {runs['plain'].exit_code}")
+    for left, right in (("iotops", "iotops-slipcover"), ("iotops-n2", "iotops-slipcover-n2")):
+        a, b = runs[left], runs[right]
+        if (b.report or {}).get("coverage", {}).get("engine") != "slipcover":
+            problems.append(f"{right}: SlipCover did not measure: {b.tail[-400:]}")
+            continue
+        if _totals(a) != _totals(b):
+            problems.append(f"{right} totals {_totals(b)} != {left} {_totals(a)}")
+        lines = _differing(_missing(a), _missing(b))
+        if lines:
+            problems.append(f"{right} != {left} on {len(lines)} line(s): {sorted(lines)[:5]}")
+        branches = {
+            k
+            for k in set(_branches_missing(a)) | set(_branches_missing(b))
+            if _branches_missing(a).get(k) != _branches_missing(b).get(k)
+        }
+        if branches:
+            problems.append(f"{right} != {left}: missing branches differ in {sorted(branches)[:5]}")
+        if _phases(a) != _phases(b):
+            problems.append(f"{right} phases {_phases(b)} != {left} {_phases(a)}")
+
+
+def engine_table(results: list[Result]) -> list[str]:
+    head = (
+        "| project | tests | line % coverage.py / SlipCover | branch % (same) | equal (serial, -n 2) | phases equal"
+        " | time plain / coverage.py / SlipCover (s) | SlipCover / coverage.py |"
+    )
+    lines = [head, "|" + "---|" * 8]
+    for r in results:
+        if r.setup_error:
+            lines.append(f"| {r.project.name} {r.project.version} | set-up failed: {r.setup_error[:80]} |" + " |" * 6)
+            continue
+        runs = r.runs
+        a, b = _totals(runs["iotops"]), _totals(runs["iotops-slipcover"])
+        line = " / ".join(_pct(t[1], t[0]) if t else "-" for t in (a, b))
+        branch = " / ".join(_pct(t[3], t[2]) if t else "-" for t in (a, b))
+        equal = ", ".join(
+            "NO" if any(m in x and "phases" not in x for x in r.problems) else "yes"
+            for m in ("iotops-slipcover ", "iotops-slipcover-n2")
+        )
+        phases = "NO" if any("phases" in x for x in r.problems) else "yes"
+        secs = [runs[m].seconds for m in ("plain", "iotops", "iotops-slipcover")]
+        ratio = secs[2] / secs[1] if secs[1] else 0.0
+        lines.append(
+            f"| {r.project.name} {r.project.version} | {len(runs['plain'].outcomes)} | {line} | {branch} | {equal}"
+            f" | {phases} | {' / '.join(f'{x:.1f}' for x in secs)} | {ratio:.2f} |"
+        )
+    return lines
+
+
+def conform(project: Project, root: Path, engines: bool = False) -> Result:
     result = Result(project)
     try:
         source, python = prepare(project, root)
@@ -440,15 +507,19 @@ def conform(project: Project, root: Path) -> Result:
         return result
     work = root / f"{project.name}-{project.version}" / "runs"
     work.mkdir(exist_ok=True)
-    for mode in MODES:
+    for mode in ENGINE_MODES if engines else DEFAULT_MODES:
         result.runs[mode] = run_mode(project, source, python, mode, work)
-    check(result)
+    if engines:
+        check_engines(result)
+    else:
+        check(result)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("projects", nargs="*", help="project names (default: all)")
+    parser.add_argument("--engines", action="store_true", help="compare SlipCover's figures with coverage.py's")
     ns = parser.parse_args(argv)
     chosen = [p for p in PROJECTS if not ns.projects or p.name in ns.projects]
     root = cache_dir()
@@ -456,8 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for project in chosen:
         print(f"conformance: {project.name} {project.version} ...", file=sys.stderr, flush=True)
-        results.append(conform(project, root))
-    print("\n".join(table(results)))
+        results.append(conform(project, root, ns.engines))
+    print("\n".join(engine_table(results) if ns.engines else table(results)))
     for r in results:
         for problem in ([r.setup_error] if r.setup_error else []) + r.problems:
             print(f"- {r.project.name}: {problem}")

@@ -70,6 +70,7 @@ class CoverageSettings:
     source: tuple[str, ...] = ()
     branch: bool = True
     omit: tuple[str, ...] = ()
+    engine: str = "coveragepy"
     fail_under: float | None = None
     branch_fail_under: float | None = None
     file_fail_under: float | None = None

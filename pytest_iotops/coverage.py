@@ -21,16 +21,20 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import coverage
 import coverage.exceptions
 
 from .config import CoverageSettings
+from .covengine import Engine, choose_engine
 from .covsource import SELECTING_OPTIONS, detect_source
 from .errors import ConfigError, EvidenceError
 from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage, line_ranges
+
+if TYPE_CHECKING:
+    from .slipcover_engine import SlipcoverCollector
 
 __all__ = [
     "CoverageMeter",
@@ -128,6 +132,9 @@ class CoverageMeter:
         self.measured_by = measured_by
         self.selection = selection
         self.context = ""
+        self.engine = Engine("coveragepy")
+        #: SlipCover's probes when that engine measures (coverage.py then only reports)
+        self.collector: SlipcoverCollector | None = None
         #: coverage.py's warnings in this process (and, on the xdist controller, its workers'), in order
         self.warnings: list[str] = []
 
@@ -138,8 +145,15 @@ class CoverageMeter:
         cov, selection = _configured(settings, rootdir, found, origin)
         meter = cls(cov, owned=True, measured_by="iotops", selection=selection)
         meter.warnings = found
+        meter.engine = choose_engine(settings.engine, cov)
         with captured(meter.warnings):
-            cov.start()
+            if meter.engine.name == "slipcover":
+                from .slipcover_engine import SlipcoverCollector
+
+                meter.collector = SlipcoverCollector(cov, str(cov.get_option("run:context") or ""))
+                meter.collector.start()
+            else:
+                cov.start()
         return meter
 
     @classmethod
@@ -154,13 +168,21 @@ class CoverageMeter:
             return
         ignored: list[str] = []
         with captured(ignored):
-            self.cov.stop()
+            if self.collector is not None:
+                self.collector.stop()
+                self.collector = None
+            else:
+                self.cov.stop()
         self.cov, _ = _configured(settings, rootdir, ignored, origin)
         self.warnings = []
 
     def switch(self, phase: str) -> None:
         """Label what runs next with ``phase`` (called when the phase changes, not per test)."""
-        if phase != self.context:
+        if phase != self.context and self.collector is not None:
+            static = self.collector.static
+            self.collector.switch(f"{static}|{phase}" if static else phase)
+            self.context = phase
+        elif phase != self.context:
             # pytest-cov may replace its tracer between set-up and the first test (on xdist workers it does)
             cov = self.cov if self.owned else coverage.Coverage.current()
             if cov is not None:
@@ -169,9 +191,14 @@ class CoverageMeter:
                 self.context = phase
 
     def stop(self) -> None:
+        """Stop measuring (again: a no-op); SlipCover's findings are handed to coverage.py's data here."""
         if self.owned and self.cov is not None:
             with captured(self.warnings):
-                self.cov.stop()
+                if self.collector is None:
+                    self.cov.stop()
+                elif self.collector.running:
+                    self.collector.stop()
+                    self.collector.write_into(self.cov.get_data())
 
     def export(self, path: Path) -> None:
         """Write this process's data and warnings (an xdist worker's or a shard's) for a combiner to read."""
@@ -280,6 +307,7 @@ def summarize(
         note="" if attribution else "phase attribution unavailable (per-test contexts are in use)",
         selection=meter.selection or f"{describe_selection(cov)} (pytest-cov)",
         warnings=list(meter.warnings),
+        engine="coveragepy" if meter.measured_by == "pytest-cov" else meter.engine.name,
     )
     return report, lines
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .validate import Validator, boolean, map_of, name, names, percent, shard, str_list, text
+from .validate import Validator, boolean, choice, map_of, name, names, percent, shard, str_list, text
 
-__all__ = ["DEFAULT_PHASES", "OPTIONS", "Option"]
+__all__ = ["COVERAGE_ENGINES", "DEFAULT_PHASES", "OPTIONS", "Option"]
 
 DEFAULT_PHASES = ("unit", "integration", "e2e")
+COVERAGE_ENGINES = ("coveragepy", "sysmon", "slipcover", "auto")
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,15 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("coverage.branch", boolean, True, "measure branch coverage"),
     Option("coverage.omit", str_list, (), "file globs to leave out of measurement"),
+    Option(
+        "coverage.engine",
+        choice(COVERAGE_ENGINES),
+        "coveragepy",
+        "what collects coverage: coveragepy, sysmon (Python 3.12+), slipcover or auto (the fastest that fits)",
+        "--iotops-cov-engine",
+        "coverage collector: coveragepy, sysmon, slipcover or auto (figures always come from coverage.py)",
+        "ENGINE",
+    ),
     Option(
         "coverage.fail_under",
         percent,

@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "2.4"
+SCHEMA_VERSION = "2.5"
 #: older majors :func:`load_report` still reads, upgrading them on the way in
 _UPGRADABLE = ("1",)
 
@@ -159,6 +159,8 @@ class CoverageReport:
     selection: str = ""
     #: coverage.py's own warnings, once each (never raised: they would turn into errors under filterwarnings)
     warnings: list[str] = field(default_factory=list)
+    #: the collector that saw what ran (coveragepy, sysmon or slipcover); coverage.py computed every figure
+    engine: str = ""
 
     @classmethod
     def unavailable(cls, status: Literal["off", "error"], note: str) -> CoverageReport:

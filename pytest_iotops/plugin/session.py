@@ -113,7 +113,10 @@ class IotopsPlugin:
             return f"iotops: coverage off ({p.coverage_off_reason})"
         if p.meter is not None:
             selection = f": {p.meter.selection}" if p.meter.selection else ""
-            return f"iotops: coverage by {p.meter.measured_by}{selection}"
+            engine = p.meter.engine
+            default = engine.name == "coveragepy" and not engine.reason
+            shown = "" if default else f" ({engine.name}{', ' + engine.reason if engine.reason else ''})"
+            return f"iotops: coverage by {p.meter.measured_by}{shown}{selection}"
         return ""
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:

@@ -1,0 +1,89 @@
+"""Which collector measures coverage: coverage.py's tracer, its ``sys.monitoring`` core, or SlipCover's probes.
+
+All three hand their data to coverage.py, which computes every figure, so they differ in cost, not in what a
+statement or a branch is. ``auto`` takes the fastest one that can follow the project's coverage.py settings
+and says why; a named engine that cannot is a configuration error naming the setting, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import coverage
+
+from .errors import ConfigError
+from .options import COVERAGE_ENGINES
+
+__all__ = ["ENGINES", "Engine", "choose_engine"]
+
+ENGINES = COVERAGE_ENGINES
+_KEY = "[tool.iotops.coverage] engine"
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str  # coveragepy | sysmon | slipcover
+    reason: str = ""  # why auto chose it, or ""
+
+
+def _version() -> str:
+    return ".".join(str(n) for n in sys.version_info[:3])
+
+
+def _sysmon_blocker(branch: bool) -> str:
+    if sys.version_info < (3, 12):
+        return f"sys.monitoring needs Python 3.12+ (this is {_version()})"
+    if branch and sys.version_info < (3, 14):
+        return f"coverage.py measures branches with sys.monitoring from Python 3.14 (this is {_version()})"
+    return ""
+
+
+def _slipcover_blocker(cov: coverage.Coverage) -> str:
+    """A coverage.py setting SlipCover cannot follow, named; "" when there is none."""
+    from .slipcover_engine import slipcover_available
+
+    if not slipcover_available():
+        return "SlipCover is not installed (pip install 'pytest-iotops[slipcover]')"
+    checks = (
+        ("run:plugins", "coverage.py plugins measure files SlipCover cannot"),
+        ("run:dynamic_context", "per-test contexts need coverage.py's tracer"),
+        ("run:timid", "timid tracing is coverage.py's"),
+    )
+    for key, why in checks:
+        if cov.get_option(key):
+            return f"coverage.py's [{key.replace(':', '] ')} is set: {why}"
+    concurrency = [c for c in _strings(cov.get_option("run:concurrency")) if c != "thread"]
+    if concurrency:
+        return f"coverage.py's [run] concurrency = {', '.join(concurrency)}: SlipCover follows threads only"
+    return ""
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def choose_engine(name: str, cov: coverage.Coverage) -> Engine:
+    """The engine for ``name`` under ``cov``'s settings; the sysmon core is set on ``cov`` when chosen."""
+    branch = bool(cov.get_option("run:branch"))
+    if name == "coveragepy":
+        return Engine("coveragepy")
+    if name == "sysmon":
+        blocker = _sysmon_blocker(branch)
+        if blocker:
+            raise ConfigError(f"{_KEY} = 'sysmon': {blocker}")
+        cov.set_option("run:core", "sysmon")
+        return Engine("sysmon")
+    if name == "slipcover":
+        blocker = _slipcover_blocker(cov)
+        if blocker:
+            raise ConfigError(f"{_KEY} = 'slipcover': {blocker}")
+        return Engine("slipcover")
+    # auto
+    if not _sysmon_blocker(branch):
+        cov.set_option("run:core", "sysmon")
+        return Engine("sysmon", "auto: coverage.py's sys.monitoring core")
+    blocker = _slipcover_blocker(cov)
+    if not blocker:
+        return Engine("slipcover", "auto: sys.monitoring unusable here, SlipCover follows these settings")
+    return Engine("coveragepy", f"auto: {blocker}")

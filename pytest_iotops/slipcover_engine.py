@@ -1,0 +1,394 @@
+"""SlipCover as the collector, coverage.py as the judge: probes that cost almost nothing, numbers from coverage.py.
+
+SlipCover (https://github.com/plasma-umass/slipcover) inserts a probe at each line (and, with branches, at each
+branch target) of the code it imports and removes a probe once it has fired, so a measured test suite runs at
+nearly its plain speed. Only *what ran* is taken from it: the executed lines and branches are written into a
+``coverage.CoverageData`` under the same context labels coverage.py's own tracer would use, and every figure
+(statements, exclusions, multi-line statements, branch possibilities, partial branches) then comes from
+coverage.py's report over that data. Which files are measured is decided by coverage.py's own rules
+(``source``, ``include``, ``omit``, the standard library) through its ``InOrOut``, so both engines see the same
+files.
+
+Phases: a probe fires once, so a line run in ``unit`` would not be seen again in ``integration``. At a phase
+boundary the lines seen so far are kept for the phase that ended, and every measured function gets freshly
+instrumented code (found through the garbage collector, which sees closures and methods a module walk misses).
+A function whose code is running across the boundary (a suspended generator fixture) keeps its old probes;
+those lines count for the total and the earlier phase only. On Python 3.12+ SlipCover uses ``sys.monitoring``
+and a boundary is ``sys.monitoring.restart_events()``.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import sys
+import types
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import coverage
+from coverage.files import canonical_filename
+
+from .errors import ConfigError
+
+__all__ = ["SlipcoverCollector", "slipcover_available"]
+
+EXIT = 0  # SlipCover's destination of a branch that leaves the code object
+
+Key = tuple[int, tuple[int, ...]]  # (top-level code number, path of co_consts indices)
+
+
+def slipcover_available() -> bool:
+    try:
+        import slipcover  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _nested(co: types.CodeType) -> Iterator[tuple[int, types.CodeType]]:
+    for i, c in enumerate(co.co_consts):
+        if isinstance(c, types.CodeType):
+            yield i, c
+
+
+def _walk(co: types.CodeType, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], types.CodeType]]:
+    """Every code object under ``co`` with its path of constant indices (SlipCover keeps those indices: it only
+    replaces nested code in place and appends its own constants)."""
+    yield path, co
+    for i, c in _nested(co):
+        yield from _walk(c, (*path, i))
+
+
+class _Matcher:
+    """SlipCover's file matcher answered by coverage.py's rules, once per file name."""
+
+    def __init__(self, inorout: Any) -> None:
+        self.inorout = inorout
+        self.cache: dict[str, bool] = {}
+
+    def matches(self, filename: Any) -> bool:
+        if filename is None:
+            return False
+        name = str(filename)
+        if name not in self.cache:
+            if name == "built-in" or name.endswith((".so", ".pyd")):
+                self.cache[name] = False
+            else:
+                self.cache[name] = bool(self.inorout.should_trace(name).trace)
+        return self.cache[name]
+
+
+def _inorout(cov: coverage.Coverage) -> Any:
+    """coverage.py's file selection for ``cov``'s configuration (an internal class: checked, not assumed)."""
+    try:
+        from coverage.inorout import InOrOut
+
+        cov._init()
+        inorout = InOrOut(
+            config=cov.config,
+            warn=cov._warn,
+            debug=None,
+            include_namespace_packages=cov.config.include_namespace_packages,
+        )
+        inorout.plugins = cov._plugins
+    except (ImportError, AttributeError, TypeError) as exc:  # pragma: no cover - another coverage.py major
+        raise ConfigError(
+            f"[tool.iotops.coverage] engine = 'slipcover' needs coverage.py 7's file selection "
+            f"(coverage {coverage.__version__}: {exc})"
+        ) from None
+    return inorout
+
+
+def _probes_class() -> type:
+    """A SlipCover that remembers the code it was given, so each phase can start with fresh probes."""
+    from slipcover import Slipcover
+
+    class Probes(Slipcover):  # type: ignore[misc]  # untyped library
+        def __init__(self, branch: bool) -> None:
+            super().__init__(branch=branch)
+            self.originals: list[types.CodeType] = []
+            self.key_of: dict[int, Key] = {}  # id(code) -> key, for every generation of instrumented code
+            self.alive: list[types.CodeType] = []  # keeps the ids above valid
+
+        def _remember(self, new: types.CodeType, key: Key) -> None:
+            self.key_of[id(new)] = key
+            self.alive.append(new)
+
+        def instrument(self, co: Any, parent: Any = None) -> Any:
+            if parent is not None or not isinstance(co, types.CodeType):
+                return super().instrument(co, parent)
+            number = len(self.originals)
+            self.originals.append(co)
+            new = super().instrument(co, parent)
+            for path, code in _walk(new):
+                self._remember(code, (number, path))
+            return new
+
+        def deinstrument(self, co: Any, lines: set[Any]) -> Any:
+            new = super().deinstrument(co, lines)
+            if isinstance(co, types.CodeType) and new is not co and id(co) in self.key_of:
+                self._remember(new, self.key_of[id(co)])
+            return new
+
+        def fresh(self) -> dict[Key, types.CodeType]:
+            """Newly instrumented code for every original; the previous generation is no longer tracked."""
+            result: dict[Key, types.CodeType] = {}
+            with self.lock:
+                self.instrumented.clear()
+                self.code2index.clear()
+                for number, original in enumerate(self.originals):
+                    new = Slipcover.instrument(self, original)
+                    for path, code in _walk(new):
+                        result[(number, path)] = code
+                        self._remember(code, (number, path))
+            return result
+
+    return Probes
+
+
+class SlipcoverCollector:
+    """Executed lines and branches per context label, measured by SlipCover for the files coverage.py selects."""
+
+    def __init__(self, cov: coverage.Coverage, static_context: str = "") -> None:
+        import slipcover
+
+        self.branch = bool(cov.get_option("run:branch"))
+        self.static = static_context
+        self.label = static_context
+        self.inorout = _inorout(cov)
+        self.matcher = _Matcher(self.inorout)
+        self.probes = _probes_class()(self.branch)
+        self.segments: dict[str, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
+        self.importer = slipcover.ImportManager(self.probes, self.matcher)
+        self._restore: list[tuple[Any, str, Any]] = []
+        self.running = False
+        self.rearm_seconds: list[float] = []
+
+    # -- measuring --------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        import importlib.util
+
+        import slipcover
+
+        self.importer.__enter__()
+        self._patch_pytest()
+        self._restore.append((importlib.util, "spec_from_file_location", importlib.util.spec_from_file_location))
+        slipcover.wrap_spec_from_file_location(self.probes, self.matcher)
+        self._instrument_loaded()
+        self.running = True
+
+    def _patch_pytest(self) -> None:
+        """pytest's assertion rewriter imports test modules and conftests itself; SlipCover wraps it (undone at
+        stop: the functions' code and the three hooks it replaces)."""
+        import slipcover
+
+        try:
+            from _pytest.assertion import rewrite
+        except ImportError:  # pragma: no cover - pytest is always there when the plugin runs
+            return
+        for function in slipcover.Slipcover.find_functions(list(vars(rewrite).values()), set()):
+            self._restore.append((function, "__code__", function.__code__))
+        for attr in ("rewrite_asserts", "_read_pyc", "_write_pyc"):
+            self._restore.append((rewrite, attr, getattr(rewrite, attr)))
+        if hasattr(rewrite, "_Slipcover_exec_wrapper"):
+            del rewrite._Slipcover_exec_wrapper
+        # SlipCover's own branch wrapping checks pytest's private signatures by name and gives up on pytest 9;
+        # it is done here by position (below), so it only gets to redirect the rewriter's exec
+        self.probes.branch = False
+        try:
+            slipcover.wrap_pytest(self.probes, self.matcher)
+        finally:
+            self.probes.branch = self.branch
+        self._restore.append((rewrite, "_Slipcover_exec_wrapper", None))
+        if self.branch:
+            self._mark_rewritten_branches(rewrite)
+
+    def _mark_rewritten_branches(self, rewrite: Any) -> None:
+        """Branch markers in the test modules and conftests pytest rewrites (those coverage.py selects), cached
+        apart from pytest's own pyc files so neither run loads the other's code."""
+        from slipcover import branch
+        from slipcover.version import __version__
+
+        rewrite_asserts, read_pyc, write_pyc = rewrite.rewrite_asserts, rewrite._read_pyc, rewrite._write_pyc
+        matcher = self.matcher
+        tag = f"-iotops-slipcover-{__version__}"
+
+        def tagged(pyc: Path) -> Path:
+            return pyc.with_name(pyc.stem + tag + pyc.suffix)
+
+        def marked_rewrite(mod: Any, source: bytes, module_path: str | None = None, *rest: Any) -> Any:
+            if module_path is not None and matcher.matches(module_path):
+                mod = branch.preinstrument(mod)
+            return rewrite_asserts(mod, source, module_path, *rest)
+
+        def marked_read(source: Path, pyc: Path, *rest: Any) -> Any:
+            return read_pyc(source, tagged(pyc), *rest)
+
+        def marked_write(state: Any, co: Any, source_hash: bytes, pyc: Path, *rest: Any) -> Any:
+            return write_pyc(state, co, source_hash, tagged(pyc), *rest)
+
+        rewrite.rewrite_asserts, rewrite._read_pyc, rewrite._write_pyc = marked_rewrite, marked_read, marked_write
+
+    def _instrument_loaded(self) -> None:
+        """Modules imported before the start (a conftest's imports): their functions get probes, as coverage.py's
+        tracer would see them run; their module code has run already, for both engines."""
+        from slipcover import Slipcover
+
+        visited: set[Any] = set()
+        for module in list(sys.modules.values()):
+            filename = getattr(module, "__file__", None)
+            if not filename or not str(filename).endswith(".py") or not self.matcher.matches(filename):
+                continue
+            self.probes.register_module(module)
+            for function in Slipcover.find_functions(list(vars(module).values()), visited):
+                if function.__code__.co_filename == filename:
+                    self.probes.instrument(function)
+
+    def switch(self, label: str) -> None:
+        """A new phase: what ran so far belongs to the last label; the probes are armed again for the next."""
+        import time
+
+        if label == self.label or not self.running:
+            return
+        started = time.perf_counter()
+        self._drain()
+        self.label = label
+        if sys.version_info >= (3, 12):  # pragma: no cover - this machine's Python is 3.11
+            sys.monitoring.restart_events()
+        else:
+            self._rearm()
+        self.rearm_seconds.append(time.perf_counter() - started)
+
+    def _rearm(self) -> None:
+        fresh = self.probes.fresh()
+        key_of = self.probes.key_of
+        for obj in gc.get_objects():
+            if type(obj) is types.FunctionType:
+                key = key_of.get(id(obj.__code__))
+                if key is not None and key in fresh and obj.__code__ is not fresh[key]:
+                    obj.__code__ = fresh[key]
+
+    def _drain(self) -> None:
+        with self.probes.lock:
+            seen = self.probes._get_newly_seen()
+            for filename, items in self.probes.all_seen.items():
+                seen[filename].update(items)
+            self.probes.all_seen.clear()
+        segment = self.segments[self.label]
+        for filename, items in seen.items():
+            segment[filename].update(x for x in items if x)
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        self.running = False
+        self._drain()
+        self.importer.__exit__(None, None, None)
+        for owner, attr, value in reversed(self._restore):
+            if value is None:
+                if hasattr(owner, attr):
+                    delattr(owner, attr)
+            else:
+                setattr(owner, attr, value)
+        self._restore.clear()
+
+    # -- handing over -----------------------------------------------------------------------------------------
+    def write_into(self, data: coverage.CoverageData) -> None:
+        """Everything measured, under its context labels, in coverage.py's data (lines, or arcs with branches),
+        plus the selected files nothing imported (0 %, as coverage.py reports them)."""
+        shapes: dict[str, _Shape] = {}
+        for label, files in sorted(self.segments.items()):
+            data.set_context(label)
+            if self.branch:
+                data.add_arcs(
+                    {canonical_filename(name): self._arcs(name, items, shapes) for name, items in files.items()}
+                )
+            else:
+                data.add_lines(
+                    {
+                        canonical_filename(name): {x for x in items if isinstance(x, int)}
+                        for name, items in files.items()
+                    }
+                )
+        self.segments.clear()
+        unexecuted = [canonical_filename(path) for path, _ in self.inorout.find_possibly_unexecuted_files()]
+        if unexecuted:
+            data.touch_files(unexecuted)
+
+    def _arcs(self, name: str, items: set[Any], shapes: dict[str, _Shape]) -> set[tuple[int, int]]:
+        """Lines become entry arcs (``-n -> n``: never a branch, so they only mark the line); SlipCover's branch
+        ``(a, b)`` is coverage.py's arc ``a -> b``, its exit ``(a, 0)`` is ``a -> -start`` of the code object the
+        branch leaves, and a ``match`` is a chain of ``case`` lines in coverage.py (see :class:`_Shape`)."""
+        arcs: set[tuple[int, int]] = set()
+        for x in items:
+            if isinstance(x, int):
+                arcs.add((-x, x))
+                continue
+            if name not in shapes:
+                shapes[name] = _Shape(name)
+            arcs.update(shapes[name].arcs(x[0], x[1]))
+        return arcs
+
+
+class _Shape:
+    """What coverage.py calls a branch where SlipCover marks it differently, for one file, read once.
+
+    SlipCover marks a ``match`` as one decision with an edge from the ``match`` line to the chosen case's body (or
+    past the statement when no case matched); coverage.py has a decision at each ``case`` line: into its body,
+    or on to the next case (the last one out of the statement). A SlipCover edge into case *i* is coverage.py's
+    arcs through cases 0..i-1 and into body *i*."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self._exits: dict[int, list[int]] | None = None
+        self.matches: dict[int, list[tuple[int, int]]] = {}
+        try:
+            tree = ast.parse(Path(filename).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Match):
+                self.matches[node.lineno] = [(c.pattern.lineno, c.body[0].lineno) for c in node.cases]
+
+    def exits(self, line: int) -> list[int]:
+        if self._exits is None:
+            self._exits = _exit_arcs(self.filename)
+        return self._exits.get(line, [-line])
+
+    def arcs(self, source: int, target: int) -> list[tuple[int, int]]:
+        cases = self.matches.get(source)
+        if cases is None:
+            return [(source, to) for to in self.exits(source)] if target == EXIT else [(source, target)]
+        result: list[tuple[int, int]] = []
+        for i, (case, body) in enumerate(cases):
+            if body == target:
+                return [*result, (case, body)]
+            following = cases[i + 1][0] if i + 1 < len(cases) else None
+            if following is not None:
+                result.append((case, following))
+            elif target == EXIT:
+                result.extend((case, to) for to in self.exits(case))
+            else:
+                result.append((case, target))
+        return result
+
+
+def _exit_arcs(filename: str) -> dict[int, list[int]]:
+    """The arcs that leave a code object, by source line, as coverage.py's parser finds them."""
+    from coverage.exceptions import CoverageException
+    from coverage.parser import PythonParser
+
+    try:
+        parser = PythonParser(filename=filename)
+        parser.parse_source()
+        possible = parser.arcs()
+    except (CoverageException, OSError, SyntaxError):
+        return {}
+    result: dict[int, list[int]] = defaultdict(list)
+    for a, b in possible:
+        if b < 0:
+            result[a].append(b)
+    return dict(result)

@@ -1,0 +1,309 @@
+"""SlipCover as the collector: the same figures as coverage.py's tracer on code written to hit every construct
+where the two could part (branch exits, loops, match, closures made before a phase boundary, decorators,
+multi-line statements, exclusions), serial and under xdist; and every refusal named."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_project, run_report, write_files
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("slipcover") is None, reason="slipcover not installed")
+
+CONSTRUCTS = """
+import functools
+
+
+def deco(f):
+    @functools.wraps(f)
+    def wrapper(*a):
+        return f(*a)
+    return wrapper
+
+
+@deco
+def classify(x):
+    if x > 10:
+        return "big"
+    elif x < 0:  # pragma: no cover
+        return "negative"
+    return "small"
+
+
+def loop_to_exit(items):
+    total = 0
+    for i in items:
+        if i % 2:
+            total += i
+    return total
+
+
+def loop_last(items, out):
+    for i in items:
+        out.append(i)
+
+
+def while_loop(n):
+    while n > 0:
+        n -= 1
+        if n == 5:
+            break
+    else:
+        return "done"
+    return "broke"
+
+
+def matcher(value):
+    match value:
+        case 1:
+            return "one"
+        case [a, b]:
+            return a + b
+        case {"k": v}:
+            return v
+
+
+def handled(x):
+    try:
+        result = 10 // x
+    except ZeroDivisionError:
+        result = None
+    finally:
+        done = True
+    return result, done
+
+
+def gen(n):
+    for i in range(n):
+        if i == 2:
+            continue
+        yield i
+
+
+def make_counter():
+    count = 0
+
+    def bump(step=1):
+        nonlocal count
+        if step > 1:
+            count += step
+        else:
+            count += 1
+        return count
+    return bump
+
+
+COUNTER = make_counter()
+
+
+class Shape:
+    def __init__(self, sides):
+        self.sides = sides
+
+    @property
+    def kind(self):
+        if self.sides == 3:
+            return "triangle"
+        return "polygon"
+
+    def area(
+        self,
+        scale=1,
+    ):
+        return (
+            self.sides
+            * scale
+        )
+
+
+square = lambda x: x * x  # noqa: E731
+
+
+def only_integration(x):
+    if x:
+        return [i for i in range(x) if i % 2]
+    return []
+
+
+def never_called(x):
+    if x:
+        return 1
+    return 2
+"""
+
+UNIT = """
+from app.constructs import classify, loop_to_exit, loop_last, while_loop, matcher, handled, gen, COUNTER, Shape
+
+def test_constructs():
+    assert classify(20) == "big" and classify(3) == "small"
+    assert loop_to_exit([1, 2, 3]) == 4
+    out = []
+    loop_last([1], out)
+    assert out == [1]
+    assert while_loop(3) == "done"
+    assert matcher(1) == "one" and matcher([1, 2]) == 3
+    assert handled(2) == (5, True)
+    assert list(gen(4)) == [0, 1, 3]
+    assert COUNTER() == 1
+    assert Shape(3).kind == "triangle"
+"""
+
+INTEGRATION = """
+from app.constructs import COUNTER, Shape, only_integration, square, handled, while_loop, matcher
+
+def test_later_phase():
+    assert COUNTER(5) >= 6  # a closure made at import, long before this phase
+    assert Shape(4).kind == "polygon" and Shape(4).area(scale=2) == 8
+    assert only_integration(4) == [1, 3] and only_integration(0) == []
+    assert square(3) == 9
+    assert handled(0) == (None, True)
+    assert while_loop(9) == "broke"
+    assert matcher({"k": 7}) == 7 and matcher("x") is None
+"""
+
+E2E = """
+from app import constructs
+
+def test_end_to_end():
+    assert constructs.classify(11) == "big"
+"""
+
+
+def _project(pytester: pytest.Pytester, branch: bool = True, extra: str = "") -> Path:
+    root = make_project(
+        pytester,
+        f"""
+        [tool.iotops.coverage]
+        source = ["app"]
+        branch = {"true" if branch else "false"}
+        {extra}
+        """,
+        files={
+            "app/constructs.py": CONSTRUCTS,
+            "tests/unit/test_unit.py": UNIT,
+            "tests/integration/test_integration.py": INTEGRATION,
+            "tests/e2e/test_e2e.py": E2E,
+        },
+    )
+    return root
+
+
+def _measure(pytester: pytest.Pytester, root: Path, engine: str, *args: str) -> dict[str, Any]:
+    reports = f"reports-{engine}-{len(args)}"
+    result = pytester.runpytest_subprocess(
+        "--iotops", "--iotops-cov-engine", engine, "--iotops-reports-dir", reports, "-p", "no:cacheprovider", *args
+    )
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    coverage: dict[str, Any] = run_report(root, reports)["coverage"]
+    return coverage
+
+
+def _figures(cov: dict[str, Any]) -> tuple[Any, ...]:
+    files = [(f["path"], f["statements"], f["missing"], f["branches"], f["covered_branches"]) for f in cov["files"]]
+    phases = [(p["phase"], p["covered_lines"]) for p in cov["phases"]]
+    return cov["totals"], files, phases
+
+
+@pytest.mark.parametrize("branch", [True, False], ids=["branch", "lines"])
+def test_slipcover_figures_equal_coveragepy(pytester: pytest.Pytester, branch: bool) -> None:
+    root = _project(pytester, branch)
+    reference = _measure(pytester, root, "coveragepy")
+    fast = _measure(pytester, root, "slipcover")
+    assert (reference["engine"], fast["engine"]) == ("coveragepy", "slipcover")
+    assert _figures(fast) == _figures(reference)
+    # the constructs really were partly covered: the comparison is not between two empty reports
+    totals = reference["totals"]
+    assert 0 < totals["covered_lines"] < totals["statements"]
+    if branch:
+        assert 0 < totals["covered_branches"] < totals["branches"]
+    phases = dict(_figures(reference)[2])
+    assert phases["unit"] < phases["integration"] or phases["integration"] < phases["unit"]
+
+
+def test_slipcover_under_xdist_equals_coveragepy(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    root = _project(pytester)
+    reference = _measure(pytester, root, "coveragepy", "-n", "2")
+    fast = _measure(pytester, root, "slipcover", "-n", "2")
+    assert _figures(fast) == _figures(reference)
+    serial = _measure(pytester, root, "slipcover")
+    assert _figures(serial)[:2] == _figures(fast)[:2]
+
+
+def test_static_context_and_unimported_files(pytester: pytest.Pytester) -> None:
+    """A project's ``[run] context`` labels both engines' phases alike; a selected file nothing imports is 0 %."""
+    root = _project(pytester)
+    write_files(root, {".coveragerc": "[run]\ncontext = ci\n", "app/unused.py": "def f():\n    return 1\n"})
+    reference = _measure(pytester, root, "coveragepy")
+    fast = _measure(pytester, root, "slipcover")
+    assert _figures(fast) == _figures(reference)
+    unused = next(f for f in fast["files"] if f["path"] == "app/unused.py")
+    assert unused["covered_lines"] == 0
+    assert unused["statements"] == 2
+
+
+def test_pytest_is_left_as_found(pytester: pytest.Pytester) -> None:
+    """SlipCover patches pytest's assertion rewriter and importlib; both are put back when measuring stops."""
+    root = _project(pytester)
+    write_files(
+        root,
+        {
+            "restorecheck.py": """
+            import importlib.util, json, os
+            from _pytest.assertion import rewrite
+
+            ORIGINAL = (importlib.util.spec_from_file_location, rewrite.rewrite_asserts, rewrite._read_pyc,
+                        rewrite._write_pyc, rewrite.AssertionRewritingHook.exec_module.__code__)
+
+            def pytest_unconfigure(config):
+                now = (importlib.util.spec_from_file_location, rewrite.rewrite_asserts, rewrite._read_pyc,
+                       rewrite._write_pyc, rewrite.AssertionRewritingHook.exec_module.__code__)
+                same = [a is b for a, b in zip(ORIGINAL, now)]
+                leftover = hasattr(rewrite, "_Slipcover_exec_wrapper")
+                with open(os.environ["RESTORED_FILE"], "w") as out:
+                    json.dump({"same": same, "leftover": leftover}, out)
+            """
+        },
+    )
+    marker = root / "restored.json"
+    pytester._monkeypatch.setenv("RESTORED_FILE", str(marker))
+    _measure(pytester, root, "slipcover", "-p", "restorecheck")  # loaded before measuring starts
+    import json
+
+    seen = json.loads(marker.read_text())
+    assert seen == {"same": [True] * 5, "leftover": False}
+
+
+def test_engine_refusals_are_named(pytester: pytest.Pytester) -> None:
+    root = _project(pytester)
+    if sys.version_info < (3, 12):
+        result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "sysmon", "-p", "no:cacheprovider")
+        assert result.ret == 4
+        result.stderr.fnmatch_lines(["*engine = 'sysmon': sys.monitoring needs Python 3.12+*"])
+    write_files(root, {".coveragerc": "[run]\ndynamic_context = test_function\n"})
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert "engine = 'slipcover': coverage.py's [run] dynamic_context is set" in result.stderr.str()
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "fast", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert "coveragepy, sysmon, slipcover, auto" in result.stdout.str() + result.stderr.str()
+
+
+def test_auto_says_what_it_chose_and_why(pytester: pytest.Pytester) -> None:
+    root = _project(pytester)
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "auto", "-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    expected = "sysmon" if sys.version_info >= (3, 14) else "slipcover"
+    result.stdout.fnmatch_lines([f"iotops: coverage by iotops ({expected}, auto: *"])
+    assert run_report(root)["coverage"]["engine"] == expected
+    # per-test contexts: SlipCover cannot follow them, so auto keeps coverage.py's tracer and says why
+    write_files(root, {".coveragerc": "[run]\ndynamic_context = test_function\n"})
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "auto", "-p", "no:cacheprovider")
+    if sys.version_info < (3, 12):
+        assert (
+            "iotops: coverage by iotops (coveragepy, auto: coverage.py's [run] dynamic_context" in result.stdout.str()
+        )
