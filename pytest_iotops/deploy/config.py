@@ -6,14 +6,16 @@ import copy
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from ..monitoring.config import MonitoringSettings, parse_monitoring
 from .checks import ResponseCheck, parse_checks
 from .judge import MetricSpec
+
+if TYPE_CHECKING:
+    from ..monitoring.config import MonitoringSettings
 
 __all__ = ["DeploySettings", "override", "parse_deploy"]
 
@@ -125,6 +127,8 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
     if "checks" in values:
         values["checks"] = parse_checks(values["checks"], where)
     if "monitoring" in values:
+        from ..monitoring.config import parse_monitoring  # heavy, and only for projects that monitor
+
         values["monitoring"] = parse_monitoring(values["monitoring"], where)
     for version, command in values.get("versions", {}).items():
         if not any("{port}" in part for part in command):

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..codec import converted_once
 from ..model import RunReport
 from .formats import ReportFormat, builtin_formats
 from .output import write_output
@@ -41,6 +42,25 @@ def write_reports(
     known: Mapping[str, ReportFormat] | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
     """Write JSON (always, first) and the other formats; returns written paths and problems (never raises)."""
+    with converted_once(report):
+        written, problems = _write_all(report, directory, formats, stem, known)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and "md" in formats:
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(render(report, "md"))
+        except OSError as exc:
+            problems.append(f"GITHUB_STEP_SUMMARY ({summary}) not written: {exc}")
+    return written, problems
+
+
+def _write_all(
+    report: RunReport,
+    directory: Path,
+    formats: Sequence[str],
+    stem: str,
+    known: Mapping[str, ReportFormat] | None,
+) -> tuple[dict[str, Path], list[str]]:
     written: dict[str, Path] = {}
     problems: list[str] = []
     for fmt in ["json", *[f for f in formats if f != "json"]]:
@@ -57,11 +77,4 @@ def write_reports(
             continue
         if path is not None:
             written[fmt] = path
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary and "md" in formats:
-        try:
-            with open(summary, "a", encoding="utf-8") as fh:
-                fh.write(render(report, "md"))
-        except OSError as exc:
-            problems.append(f"GITHUB_STEP_SUMMARY ({summary}) not written: {exc}")
     return written, problems

@@ -159,11 +159,23 @@ def _view(report: RunReport) -> dict[str, Any]:
     }
 
 
+def _bytecode_cache() -> Any:
+    import jinja2
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no usable temporary directory: compile each time
+        return None
+
+
 def render_html(report: RunReport) -> str:
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dirs()),
+        # compiling the templates costs more than rendering 5,000 tests; Jinja's own per-user cache directory
+        # (created 0700 and checked for ownership) keeps the compiled code, keyed by the template's checksum
+        bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
