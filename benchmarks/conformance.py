@@ -166,6 +166,17 @@ def pytest_runtest_logreport(report):
         _outcomes[report.nodeid] = outcome
 
 
+def pytest_configure(config):
+    # hypothesis's per-example deadline (200 ms) turns a loaded machine into failures of whichever mode ran
+    # slowest; every mode runs with the project's own profile minus the deadline (after its conftest loaded it)
+    try:
+        from hypothesis import settings
+    except ImportError:
+        return
+    settings.register_profile("iotops-conformance", settings(settings.default, deadline=None))
+    settings.load_profile("iotops-conformance")
+
+
 def pytest_sessionfinish(session):
     path = os.environ.get("CONFORMANCE_OUTCOMES")
     if path and not hasattr(session.config, "workerinput"):
@@ -215,6 +226,7 @@ def prepare(project: Project, root: Path) -> tuple[Path, Path]:
     stamp = base / "ready"
     python = venv / "bin" / "python"
     if stamp.is_file() and stamp.read_text() == _stamp(project):
+        (venv / "conformance_recorder.py").write_text(RECORDER, encoding="utf-8")  # this checkout's recorder
         return source, python
     shutil.rmtree(base, ignore_errors=True)
     download = base / "download"
@@ -343,7 +355,7 @@ def check(result: Result) -> None:
                 k for k in set(run.outcomes) | set(plain.outcomes) if run.outcomes.get(k) != plain.outcomes.get(k)
             )
             shown = ", ".join(f"{k}: {plain.outcomes.get(k)} -> {run.outcomes.get(k)}" for k in diff[:3])
-            problems.append(f"{mode}: {len(diff)} outcome difference(s): {shown}")
+            problems.append(f"{mode}: {len(diff)} outcome difference(s): {shown}; output: {run.tail[-800:]}")
         if run.exit_code != plain.exit_code:
             problems.append(f"{mode}: exit {run.exit_code} != plain {plain.exit_code}: {run.tail[-600:]}")
     for mode in ("iotops", "iotops-n2"):

@@ -19,12 +19,10 @@ and a boundary is ``sys.monitoring.restart_events()``.
 
 from __future__ import annotations
 
-import ast
 import gc
 import sys
 import types
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +30,10 @@ import coverage
 from coverage.files import canonical_filename
 
 from .errors import ConfigError
+from .slipcover_arcs import Shape
+from .slipcover_probes import code_key, marked_functions, probe_handlers, probes_class
 
 __all__ = ["SlipcoverCollector", "slipcover_available"]
-
-EXIT = 0  # SlipCover's destination of a branch that leaves the code object
-
-Key = tuple[int, tuple[int, ...]]  # (top-level code number, path of co_consts indices)
 
 
 def slipcover_available() -> bool:
@@ -46,20 +42,6 @@ def slipcover_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _nested(co: types.CodeType) -> Iterator[tuple[int, types.CodeType]]:
-    for i, c in enumerate(co.co_consts):
-        if isinstance(c, types.CodeType):
-            yield i, c
-
-
-def _walk(co: types.CodeType, path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], types.CodeType]]:
-    """Every code object under ``co`` with its path of constant indices (SlipCover keeps those indices: it only
-    replaces nested code in place and appends its own constants)."""
-    yield path, co
-    for i, c in _nested(co):
-        yield from _walk(c, (*path, i))
 
 
 class _Matcher:
@@ -102,53 +84,6 @@ def _inorout(cov: coverage.Coverage) -> Any:
     return inorout
 
 
-def _probes_class() -> type:
-    """A SlipCover that remembers the code it was given, so each phase can start with fresh probes."""
-    from slipcover import Slipcover
-
-    class Probes(Slipcover):  # type: ignore[misc]  # untyped library
-        def __init__(self, branch: bool) -> None:
-            super().__init__(branch=branch)
-            self.originals: list[types.CodeType] = []
-            self.key_of: dict[int, Key] = {}  # id(code) -> key, for every generation of instrumented code
-            self.alive: list[types.CodeType] = []  # keeps the ids above valid
-
-        def _remember(self, new: types.CodeType, key: Key) -> None:
-            self.key_of[id(new)] = key
-            self.alive.append(new)
-
-        def instrument(self, co: Any, parent: Any = None) -> Any:
-            if parent is not None or not isinstance(co, types.CodeType):
-                return super().instrument(co, parent)
-            number = len(self.originals)
-            self.originals.append(co)
-            new = super().instrument(co, parent)
-            for path, code in _walk(new):
-                self._remember(code, (number, path))
-            return new
-
-        def deinstrument(self, co: Any, lines: set[Any]) -> Any:
-            new = super().deinstrument(co, lines)
-            if isinstance(co, types.CodeType) and new is not co and id(co) in self.key_of:
-                self._remember(new, self.key_of[id(co)])
-            return new
-
-        def fresh(self) -> dict[Key, types.CodeType]:
-            """Newly instrumented code for every original; the previous generation is no longer tracked."""
-            result: dict[Key, types.CodeType] = {}
-            with self.lock:
-                self.instrumented.clear()
-                self.code2index.clear()
-                for number, original in enumerate(self.originals):
-                    new = Slipcover.instrument(self, original)
-                    for path, code in _walk(new):
-                        result[(number, path)] = code
-                        self._remember(code, (number, path))
-            return result
-
-    return Probes
-
-
 class SlipcoverCollector:
     """Executed lines and branches per context label, measured by SlipCover for the files coverage.py selects."""
 
@@ -160,7 +95,7 @@ class SlipcoverCollector:
         self.label = static_context
         self.inorout = _inorout(cov)
         self.matcher = _Matcher(self.inorout)
-        self.probes = _probes_class()(self.branch)
+        self.probes = probes_class()(self.branch)
         self.segments: dict[str, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
         self.importer = slipcover.ImportManager(self.probes, self.matcher)
         self._restore: list[tuple[Any, str, Any]] = []
@@ -174,6 +109,7 @@ class SlipcoverCollector:
         import slipcover
 
         self.importer.__enter__()
+        self._restore.append(probe_handlers())
         self._patch_pytest()
         self._restore.append((importlib.util, "spec_from_file_location", importlib.util.spec_from_file_location))
         slipcover.wrap_spec_from_file_location(self.probes, self.matcher)
@@ -233,19 +169,30 @@ class SlipcoverCollector:
         rewrite.rewrite_asserts, rewrite._read_pyc, rewrite._write_pyc = marked_rewrite, marked_read, marked_write
 
     def _instrument_loaded(self) -> None:
-        """Modules imported before the start (a conftest's imports): their functions get probes, as coverage.py's
-        tracer would see them run; their module code has run already, for both engines."""
-        from slipcover import Slipcover
-
-        visited: set[Any] = set()
+        """Code imported before the start (pytest imports pluggy; a conftest imports the project): coverage.py's
+        tracer sees its functions run, so they get probes too, every function object the garbage collector
+        knows (closures and methods included). With branches, each such file is compiled again with SlipCover's
+        branch markers and a function takes the marked code of the same name, line and free variables.
+        Module code that has run already is lost to both engines alike."""
+        functions: dict[str, list[types.FunctionType]] = defaultdict(list)
+        for obj in gc.get_objects():
+            if type(obj) is types.FunctionType:
+                filename = obj.__code__.co_filename
+                if filename.endswith(".py") and self.matcher.matches(filename):
+                    functions[filename].append(obj)
+        for filename, found in functions.items():
+            marked = marked_functions(filename) if self.branch else {}
+            for function in found:
+                code = function.__code__
+                if "__slipcover__" in code.co_consts:
+                    continue  # imported after the start after all (an import hook ran while we looked)
+                replacement = marked.get(code_key(code))
+                if replacement is not None and replacement.co_freevars == code.co_freevars:
+                    function.__code__ = replacement
+                self.probes.instrument(function)
         for module in list(sys.modules.values()):
-            filename = getattr(module, "__file__", None)
-            if not filename or not str(filename).endswith(".py") or not self.matcher.matches(filename):
-                continue
-            self.probes.register_module(module)
-            for function in Slipcover.find_functions(list(vars(module).values()), visited):
-                if function.__code__.co_filename == filename:
-                    self.probes.instrument(function)
+            if getattr(module, "__file__", None) in functions:
+                self.probes.register_module(module)
 
     def switch(self, label: str) -> None:
         """A new phase: what ran so far belongs to the last label; the probes are armed again for the next."""
@@ -299,7 +246,7 @@ class SlipcoverCollector:
     def write_into(self, data: coverage.CoverageData) -> None:
         """Everything measured, under its context labels, in coverage.py's data (lines, or arcs with branches),
         plus the selected files nothing imported (0 %, as coverage.py reports them)."""
-        shapes: dict[str, _Shape] = {}
+        shapes: dict[str, Shape] = {}
         for label, files in sorted(self.segments.items()):
             data.set_context(label)
             if self.branch:
@@ -309,7 +256,7 @@ class SlipcoverCollector:
             else:
                 data.add_lines(
                     {
-                        canonical_filename(name): {x for x in items if isinstance(x, int)}
+                        canonical_filename(name): {x if isinstance(x, int) else x[0] for x in items}
                         for name, items in files.items()
                     }
                 )
@@ -318,77 +265,14 @@ class SlipcoverCollector:
         if unexecuted:
             data.touch_files(unexecuted)
 
-    def _arcs(self, name: str, items: set[Any], shapes: dict[str, _Shape]) -> set[tuple[int, int]]:
+    def _arcs(self, name: str, items: set[Any], shapes: dict[str, Shape]) -> set[tuple[int, int]]:
         """Lines become entry arcs (``-n -> n``: never a branch, so they only mark the line); SlipCover's branch
         ``(a, b)`` is coverage.py's arc ``a -> b``, its exit ``(a, 0)`` is ``a -> -start`` of the code object the
-        branch leaves, and a ``match`` is a chain of ``case`` lines in coverage.py (see :class:`_Shape`)."""
+        branch leaves; :class:`Shape` has the constructs the two mark differently."""
+        if name not in shapes:
+            shapes[name] = Shape(name)
+        shape = shapes[name]
         arcs: set[tuple[int, int]] = set()
         for x in items:
-            if isinstance(x, int):
-                arcs.add((-x, x))
-                continue
-            if name not in shapes:
-                shapes[name] = _Shape(name)
-            arcs.update(shapes[name].arcs(x[0], x[1]))
+            arcs.update(shape.line_arcs(x) if isinstance(x, int) else shape.arcs(x[0], x[1]))
         return arcs
-
-
-class _Shape:
-    """What coverage.py calls a branch where SlipCover marks it differently, for one file, read once.
-
-    SlipCover marks a ``match`` as one decision with an edge from the ``match`` line to the chosen case's body (or
-    past the statement when no case matched); coverage.py has a decision at each ``case`` line: into its body,
-    or on to the next case (the last one out of the statement). A SlipCover edge into case *i* is coverage.py's
-    arcs through cases 0..i-1 and into body *i*."""
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self._exits: dict[int, list[int]] | None = None
-        self.matches: dict[int, list[tuple[int, int]]] = {}
-        try:
-            tree = ast.parse(Path(filename).read_bytes())
-        except (OSError, SyntaxError, ValueError):
-            return
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Match):
-                self.matches[node.lineno] = [(c.pattern.lineno, c.body[0].lineno) for c in node.cases]
-
-    def exits(self, line: int) -> list[int]:
-        if self._exits is None:
-            self._exits = _exit_arcs(self.filename)
-        return self._exits.get(line, [-line])
-
-    def arcs(self, source: int, target: int) -> list[tuple[int, int]]:
-        cases = self.matches.get(source)
-        if cases is None:
-            return [(source, to) for to in self.exits(source)] if target == EXIT else [(source, target)]
-        result: list[tuple[int, int]] = []
-        for i, (case, body) in enumerate(cases):
-            if body == target:
-                return [*result, (case, body)]
-            following = cases[i + 1][0] if i + 1 < len(cases) else None
-            if following is not None:
-                result.append((case, following))
-            elif target == EXIT:
-                result.extend((case, to) for to in self.exits(case))
-            else:
-                result.append((case, target))
-        return result
-
-
-def _exit_arcs(filename: str) -> dict[int, list[int]]:
-    """The arcs that leave a code object, by source line, as coverage.py's parser finds them."""
-    from coverage.exceptions import CoverageException
-    from coverage.parser import PythonParser
-
-    try:
-        parser = PythonParser(filename=filename)
-        parser.parse_source()
-        possible = parser.arcs()
-    except (CoverageException, OSError, SyntaxError):
-        return {}
-    result: dict[int, list[int]] = defaultdict(list)
-    for a, b in possible:
-        if b < 0:
-            result[a].append(b)
-    return dict(result)

@@ -123,10 +123,30 @@ class Shape:
 square = lambda x: x * x  # noqa: E731
 
 
+def tiny(): return 1  # noqa: E704
+
+
+class Empty: pass  # noqa: E701
+
+
 def only_integration(x):
     if x:
         return [i for i in range(x) if i % 2]
     return []
+
+
+def closed_in_try(out):
+    def gen():
+        try:
+            yield 1
+            yield 2
+        finally:
+            out.append("cleanup")  # runs only through the exception table: GeneratorExit
+
+    g = gen()
+    next(g)
+    g.close()
+    return out
 
 
 def never_called(x):
@@ -137,6 +157,7 @@ def never_called(x):
 
 UNIT = """
 from app.constructs import classify, loop_to_exit, loop_last, while_loop, matcher, handled, gen, COUNTER, Shape
+from app.constructs import closed_in_try, tiny
 
 def test_constructs():
     assert classify(20) == "big" and classify(3) == "small"
@@ -150,6 +171,8 @@ def test_constructs():
     assert list(gen(4)) == [0, 1, 3]
     assert COUNTER() == 1
     assert Shape(3).kind == "triangle"
+    assert closed_in_try([]) == ["cleanup"]
+    assert tiny() == 1
 """
 
 INTEGRATION = """
@@ -232,6 +255,48 @@ def test_slipcover_under_xdist_equals_coveragepy(pytester: pytest.Pytester) -> N
     assert _figures(fast) == _figures(reference)
     serial = _measure(pytester, root, "slipcover")
     assert _figures(serial)[:2] == _figures(fast)[:2]
+
+
+EARLY = '''
+class Relay:
+    def __init__(self):
+        """A docstring and nothing else: the whole body is on one line."""
+
+    def pick(self, x):
+        if x:
+            return "yes"
+        return "no"
+
+
+def one_liner(): return 1
+'''
+
+
+def test_code_imported_before_measuring_starts(pytester: pytest.Pytester) -> None:
+    """A ``-p`` plugin imports part of the project before coverage starts (as pytest imports pluggy): coverage.py
+    sees its functions run; SlipCover's probes are put into them afterwards, branches included."""
+    root = _project(pytester)
+    write_files(
+        root,
+        {
+            "app/early.py": EARLY,
+            "preload.py": "import app.early\n",
+            "tests/integration/test_early.py": """
+            from app.early import Relay, one_liner
+
+            def test_early():
+                assert Relay().pick(1) == "yes"
+                assert one_liner() == 1
+            """,
+        },
+    )
+    reference = _measure(pytester, root, "coveragepy", "-p", "preload")
+    fast = _measure(pytester, root, "slipcover", "-p", "preload")
+    assert _figures(fast) == _figures(reference)
+    early = next(f for f in reference["files"] if f["path"] == "app/early.py")
+    # after the start: pick(1) took one of its two branches; one_liner() returned (a def line coverage.py
+    # counts as a branch: on to the next statement, or the body's return)
+    assert early["covered_branches"] == 2
 
 
 def test_static_context_and_unimported_files(pytester: pytest.Pytester) -> None:

@@ -1,0 +1,95 @@
+"""SlipCover's findings in coverage.py's terms: the arcs coverage.py would have recorded for what SlipCover saw.
+
+Both engines agree on lines. For branches, SlipCover marks each decision at the statement that decides, with
+an edge to where control went (``0``: out of the code object); coverage.py's arcs are between lines, and a few
+constructs are decisions in different places (see :class:`Shape`). Everything here reads the file's source
+(its AST, coverage.py's parser), once per file, and only for the files that ran.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+__all__ = ["EXIT", "Shape"]
+
+EXIT = 0  # SlipCover's destination of a branch that leaves the code object
+
+
+class Shape:
+    """What coverage.py calls a branch where SlipCover marks it differently, for one file, read once.
+
+    - SlipCover marks a ``match`` as one decision with an edge from the ``match`` line to the chosen case's body
+      (or past the statement when no case matched); coverage.py has a decision at each ``case`` line: into its
+      body, or on to the next case (the last one out of the statement). A SlipCover edge into case *i* is
+      coverage.py's arcs through cases 0..i-1 and into body *i*.
+    - A one-line ``def``/``class`` (``def f(): return 1``) is a decision for coverage.py: the statement goes on
+      to the next one, the body returns. The body's own probe records its return (see ``slipcover_engine``);
+      the line run as a statement goes on to every successor coverage.py knows besides that return.
+    """
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self._possible: dict[int, list[int]] | None = None
+        self.matches: dict[int, list[tuple[int, int]]] = {}
+        self.one_liners: set[int] = set()
+        try:
+            tree = ast.parse(Path(filename).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            return
+        compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Match):
+                self.matches[node.lineno] = [(c.pattern.lineno, c.body[0].lineno) for c in node.cases]
+            elif isinstance(node, compound) and node.body[-1].end_lineno == node.lineno:
+                self.one_liners.add(node.lineno)
+
+    def possible(self, line: int) -> list[int]:
+        """Where coverage.py's parser says ``line`` can go."""
+        if self._possible is None:
+            self._possible = _possible_arcs(self.filename)
+        return self._possible.get(line, [])
+
+    def exits(self, line: int) -> list[int]:
+        return [to for to in self.possible(line) if to < 0] or [-line]
+
+    def line_arcs(self, line: int) -> list[tuple[int, int]]:
+        arcs = [(-line, line)]
+        if line in self.one_liners:
+            arcs.extend((line, to) for to in self.possible(line) if to != -line)
+        return arcs
+
+    def arcs(self, source: int, target: int) -> list[tuple[int, int]]:
+        cases = self.matches.get(source)
+        if cases is None:
+            return [(source, to) for to in self.exits(source)] if target == EXIT else [(source, target)]
+        result: list[tuple[int, int]] = []
+        for i, (case, body) in enumerate(cases):
+            if body == target:
+                return [*result, (case, body)]
+            following = cases[i + 1][0] if i + 1 < len(cases) else None
+            if following is not None:
+                result.append((case, following))
+            elif target == EXIT:
+                result.extend((case, to) for to in self.exits(case))
+            else:
+                result.append((case, target))
+        return result
+
+
+def _possible_arcs(filename: str) -> dict[int, list[int]]:
+    """Every arc coverage.py's parser finds, by source line."""
+    from coverage.exceptions import CoverageException
+    from coverage.parser import PythonParser
+
+    try:
+        parser = PythonParser(filename=filename)
+        parser.parse_source()
+        possible = parser.arcs()
+    except (CoverageException, OSError, SyntaxError):
+        return {}
+    result: dict[int, list[int]] = defaultdict(list)
+    for a, b in possible:
+        result[a].append(b)
+    return dict(result)
