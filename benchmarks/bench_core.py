@@ -1,26 +1,43 @@
-"""Overhead of `pytest --iotops` on a generated 5,000-test project (70/20/10 unit/integration/e2e).
+"""What `pytest --iotops` costs, against plain pytest and against the pipeline it replaces, on generated suites.
 
-Prints median wall-clock times and ratios, measured side by side (runs interleaved, so machine noise hits
-every variant alike):
+A generated project (20 modules of small branchy functions, 70/20/10 unit/integration/e2e tests, a git history
+with a change for diff coverage) is run in every variant below, at each size, in interleaved rounds: every
+round runs every variant once, in a rotating order, so machine noise hits every variant alike. Each comparison
+is the median over rounds of the per-round ratio A/B, in CPU time (user + system of the process tree, which
+holds on a shared machine) and in wall time. The cost per test is a line fitted through the sizes.
 
-- plain pytest with the plugin installed but not enabled  vs  pytest without the plugin   (target 1.00)
-- pytest --iotops --iotops-no-cov                           vs  plain pytest               (target <= 1.03)
-- pytest --iotops with coverage and gates                   vs  pytest --cov --cov-branch --cov-report=xml
-                                                                --cov-fail-under             (target <= 1.0)
+Comparisons (the goals of the performance issue):
 
-Usage: .venv/bin/python benchmarks/bench_core.py [--tests 5000] [--rounds 5]
+- installed, not enabled / plain pytest                          <= 1.00
+- --iotops --iotops-no-cov / plain pytest                          <= 1.03
+- --iotops coverage + gates + JSON / pytest-cov same settings    <= 1.00 (coverage.py), <= 0.50 (SlipCover)
+- full pipeline / anchor pipeline                                 <= 0.65 (coverage.py), <= 0.50 (SlipCover)
+  full: coverage + gates + JUnit + HTML + Markdown + diff coverage, one process;
+  anchor: pytest-cov (xml, branch, fail-under) + pytest-html + --junitxml, then diff-cover
+- -n 2 --iotops --iotops-no-cov / -n 2                            <= 1.05
+- speed-up of -n 2 over serial with iotops, against plain xdist's  equal
+
+Usage:
+    .venv/bin/python benchmarks/bench_core.py                          # 1,000 / 5,000 / 20,000 tests
+    .venv/bin/python benchmarks/bench_core.py --sizes 2000,5000 --rounds 5
+    .venv/bin/python benchmarks/bench_core.py --json out.json          # the figures, for the docs
+Real projects' suites (both engines, same figures, time ratios): benchmarks/conformance.py --engines
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 MODULE = """
@@ -32,13 +49,30 @@ def f{i}(x):
     return -x
 """
 
+CHANGE = """
+
+def changed_{m}(x):
+    if x > 0:
+        return x
+    return 0
+"""
+
+MODULES = 20
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.invalid"}
+    env.update(GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="b@example.invalid")
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
 
 def generate(root: Path, tests: int, per_file: int = 50) -> None:
+    """The project at ``root``: a ``main`` commit, then a ``change`` commit that adds a half-tested function to
+    five modules (the lines diff coverage judges)."""
     pkg = root / "benchpkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    modules = 20
-    for m in range(modules):
+    for m in range(MODULES):
         (pkg / f"mod{m}.py").write_text("".join(MODULE.format(i=i) for i in range(10)))
     shares = {"unit": 0.7, "integration": 0.2, "e2e": 0.1}
     counter = 0
@@ -46,7 +80,7 @@ def generate(root: Path, tests: int, per_file: int = 50) -> None:
         count = round(tests * share)
         for start in range(0, count, per_file):
             n = min(per_file, count - start)
-            body = [f"import benchpkg.mod{counter % modules} as m\n"]
+            body = [f"import benchpkg.mod{counter % MODULES} as m\n"]
             for t in range(n):
                 body.append(f"\ndef test_{phase}_{start + t}():\n    assert m.f{t % 10}({t}) is not None\n")
             path = root / "tests" / phase / f"test_{phase}_{start // per_file}.py"
@@ -63,7 +97,11 @@ def generate(root: Path, tests: int, per_file: int = 50) -> None:
             [tool.pytest.ini_options]
             pythonpath = ["."]
 
+            [tool.iotops]
+            formats = []
+
             [tool.iotops.coverage]
+            source = ["benchpkg"]
             fail_under = 50
             branch_fail_under = 30
             file_fail_under = 10
@@ -71,71 +109,178 @@ def generate(root: Path, tests: int, per_file: int = 50) -> None:
             """
         )
     )
+    (root / ".gitignore").write_text("iotops-reports/\n*.xml\n*.html\n.coverage*\nassets/\n__pycache__/\n")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "base")
+    _git(root, "checkout", "-q", "-b", "change")
+    for m in range(5):
+        with (pkg / f"mod{m}.py").open("a") as fh:
+            fh.write(CHANGE.format(m=m))
+    (root / "tests" / "unit" / "test_change.py").write_text(
+        "".join(f"from benchpkg.mod{m} import changed_{m}\n" for m in range(5))
+        + "".join(f"\ndef test_changed_{m}():\n    assert changed_{m}(1) == 1\n" for m in range(5))
+    )
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "change")
 
 
-def variants(python: str) -> dict[str, list[str]]:
-    base = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+PLUGIN = ("-p", "pytest_iotops.plugin")
+FULL = ("--iotops", "--iotops-format", "html", "--iotops-format", "md", "--iotops-format", "junit")
+PYTEST_COV = ("-p", "pytest_cov.plugin", "--cov=benchpkg", "--cov-branch", "--cov-report=xml", "--cov-fail-under=50")
+XDIST = ("-p", "xdist.plugin", "-n", "2")
+
+
+def variants() -> dict[str, list[list[str]]]:
+    """Each variant: the commands it runs, one after the other (the anchor pipeline is two)."""
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    slip = ("--iotops-cov-engine", "slipcover")
+    html = ("-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin", "--html=report.html", "--self-contained-html")
+    diff_cover = [sys.executable, "-m", "diff_cover.diff_cover_tool", "coverage.xml", "--compare-branch=main"]
     return {
-        "plain": base,
-        "installed-off": [*base, "-p", "pytest_iotops.plugin"],
-        "iotops-no-cov": [*base, "-p", "pytest_iotops.plugin", "--iotops", "--iotops-no-cov"],
-        "iotops-cov-gates": [*base, "-p", "pytest_iotops.plugin", "--iotops"],
-        "pytest-cov": [
-            *base,
-            "-p",
-            "pytest_cov.plugin",
-            "--cov=benchpkg",
-            "--cov-branch",
-            "--cov-report=xml",
-            "--cov-fail-under=50",
-        ],
+        "plain": [base],
+        "installed-off": [[*base, *PLUGIN]],
+        "iotops-no-cov": [[*base, *PLUGIN, "--iotops", "--iotops-no-cov"]],
+        "iotops-cov": [[*base, *PLUGIN, "--iotops"]],
+        "iotops-cov-slipcover": [[*base, *PLUGIN, "--iotops", *slip]],
+        "pytest-cov": [[*base, *PYTEST_COV]],
+        "full": [[*base, *PLUGIN, *FULL]],
+        "full-slipcover": [[*base, *PLUGIN, *FULL, *slip]],
+        "anchor": [[*base, *PYTEST_COV, *html, "--junitxml=junit.xml"], [*diff_cover, "--fail-under=40"]],
+        "plain-n2": [[*base, *XDIST]],
+        "iotops-no-cov-n2": [[*base, *PLUGIN, *XDIST, "--iotops", "--iotops-no-cov"]],
     }
 
 
-def run(cmd: list[str], cwd: Path) -> float:
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+#: (label, numerator, denominator, goal): ratio <= goal; None: printed only
+COMPARISONS: list[tuple[str, str, str, float | None]] = [
+    ("installed, not enabled / plain", "installed-off", "plain", 1.00),
+    ("--iotops --iotops-no-cov / plain", "iotops-no-cov", "plain", 1.03),
+    ("--iotops coverage+gates (coverage.py) / pytest-cov", "iotops-cov", "pytest-cov", 1.00),
+    ("--iotops coverage+gates (SlipCover) / pytest-cov", "iotops-cov-slipcover", "pytest-cov", 0.50),
+    ("full pipeline (coverage.py) / anchor pipeline", "full", "anchor", 0.65),
+    ("full pipeline (SlipCover) / anchor pipeline", "full-slipcover", "anchor", 0.50),
+    ("-n 2 --iotops --iotops-no-cov / -n 2", "iotops-no-cov-n2", "plain-n2", 1.05),
+    ("serial / -n 2, plain (xdist's speed-up)", "plain", "plain-n2", None),
+    ("serial / -n 2, --iotops --iotops-no-cov", "iotops-no-cov", "iotops-no-cov-n2", None),
+]
+
+
+@dataclass
+class Sample:
+    cpu: float
+    wall: float
+
+
+def run(commands: list[list[str]], cwd: Path) -> Sample:
+    """Run the commands in turn; CPU time of every process they started (xdist workers included)."""
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": ""}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return elapsed
+    for cmd in commands:
+        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=3600)
+        if done.returncode != 0:
+            shown = " ".join(cmd[2:8])
+            raise SystemExit(f"{shown} ... failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(cpu, wall)
+
+
+DIFF_GATE = """
+[tool.iotops.diff]
+base = "main"
+fail_under = 40
+"""
+
+
+def measure(tests: int, rounds: int) -> dict[str, list[Sample]]:
+    with tempfile.TemporaryDirectory(prefix="iotops-bench-") as tmp:
+        root = Path(tmp) / "project"
+        root.mkdir()
+        generate(root, tests)
+        # the full pipeline's copy gates diff coverage (a diff gate without coverage is an error, as it must be)
+        full_root = Path(tmp) / "project-full"
+        shutil.copytree(root, full_root)
+        with (full_root / "pyproject.toml").open("a") as fh:
+            fh.write(DIFF_GATE)
+        cmds = variants()
+        where = {name: full_root if name.startswith("full") else root for name in cmds}
+        samples: dict[str, list[Sample]] = {name: [] for name in cmds}
+        for name, cmd in cmds.items():  # warm-up: imports, .pyc files, Jinja's template cache
+            run(cmd, where[name])
+        names = list(cmds)
+        for r in range(rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order:
+                samples[name].append(run(cmds[name], where[name]))
+            shown = ", ".join(f"{n} {samples[n][-1].cpu:.2f}" for n in names)
+            print(f"  {tests} tests, round {r + 1}/{rounds} (CPU s): {shown}", file=sys.stderr, flush=True)
+    return samples
+
+
+def ratio(samples: dict[str, list[Sample]], a: str, b: str, what: str) -> float:
+    pairs = zip(samples[a], samples[b], strict=True)
+    return statistics.median(getattr(x, what) / getattr(y, what) for x, y in pairs)
+
+
+def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least squares ``seconds = fixed + per_test * tests``."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+    return my - slope * mx, slope
+
+
+def report(results: dict[int, dict[str, list[Sample]]]) -> dict[str, object]:
+    out: dict[str, object] = {"python": sys.version.split()[0], "sizes": {}}
+    for tests, samples in results.items():
+        rows = []
+        print(f"\n{tests} tests, {len(samples['plain'])} interleaved rounds: median CPU s / wall s")
+        for name, values in samples.items():
+            cpu = statistics.median(s.cpu for s in values)
+            wall = statistics.median(s.wall for s in values)
+            print(f"  {name:22} {cpu:8.2f} {wall:8.2f}")
+        print("  ratio (median of per-round ratios)                      CPU    wall   goal")
+        for label, a, b, goal in COMPARISONS:
+            cpu, wall = ratio(samples, a, b, "cpu"), ratio(samples, a, b, "wall")
+            verdict = "" if goal is None else f"<= {goal:.2f} {'met' if cpu <= goal else 'NOT met'} (CPU)"
+            print(f"  {label:54} {cpu:6.3f} {wall:6.3f}   {verdict}")
+            rows.append({"comparison": label, "cpu": round(cpu, 3), "wall": round(wall, 3), "goal": goal})
+        medians = {n: statistics.median(s.cpu for s in v) for n, v in samples.items()}
+        out["sizes"][str(tests)] = {"ratios": rows, "cpu_median": medians}  # type: ignore[index]
+    if len(results) > 1:
+        print("\ncost per test (CPU, line fitted through the sizes): fixed s + ms per test")
+        fits = {}
+        for name in next(iter(results.values())):
+            points = [(t, statistics.median(s.cpu for s in r[name])) for t, r in results.items()]
+            fixed, per_test = fit(points)
+            fits[name] = {"fixed_s": round(fixed, 3), "per_test_ms": round(per_test * 1000, 4)}
+            print(f"  {name:22} {fixed:7.3f} s + {per_test * 1000:7.4f} ms/test")
+        plain = fits["plain"]["per_test_ms"]
+        for name in ("installed-off", "iotops-no-cov", "iotops-cov", "iotops-cov-slipcover"):
+            extra = fits[name]["per_test_ms"] - plain
+            print(f"  {name} adds {extra * 1000:.1f} us per test over plain pytest")
+        out["fits"] = fits
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tests", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sizes", default="1000,5000,20000", help="test counts, comma-separated")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per size (20,000: at most 3)")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="iotops-bench-") as tmp:
-        root = Path(tmp)
-        generate(root, args.tests)
-        cmds = variants(sys.executable)
-        times: dict[str, list[float]] = {name: [] for name in cmds}
-        for cmd in cmds.values():  # warm-up: imports, .pyc files
-            run(cmd, root)
-        for r in range(args.rounds):
-            for name, cmd in cmds.items():
-                times[name].append(run(cmd, root))
-            print(
-                f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items()), flush=True
-            )
-    med = {name: statistics.median(t) for name, t in times.items()}
-    print(f"\n{args.tests} tests, {args.rounds} interleaved rounds, median wall-clock seconds:")
-    for name, value in med.items():
-        print(f"  {name:18} {value:7.3f}s")
-    print("\nratios (median):")
-    rows = [
-        ("installed, not enabled / plain pytest", med["installed-off"] / med["plain"], 1.0),
-        ("--iotops without coverage / plain pytest", med["iotops-no-cov"] / med["plain"], 1.03),
-        (
-            "--iotops coverage+gates / pytest-cov --cov-branch xml fail-under",
-            med["iotops-cov-gates"] / med["pytest-cov"],
-            1.0,
-        ),
-    ]
-    for label, ratio, target in rows:
-        print(f"  {label:66} {ratio:6.3f}  (target <= {target:.2f}: {'met' if ratio <= target else 'NOT met'})")
+    results = {}
+    for tests in (int(s) for s in args.sizes.split(",")):
+        rounds = min(args.rounds, 3) if tests >= 20000 else args.rounds
+        results[tests] = measure(tests, rounds)
+    figures = report(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

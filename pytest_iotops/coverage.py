@@ -265,6 +265,8 @@ def summarize(
     cov = meter.cov
     if cov is None:
         raise EvidenceError("coverage was not measured: no coverage.py tracer was running")
+    if meter.owned:
+        _reuse_file_reporters(cov)
     with captured(meter.warnings):
         # flush the collector into the data every report reads: with [paths] set, the first report replaces
         # that data with a re-mapped copy, and lines flushed later would land in the discarded original
@@ -310,6 +312,26 @@ def summarize(
         engine="coveragepy" if meter.measured_by == "pytest-cov" else meter.engine.name,
     )
     return report, lines
+
+
+def _reuse_file_reporters(cov: coverage.Coverage) -> None:
+    """The total and each phase are coverage.py reports over the same files: each report would parse every
+    file again (most of a report's cost), so this Coverage object hands out one file reporter per file (they
+    keep only the parse). Set on our own object only, never on pytest-cov's."""
+    made = getattr(cov, "_get_file_reporter", None)
+    if made is None or getattr(made, "iotops_cached", False):
+        return
+    cache: dict[str, Any] = {}
+
+    def reporter(morf: Any) -> Any:
+        if not isinstance(morf, str):
+            return made(morf)
+        if morf not in cache:
+            cache[morf] = made(morf)
+        return cache[morf]
+
+    reporter.iotops_cached = True  # type: ignore[attr-defined]
+    cov._get_file_reporter = reporter  # type: ignore[method-assign]
 
 
 def phase_lines(

@@ -19,9 +19,17 @@ from .. import (
 )
 from .common import DEFAULT_MARKERS, PLUGIN_NAME
 from .options import cli_values, pytest_addoption
-from .session import IotopsPlugin
 
 __all__ = ["PLUGIN_NAME", "IotopsPlugin", "pytest_addoption"]
+
+
+def __getattr__(name: str) -> object:
+    """``IotopsPlugin`` on demand: a run without ``--iotops`` never imports the session plugin."""
+    if name == "IotopsPlugin":
+        from .session import IotopsPlugin
+
+        return IotopsPlugin
+    raise AttributeError(name)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -72,6 +80,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    from .session import IotopsPlugin
+
     plugin = IotopsPlugin(early_config, settings)
     early_config.pluginmanager.register(plugin, PLUGIN_NAME)
     try:

@@ -113,9 +113,8 @@ class IotopsPlugin:
             return f"iotops: coverage off ({p.coverage_off_reason})"
         if p.meter is not None:
             selection = f": {p.meter.selection}" if p.meter.selection else ""
-            engine = p.meter.engine
-            default = engine.name == "coveragepy" and not engine.reason
-            shown = "" if default else f" ({engine.name}{', ' + engine.reason if engine.reason else ''})"
+            e = p.meter.engine  # named unless it is the default, coverage.py, not chosen by auto
+            shown = f" ({e.name}{', ' + e.reason if e.reason else ''})" if e.name != "coveragepy" or e.reason else ""
             return f"iotops: coverage by {p.meter.measured_by}{shown}{selection}"
         return ""
 
@@ -253,20 +252,21 @@ class IotopsPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.workerinput is not None:
             return
-        deployments = getattr(report, "iotops_deployments", None)
+        extra = vars(report)  # what iotops attached, read without getattr's exception for the common absence
+        deployments = extra.get("iotops_deployments")
         if deployments:
             self.pipeline.recorder.add_deployments(report.nodeid, deployments)
-        rollouts = getattr(report, "iotops_fleet", None)
+        rollouts = extra.get("iotops_fleet")
         if rollouts:
             self.pipeline.recorder.add_fleet_rollouts(report.nodeid, rollouts)
-        phase = self.phase_of.get(report.nodeid) or getattr(report, "iotops_phase", None)
+        phase = self.phase_of.get(report.nodeid) or extra.get("iotops_phase")
         if phase not in self.pipeline.rules.phases:
             phase = self.settings.default_phase
         recorder = self.pipeline.recorder
         if report.passed and report.when != "call":  # two of every three reports: keep this path short
             recorder.add_passing_phase_report(report.nodeid, phase, report.duration)
             return
-        failed, xfail = report.failed, hasattr(report, "wasxfail")
+        failed, xfail = report.failed, "wasxfail" in extra
         recorder.add_report(
             report.nodeid,
             phase,
@@ -274,7 +274,7 @@ class IotopsPlugin:
             report.outcome,
             report.duration,
             xfail=xfail,
-            blocked=report.nodeid in self.blocked or bool(getattr(report, "iotops_blocked", False)),
+            blocked=report.nodeid in self.blocked or bool(extra.get("iotops_blocked", False)),
             message=_message(report),
             longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
             worker=worker_of(report) if self.pipeline.context.distributed else "",
