@@ -53,6 +53,8 @@ def _slipcover_blocker(cov: coverage.Coverage) -> str:
     for key, why in checks:
         if cov.get_option(key):
             return f"coverage.py's [{key.replace(':', '] ')} is set: {why}"
+    if "subprocess" in _strings(cov.get_option("run:patch")):
+        return "coverage.py's [run] patch = subprocess: SlipCover measures this process only"
     concurrency = [c for c in _strings(cov.get_option("run:concurrency")) if c != "thread"]
     if concurrency:
         return f"coverage.py's [run] concurrency = {', '.join(concurrency)}: SlipCover follows threads only"

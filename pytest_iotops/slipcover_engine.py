@@ -23,6 +23,7 @@ import gc
 import sys
 import types
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,8 @@ class SlipcoverCollector:
         self.static = static_context
         self.label = static_context
         self.inorout = _inorout(cov)
+        # how coverage.py's collector names a file in its data (relative with [run] relative_files)
+        self.mapper: Callable[[str], str] = getattr(cov, "_file_mapper", None) or str
         self.matcher = _Matcher(self.inorout)
         self.probes = probes_class()(self.branch)
         self.segments: dict[str, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
@@ -250,20 +253,21 @@ class SlipcoverCollector:
         for label, files in sorted(self.segments.items()):
             data.set_context(label)
             if self.branch:
-                data.add_arcs(
-                    {canonical_filename(name): self._arcs(name, items, shapes) for name, items in files.items()}
-                )
+                data.add_arcs({self._name(name): self._arcs(name, items, shapes) for name, items in files.items()})
             else:
                 data.add_lines(
                     {
-                        canonical_filename(name): {x if isinstance(x, int) else x[0] for x in items}
+                        self._name(name): {x if isinstance(x, int) else x[0] for x in items}
                         for name, items in files.items()
                     }
                 )
         self.segments.clear()
-        unexecuted = [canonical_filename(path) for path, _ in self.inorout.find_possibly_unexecuted_files()]
+        unexecuted = [self._name(path) for path, _ in self.inorout.find_possibly_unexecuted_files()]
         if unexecuted:
             data.touch_files(unexecuted)
+
+    def _name(self, path: str) -> str:
+        return str(self.mapper(canonical_filename(path)))
 
     def _arcs(self, name: str, items: set[Any], shapes: dict[str, Shape]) -> set[tuple[int, int]]:
         """Lines become entry arcs (``-n -> n``: never a branch, so they only mark the line); SlipCover's branch

@@ -300,9 +300,11 @@ def test_code_imported_before_measuring_starts(pytester: pytest.Pytester) -> Non
 
 
 def test_static_context_and_unimported_files(pytester: pytest.Pytester) -> None:
-    """A project's ``[run] context`` labels both engines' phases alike; a selected file nothing imports is 0 %."""
+    """A project's ``[run] context`` labels both engines' phases alike, ``relative_files`` names files alike; a
+    selected file nothing imports is 0 %."""
     root = _project(pytester)
-    write_files(root, {".coveragerc": "[run]\ncontext = ci\n", "app/unused.py": "def f():\n    return 1\n"})
+    rc = "[run]\ncontext = ci\nrelative_files = true\n"
+    write_files(root, {".coveragerc": rc, "app/unused.py": "def f():\n    return 1\n"})
     reference = _measure(pytester, root, "coveragepy")
     fast = _measure(pytester, root, "slipcover")
     assert _figures(fast) == _figures(reference)
@@ -353,6 +355,10 @@ def test_engine_refusals_are_named(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
     assert result.ret == 4
     assert "engine = 'slipcover': coverage.py's [run] dynamic_context is set" in result.stderr.str()
+    write_files(root, {".coveragerc": "[run]\npatch = subprocess\n"})
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert "[run] patch = subprocess: SlipCover measures this process only" in result.stderr.str()
     result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "fast", "-p", "no:cacheprovider")
     assert result.ret == 4
     assert "coveragepy, sysmon, slipcover, auto" in result.stdout.str() + result.stderr.str()
