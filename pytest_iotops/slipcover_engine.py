@@ -204,16 +204,18 @@ class SlipcoverCollector:
         if label == self.label or not self.running:
             return
         started = time.perf_counter()
-        self._drain()
+        fired = self._drain()
         self.label = label
         if sys.version_info >= (3, 12):  # pragma: no cover - this machine's Python is 3.11
             sys.monitoring.restart_events()
         else:
-            self._rearm()
+            self._rearm(fired)
         self.rearm_seconds.append(time.perf_counter() - started)
 
-    def _rearm(self) -> None:
-        fresh = self.probes.fresh()
+    def _rearm(self, fired: dict[str, set[Any]]) -> None:
+        fresh = self.probes.fresh(fired)
+        if not fresh:
+            return
         key_of = self.probes.key_of
         for obj in gc.get_objects():
             if type(obj) is types.FunctionType:
@@ -221,15 +223,17 @@ class SlipcoverCollector:
                 if key is not None and key in fresh and obj.__code__ is not fresh[key]:
                     obj.__code__ = fresh[key]
 
-    def _drain(self) -> None:
+    def _drain(self) -> dict[str, set[Any]]:
+        """What the probes saw since the last drain, added to the current label's segment (and returned)."""
         with self.probes.lock:
-            seen = self.probes._get_newly_seen()
+            seen: dict[str, set[Any]] = self.probes._get_newly_seen()
             for filename, items in self.probes.all_seen.items():
                 seen[filename].update(items)
             self.probes.all_seen.clear()
         segment = self.segments[self.label]
         for filename, items in seen.items():
             segment[filename].update(x for x in items if x)
+        return seen
 
     def stop(self) -> None:
         if not self.running:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dis
+import inspect
 import sys
 import types
 from collections.abc import Iterator
@@ -46,6 +47,9 @@ def probes_class() -> type:
             self.originals: list[types.CodeType] = []
             self.key_of: dict[int, Key] = {}  # id(code) -> key, for every generation of instrumented code
             self.alive: list[types.CodeType] = []  # keeps the ids above valid
+            #: per original: its armable functions; per function: its code now tracked for de-instrumentation
+            self.units: dict[int, list[tuple[tuple[int, ...], types.CodeType, set[int]]]] = {}
+            self.current: dict[Key, types.CodeType] = {}
 
         def _remember(self, new: types.CodeType, key: Key) -> None:
             self.key_of[id(new)] = key
@@ -67,21 +71,46 @@ def probes_class() -> type:
                 self._remember(new, self.key_of[id(co)])
             return new
 
-        def fresh(self) -> dict[Key, types.CodeType]:
-            """Newly instrumented code for every original; the previous generation is no longer tracked."""
+        def fresh(self, fired: dict[str, set[Any]]) -> dict[Key, types.CodeType]:
+            """Newly instrumented code for each function whose probes fired since the last call (``fired``: what
+            was seen, per file); a function that ran nothing still has its probes. Modules and class bodies run
+            once, so only the functions in them are armed again, each as a whole with what it nests."""
             result: dict[Key, types.CodeType] = {}
             with self.lock:
-                self.instrumented.clear()
-                self.code2index.clear()
                 for number, original in enumerate(self.originals):
-                    # as a nested code object (a parent given): SlipCover skips recomputing the lines it already
-                    # knows, a third of the cost; the new code is tracked here instead
-                    new = Slipcover.instrument(self, original, original)
-                    self.instrumented[original.co_filename].add(new)
-                    for path, code in _walk(new):
-                        result[(number, path)] = code
-                        self._remember(code, (number, path))
+                    seen = fired.get(original.co_filename)
+                    if not seen:
+                        continue
+                    lines = {x if isinstance(x, int) else x[0] for x in seen}
+                    for path, unit, unit_lines in self._units(number, original):
+                        if unit_lines.isdisjoint(lines):
+                            continue
+                        # as a nested code object (a parent given): SlipCover skips recomputing the lines it
+                        # already knows, a third of the cost; the new code is tracked here instead
+                        new = Slipcover.instrument(self, unit, unit)
+                        tracked = self.instrumented[original.co_filename]
+                        tracked.discard(self.current.pop((number, path), None))
+                        tracked.add(new)
+                        self.current[(number, path)] = new
+                        for sub, code in _walk(new):
+                            result[(number, (*path, *sub))] = code
+                            self._remember(code, (number, (*path, *sub)))
             return result
+
+        def _units(
+            self, number: int, original: types.CodeType
+        ) -> list[tuple[tuple[int, ...], types.CodeType, set[int]]]:
+            """The functions of an original not nested in another function, with every line under each."""
+            if number not in self.units:
+                found: list[tuple[tuple[int, ...], types.CodeType, set[int]]] = []
+                for path, code in _walk(original):
+                    if code.co_flags & inspect.CO_NEWLOCALS and not any(
+                        path[: len(p)] == p for p, _, _ in found if p != path
+                    ):
+                        lines = {line for _, c in _walk(code) for _, _, line in c.co_lines() if line}
+                        found.append((path, code, lines))
+                self.units[number] = found
+            return self.units[number]
 
     return Probes
 
