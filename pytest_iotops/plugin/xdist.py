@@ -67,8 +67,12 @@ class WorkerPhaseTag:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        report.iotops_phase = item.stash.get(PHASE, None)  # type: ignore[attr-defined]
-        report.iotops_blocked = item.nodeid in self.blocked  # type: ignore[attr-defined]
+        # less to serialise per report: a passed teardown needs no phase (its test is known by then), and
+        # "blocked" travels only when true
+        if report.when != "teardown" or report.failed:
+            report.iotops_phase = item.stash.get(PHASE, None)  # type: ignore[attr-defined]
+        if item.nodeid in self.blocked:
+            report.iotops_blocked = True  # type: ignore[attr-defined]
         return report
 
 
