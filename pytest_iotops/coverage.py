@@ -28,7 +28,7 @@ import coverage.exceptions
 
 from .config import CoverageSettings
 from .covengine import Engine, choose_engine
-from .covsource import SELECTING_OPTIONS, detect_source
+from .covsource import SELECTING_OPTIONS, config_origin, describe_selection, detect_source
 from .errors import ConfigError, EvidenceError
 from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage, line_ranges
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CoverageMeter",
     "captured",
+    "describe_selection",
     "export_data",
     "import_data",
     "new_coverage",
@@ -76,7 +77,7 @@ def _configured(
         cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])
         description = f"source {', '.join(settings.source)} (from {origin})"
     elif any(cov.get_option(key) for key in SELECTING_OPTIONS):
-        description = f"{describe_selection(cov)} ({_config_origin(cov, rootdir)})"
+        description = f"{describe_selection(cov)} ({config_origin(cov, rootdir)})"
     else:
         guess = detect_source(rootdir)
         cov.set_option("run:source", guess.paths)
@@ -97,30 +98,6 @@ def new_coverage(found: list[str]) -> coverage.Coverage:
             return coverage.Coverage(data_file=None, config_file=True)
         except coverage.exceptions.ConfigError as exc:
             raise ConfigError(f"coverage.py configuration: {exc}") from None
-
-
-def describe_selection(cov: coverage.Coverage) -> str:
-    """``source a, b; include x/*``: the options that select code, as coverage.py holds them."""
-    parts = []
-    for key in SELECTING_OPTIONS:
-        values = _option_list(cov, key)
-        if values:
-            parts.append(f"{key.split(':')[1]} {', '.join(values)}")
-    return "; ".join(parts) or "everything executed"
-
-
-def _config_origin(cov: coverage.Coverage, rootdir: Path) -> str:
-    """Where coverage.py read the selection: ``from pyproject.toml [tool.coverage.run]``, ``.coveragerc [run]``."""
-    path = getattr(cov.config, "config_file", None)
-    if not path:
-        return "from coverage.py's configuration"
-    name = Path(path)
-    try:
-        shown = name.resolve().relative_to(rootdir.resolve()).as_posix()
-    except ValueError:
-        shown = str(name)
-    section = {"pyproject.toml": "[tool.coverage.run]", "setup.cfg": "[coverage:run]", "tox.ini": "[coverage:run]"}
-    return f"from {shown} {section.get(name.name, '[run]')}"
 
 
 class CoverageMeter:
@@ -306,12 +283,21 @@ def summarize(
         files=files,
         phases=phase_cov,
         phase_attribution=attribution,
-        note="" if attribution else "phase attribution unavailable (per-test contexts are in use)",
+        note=_note(meter, attribution),
         selection=meter.selection or f"{describe_selection(cov)} (pytest-cov)",
         warnings=list(meter.warnings),
         engine="coveragepy" if meter.measured_by == "pytest-cov" else meter.engine.name,
     )
     return report, lines
+
+
+def _note(meter: CoverageMeter, attribution: bool) -> str:
+    if not attribution:
+        return "phase attribution unavailable (per-test contexts are in use)"
+    costs = meter.collector.rearm_seconds if meter.collector is not None else []
+    if costs:  # what per-phase figures cost with probes that fire once
+        return f"SlipCover's probes armed again at {len(costs)} phase boundaries in {sum(costs):.3f} s"
+    return ""
 
 
 def _reuse_file_reporters(cov: coverage.Coverage) -> None:

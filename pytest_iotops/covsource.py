@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import read_toml
 
-__all__ = ["SELECTING_OPTIONS", "Selection", "detect_source"]
+if TYPE_CHECKING:
+    import coverage
+
+__all__ = ["SELECTING_OPTIONS", "Selection", "config_origin", "describe_selection", "detect_source"]
 
 #: coverage.py options that choose what is measured; any of them set means the project chose
 SELECTING_OPTIONS = ("run:source", "run:source_pkgs", "run:include")
@@ -122,3 +125,27 @@ def _is_package(path: Path, namespace_ok: bool) -> bool:
     if (path / "__init__.py").is_file():
         return True
     return namespace_ok and any(path.rglob("*.py"))
+
+
+def describe_selection(cov: coverage.Coverage) -> str:
+    """``source a, b; include x/*``: the options that select code, as coverage.py holds them."""
+    parts = []
+    for key in SELECTING_OPTIONS:
+        values = [str(v) for v in (cov.get_option(key) or [])]  # type: ignore[union-attr]
+        if values:
+            parts.append(f"{key.split(':')[1]} {', '.join(values)}")
+    return "; ".join(parts) or "everything executed"
+
+
+def config_origin(cov: coverage.Coverage, rootdir: Path) -> str:
+    """Where coverage.py read the selection: ``from pyproject.toml [tool.coverage.run]``, ``.coveragerc [run]``."""
+    path = getattr(cov.config, "config_file", None)
+    if not path:
+        return "from coverage.py's configuration"
+    name = Path(path)
+    try:
+        shown = name.resolve().relative_to(rootdir.resolve()).as_posix()
+    except ValueError:
+        shown = str(name)
+    section = {"pyproject.toml": "[tool.coverage.run]", "setup.cfg": "[coverage:run]", "tox.ini": "[coverage:run]"}
+    return f"from {shown} {section.get(name.name, '[run]')}"
