@@ -126,7 +126,8 @@ def summary_lines(report: RunReport) -> list[Line]:
         branch = f", branch {cov.totals.branch_percent:.2f} %" if cov.totals.branch_percent is not None else ""
         lines.append(
             (
-                f"coverage ({cov.measured_by}): line {cov.totals.percent:.2f} %{branch} "
+                f"coverage ({cov.measured_by}{', ' + cov.engine if cov.engine not in ('', 'coveragepy') else ''}): "
+                f"line {cov.totals.percent:.2f} %{branch} "
                 f"over {cov.totals.files} file(s)",
                 "",
             )

@@ -371,6 +371,9 @@ def test_auto_says_what_it_chose_and_why(pytester: pytest.Pytester) -> None:
     expected = "sysmon" if sys.version_info >= (3, 14) else "slipcover"
     result.stdout.fnmatch_lines([f"iotops: coverage by iotops ({expected}, auto: *"])
     assert run_report(root)["coverage"]["engine"] == expected
+    result.stdout.fnmatch_lines([f"coverage (iotops, {expected}): line *"])
+    html = (root / "iotops-reports" / "run-report.html").read_text()
+    assert f"(collected by {expected}, figures by coverage.py)" in html
     # per-test contexts: SlipCover cannot follow them, so auto keeps coverage.py's tracer and says why
     write_files(root, {".coveragerc": "[run]\ndynamic_context = test_function\n"})
     result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "auto", "-p", "no:cacheprovider")
