@@ -9,6 +9,7 @@ constructs are decisions in different places (see :class:`Shape`). Everything he
 from __future__ import annotations
 
 import ast
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,16 +35,31 @@ class Shape:
         self._possible: dict[int, list[int]] | None = None
         self.matches: dict[int, list[tuple[int, int]]] = {}
         self.one_liners: set[int] = set()
+        self.skipped: dict[int, int] = {}
         try:
             tree = ast.parse(Path(filename).read_bytes())
         except (OSError, SyntaxError, ValueError):
             return
         compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
         for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._annotations_only(node)
             if isinstance(node, ast.Match):
                 self.matches[node.lineno] = [(c.pattern.lineno, c.body[0].lineno) for c in node.cases]
             elif isinstance(node, compound) and node.body[-1].end_lineno == node.lineno:
                 self.one_liners.add(node.lineno)
+
+    def _annotations_only(self, function: ast.AST) -> None:
+        """In a function, ``x: int`` alone runs nothing (a module or class evaluates it): coverage.py's arcs pass
+        over it to the next statement, SlipCover's mark points at it."""
+        todo = [function]
+        while todo:
+            node = todo.pop()
+            for body in _bodies(node):
+                for here, after in itertools.pairwise(body):
+                    if isinstance(here, ast.AnnAssign) and here.value is None:
+                        self.skipped[here.lineno] = after.lineno
+            todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.ClassDef))
 
     def possible(self, line: int) -> list[int]:
         """Where coverage.py's parser says ``line`` can go."""
@@ -61,6 +77,8 @@ class Shape:
         return arcs
 
     def arcs(self, source: int, target: int) -> list[tuple[int, int]]:
+        while target in self.skipped:
+            target = self.skipped[target]
         cases = self.matches.get(source)
         if cases is None:
             return [(source, to) for to in self.exits(source)] if target == EXIT else [(source, target)]
@@ -76,6 +94,10 @@ class Shape:
             else:
                 result.append((case, target))
         return result
+
+
+def _bodies(node: ast.AST) -> list[list[ast.stmt]]:
+    return [v for f in ("body", "orelse", "finalbody") if isinstance(v := getattr(node, f, None), list) and v]
 
 
 def _possible_arcs(filename: str) -> dict[int, list[int]]:

@@ -60,8 +60,35 @@ class _Matcher:
             if name == "built-in" or name.endswith((".so", ".pyd")):
                 self.cache[name] = False
             else:
-                self.cache[name] = bool(self.inorout.should_trace(name).trace)
+                frame = _ModuleFrame(name, _module_name(name))
+                self.cache[name] = bool(self.inorout.should_trace(name, frame).trace)
         return self.cache[name]
+
+
+class _ModuleFrame:
+    """What coverage.py reads from the frame its tracer sees: ``source_pkgs`` (and a package name as ``source``)
+    match by the module's dotted name, which a file name alone does not give."""
+
+    def __init__(self, filename: str, module: str | None) -> None:
+        self.f_globals = {"__file__": filename, "__name__": module}
+
+
+def _module_name(filename: str) -> str | None:
+    """The dotted name a file is imported under, from the longest ``sys.path`` entry that holds it."""
+    path = Path(filename).resolve()
+    best: tuple[str, ...] | None = None
+    for entry in sys.path:
+        try:
+            relative = path.relative_to(Path(entry or ".").resolve())
+        except (ValueError, OSError):
+            continue
+        parts = relative.with_suffix("").parts
+        if best is None or len(parts) < len(best):
+            best = parts
+    if not best:
+        return None
+    parts = best[:-1] if best[-1] == "__init__" else best
+    return ".".join(parts) or None
 
 
 def _inorout(cov: coverage.Coverage) -> Any:
@@ -109,15 +136,40 @@ class SlipcoverCollector:
     def start(self) -> None:
         import importlib.util
 
-        import slipcover
-
         self.importer.__enter__()
         self._restore.append(probe_handlers())
         self._patch_pytest()
         self._restore.append((importlib.util, "spec_from_file_location", importlib.util.spec_from_file_location))
-        slipcover.wrap_spec_from_file_location(self.probes, self.matcher)
+        importlib.util.spec_from_file_location = self._wrap_spec_from_file_location(
+            importlib.util.spec_from_file_location
+        )
         self._instrument_loaded()
         self.running = True
+
+    def _wrap_spec_from_file_location(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """Files loaded through ``importlib.util.spec_from_file_location`` (pytest's ``--import-mode=importlib``,
+        plugin loaders) get SlipCover's loader when selected. SlipCover's own wrapper passes
+        ``submodule_search_locations=None`` where the caller gave nothing, which turns a package's
+        ``__init__.py`` into a plain module (structlog's suite then fails to import ``tests.x``); this one
+        passes the caller's arguments on untouched."""
+        from importlib.machinery import ExtensionFileLoader
+
+        from slipcover.importer import SlipcoverLoader
+
+        probes, matcher = self.probes, self.matcher
+
+        def spec_from_file_location(*args: Any, **kwargs: Any) -> Any:
+            spec = original(*args, **kwargs)
+            loader = getattr(spec, "loader", None)
+            if loader is None or isinstance(loader, (ExtensionFileLoader, SlipcoverLoader)):
+                return spec
+            if type(loader).__name__ == "AssertionRewritingHook":  # pytest's rewriter is wrapped on its own
+                return spec
+            if spec.origin and matcher.matches(spec.origin):
+                spec.loader = SlipcoverLoader(probes, loader, spec.origin)
+            return spec
+
+        return spec_from_file_location
 
     def _patch_pytest(self) -> None:
         """pytest's assertion rewriter imports test modules and conftests itself; SlipCover wraps it (undone at

@@ -149,6 +149,19 @@ def closed_in_try(out):
     return out
 
 
+def annotated(items):
+    total = 0
+    for item in items:
+        value: int  # runs nothing: coverage.py's arcs skip it
+        value = item * 2
+        total += value
+    return total
+
+
+if True:
+    LEVEL: int = 3  # module level: the annotation is evaluated, a statement for both
+
+
 def never_called(x):
     if x:
         return 1
@@ -157,7 +170,7 @@ def never_called(x):
 
 UNIT = """
 from app.constructs import classify, loop_to_exit, loop_last, while_loop, matcher, handled, gen, COUNTER, Shape
-from app.constructs import closed_in_try, tiny
+from app.constructs import closed_in_try, tiny, annotated
 
 def test_constructs():
     assert classify(20) == "big" and classify(3) == "small"
@@ -173,6 +186,7 @@ def test_constructs():
     assert Shape(3).kind == "triangle"
     assert closed_in_try([]) == ["cleanup"]
     assert tiny() == 1
+    assert annotated([1, 2]) == 6
 """
 
 INTEGRATION = """
