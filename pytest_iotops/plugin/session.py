@@ -128,7 +128,6 @@ class IotopsPlugin:
                 reporter.write_line(line)
 
     # -- collection: classify and order -----------------------------------------------------------------------
-    @pytest.hookimpl(trylast=True)
     def _quarantine(self, items: list[pytest.Item]) -> None:
         from ..history.quarantine import apply_quarantine
 
@@ -137,6 +136,7 @@ class IotopsPlugin:
 
         self.pipeline.note(apply_quarantine(items, self.settings.history.quarantine, mark))
 
+    @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
