@@ -32,7 +32,7 @@ from coverage.files import canonical_filename
 
 from .errors import ConfigError
 from .slipcover_arcs import Shape
-from .slipcover_probes import code_key, marked_functions, probe_handlers, probes_class
+from .slipcover_probes import code_key, forwarding_loader, marked_functions, probe_handlers, probes_class
 
 __all__ = ["SlipcoverCollector", "slipcover_available"]
 
@@ -136,6 +136,11 @@ class SlipcoverCollector:
     def start(self) -> None:
         import importlib.util
 
+        from slipcover import importer
+
+        self.loader_class = forwarding_loader()
+        self._restore.append((importer, "SlipcoverLoader", importer.SlipcoverLoader))
+        importer.SlipcoverLoader = self.loader_class
         self.importer.__enter__()
         self._restore.append(probe_handlers())
         self._patch_pytest()
@@ -156,7 +161,7 @@ class SlipcoverCollector:
 
         from slipcover.importer import SlipcoverLoader
 
-        probes, matcher = self.probes, self.matcher
+        probes, matcher, forwarding = self.probes, self.matcher, self.loader_class
 
         def spec_from_file_location(*args: Any, **kwargs: Any) -> Any:
             spec = original(*args, **kwargs)
@@ -166,7 +171,7 @@ class SlipcoverCollector:
             if type(loader).__name__ == "AssertionRewritingHook":  # pytest's rewriter is wrapped on its own
                 return spec
             if spec.origin and matcher.matches(spec.origin):
-                spec.loader = SlipcoverLoader(probes, loader, spec.origin)
+                spec.loader = forwarding(probes, loader, spec.origin)
             return spec
 
         return spec_from_file_location

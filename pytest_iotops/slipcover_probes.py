@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Key", "code_key", "marked_functions", "probe_handlers", "probes_class"]
+__all__ = ["Key", "code_key", "forwarding_loader", "marked_functions", "probe_handlers", "probes_class"]
 
 Key = tuple[int, tuple[int, ...]]  # (top-level code number, path of co_consts indices)
 
@@ -113,6 +113,22 @@ def probes_class() -> type:
             return self.units[number]
 
     return Probes
+
+
+def forwarding_loader() -> type:
+    """SlipCover's loader, plus everything else the loader it wraps offers. A module's loader also serves its
+    package data (``pkgutil.get_data`` asks it for ``get_data``; importlib.resources, ``get_filename``,
+    ``is_package``, ``get_source``); SlipCover's offers none of these, so python-dateutil's bundled time zones
+    read as an empty file and its tests failed."""
+    from slipcover.importer import SlipcoverLoader
+
+    class ForwardingLoader(SlipcoverLoader):  # type: ignore[misc]  # untyped library
+        def __getattr__(self, name: str) -> Any:
+            if name == "orig_loader":  # not set yet (during __init__): no recursion
+                raise AttributeError(name)
+            return getattr(self.orig_loader, name)
+
+    return ForwardingLoader
 
 
 def probe_handlers() -> tuple[Any, str, Any]:

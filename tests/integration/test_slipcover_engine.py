@@ -16,6 +16,11 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("slipcover") is None, r
 
 CONSTRUCTS = """
 import functools
+import pkgutil
+
+
+def bundled():
+    return pkgutil.get_data("app", "data.txt")  # through the package's loader, which SlipCover wraps
 
 
 def deco(f):
@@ -170,7 +175,7 @@ def never_called(x):
 
 UNIT = """
 from app.constructs import classify, loop_to_exit, loop_last, while_loop, matcher, handled, gen, COUNTER, Shape
-from app.constructs import closed_in_try, tiny, annotated
+from app.constructs import closed_in_try, tiny, annotated, bundled
 
 def test_constructs():
     assert classify(20) == "big" and classify(3) == "small"
@@ -187,6 +192,7 @@ def test_constructs():
     assert closed_in_try([]) == ["cleanup"]
     assert tiny() == 1
     assert annotated([1, 2]) == 6
+    assert bundled() == b"calibration"
 """
 
 INTEGRATION = """
@@ -221,6 +227,7 @@ def _project(pytester: pytest.Pytester, branch: bool = True, extra: str = "") ->
         """,
         files={
             "app/constructs.py": CONSTRUCTS,
+            "app/data.txt": "calibration",
             "tests/unit/test_unit.py": UNIT,
             "tests/integration/test_integration.py": INTEGRATION,
             "tests/e2e/test_e2e.py": E2E,
