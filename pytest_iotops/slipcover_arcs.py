@@ -57,7 +57,8 @@ class Shape:
             node = todo.pop()
             for body in _bodies(node):
                 for here, after in itertools.pairwise(body):
-                    if isinstance(here, ast.AnnAssign) and here.value is None:
+                    # a name only: ``self.x: int`` evaluates ``self``, a statement for both
+                    if isinstance(here, ast.AnnAssign) and here.value is None and isinstance(here.target, ast.Name):
                         self.skipped[here.lineno] = after.lineno
             todo.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, ast.ClassDef))
 

@@ -163,6 +163,13 @@ def annotated(items):
     return total
 
 
+class Holder:
+    def __init__(self, flag):
+        if flag:
+            self.kind: str  # evaluates self: a statement
+            self.kind = "on"
+
+
 if True:
     LEVEL: int = 3  # module level: the annotation is evaluated, a statement for both
 
@@ -175,7 +182,7 @@ def never_called(x):
 
 UNIT = """
 from app.constructs import classify, loop_to_exit, loop_last, while_loop, matcher, handled, gen, COUNTER, Shape
-from app.constructs import closed_in_try, tiny, annotated, bundled
+from app.constructs import closed_in_try, tiny, annotated, bundled, Holder
 
 def test_constructs():
     assert classify(20) == "big" and classify(3) == "small"
@@ -193,6 +200,7 @@ def test_constructs():
     assert tiny() == 1
     assert annotated([1, 2]) == 6
     assert bundled() == b"calibration"
+    assert Holder(True).kind == "on"
 """
 
 INTEGRATION = """
