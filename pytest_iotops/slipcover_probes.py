@@ -123,8 +123,17 @@ def forwarding_loader() -> type:
     from slipcover.importer import SlipcoverLoader
 
     class ForwardingLoader(SlipcoverLoader):  # type: ignore[misc]  # untyped library
+        def __init__(self, sci: Any, orig_loader: Any, origin: str) -> None:
+            # not SlipCover's: it deletes get_resource_reader from the instance when the wrapped loader has
+            # none, which raises (the method is the class's); the property below answers that instead
+            self.sci, self.orig_loader, self.origin = sci, orig_loader, Path(origin)
+
+        @property
+        def get_resource_reader(self) -> Any:
+            return self.orig_loader.get_resource_reader  # AttributeError, as a loader without one would give
+
         def __getattr__(self, name: str) -> Any:
-            if name == "orig_loader":  # not set yet (during __init__): no recursion
+            if name == "orig_loader":  # not set yet: no recursion
                 raise AttributeError(name)
             return getattr(self.orig_loader, name)
 
