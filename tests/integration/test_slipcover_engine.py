@@ -5,6 +5,7 @@ multi-line statements, exclusions), serial and under xdist; and every refusal na
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 from conftest import make_project, run_report, write_files
 
+if importlib.util.find_spec("slipcover") is None and os.environ.get("CI") == "true":
+    raise RuntimeError("slipcover is a test dependency (pyproject.toml [test]) and must be installed in CI")
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("slipcover") is None, reason="slipcover not installed")
 
 CONSTRUCTS = """
