@@ -36,10 +36,12 @@ class Shape:
         self.matches: dict[int, list[tuple[int, int]]] = {}
         self.one_liners: set[int] = set()
         self.skipped: dict[int, int] = {}
+        self.fixed: dict[tuple[int, int], int] = {}
         try:
             tree = ast.parse(Path(filename).read_bytes())
         except (OSError, SyntaxError, ValueError):
             return
+        self.fixed = _loop_else_targets(tree)
         compound = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -78,6 +80,7 @@ class Shape:
         return arcs
 
     def arcs(self, source: int, target: int) -> list[tuple[int, int]]:
+        target = self.fixed.get((source, target), target)
         while target in self.skipped:
             target = self.skipped[target]
         cases = self.matches.get(source)
@@ -95,6 +98,62 @@ class Shape:
             else:
                 result.append((case, target))
         return result
+
+
+_TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+_DECISIONS = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Match)
+
+
+def _successors(tree: ast.AST, loop_else_loops_back: bool) -> dict[int, ast.AST | None]:
+    """The statement each statement continues with (None: out of the code object), as SlipCover's branch
+    marking computes it (``loop_else_loops_back``: it sends the end of a loop's ``else`` back to the loop) or
+    as Python runs it."""
+    after: dict[int, ast.AST | None] = {id(tree): None}
+    for node in ast.walk(tree):  # breadth first: a node's successor is known before its children's
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            after[id(node)] = None
+        own = after.get(id(node))
+        for name, value in ast.iter_fields(node):
+            if isinstance(value, ast.AST):
+                after[id(value)] = own
+            elif isinstance(node, ast.Match) and name == "cases":
+                for case in value:
+                    after[id(case)] = own
+            elif isinstance(node, _TRY) and name == "handlers":
+                for handler in value:
+                    after[id(handler)] = node.finalbody[0] if node.finalbody else own
+            elif isinstance(value, list):
+                items = [v for v in value if isinstance(v, ast.AST)]
+                for here, then in itertools.pairwise(items):
+                    after[id(here)] = then
+                if items:
+                    after[id(items[-1])] = _block_end(node, name, own, loop_else_loops_back)
+    return after
+
+
+def _block_end(node: ast.AST, name: str, own: ast.AST | None, loop_else_loops_back: bool) -> ast.AST | None:
+    """Where the last statement of ``node``'s block ``name`` continues."""
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and (name == "body" or loop_else_loops_back):
+        return node
+    if isinstance(node, _TRY) and name in ("body", "orelse"):
+        if name == "body" and node.orelse:
+            return node.orelse[0]
+        if node.finalbody:
+            return node.finalbody[0]
+    return own
+
+
+def _loop_else_targets(tree: ast.AST) -> dict[tuple[int, int], int]:
+    """SlipCover sends a decision at the end of a loop's ``else`` block back to the loop line; Python (and
+    coverage.py) go on after the loop. Maps SlipCover's edge to the right destination (0: out)."""
+    marked, real = _successors(tree, True), _successors(tree, False)
+    fixes: dict[tuple[int, int], int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, _DECISIONS):
+            wrong, right = marked.get(id(node)), real.get(id(node))
+            if wrong is not right:
+                fixes[(node.lineno, getattr(wrong, "lineno", 0))] = getattr(right, "lineno", 0)
+    return fixes
 
 
 def _bodies(node: ast.AST) -> list[list[ast.stmt]]:

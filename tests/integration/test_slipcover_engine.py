@@ -166,6 +166,16 @@ def annotated(items):
     return total
 
 
+def first_even(items):
+    for item in items:
+        if item % 2 == 0:
+            break
+    else:
+        if not items:  # the end of a loop's else goes on after the loop, not back to it
+            return "empty"
+    return "done"
+
+
 class Holder:
     def __init__(self, flag):
         if flag:
@@ -185,7 +195,7 @@ def never_called(x):
 
 UNIT = """
 from app.constructs import classify, loop_to_exit, loop_last, while_loop, matcher, handled, gen, COUNTER, Shape
-from app.constructs import closed_in_try, tiny, annotated, bundled, Holder
+from app.constructs import closed_in_try, tiny, annotated, bundled, Holder, first_even
 
 def test_constructs():
     assert classify(20) == "big" and classify(3) == "small"
@@ -204,6 +214,7 @@ def test_constructs():
     assert annotated([1, 2]) == 6
     assert bundled() == b"calibration"
     assert Holder(True).kind == "on"
+    assert first_even([1, 3]) == "done"
 """
 
 INTEGRATION = """
