@@ -10,8 +10,9 @@ coverage.py's report over that data. Which files are measured is decided by cove
 files.
 
 Phases: a probe fires once, so a line run in ``unit`` would not be seen again in ``integration``. At a phase
-boundary the lines seen so far are kept for the phase that ended, and every measured function gets freshly
-instrumented code (found through the garbage collector, which sees closures and methods a module walk misses).
+boundary the lines seen so far are kept for the phase that ended, and every function whose probes fired gets
+freshly instrumented code (found through the garbage collector, which sees closures and methods a module walk
+misses).
 A function whose code is running across the boundary (a suspended generator fixture) keeps its old probes;
 those lines count for the total and the earlier phase only. On Python 3.12+ SlipCover uses ``sys.monitoring``
 and a boundary is ``sys.monitoring.restart_events()``.
@@ -138,8 +139,9 @@ class SlipcoverCollector:
 
         from slipcover import importer
 
+        self.base_loader = importer.SlipcoverLoader
         self.loader_class = forwarding_loader()
-        self._restore.append((importer, "SlipcoverLoader", importer.SlipcoverLoader))
+        self._restore.append((importer, "SlipcoverLoader", self.base_loader))
         importer.SlipcoverLoader = self.loader_class
         self.importer.__enter__()
         self._restore.append(probe_handlers())
@@ -159,14 +161,12 @@ class SlipcoverCollector:
         passes the caller's arguments on untouched."""
         from importlib.machinery import ExtensionFileLoader
 
-        from slipcover.importer import SlipcoverLoader
-
-        probes, matcher, forwarding = self.probes, self.matcher, self.loader_class
+        probes, matcher, forwarding, wrapped = self.probes, self.matcher, self.loader_class, self.base_loader
 
         def spec_from_file_location(*args: Any, **kwargs: Any) -> Any:
             spec = original(*args, **kwargs)
             loader = getattr(spec, "loader", None)
-            if loader is None or isinstance(loader, (ExtensionFileLoader, SlipcoverLoader)):
+            if loader is None or isinstance(loader, (ExtensionFileLoader, wrapped)):
                 return spec
             if type(loader).__name__ == "AssertionRewritingHook":  # pytest's rewriter is wrapped on its own
                 return spec

@@ -132,12 +132,39 @@ def forwarding_loader() -> type:
         def get_resource_reader(self) -> Any:
             return self.orig_loader.get_resource_reader  # AttributeError, as a loader without one would give
 
+        def exec_module(self, module: types.ModuleType) -> None:
+            """SlipCover puts branch markers only into what a SourceFileLoader loads; another SourceLoader that
+            compiles its source unchanged (a framework's import hook) gets them too, from its own get_source."""
+            if self.sci.branch and _plain_source_loader(self.orig_loader):
+                from slipcover import branch
+
+                source = self.orig_loader.get_source(module.__name__)
+                if source is not None:
+                    tree = branch.preinstrument(ast.parse(source))
+                    self.sci.register_module(module)
+                    code = self.sci.instrument(compile(tree, str(self.origin), "exec"))
+                    exec(code, module.__dict__)  # noqa: S102 - a loader runs the module it loads
+                    return
+            super().exec_module(module)
+
         def __getattr__(self, name: str) -> Any:
             if name == "orig_loader":  # not set yet: no recursion
                 raise AttributeError(name)
             return getattr(self.orig_loader, name)
 
     return ForwardingLoader
+
+
+def _plain_source_loader(loader: Any) -> bool:
+    """A SourceLoader that is not a file loader (SlipCover handles those) and compiles source as Python does."""
+    import importlib.abc
+    from importlib import machinery
+
+    return (
+        isinstance(loader, importlib.abc.SourceLoader)
+        and not isinstance(loader, machinery.SourceFileLoader)
+        and type(loader).source_to_code is importlib.abc.SourceLoader.source_to_code
+    )
 
 
 def probe_handlers() -> tuple[Any, str, Any]:

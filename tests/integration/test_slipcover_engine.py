@@ -315,6 +315,55 @@ def one_liner(): return 1
 '''
 
 
+CUSTOM_LOADER = '''
+import importlib.abc, importlib.util, pathlib, sys
+
+
+class PlainSourceLoader(importlib.abc.SourceLoader):
+    """A loader with source but no get_resource_reader (as some frameworks' own import hooks have)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def get_filename(self, fullname):
+        return self.path
+
+    def get_data(self, path):
+        return pathlib.Path(path).read_bytes()
+
+
+class Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname != "app.hooked":
+            return None
+        # a file PathFinder cannot find under this name: only this hook loads it
+        origin = str(pathlib.Path(__file__).parent / "app" / "hooked_impl.py")
+        return importlib.util.spec_from_loader(fullname, PlainSourceLoader(origin), origin=origin)
+
+
+sys.meta_path.append(Finder())
+'''
+
+
+def test_a_module_from_a_foreign_import_hook(pytester: pytest.Pytester) -> None:
+    """A selected module loaded by another import hook whose loader has no ``get_resource_reader``: SlipCover's
+    loader failed to wrap it (s3transfer's suite in process); ours measures it like coverage.py does."""
+    root = _project(pytester)
+    write_files(
+        root,
+        {
+            "hookinstall.py": CUSTOM_LOADER,
+            "app/hooked_impl.py": "def f(x):\n    if x:\n        return 1\n    return 2\n",
+            "tests/unit/test_hooked.py": "from app.hooked import f\n\ndef test_f():\n    assert f(1) == 1\n",
+        },
+    )
+    reference = _measure(pytester, root, "coveragepy", "-p", "hookinstall")
+    fast = _measure(pytester, root, "slipcover", "-p", "hookinstall")
+    assert _figures(fast) == _figures(reference)
+    hooked = next(f for f in fast["files"] if f["path"] == "app/hooked_impl.py")
+    assert hooked["missing"] == "4"
+
+
 def test_code_imported_before_measuring_starts(pytester: pytest.Pytester) -> None:
     """A ``-p`` plugin imports part of the project before coverage starts (as pytest imports pluggy): coverage.py
     sees its functions run; SlipCover's probes are put into them afterwards, branches included."""
