@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import EvidenceError
 from ..model import TestResult
 from .base import Parsed
-from .read import iter_xml_events, xml_root_tag
+from .read import iter_xml_events, local_name, xml_root_tag
 
 if TYPE_CHECKING:
     from .config import EvidenceSource
@@ -52,10 +52,6 @@ def _count(raw: str | None) -> int:
         return 0
 
 
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
 @dataclass
 class _Suite:
     name: str
@@ -72,7 +68,7 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
     suites: list[_Suite] = []
     tags = ("testsuite", "testcase", "error", "failure")
     for event, element in iter_xml_events(path, tags, ("testcase",), source.max_bytes):
-        tag = _local(element.tag)
+        tag = local_name(element.tag)
         if tag == "testsuite":
             if event == "start":
                 claimed = _count(element.get("failures")) + _count(element.get("errors"))
@@ -84,7 +80,7 @@ def parse(path: Path, source: EvidenceSource, rootdir: Path) -> Parsed:
             continue
         if tag == "testcase":
             test, reruns = _case(element, path, source)
-        elif _local(element.getparent().tag) in ("testsuite", "testsuites"):
+        elif local_name(element.getparent().tag) in ("testsuite", "testsuites"):
             test, reruns = _suite_level(element, suites[-1].name if suites else "testsuites", source), 0
         else:
             continue  # a test case's own <error>/<failure>: read with its test case
@@ -106,7 +102,7 @@ def _check_suite(suite: _Suite, path: Path) -> None:
 
 def _suite_level(element: Any, suite: str, source: EvidenceSource) -> TestResult:
     """A suite's own ``<error>``/``<failure>``: what failed outside its tests, kept as a failed entry."""
-    tag = _local(element.tag)
+    tag = local_name(element.tag)
     return TestResult(
         nodeid=f"{suite}::<suite {tag}>",
         phase=source.phase or "",
@@ -158,7 +154,7 @@ def _case(case: Any, path: Path, source: EvidenceSource) -> tuple[TestResult, in
     classname = case.get("classname") or ""
     seen = _Outcome()
     for child in case:
-        seen.add(_local(child.tag), child)
+        seen.add(local_name(child.tag), child)
     outcome = seen.final()
     result = TestResult(
         nodeid=f"{classname}::{name}" if classname else name,

@@ -26,6 +26,7 @@ __all__ = [
     "iter_text_lines",
     "iter_xml",
     "iter_xml_events",
+    "local_name",
     "read_json",
     "read_json_lines",
     "read_text",
@@ -117,7 +118,7 @@ def iter_xml_events(
             for event, element in context:
                 checked = checked or _refuse_dtd(element, path)
                 yield event, element
-                if event == "end" and etree.QName(element).localname in freed:
+                if event == "end" and local_name(element.tag) in freed:
                     element.clear(keep_tail=False)
                     parent = element.getparent()
                     if parent is not None:  # drop finished siblings too, or memory grows with the file
@@ -166,10 +167,16 @@ def xml_root_tag(path: Path, max_bytes: int) -> str:
         try:
             for _event, element in etree.iterparse(fh, events=("start",), **_HARDENED):
                 _refuse_dtd(element, path)
-                return str(etree.QName(element).localname)
+                return local_name(element.tag)
         except etree.XMLSyntaxError as exc:
             raise EvidenceError(f"{path}: not well-formed XML ({_clean(exc)})", _xml_reason(exc, path)) from None
     raise EvidenceError(f"{path}: no XML root element")  # pragma: no cover - lxml raises first
+
+
+def local_name(tag: object) -> str:
+    """``{ns}name`` -> ``name``, by text: lxml's QName refuses names its recovering parser still hands out
+    (``<:\x01`` gives a tag ``:``), and a refusal there would be a crash instead of a wrong-root error."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _clean(exc: Exception) -> str:

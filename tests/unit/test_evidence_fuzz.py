@@ -93,3 +93,11 @@ def test_parser_never_crashes(kind: str) -> None:
         _check(kind, data)
 
     run()
+
+
+@pytest.mark.parametrize("kind", ["cobertura", "tarpaulin", "junit"])
+def test_a_tag_name_lxml_refuses_is_an_error_not_a_crash(kind: str) -> None:
+    """Found by the fuzzer: ``<:\\x01`` parses (lxml recovers) to a tag ``:`` that lxml's own QName then
+    refuses with a ValueError, which crashed the Cobertura/tarpaulin reader."""
+    seed = (SAMPLES / SEEDS[kind]).read_bytes()
+    _check(kind, seed[:1] + b":\x01" + seed[1:])
