@@ -8,10 +8,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 #: the suite's own directories: tests/<level>/ files find their data and the checkout from here
 TESTS = Path(__file__).resolve().parent
@@ -137,11 +141,26 @@ def require_binary(name: str) -> str:
 
 
 def soak_seeds(local: int, ci: int, first: int = 0) -> range:
-    """The seeds a soak test repeats over: few locally, the full count in CI (CI=true), any count by
-    IOTOPS_SOAK_SEEDS, so a developer's run stays short and CI still runs every repetition."""
-    default = ci if os.environ.get("CI") == "true" else local
+    """The seeds a soak test repeats over: few locally, the full count in full runs (CI=true or
+    IOTOPS_SOAK_FULL=1), any count by IOTOPS_SOAK_SEEDS, so a developer's run stays short and CI still runs
+    every repetition."""
+    default = ci if soak_full() else local
     count = int(os.environ.get("IOTOPS_SOAK_SEEDS", str(default)))
     return range(first, first + count)
+
+
+def soak_full() -> bool:
+    """Whether the soak level runs everything: in CI (CI=true), or when IOTOPS_SOAK_FULL=1 asks for it."""
+    return os.environ.get("CI") == "true" or os.environ.get("IOTOPS_SOAK_FULL") == "1"
+
+
+def soak_grid(rows: Sequence[T], columns: Sequence[U]) -> list[tuple[U, T]]:
+    """The (column, row) cells a soak test covers: every cell in full runs (CI, IOTOPS_SOAK_FULL=1); locally
+    each row once, on a column that rotates with it, so every row and every column still runs (a scenario on
+    one target each, each target with some scenarios) in a third of the time."""
+    if soak_full():
+        return [(column, row) for column in columns for row in rows]
+    return [(columns[i % len(columns)], row) for i, row in enumerate(rows)]
 
 
 #: the plugins generated projects run with; everything else installed on the machine stays out

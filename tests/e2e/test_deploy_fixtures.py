@@ -109,7 +109,8 @@ def watch(request, iotops_deploy_target):
 
 @pytest.mark.e2e
 def test_fails_after_a_rollout(iotops_canary, watch):
-    iotops_canary.rollout("v2", steps=[10, 100], bake=0.3)
+    # bakes long enough to be promoted on a loaded machine (0.3 s could be too little data: inconclusive twice)
+    iotops_canary.rollout("v2", steps=[10, 100], bake=1.0)
     _record(iotops_canary.target, "test_fails_after_a_rollout")
     assert False, "the test's own assertion"
 

@@ -1,4 +1,4 @@
-"""The issue's guarantee, repeated: for every built-in target and every fault, 5 seeded rollouts in CI (2 locally,
+"""The issue's guarantee, repeated: for every built-in target and every fault, 5 seeded rollouts in CI (1 locally,
 IOTOPS_SOAK_SEEDS for any count), each with fresh processes (the seed drives the service's faults and the local
 router's choices). A healthy version is promoted every time; a broken one is rolled back at the first step every
 time, with exposure no larger than that step's weight and traffic back on the stable version."""
@@ -16,7 +16,7 @@ from pytest_iotops.deploy.load import Load
 from pytest_iotops.deploy.result import DeployResult
 from pytest_iotops.deploy.target import Target
 
-SEEDS = soak_seeds(local=2, ci=5)
+SEEDS = soak_seeds(local=1, ci=5)
 STEPS = [10, 100]
 #: the matrix's limits with the default minimum sample: a step bakes until each version served 50 requests,
 #: so a 20 % error rate is told from noise at the first step (with 8 it could show 1 error in 16 requests)

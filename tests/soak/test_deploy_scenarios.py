@@ -1,21 +1,26 @@
 """The faults that hurt in production, on every target: hung requests, a slow tail, a version slow only under
 all the traffic, equal versions with the same noise (must be promoted), a stable version that degrades during
 the canary (halted, not blamed on the canary), double-forked daemons (nothing left running) and corrupt bodies
-caught by a response check. One seed per cell locally, three in CI (``IOTOPS_SOAK_SEEDS=10`` runs the issue's
-ten, about 20 more minutes on 2 cores); benchmarks/bench_deploy_scenarios.py runs ten and publishes the table."""
+caught by a response check. In CI (and with IOTOPS_SOAK_FULL=1) every scenario on every target, three seeds
+per cell; locally each scenario once, on a target that rotates with it (every scenario and every target
+runs), one seed (``IOTOPS_SOAK_SEEDS=10`` runs the issue's ten); benchmarks/bench_deploy_scenarios.py runs ten
+and publishes the table."""
 
 from __future__ import annotations
 
 import pytest
-from conftest import require_binary, soak_seeds
+from conftest import require_binary, soak_grid, soak_seeds
 from deploy_scenarios import SCENARIOS, SIGNAL_SCENARIOS, Scenario, run
 from deploy_service import TARGETS
 
 SEEDS = soak_seeds(local=1, ci=3, first=1)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-@pytest.mark.parametrize("target_name", TARGETS)
+@pytest.mark.parametrize(
+    ("target_name", "scenario"),
+    soak_grid(SCENARIOS, TARGETS),
+    ids=[f"{target}-{scenario.name}" for target, scenario in soak_grid(SCENARIOS, TARGETS)],
+)
 def test_scenario_ends_as_it_must(target_name: str, scenario: Scenario) -> None:
     problems = {}
     for seed in SEEDS:
