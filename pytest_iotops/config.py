@@ -200,7 +200,7 @@ def load_settings(
     ``kinds``: the evidence kinds table (default: the built-in kinds); ``tables``: plugin-owned tables (default:
     the built-in ones, ``[tool.iotops.fleet]``)."""
     if tables is None:
-        from .fleet.settings import FLEET_TABLE
+        from .fleet.hooks import FLEET_TABLE
 
         tables = {FLEET_TABLE.name: FLEET_TABLE}
     values = {o.key: o.default for o in OPTIONS}

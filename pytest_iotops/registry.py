@@ -46,9 +46,8 @@ def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUI
         if family in builtin:
             pm.register(importlib.import_module(f"pytest_iotops.gates.{family}"), name=f"iotops.gates.{family}")
     pm.register(importlib.import_module("pytest_iotops.deploy.targets"), name="iotops.deploy.targets")
-    pm.register(importlib.import_module("pytest_iotops.fleet.brokers"), name="iotops.fleet.brokers")
     pm.register(importlib.import_module("pytest_iotops.monitoring.registry"), name="iotops.monitoring.registry")
-    pm.register(importlib.import_module("pytest_iotops.fleet.settings"), name="iotops.fleet.settings")
+    pm.register(importlib.import_module("pytest_iotops.fleet.hooks"), name="iotops.fleet.hooks")
     pm.register(importlib.import_module("pytest_iotops.render.formats"), name="iotops.render.formats")
     pm.register(importlib.import_module("pytest_iotops.evidence.kinds"), name="iotops.evidence.kinds")
     if load_entrypoints:

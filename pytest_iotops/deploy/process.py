@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import http.client
 import os
 import random
 import signal
@@ -20,9 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,6 +162,11 @@ def owned_by(token: str, variable: str = "IOTOPS_OWNER") -> list[int]:
 def probe(url: str, timeout: float = 2.0, checks: Sequence[ResponseCheck] = ()) -> tuple[int | None, str]:
     """One GET: the status (None when nothing answered, or the answer failed a response check) and what was
     seen, in words."""
+    import http.client  # imported here: urllib's HTTP stack costs a start-up that runs no deployment
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL built here
             status, headers, body = response.status, response.headers, response.read() if checks else b""

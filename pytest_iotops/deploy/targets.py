@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from ..errors import DeployError
 from ..hookspecs import hookimpl
-from .target import Target
+
+if TYPE_CHECKING:  # the targets' machinery is imported when a target is made, not when the hook is registered
+    from .target import Target
 
 __all__ = ["BUILTIN_TARGETS", "iotops_deploy_target", "make_target"]
 
@@ -40,6 +42,8 @@ def make_target(name: str, pm: pluggy.PluginManager, commands: Mapping[str, Sequ
             f"unknown deploy target {name!r}: built in are {', '.join(BUILTIN_TARGETS)}; others come from plugins "
             "implementing the iotops_deploy_target hook"
         )
+    from .target import Target
+
     target = factory(commands, **kwargs)
     if not isinstance(target, Target):
         raise DeployError(f"deploy target {name!r} made a {type(target).__name__}, not a pytest_iotops Target")

@@ -26,9 +26,8 @@ import pluggy
 from ..deploy.process import die_with_parent, free_port, kill_owned, stop_group
 from ..deploy.server import find_binary
 from ..errors import FleetError
-from ..hookspecs import hookimpl
 
-__all__ = ["BUILTIN_BROKERS", "Broker", "EmbeddedBroker", "MosquittoBroker", "iotops_fleet_broker", "make_broker"]
+__all__ = ["BROKER_CLASSES", "BUILTIN_BROKERS", "Broker", "EmbeddedBroker", "MosquittoBroker", "make_broker"]
 
 BUILTIN_BROKERS = ("embedded", "mosquitto")
 
@@ -196,17 +195,12 @@ class MosquittoBroker(Broker):
         return [self.binary, "-c", str(config)]
 
 
-@hookimpl(trylast=True)
-def iotops_fleet_broker(name: str) -> Callable[..., Broker] | None:
-    if name == "embedded":
-        return EmbeddedBroker
-    if name == "mosquitto":
-        return MosquittoBroker
-    return None
+#: the built-in brokers by name (what the ``iotops_fleet_broker`` hook of :mod:`.hooks` answers)
+BROKER_CLASSES: dict[str, Callable[..., Broker]] = {"embedded": EmbeddedBroker, "mosquitto": MosquittoBroker}
 
 
 def make_broker(name: str, pm: pluggy.PluginManager | None = None, **kwargs: Any) -> Broker:
-    factory = pm.hook.iotops_fleet_broker(name=name) if pm is not None else iotops_fleet_broker(name)
+    factory = pm.hook.iotops_fleet_broker(name=name) if pm is not None else BROKER_CLASSES.get(name)
     if factory is None:
         raise FleetError(
             f"unknown MQTT broker {name!r}: built in are {', '.join(BUILTIN_BROKERS)}; others come from plugins "

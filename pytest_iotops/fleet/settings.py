@@ -11,12 +11,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..errors import ConfigError
-from ..hookspecs import hookimpl
-from ..tables import ConfigTable
 from .policy import Policy, policy_from_table
 from .profile import FleetFaults
 
-__all__ = ["FLEET_TABLE", "FleetSettings", "iotops_config_tables", "override", "parse_fleet_table"]
+__all__ = ["FleetSettings", "override", "parse_fleet_table"]
 
 
 @dataclass(frozen=True)
@@ -114,11 +112,3 @@ def parse_fleet_table(raw: Any, where: str) -> FleetSettings:
     if "policy" in raw:
         settings = replace(settings, policy=replace(settings.policy, source=f"{where}.policy"))
     return settings
-
-
-FLEET_TABLE = ConfigTable("fleet", parse_fleet_table)
-
-
-@hookimpl(trylast=True)
-def iotops_config_tables() -> list[ConfigTable]:
-    return [FLEET_TABLE]

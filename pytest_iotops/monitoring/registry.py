@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
-from .providers import CommandProvider, MetricProvider, WebProvider
+
+if TYPE_CHECKING:  # the providers (and urllib's HTTP stack) are imported when a project monitors, not at start
+    from .providers import MetricProvider
 
 __all__ = ["BUILTIN_PROVIDERS", "iotops_metric_provider", "provider_class"]
 
@@ -25,10 +28,14 @@ def iotops_metric_provider(name: str) -> type[MetricProvider] | None:
         from .logs import LogsProvider
 
         return LogsProvider
+    from .providers import CommandProvider, WebProvider
+
     return {"web": WebProvider, "command": CommandProvider}.get(name)
 
 
 def provider_class(name: str, pm: pluggy.PluginManager | None) -> type[MetricProvider]:
+    from .providers import MetricProvider
+
     found: Callable[..., MetricProvider] | None = (
         pm.hook.iotops_metric_provider(name=name) if pm is not None else iotops_metric_provider(name)
     )
