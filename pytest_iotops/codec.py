@@ -55,13 +55,21 @@ def _to_plain_dict(obj: Any) -> dict[str, Any]:
     return data
 
 
+#: values that are their own JSON form: checked inline, so a report's many scalar fields cost no call each
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
+        return {
+            name: field if type(field) in _SCALARS else _plain(field)
+            for name in value.__dataclass_fields__
+            for field in (getattr(value, name),)
+        }
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
     return value
 
 

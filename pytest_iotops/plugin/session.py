@@ -13,6 +13,7 @@ import pytest
 
 from .. import fixtures, fleet_fixtures
 from .common import BLOCKED_FILE, PHASE
+from .items import attach_rollouts, headline, message, parent_markers, relative_path
 from .xdist import Controller, WorkerPhaseTag, worker_of
 
 if TYPE_CHECKING:
@@ -145,13 +146,18 @@ class IotopsPlugin:
 
         root = config.rootpath
         phases, conflicts = [], []
-        relpaths: dict[Path, str] = {}  # many items share a file
+        relpaths: dict[Path, str] = {}  # many items share a file, a class, a marker set: each is worked out once
+        inherited: dict[Any, tuple[str, ...]] = {}
+        known: dict[tuple[str, tuple[str, ...]], str] = {}
         for item in items:
             relpath = relpaths.get(item.path)
             if relpath is None:
-                relpath = relpaths[item.path] = _relpath(item.path, root)
+                relpath = relpaths[item.path] = relative_path(item.path, root)
+            markers = (*(m.name for m in item.own_markers), *parent_markers(item.parent, inherited))
+            phase = known.get((relpath, markers), "")
             try:
-                phase = self.pipeline.classify(item.nodeid, relpath, [m.name for m in item.iter_markers()]).phase
+                phase = phase or self.pipeline.classify(item.nodeid, relpath, markers).phase
+                known[(relpath, markers)] = phase
             except PhaseConflict as exc:
                 conflicts.append(str(exc))
                 phase = self.settings.default_phase
@@ -233,49 +239,37 @@ class IotopsPlugin:
         """What the controller needs travels on the report as plain data (xdist sends it there): a failure's
         headline, taken here where the exception is, and the deployments the test ran."""
         report = yield
-        if report.failed and call.excinfo is not None:
-            report.iotops_headline = _headline(call.excinfo)  # type: ignore[attr-defined]
-        records = item.stash.get(fixtures.DEPLOYMENTS, None)
-        if records:
-            from ..model import to_dict
-
-            report.iotops_deployments = [to_dict(r) for r in records]  # type: ignore[attr-defined]
-            records.clear()
-        rollouts = item.stash.get(fleet_fixtures.FLEET_ROLLOUTS, None)
-        if rollouts:
-            from ..model import to_dict
-
-            report.iotops_fleet = [to_dict(r) for r in rollouts]  # type: ignore[attr-defined]
-            rollouts.clear()
+        if call.excinfo is not None and report.outcome == "failed":
+            report.iotops_headline = headline(call.excinfo)  # type: ignore[attr-defined]
+        stash = item.stash
+        if fixtures.DEPLOYMENTS in stash or fleet_fixtures.FLEET_ROLLOUTS in stash:  # only a deploying test's
+            attach_rollouts(report, stash)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.workerinput is not None:
             return
         extra = vars(report)  # what iotops attached, read without getattr's exception for the common absence
-        deployments = extra.get("iotops_deployments")
-        if deployments:
-            self.pipeline.recorder.add_deployments(report.nodeid, deployments)
-        rollouts = extra.get("iotops_fleet")
-        if rollouts:
-            self.pipeline.recorder.add_fleet_rollouts(report.nodeid, rollouts)
-        phase = self.phase_of.get(report.nodeid) or extra.get("iotops_phase")
+        nodeid, recorder = report.nodeid, self.pipeline.recorder  # (a property that builds a string each time)
+        if "iotops_deployments" in extra or "iotops_fleet" in extra:
+            recorder.add_deployments(nodeid, extra.get("iotops_deployments") or [])
+            recorder.add_fleet_rollouts(nodeid, extra.get("iotops_fleet") or [])
+        phase = self.phase_of.get(nodeid) or extra.get("iotops_phase")
         if phase not in self.pipeline.rules.phases:
             phase = self.settings.default_phase
-        recorder = self.pipeline.recorder
-        if report.passed and report.when != "call":  # two of every three reports: keep this path short
-            recorder.add_passing_phase_report(report.nodeid, phase, report.duration)
+        if extra["outcome"] == "passed" and extra.get("when") != "call":  # two of every three reports: keep it short
+            recorder.add_passing_phase_report(nodeid, phase, report.duration)
             return
         failed, xfail = report.failed, "wasxfail" in extra
         recorder.add_report(
-            report.nodeid,
+            nodeid,
             phase,
             report.when or "call",
             report.outcome,
             report.duration,
             xfail=xfail,
-            blocked=report.nodeid in self.blocked or bool(extra.get("iotops_blocked", False)),
-            message=_message(report),
+            blocked=nodeid in self.blocked or bool(extra.get("iotops_blocked", False)),
+            message=message(report),
             longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
             worker=worker_of(report) if self.pipeline.context.distributed else "",
         )
@@ -362,15 +356,6 @@ class IotopsPlugin:
             terminalreporter.write_line(line, yellow=True)
 
 
-def _message(report: pytest.TestReport) -> str:
-    """A skip's reason, a failure's headline, an xfail's reason (a quarantine's among them)."""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        return str(report.longrepr[2])
-    if report.failed:
-        return getattr(report, "iotops_headline", "") or report.head_line or ""
-    return str(getattr(report, "wasxfail", ""))
-
-
 def _pytest_cov_result(config: pytest.Config) -> Any:
     """pytest-cov's combined measurement: after its run loop it reports from ``cov_controller.cov``.
 
@@ -382,19 +367,3 @@ def _pytest_cov_result(config: pytest.Config) -> Any:
     controller = getattr(config.pluginmanager.get_plugin("_cov"), "cov_controller", None)
     cov = getattr(controller, "cov", None)
     return cov if isinstance(cov, coverage.Coverage) else None
-
-
-def _headline(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    """``AssertionError: assert bool is None``: the exception's type and the first line of its message."""
-    try:
-        lines = str(excinfo.value).strip().splitlines()
-    except Exception:  # an exception whose __str__ fails still has a type
-        lines = []
-    return f"{excinfo.typename}: {lines[0]}" if lines else excinfo.typename
-
-
-def _relpath(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
