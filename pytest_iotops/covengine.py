@@ -31,12 +31,40 @@ def _version() -> str:
     return ".".join(str(n) for n in sys.version_info[:3])
 
 
-def _sysmon_blocker(branch: bool) -> str:
+def _sysmon_blocker(cov: coverage.Coverage) -> str:
+    """Why coverage.py's sys.monitoring core cannot measure these settings, named; "" when it can. Where it
+    cannot, coverage.py itself falls back to another core with a warning, or measures less (plugins): the run
+    would be named after an engine that did not measure it."""
     if sys.version_info < (3, 12):
         return f"sys.monitoring needs Python 3.12+ (this is {_version()})"
-    if branch and sys.version_info < (3, 14):
+    if cov.get_option("run:branch") and sys.version_info < (3, 14):
         return f"coverage.py measures branches with sys.monitoring from Python 3.14 (this is {_version()})"
+    greenlets = [c for c in _strings(cov.get_option("run:concurrency")) if c in ("greenlet", "eventlet", "gevent")]
+    named = _first_set(
+        cov,
+        ("run:dynamic_context", "coverage.py's sys.monitoring core has no dynamic contexts"),
+        ("run:timid", "timid tracing is coverage.py's Python tracer"),
+        ("run:plugins", "coverage.py's sys.monitoring core runs no file tracer plugins"),
+    )
+    if named or not greenlets:
+        return named
+    return f"coverage.py's [run] concurrency = {', '.join(greenlets)}: sys.monitoring does not follow them"
+
+
+def _first_set(cov: coverage.Coverage, *checks: tuple[str, str]) -> str:
+    """The first of ``checks`` (option, why) set in ``cov``, named with why; "" when none is."""
+    for key, why in checks:
+        if cov.get_option(key):
+            return f"coverage.py's [{key.replace(':', '] ')} is set: {why}"
     return ""
+
+
+def _use_sysmon(cov: coverage.Coverage) -> None:
+    """The sysmon core on ``cov``. Its events fire once per line, so the phase switch restarts them (see
+    coverage.Meter.switch) and phase contexts are complete: coverage.py's warning that they may not be is moot."""
+    cov.set_option("run:core", "sysmon")
+    quiet = _strings(cov.get_option("run:disable_warnings"))
+    cov.set_option("run:disable_warnings", [*quiet, "no-sysmon-context"])
 
 
 def _slipcover_blocker(cov: coverage.Coverage) -> str:
@@ -45,14 +73,14 @@ def _slipcover_blocker(cov: coverage.Coverage) -> str:
 
     if not slipcover_available():
         return "SlipCover is not installed (pip install 'pytest-iotops[slipcover]')"
-    checks = (
+    named = _first_set(
+        cov,
         ("run:plugins", "coverage.py plugins measure files SlipCover cannot"),
         ("run:dynamic_context", "per-test contexts need coverage.py's tracer"),
         ("run:timid", "timid tracing is coverage.py's"),
     )
-    for key, why in checks:
-        if cov.get_option(key):
-            return f"coverage.py's [{key.replace(':', '] ')} is set: {why}"
+    if named:
+        return named
     if "subprocess" in _strings(cov.get_option("run:patch")):
         return "coverage.py's [run] patch = subprocess: SlipCover measures this process only"
     concurrency = [c for c in _strings(cov.get_option("run:concurrency")) if c != "thread"]
@@ -67,14 +95,13 @@ def _strings(value: object) -> list[str]:
 
 def choose_engine(name: str, cov: coverage.Coverage) -> Engine:
     """The engine for ``name`` under ``cov``'s settings; the sysmon core is set on ``cov`` when chosen."""
-    branch = bool(cov.get_option("run:branch"))
     if name == "coveragepy":
         return Engine("coveragepy")
     if name == "sysmon":
-        blocker = _sysmon_blocker(branch)
+        blocker = _sysmon_blocker(cov)
         if blocker:
             raise ConfigError(f"{_KEY} = 'sysmon': {blocker}")
-        cov.set_option("run:core", "sysmon")
+        _use_sysmon(cov)
         return Engine("sysmon")
     if name == "slipcover":
         blocker = _slipcover_blocker(cov)
@@ -82,8 +109,8 @@ def choose_engine(name: str, cov: coverage.Coverage) -> Engine:
             raise ConfigError(f"{_KEY} = 'slipcover': {blocker}")
         return Engine("slipcover")
     # auto
-    if not _sysmon_blocker(branch):
-        cov.set_option("run:core", "sysmon")
+    if not _sysmon_blocker(cov):
+        _use_sysmon(cov)
         return Engine("sysmon", "auto: coverage.py's sys.monitoring core")
     blocker = _slipcover_blocker(cov)
     if not blocker:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import tempfile
 import typing
 import warnings
@@ -165,6 +166,8 @@ class CoverageMeter:
             if cov is not None:
                 with captured(self.warnings):
                     cov.switch_context(phase)
+                if self.engine.name == "sysmon":  # lines already seen were disabled: see them again, in this phase
+                    sys.monitoring.restart_events()  # type: ignore[attr-defined, unused-ignore]
                 self.context = phase
 
     def stop(self) -> None:

@@ -60,3 +60,34 @@ def test_auto_picks_slipcover_when_it_can_follow_the_settings() -> None:
     engine = choose_engine("auto", _cov(run__branch=True, run__concurrency=["thread"]))
     assert engine.name == "slipcover"
     assert engine.reason.startswith("auto: ")
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"run__dynamic_context": "test_function"}, "[run] dynamic_context is set"),
+        ({"run__timid": True}, "[run] timid is set"),
+        ({"run__plugins": ["some_plugin"]}, "[run] plugins is set"),
+        ({"run__concurrency": ["thread", "eventlet"]}, "[run] concurrency = eventlet"),
+        ({"run__branch": True}, "measures branches with sys.monitoring from Python 3.14"),
+    ],
+)
+def test_sysmon_refuses_what_coverage_py_would_measure_with_another_core(
+    monkeypatch: pytest.MonkeyPatch, options: dict[str, object], named: str
+) -> None:
+    """Where coverage.py would fall back to another core (or skip plugins), naming the run after sys.monitoring
+    would be false: a configuration error names the setting (on any Python: the version is 3.12 here)."""
+    monkeypatch.setattr(sys, "version_info", (3, 12, 1, "final", 0))
+    with pytest.raises(ConfigError, match=r"engine = 'sysmon'") as caught:
+        choose_engine("sysmon", _cov(**options))
+    assert named in str(caught.value)
+    assert choose_engine("auto", _cov(**options)).name != "sysmon"
+
+
+def test_sysmon_is_set_on_coverage_with_its_context_warning_handled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "version_info", (3, 12, 1, "final", 0))
+    cov = _cov(run__branch=False, run__disable_warnings=["no-data-collected"])
+    assert choose_engine("sysmon", cov).name == "sysmon"
+    assert cov.get_option("run:core") == "sysmon"
+    # the phase switch restarts sys.monitoring's events, so coverage.py's "contexts may be incomplete" is moot
+    assert cov.get_option("run:disable_warnings") == ["no-data-collected", "no-sysmon-context"]
