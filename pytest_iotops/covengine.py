@@ -71,6 +71,8 @@ def _slipcover_blocker(cov: coverage.Coverage) -> str:
     """A coverage.py setting SlipCover cannot follow, named; "" when there is none."""
     from .slipcover_engine import slipcover_available
 
+    if sys.version_info >= (3, 12):  # SlipCover's bytecode module, which the collector builds on, is 3.8-3.11's
+        return f"iotops's SlipCover collector instruments Python 3.10/3.11 bytecode (this is {_version()})"
     if not slipcover_available():
         return "SlipCover is not installed (pip install 'pytest-iotops[slipcover]')"
     named = _first_set(
@@ -113,6 +115,8 @@ def choose_engine(name: str, cov: coverage.Coverage) -> Engine:
         _use_sysmon(cov)
         return Engine("sysmon", "auto: coverage.py's sys.monitoring core")
     blocker = _slipcover_blocker(cov)
+    if not blocker and sys.version_info < (3, 11):  # auto promises coverage.py's figures; 3.10's differ
+        blocker = f"SlipCover's figures were checked equal to coverage.py's on Python 3.11 (this is {_version()})"
     if not blocker:
         return Engine("slipcover", "auto: sys.monitoring unusable here, SlipCover follows these settings")
     return Engine("coveragepy", f"auto: {blocker}")

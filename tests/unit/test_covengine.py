@@ -91,3 +91,27 @@ def test_sysmon_is_set_on_coverage_with_its_context_warning_handled(monkeypatch:
     assert cov.get_option("run:core") == "sysmon"
     # the phase switch restarts sys.monitoring's events, so coverage.py's "contexts may be incomplete" is moot
     assert cov.get_option("run:disable_warnings") == ["no-data-collected", "no-sysmon-context"]
+
+
+@pytest.mark.skipif(not HAS_SLIPCOVER, reason="slipcover not installed")
+@pytest.mark.parametrize(
+    ("version", "explicit", "auto"),
+    [
+        ((3, 10, 13, "final", 0), "slipcover", "coveragepy"),  # runs when asked; auto wants equal figures
+        ((3, 11, 7, "final", 0), "slipcover", "slipcover"),
+        ((3, 12, 1, "final", 0), None, "coveragepy"),  # refused: the collector is 3.10/3.11 bytecode
+    ],
+)
+def test_slipcover_by_python_version(
+    monkeypatch: pytest.MonkeyPatch, version: tuple[object, ...], explicit: str | None, auto: str
+) -> None:
+    monkeypatch.setattr(sys, "version_info", version)
+    if explicit is None:
+        with pytest.raises(ConfigError, match=r"SlipCover collector instruments Python 3.10/3.11 bytecode"):
+            choose_engine("slipcover", _cov(run__branch=True))
+    else:
+        assert choose_engine("slipcover", _cov(run__branch=True)).name == explicit
+    chosen = choose_engine("auto", _cov(run__branch=True))
+    assert chosen.name == auto
+    if version[:2] == (3, 10):
+        assert "checked equal to coverage.py's on Python 3.11 (this is 3.10.13)" in chosen.reason
