@@ -21,6 +21,7 @@ Usage:
     .venv/bin/python benchmarks/bench_core.py                          # 1,000 / 5,000 / 20,000 tests
     .venv/bin/python benchmarks/bench_core.py --sizes 2000,5000 --rounds 5
     .venv/bin/python benchmarks/bench_core.py --json out.json          # the figures, for the docs
+    .venv/bin/python benchmarks/bench_core.py --variants installed-off,iotops-no-cov   # some, against plain
 Real projects' suites (both engines, same figures, time ratios): benchmarks/conformance.py --engines
 """
 
@@ -195,7 +196,7 @@ fail_under = 40
 """
 
 
-def measure(tests: int, rounds: int) -> dict[str, list[Sample]]:
+def measure(tests: int, rounds: int, only: frozenset[str] = frozenset()) -> dict[str, list[Sample]]:
     with tempfile.TemporaryDirectory(prefix="iotops-bench-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
@@ -205,7 +206,7 @@ def measure(tests: int, rounds: int) -> dict[str, list[Sample]]:
         shutil.copytree(root, full_root)
         with (full_root / "pyproject.toml").open("a") as fh:
             fh.write(DIFF_GATE)
-        cmds = variants()
+        cmds = {name: cmd for name, cmd in variants().items() if not only or name in only}
         where = {name: full_root if name.startswith("full") else root for name in cmds}
         samples: dict[str, list[Sample]] = {name: [] for name in cmds}
         for name, cmd in cmds.items():  # warm-up: imports, .pyc files, Jinja's template cache
@@ -246,6 +247,8 @@ def report(results: dict[int, dict[str, list[Sample]]]) -> dict[str, object]:
             print(f"  {name:22} {cpu:8.2f} {wall:8.2f}")
         print("  ratio (median of per-round ratios)                      CPU    wall   goal")
         for label, a, b, goal in COMPARISONS:
+            if a not in samples or b not in samples:
+                continue
             cpu, wall = ratio(samples, a, b, "cpu"), ratio(samples, a, b, "wall")
             verdict = "" if goal is None else f"<= {goal:.2f} {'met' if cpu <= goal else 'NOT met'} (CPU)"
             print(f"  {label:54} {cpu:6.3f} {wall:6.3f}   {verdict}")
@@ -261,7 +264,7 @@ def report(results: dict[int, dict[str, list[Sample]]]) -> dict[str, object]:
             fits[name] = {"fixed_s": round(fixed, 3), "per_test_ms": round(per_test * 1000, 4)}
             print(f"  {name:22} {fixed:7.3f} s + {per_test * 1000:7.4f} ms/test")
         plain = fits["plain"]["per_test_ms"]
-        for name in ("installed-off", "iotops-no-cov", "iotops-cov", "iotops-cov-slipcover"):
+        for name in [n for n in ("installed-off", "iotops-no-cov", "iotops-cov", "iotops-cov-slipcover") if n in fits]:
             extra = fits[name]["per_test_ms"] - plain
             print(f"  {name} adds {extra * 1000:.1f} us per test over plain pytest")
         out["fits"] = fits
@@ -273,11 +276,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,20000", help="test counts, comma-separated")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per size (20,000: at most 3)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--variants", default="", help="only these variants, comma-separated (plain is always run)")
     args = parser.parse_args()
+    only = frozenset(filter(None, args.variants.split(","))) | ({"plain"} if args.variants else set())
     results = {}
     for tests in (int(s) for s in args.sizes.split(",")):
         rounds = min(args.rounds, 3) if tests >= 20000 else args.rounds
-        results[tests] = measure(tests, rounds)
+        results[tests] = measure(tests, rounds, only)
     figures = report(results)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
