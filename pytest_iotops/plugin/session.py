@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +12,9 @@ import pytest
 
 from .. import fixtures, fleet_fixtures
 from .common import BLOCKED_FILE, PHASE
-from .items import attach_rollouts, headline, message, parent_markers, relative_path
-from .xdist import Controller, WorkerPhaseTag, worker_of
+from .items import parent_markers, relative_path
+from .reports import ReportFolder, WorkerReports
+from .xdist import Controller
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -63,8 +63,9 @@ class IotopsPlugin:
             shared = self.workerinput.get("iotops_shared")
             self.shared = Path(shared) if shared else None
             self.pipeline.become_worker(bool(self.workerinput.get("iotops_strict")) and self.shared is not None)
-            config.pluginmanager.register(WorkerPhaseTag(self.blocked), "iotops-worker-phase-tag")
+            config.pluginmanager.register(WorkerReports(self.blocked), "iotops-worker-reports")
         else:
+            config.pluginmanager.register(ReportFolder(self), "iotops-reports")
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
             if ctx.distributed:
@@ -231,48 +232,6 @@ class IotopsPlugin:
         )
         if hasattr(reporter, "currentfspath"):
             reporter.currentfspath = None  # so the next progress line names its file again
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        """What the controller needs travels on the report as plain data (xdist sends it there): a failure's
-        headline, taken here where the exception is, and the deployments the test ran."""
-        report = yield
-        if call.excinfo is not None and report.outcome == "failed":
-            report.iotops_headline = headline(call.excinfo)  # type: ignore[attr-defined]
-        stash = item.stash
-        if fixtures.DEPLOYMENTS in stash or fleet_fixtures.FLEET_ROLLOUTS in stash:  # only a deploying test's
-            attach_rollouts(report, stash)
-        return report
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.workerinput is not None:
-            return
-        extra = vars(report)  # what iotops attached, read without getattr's exception for the common absence
-        nodeid, recorder = report.nodeid, self.pipeline.recorder  # (a property that builds a string each time)
-        if "iotops_deployments" in extra or "iotops_fleet" in extra:
-            recorder.add_deployments(nodeid, extra.get("iotops_deployments") or [])
-            recorder.add_fleet_rollouts(nodeid, extra.get("iotops_fleet") or [])
-        phase = self.phase_of.get(nodeid) or extra.get("iotops_phase")
-        if phase not in self.pipeline.rules.phases:
-            phase = self.settings.default_phase
-        if extra["outcome"] == "passed" and extra.get("when") != "call":  # two of every three reports: keep it short
-            recorder.add_passing_phase_report(nodeid, phase, report.duration)
-            return
-        failed, xfail = report.failed, "wasxfail" in extra
-        recorder.add_report(
-            nodeid,
-            phase,
-            report.when or "call",
-            report.outcome,
-            report.duration,
-            xfail=xfail,
-            blocked=nodeid in self.blocked or bool(extra.get("iotops_blocked", False)),
-            message=message(report),
-            longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
-            worker=worker_of(report) if self.pipeline.context.distributed else "",
-        )
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """Ctrl-C, or SIGTERM/SIGHUP during a deployment (see fixtures): the test that was running did not pass,

@@ -1,21 +1,20 @@
 """The two xdist roles: the controller (tells each worker where to leave its coverage data, schedules one phase at
-a time, publishes failed phases between them) and the worker (tags each report with its test's phase).
+a time, publishes failed phases between them); the worker's report tagging is :class:`.reports.WorkerReports`.
 Registered by the session plugin only in the process that has the role."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .common import BLOCKED_FILE, PHASE
+from .common import BLOCKED_FILE
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
-__all__ = ["Controller", "WorkerPhaseTag", "worker_of"]
+__all__ = ["Controller", "worker_of"]
 
 
 class Controller:
@@ -54,26 +53,6 @@ class Controller:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.pipeline.worker_finished(str(node.workerinput["workerid"]))
-
-
-class WorkerPhaseTag:
-    """On xdist workers only: the phase (and whether the test was blocked) travels with each report."""
-
-    def __init__(self, blocked: set[str]) -> None:
-        self.blocked = blocked
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        # less to serialise per report: a passed teardown needs no phase (its test is known by then), and
-        # "blocked" travels only when true
-        if report.when != "teardown" or report.failed:
-            report.iotops_phase = item.stash.get(PHASE, None)  # type: ignore[attr-defined]
-        if item.nodeid in self.blocked:
-            report.iotops_blocked = True  # type: ignore[attr-defined]
-        return report
 
 
 def worker_of(report: pytest.TestReport) -> str:

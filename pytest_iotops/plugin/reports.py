@@ -1,0 +1,96 @@
+"""Each test report, by role: a serial run (and the xdist controller) folds every report into the recorder; an
+xdist worker only annotates its reports (a failure's headline, the deployments its test ran, the phase) for xdist
+to carry to the controller. One object per role, registered only where the role is, so a worker's reports pass
+through no folding hook and a serial run's through no tagging hook."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .. import fixtures, fleet_fixtures
+from .common import PHASE
+from .items import attach_rollouts, headline, message
+from .xdist import worker_of
+
+if TYPE_CHECKING:
+    from .session import IotopsPlugin
+
+__all__ = ["ReportFolder", "WorkerReports"]
+
+
+def _annotate(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """A failure's headline, taken where the exception is, and the deployments the test ran, as plain data."""
+    if call.excinfo is not None and report.outcome == "failed":
+        report.iotops_headline = headline(call.excinfo)  # type: ignore[attr-defined]
+    stash = item.stash
+    if fixtures.DEPLOYMENTS in stash or fleet_fixtures.FLEET_ROLLOUTS in stash:  # only a deploying test's
+        attach_rollouts(report, stash)
+
+
+class ReportFolder:
+    """Serial runs and the xdist controller: every report folded into the test's one outcome."""
+
+    def __init__(self, plugin: IotopsPlugin) -> None:
+        self.plugin = plugin
+        self.recorder = plugin.pipeline.recorder
+        self.phases = plugin.pipeline.rules.phases
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        _annotate(item, call, report)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        plugin, recorder = self.plugin, self.recorder
+        extra = vars(report)  # what iotops attached, read without getattr's exception for the common absence
+        nodeid = report.nodeid  # (a property that builds a string each time)
+        if "iotops_deployments" in extra or "iotops_fleet" in extra:
+            recorder.add_deployments(nodeid, extra.get("iotops_deployments") or [])
+            recorder.add_fleet_rollouts(nodeid, extra.get("iotops_fleet") or [])
+        phase = plugin.phase_of.get(nodeid) or extra.get("iotops_phase")
+        if phase not in self.phases:
+            phase = plugin.settings.default_phase
+        if extra["outcome"] == "passed" and extra.get("when") != "call":  # two of every three reports: keep it short
+            recorder.add_passing_phase_report(nodeid, phase, report.duration)
+            return
+        failed, xfail = report.failed, "wasxfail" in extra
+        recorder.add_report(
+            nodeid,
+            phase,
+            report.when or "call",
+            report.outcome,
+            report.duration,
+            xfail=xfail,
+            blocked=nodeid in plugin.blocked or bool(extra.get("iotops_blocked", False)),
+            message=message(report),
+            longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
+            worker=worker_of(report) if plugin.pipeline.context.distributed else "",
+        )
+
+
+class WorkerReports:
+    """On xdist workers only: the phase (and whether the test was blocked) travels with each report, with what
+    :func:`_annotate` adds."""
+
+    def __init__(self, blocked: set[str]) -> None:
+        self.blocked = blocked
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        _annotate(item, call, report)
+        # less to serialise per report: a passed teardown needs no phase (its test is known by then), and
+        # "blocked" travels only when true
+        if report.when != "teardown" or report.failed:
+            report.iotops_phase = item.stash.get(PHASE, None)  # type: ignore[attr-defined]
+        if item.nodeid in self.blocked:
+            report.iotops_blocked = True  # type: ignore[attr-defined]
+        return report
