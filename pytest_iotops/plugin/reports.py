@@ -30,13 +30,8 @@ def _annotate(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Tes
         attach_rollouts(report, stash)
 
 
-class ReportFolder:
-    """Serial runs and the xdist controller: every report folded into the test's one outcome."""
-
-    def __init__(self, plugin: IotopsPlugin) -> None:
-        self.plugin = plugin
-        self.recorder = plugin.pipeline.recorder
-        self.phases = plugin.pipeline.rules.phases
+class _Annotating:
+    """Where tests run: each report gets what :func:`_annotate` adds, and what the role adds (:meth:`tag`)."""
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -44,7 +39,20 @@ class ReportFolder:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         _annotate(item, call, report)
+        self.tag(item, report)
         return report
+
+    def tag(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """Nothing in a serial run: the report stays in this process."""
+
+
+class ReportFolder(_Annotating):
+    """Serial runs and the xdist controller: every report folded into the test's one outcome."""
+
+    def __init__(self, plugin: IotopsPlugin) -> None:
+        self.plugin = plugin
+        self.recorder = plugin.pipeline.recorder
+        self.phases = plugin.pipeline.rules.phases
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         plugin, recorder = self.plugin, self.recorder
@@ -74,23 +82,17 @@ class ReportFolder:
         )
 
 
-class WorkerReports:
+class WorkerReports(_Annotating):
     """On xdist workers only: the phase (and whether the test was blocked) travels with each report, with what
     :func:`_annotate` adds."""
 
     def __init__(self, blocked: set[str]) -> None:
         self.blocked = blocked
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        _annotate(item, call, report)
+    def tag(self, item: pytest.Item, report: pytest.TestReport) -> None:
         # less to serialise per report: a passed teardown needs no phase (its test is known by then), and
         # "blocked" travels only when true
         if report.when != "teardown" or report.failed:
             report.iotops_phase = item.stash.get(PHASE, None)  # type: ignore[attr-defined]
         if item.nodeid in self.blocked:
             report.iotops_blocked = True  # type: ignore[attr-defined]
-        return report
