@@ -5,6 +5,8 @@ comparison measures (SlipCover and coverage.py's sys.monitoring core against cov
 
 from __future__ import annotations
 
+from typing import Any
+
 CONSTRUCTS = """
 import functools
 import pkgutil
@@ -235,3 +237,11 @@ def constructs_files() -> dict[str, str]:
         "tests/integration/test_integration.py": INTEGRATION,
         "tests/e2e/test_e2e.py": E2E,
     }
+
+
+def figures(cov: dict[str, Any]) -> tuple[Any, ...]:
+    """What two engines must agree on in a run report's coverage: totals, each file's statements, missing lines
+    and branches, each phase's covered lines and statements."""
+    files = [(f["path"], f["statements"], f["missing"], f["branches"], f["covered_branches"]) for f in cov["files"]]
+    phases = [(p["phase"], p["covered_lines"], p["statements"]) for p in cov["phases"]]
+    return cov["totals"], files, phases

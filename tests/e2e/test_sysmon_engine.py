@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, make_project, write_files
-from engine_constructs import constructs_files
+from engine_constructs import constructs_files, figures
 
 TOOLS = ("pytest", "pytest-xdist", "coverage")
 
@@ -97,19 +97,13 @@ def _coverage(python: str, root: Path, engine: str, *args: str) -> tuple[dict[st
     return report["coverage"], done.stdout
 
 
-def _figures(cov: dict[str, Any]) -> tuple[Any, ...]:
-    files = [(f["path"], f["statements"], f["missing"], f["branches"], f["covered_branches"]) for f in cov["files"]]
-    phases = [(p["phase"], p["covered_lines"], p["statements"]) for p in cov["phases"]]
-    return cov["totals"], files, phases
-
-
 def test_sysmon_figures_equal_the_tracers_in_every_phase(pytester: pytest.Pytester, python: str) -> None:
     root = _project(pytester)
     reference, _ = _coverage(python, root, "coveragepy")
     fast, out = _coverage(python, root, "sysmon")
     assert (reference["engine"], fast["engine"]) == ("coveragepy", "sysmon")
     assert "coverage by iotops (sysmon)" in out
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
     totals = reference["totals"]
     assert 0 < totals["covered_lines"] < totals["statements"]
     # the integration phase runs functions the unit phase ran first: without the restart at the phase switch
@@ -125,7 +119,7 @@ def test_sysmon_under_xdist_equals_the_tracer(pytester: pytest.Pytester, python:
     reference, _ = _coverage(python, root, "coveragepy", "-n", "2")
     fast, _ = _coverage(python, root, "sysmon", "-n", "2")
     assert fast["engine"] == "sysmon"
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
 
 
 def test_auto_takes_sysmon_where_it_measures_the_settings(pytester: pytest.Pytester, python: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import make_project, run_report, write_files
-from engine_constructs import constructs_files
+from engine_constructs import constructs_files, figures
 
 if importlib.util.find_spec("slipcover") is None and os.environ.get("CI") == "true":
     raise RuntimeError("slipcover is a test dependency (pyproject.toml [test]) and must be installed in CI")
@@ -46,25 +46,19 @@ def _measure(pytester: pytest.Pytester, root: Path, engine: str, *args: str) -> 
     return coverage
 
 
-def _figures(cov: dict[str, Any]) -> tuple[Any, ...]:
-    files = [(f["path"], f["statements"], f["missing"], f["branches"], f["covered_branches"]) for f in cov["files"]]
-    phases = [(p["phase"], p["covered_lines"]) for p in cov["phases"]]
-    return cov["totals"], files, phases
-
-
 @pytest.mark.parametrize("branch", [True, False], ids=["branch", "lines"])
 def test_slipcover_figures_equal_coveragepy(pytester: pytest.Pytester, branch: bool) -> None:
     root = _project(pytester, branch)
     reference = _measure(pytester, root, "coveragepy")
     fast = _measure(pytester, root, "slipcover")
     assert (reference["engine"], fast["engine"]) == ("coveragepy", "slipcover")
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
     # the constructs really were partly covered: the comparison is not between two empty reports
     totals = reference["totals"]
     assert 0 < totals["covered_lines"] < totals["statements"]
     if branch:
         assert 0 < totals["covered_branches"] < totals["branches"]
-    phases = dict(_figures(reference)[2])
+    phases = {phase: covered for phase, covered, _ in figures(reference)[2]}
     assert phases["unit"] < phases["integration"] or phases["integration"] < phases["unit"]
 
 
@@ -73,9 +67,9 @@ def test_slipcover_under_xdist_equals_coveragepy(pytester: pytest.Pytester) -> N
     root = _project(pytester)
     reference = _measure(pytester, root, "coveragepy", "-n", "2")
     fast = _measure(pytester, root, "slipcover", "-n", "2")
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
     serial = _measure(pytester, root, "slipcover")
-    assert _figures(serial)[:2] == _figures(fast)[:2]
+    assert figures(serial)[:2] == figures(fast)[:2]
 
 
 EARLY = '''
@@ -137,7 +131,7 @@ def test_a_module_from_a_foreign_import_hook(pytester: pytest.Pytester) -> None:
     )
     reference = _measure(pytester, root, "coveragepy", "-p", "hookinstall")
     fast = _measure(pytester, root, "slipcover", "-p", "hookinstall")
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
     hooked = next(f for f in fast["files"] if f["path"] == "app/hooked_impl.py")
     assert hooked["missing"] == "4"
 
@@ -162,7 +156,7 @@ def test_code_imported_before_measuring_starts(pytester: pytest.Pytester) -> Non
     )
     reference = _measure(pytester, root, "coveragepy", "-p", "preload")
     fast = _measure(pytester, root, "slipcover", "-p", "preload")
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
     early = next(f for f in reference["files"] if f["path"] == "app/early.py")
     # after the start: pick(1) took one of its two branches; one_liner() returned (a def line coverage.py
     # counts as a branch: on to the next statement, or the body's return)
@@ -177,7 +171,7 @@ def test_static_context_and_unimported_files(pytester: pytest.Pytester) -> None:
     write_files(root, {".coveragerc": rc, "app/unused.py": "def f():\n    return 1\n"})
     reference = _measure(pytester, root, "coveragepy")
     fast = _measure(pytester, root, "slipcover")
-    assert _figures(fast) == _figures(reference)
+    assert figures(fast) == figures(reference)
     unused = next(f for f in fast["files"] if f["path"] == "app/unused.py")
     assert unused["covered_lines"] == 0
     assert unused["statements"] == 2
