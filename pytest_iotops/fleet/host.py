@@ -80,6 +80,9 @@ class Host:
         self.arrived = asyncio.Event()
         self.ticks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._sem = asyncio.Semaphore(256)
+        #: set by SIGTERM/SIGINT besides cancelling the task: on Python 3.11 ``asyncio.wait_for`` can swallow a
+        #: cancellation that meets its timeout, and the host must still end with its state written
+        self.stopping = False
 
     # -- messages -----------------------------------------------------------------------------------------------
     def _on_command(self, device: str, topic: str, payload: bytes) -> None:
@@ -144,7 +147,7 @@ class Host:
             return
         expected = int(doc.get("sent", {}).get(str(self.index), 0)) - self.lost_commands
         deadline = time.monotonic() + GRACE
-        while self.received < expected and time.monotonic() < deadline:
+        while self.received < expected and time.monotonic() < deadline and not self.stopping:
             self.arrived.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.arrived.wait(), 0.05)
@@ -213,7 +216,7 @@ class Host:
             await link.connected.wait()
         parent = os.getppid()
         ready_sent = 0.0
-        while True:
+        while not self.stopping:
             if os.getppid() != parent:
                 return  # the controller's process is gone: so are we
             if self.tick < 0 and time.monotonic() - ready_sent > 1.0:
@@ -257,8 +260,14 @@ async def _main(cfg: dict[str, Any]) -> None:
     host = Host(cfg)
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
+
+    def stop() -> None:
+        host.stopping = True
+        if task is not None:
+            task.cancel()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: task.cancel() if task else None)
+        loop.add_signal_handler(sig, stop)
     Path(f"{cfg['out']}.ready").touch()  # from here a SIGTERM ends it with its state written
     try:
         await host.run()

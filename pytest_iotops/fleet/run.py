@@ -173,12 +173,13 @@ class _Hosts:
 
     def states(self) -> list[dict[str, Any]]:
         out = []
-        for cfg in self.configs:
+        for cfg, proc in zip(self.configs, self.procs, strict=False):
             try:
                 out.append(json.loads(Path(cfg["out"]).read_text(encoding="utf-8")))
             except (OSError, ValueError) as exc:
                 raise FleetError(
-                    f"device host {cfg['host']} left no final state ({exc}):\n{self.tail(cfg['host'])}"
+                    f"device host {cfg['host']} left no final state (exit code {proc.returncode}; {exc}):\n"
+                    f"{self.tail(cfg['host'])}"
                 ) from None
         return out
 

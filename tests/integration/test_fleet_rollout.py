@@ -62,3 +62,36 @@ def test_hosts_stopped_while_still_starting_leave_their_state(broker: EmbeddedBr
     states = hosts.states()
     assert len(states) == 2
     assert all(Path(f"{cfg['out']}.ready").exists() for cfg in configs)
+
+
+def test_a_device_host_ends_on_its_stop_flag_even_when_the_cancellation_is_lost(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    """SIGTERM sets the host's stop flag and cancels its task; Python 3.11's asyncio.wait_for can swallow that
+    cancellation when it meets its own timeout (CI saw a host killed after the grace with no state written). The
+    flag alone must end the loop, so the state is written."""
+    import asyncio
+
+    from pytest_iotops.fleet.host import Host
+    from pytest_iotops.fleet.run import _artifacts, host_configs
+
+    spec = FleetSpec(20, seed=3)
+    artifacts = _artifacts(tmp_path, [OLD, build_firmware("2.0.0", 4096)])
+    (cfg,) = host_configs("rstopflag", 1, broker, spec, OLD, artifacts, None, tmp_path)
+
+    async def scenario() -> bool:
+        host = Host(cfg)
+        task = asyncio.get_running_loop().create_task(host.run())
+        deadline = asyncio.get_running_loop().time() + 60
+        while not (host.links and all(link.connected.is_set() for link in host.links.values())):
+            assert asyncio.get_running_loop().time() < deadline, "the host never connected"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # now in its wait-for-a-tick loop
+        host.stopping = True  # and no cancel: as if the cancellation had been swallowed
+        done, _ = await asyncio.wait({task}, timeout=10)
+        if not done:
+            task.cancel()
+        await asyncio.wait_for(host.close(), 5)
+        return bool(done)
+
+    assert asyncio.run(scenario()), "the host kept running with its stop flag set"
