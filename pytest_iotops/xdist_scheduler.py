@@ -65,11 +65,24 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
     # -- LoadScheduling overrides ----------------------------------------------------------------------------
     def _send_tests(self, node: Any, num: int) -> None:
         unsent = self._current_unsent()
-        # xdist sizes chunks by everything still pending; a phase is spread by its own size instead
-        share = -(-self._phase_size // max(1, len(self.nodes)))
-        allowed = min(num, unsent, max(1, share))
+        # xdist sizes chunks by the whole collection; here by the phase (a quarter of each worker's share of
+        # it, as xdist's first chunk): a worker that drew a long test holds back only a few short ones
+        first = max(2, self._phase_size // max(1, len(self.nodes)) // 4)
+        allowed = min(num, unsent, first)
         if allowed > 0:
             super()._send_tests(node, allowed)
+
+    def _refill(self, node: Any, duration: float) -> None:
+        """xdist's own refill rule, counted on the current phase's unsent tests instead of everything pending: a
+        worker's queue shrinks as the phase drains, so the phase ends with every worker busy to the end."""
+        unsent = self._current_unsent()
+        workers = max(1, len(self.node2pending))
+        low, high = max(2, unsent // workers // 4), max(2, unsent // workers // 2)
+        queued = len(self.node2pending[node])
+        if queued >= low or (duration >= 0.1 and queued >= 2):
+            return
+        chunk = max(2 - queued, self.maxschedchunk or unsent)
+        self._send_tests(node, min(high - queued, chunk))  # at most a first chunk, as when xdist starts
 
     def schedule(self) -> None:
         super().schedule()
@@ -92,9 +105,12 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
             super().check_schedule(node, duration)
             return
         # a worker holding a later phase's test gets nothing, not even shutdown (it would run that test now);
-        # otherwise xdist's own logic: more tests of this phase, or shutdown when nothing is left to send
-        if self._ready(node) and (self._current_unsent() > 0 or not self.pending):
-            super().check_schedule(node, duration)
+        # otherwise more tests of this phase, or shutdown when nothing is left to send
+        if self._ready(node):
+            if self._current_unsent() > 0:
+                self._refill(node, duration)
+            elif not self.pending:
+                super().check_schedule(node, duration)
         if not self._in_barrier:
             self._barrier()
 
