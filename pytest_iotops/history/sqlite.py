@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,23 @@ from .store import HistoryStore, check_version
 __all__ = ["SQLiteStore"]
 
 
+def _write_ahead_log(conn: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Switch a new file to WAL once (the mode is kept in the file). Writers opening a new file together race
+    for that switch, and SQLite answers "database is locked" at once, without its busy timeout (it would
+    deadlock otherwise): so the switch is retried here, up to ``wait`` seconds."""
+    deadline, delay = time.monotonic() + wait, 0.01
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
 class SQLiteStore(HistoryStore):
     def __init__(self, path: Path, url: str = "") -> None:
         self.path, self.url = path, url or f"sqlite:///{path}"
@@ -22,9 +40,13 @@ class SQLiteStore(HistoryStore):
     def connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            _write_ahead_log(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @contextmanager

@@ -20,6 +20,28 @@ from pytest_iotops.history.store import HistoryError
 from pytest_iotops.history.stores import open_store
 
 
+def test_a_store_opened_while_another_writer_creates_the_file_waits_for_it(tmp_path: Path) -> None:
+    """Switching a new file to WAL while another connection writes to it: SQLite answers "database is locked"
+    at once, without its busy timeout (the stress run lost a concurrent-writers test to it). The store waits."""
+    import threading
+
+    path = tmp_path / "history.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE elsewhere (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO elsewhere VALUES (1)")
+    release = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        store = open_store(f"sqlite:///{path}")
+        run_id = store.write(report(0, {"tests/test_a.py::test_a": "passed"}))
+    finally:
+        release.join()
+        other.close()
+    assert store.query("SELECT run_id FROM runs") == [(run_id,)]
+    assert store.query("PRAGMA journal_mode") == [("wal",)]
+
+
 def test_eight_concurrent_writers_lose_no_run(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'history.db'}"
     ids = write_concurrently(url)
