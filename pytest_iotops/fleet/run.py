@@ -271,9 +271,11 @@ async def _watched(driver: Driver, hosts: _Hosts) -> None:
             try:
                 hosts.check()
             except FleetError:
-                task.cancel()
+                while not task.done():  # again if the cancellation was swallowed (3.11's wait_for can)
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=1.0)
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    task.result()
                 raise
     task.result()
 

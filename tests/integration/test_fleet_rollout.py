@@ -95,3 +95,20 @@ def test_a_device_host_ends_on_its_stop_flag_even_when_the_cancellation_is_lost(
         return bool(done)
 
     assert asyncio.run(scenario()), "the host kept running with its stop flag set"
+
+
+def test_a_device_host_that_dies_ends_the_rollout_with_its_exit_code(
+    broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host process that exits mid-rollout (here at once: its interpreter is /bin/false) stops the driver and
+    names the host and its exit code, instead of waiting out the rollout's deadline."""
+    import time
+
+    from pytest_iotops.errors import FleetError
+    from pytest_iotops.fleet import run
+
+    monkeypatch.setattr(run.sys, "executable", "/bin/false")
+    started = time.monotonic()
+    with pytest.raises(FleetError, match=r"device host 0 exited \(code 1\)"):
+        rollout(FleetSpec(20, seed=1), build_firmware("2.0.0", 4096), OLD, POLICY, broker, deadline=120)
+    assert time.monotonic() - started < 60
