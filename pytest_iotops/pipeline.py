@@ -269,10 +269,14 @@ class Pipeline:
             measured = {c.phase: c.percent for c in coverage_report.phases}
             for phase in phases:
                 phase.coverage_percent = measured.get(phase.name)
+        tests = rec.test_results()
+        # in the tests' order (phase, then node id), each test's own in the order it ran them: the same report
+        # whichever xdist worker finished first
+        order = {t.nodeid: i for i, t in enumerate(tests)}
         report = RunReport(
             run=self._meta(),
             phases=phases,
-            tests=rec.test_results(),
+            tests=tests,
             coverage=coverage_report,
             gates=[],
             stages=[],
@@ -281,8 +285,8 @@ class Pipeline:
             findings=evidence.collected.findings,
             ignores=evidence.ignores,
             diff=evidence.diff,
-            deployments=list(rec.deployments),
-            fleet_rollouts=list(rec.fleet_rollouts),
+            deployments=sorted(rec.deployments, key=lambda d: order.get(d.test, len(order))),
+            fleet_rollouts=sorted(rec.fleet_rollouts, key=lambda r: order.get(r.test, len(order))),
         )
         self.baseline_written = evidence.baseline_written
         if self.shard is not None:

@@ -67,7 +67,9 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         unsent = self._current_unsent()
         # xdist sizes chunks by the whole collection; here by the phase (a quarter of each worker's share of
         # it, as xdist's first chunk): a worker that drew a long test holds back only a few short ones
-        first = max(2, self._phase_size // max(1, len(self.nodes)) // 4)
+        workers = max(1, len(self.nodes))
+        # ... and never more than a worker's share of the phase (a phase of two tests goes to two workers)
+        first = min(-(-self._phase_size // workers), max(2, self._phase_size // workers // 4))
         allowed = min(num, unsent, first)
         if allowed > 0:
             super()._send_tests(node, allowed)

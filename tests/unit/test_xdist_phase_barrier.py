@@ -154,3 +154,20 @@ def test_each_phase_balances_as_plain_xdist_balances_it(workers: int, long_at: i
     ours = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda _: None), durations, workers)
     plain = sum(makespan(LoadScheduling(FakeConfig(workers), quiet), part, workers) for part in parts)
     assert ours <= plain + 12 * 0.2, (ours, plain)
+
+
+@pytest.mark.parametrize("first_phase", [2, 3, 5])
+def test_a_small_first_phase_goes_to_every_worker(first_phase: int, tmp_path: Path) -> None:
+    """A phase of two tests on two workers: one each, not both to the first worker (xdist's first chunk, two
+    tests, is more than a worker's share of so small a phase)."""
+    phases = [0] * first_phase + [1, 2]
+    (tmp_path / PHASES_FILE).write_text(json.dumps(phases))
+    quiet = SimpleNamespace(loadsched=lambda *args: None)
+    sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda _: None)
+    fakes = [FakeWorker(n) for n in range(2)]
+    for fake in fakes:
+        sched.add_node(fake)
+    for fake in fakes:
+        sched.add_node_collection(fake, [f"test_{i}" for i in range(len(phases))])
+    sched.schedule()
+    assert all(any(phases[i] == 0 for i in fake.queue) for fake in fakes), [f.queue for f in fakes]
