@@ -8,7 +8,6 @@ with the file, the key, the value and what was expected.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,13 +19,9 @@ from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, p
 from .evidence.kinds import EvidenceKind
 from .history.config import HistorySettings, parse_history
 from .options import DEFAULT_PHASES, OPTIONS, Option
+from .pyproject import find_pyproject, read_table, read_toml
 from .tables import ConfigTable
 from .validate import Invalid, boolean, names, percent, str_list
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 __all__ = [
     "DEFAULT_PATHS",
@@ -120,33 +115,6 @@ class Settings:
 
     def source_of(self, key: str) -> str:
         return self.sources.get(key, "default")
-
-
-def find_pyproject(rootpath: Path, inipath: Path | None) -> Path | None:
-    """The pyproject.toml pytest chose as its config file, else the one at the rootdir."""
-    if inipath is not None and inipath.name == "pyproject.toml":
-        return inipath
-    candidate = rootpath / "pyproject.toml"
-    return candidate if candidate.is_file() else None
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-
-
-def read_table(path: Path) -> dict[str, Any]:
-    """``[tool.iotops]`` of a pyproject.toml, ``{}`` when absent."""
-    doc = read_toml(path)
-    table = doc.get("tool", {}).get("iotops", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.iotops] must be a table")
-    return table
 
 
 def _flatten(table: Mapping[str, Any], where: str, prefix: str = "", owned: Collection[str] = ()) -> dict[str, Any]:

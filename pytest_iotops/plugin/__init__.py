@@ -43,7 +43,7 @@ def _enabled(config: pytest.Config, pyproject: Path | None) -> bool:
         return True
     if pyproject is None:
         return False
-    from ..config import read_table
+    from ..pyproject import read_table
 
     try:
         enabled = read_table(pyproject).get("enabled", False)
@@ -61,7 +61,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
     form ``--cov`` took, on the command line or in ``addopts``), and its tracer is borrowed instead of
     starting a second one.
     """
-    from ..config import find_pyproject
+    from ..pyproject import find_pyproject
 
     pyproject = find_pyproject(early_config.rootpath, early_config.inipath)
     if not _enabled(early_config, pyproject):

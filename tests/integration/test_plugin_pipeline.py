@@ -172,6 +172,26 @@ def test_broken_table_does_not_break_runs_without_iotops(pytester: pytest.Pytest
     assert pytester.runpytest().ret == 0
 
 
+def test_a_run_without_iotops_imports_only_the_plugin_entry_point(pytester: pytest.Pytester) -> None:
+    """Installed, not enabled: the entry point, the option table and the fixtures load; the settings schema,
+    the pipeline and the report machinery do not (the settings module alone cost about 50 ms of each run)."""
+    make_project(pytester, "[tool.iotops]\nenabled = false\n")
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_sessionfinish(session):
+            loaded = sorted(m for m in sys.modules if m.startswith("pytest_iotops"))
+            session.config.rootpath.joinpath("loaded.txt").write_text("\\n".join(loaded))
+        """
+    )
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider").ret == 0
+    loaded = set((pytester.path / "loaded.txt").read_text().split())
+    assert "pytest_iotops.plugin" in loaded  # the run really had the plugin
+    heavy = {"pytest_iotops.config", "pytest_iotops.pipeline", "pytest_iotops.render", "pytest_iotops.model"}
+    assert not loaded & heavy, sorted(loaded)
+
+
 def test_enabled_from_config_and_ini(pytester: pytest.Pytester) -> None:
     make_project(pytester, "[tool.iotops]\nenabled = true\n")
     pytester.runpytest(NO_COV).stdout.fnmatch_lines(["*iotops verdict: PASSED*"])
