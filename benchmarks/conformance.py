@@ -22,6 +22,8 @@ It prints one table and exits 1 on any difference (2 when a project could not be
     .venv/bin/python benchmarks/conformance.py                 # every project
     .venv/bin/python benchmarks/conformance.py pluggy attrs    # some
     IOTOPS_CONFORMANCE_CACHE=~/.cache/iotops-conformance ...   # where sdists and venvs are kept (reused)
+    .venv/bin/python benchmarks/conformance.py --engines       # SlipCover's figures against coverage.py's
+    python3.12 benchmarks/conformance.py --engines sysmon      # coverage.py's sys.monitoring core (lines)
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -226,7 +230,7 @@ def prepare(project: Project, root: Path) -> tuple[Path, Path]:
     source, venv = base / "src", base / "venv"
     stamp = base / "ready"
     python = venv / "bin" / "python"
-    if stamp.is_file() and stamp.read_text() == _stamp(project):
+    if stamp.is_file() and stamp.read_text() == _stamp(project) and _venv_python(venv) == platform.python_version():
         (venv / "conformance_recorder.py").write_text(RECORDER, encoding="utf-8")  # this checkout's recorder
         return source, python
     shutil.rmtree(base, ignore_errors=True)
@@ -248,6 +252,17 @@ def prepare(project: Project, root: Path) -> tuple[Path, Path]:
     return source, python
 
 
+def _venv_python(venv: Path) -> str:
+    """The Python version a venv was made with (a venv of another interpreter is rebuilt: ``--engines sysmon``
+    runs under 3.12+)."""
+    try:
+        cfg = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    found = re.search(r"^version(?:_info)?\s*=\s*([0-9.]+)", cfg, re.MULTILINE)
+    return found.group(1) if found else ""
+
+
 def _stamp(project: Project) -> str:
     # the checkout is part of it: a venv installed (editable) from another checkout would test that one's code
     return json.dumps([project.name, project.version, project.deps, project.tools, str(REPO)])
@@ -261,18 +276,33 @@ MODES: dict[str, tuple[str, ...]] = {
     "pytest-cov-n2": ("--cov-branch", "--cov-report=", "-n", "2"),
     # coverage.py itself around the whole process: the reference when pytest-cov and iotops disagree
     "coverage-run": (),
-    # the same iotops runs with SlipCover collecting (--engines compares them with the coverage.py runs)
+    # the same iotops runs with another engine collecting (--engines compares them with the coverage.py runs)
     "iotops-slipcover": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "slipcover"),
     "iotops-slipcover-n2": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "slipcover", "-n", "2"),
+    "iotops-sysmon": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "sysmon"),
+    "iotops-sysmon-n2": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "sysmon", "-n", "2"),
 }
+#: the engines ``--engines`` compares with coverage.py's tracer
+ENGINES = ("slipcover", "sysmon")
 #: the modes of the default run, and of ``--engines``
 DEFAULT_MODES = ("plain", "iotops", "iotops-n2", "pytest-cov", "pytest-cov-n2", "coverage-run")
 #: the serial comparison alone (what the suite runs locally for its slowest project; CI runs every mode)
 SERIAL_MODES = ("plain", "iotops", "pytest-cov", "coverage-run")
-ENGINE_MODES = ("plain", "iotops", "iotops-slipcover", "iotops-n2", "iotops-slipcover-n2")
 
 
-def run_mode(project: Project, source: Path, python: Path, mode: str, work: Path) -> Run:
+def engine_modes(engine: str) -> tuple[str, ...]:
+    return ("plain", "iotops", f"iotops-{engine}", "iotops-n2", f"iotops-{engine}-n2")
+
+
+def engine_env(engine: str) -> dict[str, str]:
+    """sys.monitoring measures no branches before Python 3.14: sysmon is compared on lines, both engines with
+    branch measurement off (the project's own ``branch`` setting is overridden for both alike)."""
+    return {"IOTOPS_COVERAGE_BRANCH": "0"} if engine == "sysmon" and sys.version_info < (3, 14) else {}
+
+
+def run_mode(
+    project: Project, source: Path, python: Path, mode: str, work: Path, extra_env: dict[str, str] | None = None
+) -> Run:
     outcomes_file = work / f"{mode}.outcomes.json"
     reports = work / f"{mode}-reports"
     shutil.rmtree(reports, ignore_errors=True)
@@ -301,6 +331,7 @@ def run_mode(project: Project, source: Path, python: Path, mode: str, work: Path
         PYTHONHASHSEED="0",
         CI="",
     )
+    env.update(extra_env or {})
     start = time.perf_counter()
     done = subprocess.run(args, cwd=source, capture_output=True, text=True, timeout=3600, env=env, check=False)
     seconds = time.perf_counter() - start
@@ -461,17 +492,17 @@ def _branches_missing(run: Run) -> dict[str, int]:
     return {f["path"]: f["branches"] - f["covered_branches"] for f in cov.get("files", [])}
 
 
-def check_engines(result: Result) -> None:
-    """SlipCover's runs against coverage.py's: totals, every file's missing lines and branch counts, the phases;
-    serial against serial and -n 2 against -n 2 (order dependence stays each mode's own)."""
+def check_engines(result: Result, engine: str = "slipcover") -> None:
+    """The other engine's runs against coverage.py's: totals, every file's missing lines and branch counts, the
+    phases; serial against serial and -n 2 against -n 2 (order dependence stays each mode's own)."""
     runs, problems = result.runs, result.problems
-    for mode in ENGINE_MODES:
+    for mode in engine_modes(engine):
         if mode != "plain" and runs[mode].exit_code != runs["plain"].exit_code:
             problems.append(f"{mode}: exit {runs[mode].exit_code} != plain {runs['plain'].exit_code}")
-    for left, right in (("iotops", "iotops-slipcover"), ("iotops-n2", "iotops-slipcover-n2")):
+    for left, right in (("iotops", f"iotops-{engine}"), ("iotops-n2", f"iotops-{engine}-n2")):
         a, b = runs[left], runs[right]
-        if (b.report or {}).get("coverage", {}).get("engine") != "slipcover":
-            problems.append(f"{right}: SlipCover did not measure: {b.tail[-400:]}")
+        if (b.report or {}).get("coverage", {}).get("engine") != engine:
+            problems.append(f"{right}: {engine} did not measure: {b.tail[-400:]}")
             continue
         if _totals(a) != _totals(b):
             problems.append(f"{right} totals {_totals(b)} != {left} {_totals(a)}")
@@ -489,10 +520,10 @@ def check_engines(result: Result) -> None:
             problems.append(f"{right} phases {_phases(b)} != {left} {_phases(a)}")
 
 
-def engine_table(results: list[Result]) -> list[str]:
+def engine_table(results: list[Result], engine: str = "slipcover") -> list[str]:
     head = (
-        "| project | tests | line % coverage.py / SlipCover | branch % (same) | equal (serial, -n 2) | phases equal"
-        " | time plain / coverage.py / SlipCover (s) | SlipCover / coverage.py |"
+        f"| project | tests | line % coverage.py / {engine} | branch % (same) | equal (serial, -n 2) | phases equal"
+        f" | time plain / coverage.py / {engine} (s) | {engine} / coverage.py |"
     )
     lines = [head, "|" + "---|" * 8]
     for r in results:
@@ -500,15 +531,15 @@ def engine_table(results: list[Result]) -> list[str]:
             lines.append(f"| {r.project.name} {r.project.version} | set-up failed: {r.setup_error[:80]} |" + " |" * 6)
             continue
         runs = r.runs
-        a, b = _totals(runs["iotops"]), _totals(runs["iotops-slipcover"])
+        a, b = _totals(runs["iotops"]), _totals(runs[f"iotops-{engine}"])
         line = " / ".join(_pct(t[1], t[0]) if t else "-" for t in (a, b))
         branch = " / ".join(_pct(t[3], t[2]) if t else "-" for t in (a, b))
         equal = ", ".join(
             "NO" if any(m in x and "phases" not in x for x in r.problems) else "yes"
-            for m in ("iotops-slipcover ", "iotops-slipcover-n2")
+            for m in (f"iotops-{engine} ", f"iotops-{engine}-n2")
         )
         phases = "NO" if any("phases" in x for x in r.problems) else "yes"
-        secs = [runs[m].seconds for m in ("plain", "iotops", "iotops-slipcover")]
+        secs = [runs[m].seconds for m in ("plain", "iotops", f"iotops-{engine}")]
         ratio = secs[2] / secs[1] if secs[1] else 0.0
         lines.append(
             f"| {r.project.name} {r.project.version} | {len(runs['plain'].outcomes)} | {line} | {branch} | {equal}"
@@ -517,8 +548,9 @@ def engine_table(results: list[Result]) -> list[str]:
     return lines
 
 
-def conform(project: Project, root: Path, engines: bool = False, modes: Sequence[str] | None = None) -> Result:
-    """Every mode of ``modes`` (default: all of the comparison) on the project, then the checks between them."""
+def conform(project: Project, root: Path, engines: str | None = None, modes: Sequence[str] | None = None) -> Result:
+    """Every mode of ``modes`` (default: all of the comparison) on the project, then the checks between them;
+    ``engines``: compare that engine with coverage.py's tracer instead."""
     result = Result(project)
     try:
         source, python = prepare(project, root)
@@ -527,10 +559,11 @@ def conform(project: Project, root: Path, engines: bool = False, modes: Sequence
         return result
     work = root / f"{project.name}-{project.version}" / "runs"
     work.mkdir(exist_ok=True)
-    for mode in modes or (ENGINE_MODES if engines else DEFAULT_MODES):
-        result.runs[mode] = run_mode(project, source, python, mode, work)
+    env = engine_env(engines) if engines else {}
+    for mode in modes or (engine_modes(engines) if engines else DEFAULT_MODES):
+        result.runs[mode] = run_mode(project, source, python, mode, work, env)
     if engines:
-        check_engines(result)
+        check_engines(result, engines)
     else:
         check(result)
     return result
@@ -539,7 +572,14 @@ def conform(project: Project, root: Path, engines: bool = False, modes: Sequence
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("projects", nargs="*", help="project names (default: all)")
-    parser.add_argument("--engines", action="store_true", help="compare SlipCover's figures with coverage.py's")
+    parser.add_argument(
+        "--engines",
+        nargs="?",
+        const="slipcover",
+        choices=ENGINES,
+        help="compare this engine's figures with coverage.py's (default slipcover; sysmon needs Python 3.12+ and "
+        "is compared on lines before 3.14)",
+    )
     ns = parser.parse_args(argv)
     chosen = [p for p in PROJECTS if not ns.projects or p.name in ns.projects]
     root = cache_dir()
@@ -548,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     for project in chosen:
         print(f"conformance: {project.name} {project.version} ...", file=sys.stderr, flush=True)
         results.append(conform(project, root, ns.engines))
-    print("\n".join(engine_table(results) if ns.engines else table(results)))
+    print("\n".join(engine_table(results, ns.engines) if ns.engines else table(results)))
     for r in results:
         for problem in ([r.setup_error] if r.setup_error else []) + r.problems:
             print(f"- {r.project.name}: {problem}")
