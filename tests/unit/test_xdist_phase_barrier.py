@@ -56,19 +56,24 @@ class FakeWorker:
         return len(self.queue) >= 2 or (self.shutting_down and bool(self.queue))
 
 
+def start(sched: Any, workers: int, tests: int) -> list[FakeWorker]:
+    """``workers`` fake workers that collected ``tests`` tests, scheduled as xdist's controller does."""
+    fakes = [FakeWorker(n) for n in range(workers)]
+    for fake in fakes:
+        sched.add_node(fake)
+    for fake in fakes:
+        sched.add_node_collection(fake, [f"test_{i}" for i in range(tests)])
+    sched.schedule()
+    return fakes
+
+
 def simulate(phases: list[int], workers: int, seed: int, tmp: Path) -> list[str]:
     """Run the whole schedule with a random worker finishing a test at each step; returns what went wrong."""
     (tmp / PHASES_FILE).write_text(json.dumps(phases))
     published: list[int] = []
     quiet = SimpleNamespace(loadsched=lambda *args: None)  # xdist's own log would print every decision
     sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, published.append)
-    fakes = [FakeWorker(n) for n in range(workers)]
-    collection = [f"test_{i}" for i in range(len(phases))]
-    for fake in fakes:
-        sched.add_node(fake)
-    for fake in fakes:
-        sched.add_node_collection(fake, collection)
-    sched.schedule()
+    fakes = start(sched, workers, len(phases))
     rng = random.Random(seed)
     finished: list[int] = []
     problems: list[str] = []
@@ -116,13 +121,7 @@ def test_any_pyramid_any_interleaving(sizes: list[int], workers: int, seed: int,
 def makespan(sched: Any, durations: list[float], workers: int) -> float:
     """When the last test ends if each test takes its duration and every worker runs what it holds as soon as it
     can: the scheduler's balance, on a virtual clock."""
-    fakes = [FakeWorker(n) for n in range(workers)]
-    collection = [f"test_{i}" for i in range(len(durations))]
-    for fake in fakes:
-        sched.add_node(fake)
-    for fake in fakes:
-        sched.add_node_collection(fake, collection)
-    sched.schedule()
+    fakes = start(sched, workers, len(durations))
     now, running = 0.0, {}
     while True:
         for n, fake in enumerate(fakes):
@@ -164,10 +163,5 @@ def test_a_small_first_phase_goes_to_every_worker(first_phase: int, tmp_path: Pa
     (tmp_path / PHASES_FILE).write_text(json.dumps(phases))
     quiet = SimpleNamespace(loadsched=lambda *args: None)
     sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda _: None)
-    fakes = [FakeWorker(n) for n in range(2)]
-    for fake in fakes:
-        sched.add_node(fake)
-    for fake in fakes:
-        sched.add_node_collection(fake, [f"test_{i}" for i in range(len(phases))])
-    sched.schedule()
+    fakes = start(sched, 2, len(phases))
     assert all(any(phases[i] == 0 for i in fake.queue) for fake in fakes), [f.queue for f in fakes]
