@@ -3,13 +3,18 @@ per device, the virtual clock. Small fleets: the fault matrix at full size runs 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
 from fleet_matrix import OLD, POLICY, problems, run_row
 
-from pytest_iotops.fleet import FleetSpec, Policy, build_firmware, rollout
+from pytest_iotops.errors import FleetError
+from pytest_iotops.fleet import FleetSpec, Policy, build_firmware, rollout, run
 from pytest_iotops.fleet.brokers import EmbeddedBroker
+from pytest_iotops.fleet.host import Host
+from pytest_iotops.fleet.run import _artifacts, host_configs
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +75,6 @@ def test_a_device_host_ends_on_its_stop_flag_even_when_the_cancellation_is_lost(
     """SIGTERM sets the host's stop flag and cancels its task; Python 3.11's asyncio.wait_for can swallow that
     cancellation when it meets its own timeout (CI saw a host killed after the grace with no state written). The
     flag alone must end the loop, so the state is written."""
-    import asyncio
-
-    from pytest_iotops.fleet.host import Host
-    from pytest_iotops.fleet.run import _artifacts, host_configs
-
     spec = FleetSpec(20, seed=3)
     artifacts = _artifacts(tmp_path, [OLD, build_firmware("2.0.0", 4096)])
     (cfg,) = host_configs("rstopflag", 1, broker, spec, OLD, artifacts, None, tmp_path)
@@ -102,11 +102,6 @@ def test_a_device_host_that_dies_ends_the_rollout_with_its_exit_code(
 ) -> None:
     """A host process that exits mid-rollout (here at once: its interpreter is /bin/false) stops the driver and
     names the host and its exit code, instead of waiting out the rollout's deadline."""
-    import time
-
-    from pytest_iotops.errors import FleetError
-    from pytest_iotops.fleet import run
-
     monkeypatch.setattr(run.sys, "executable", "/bin/false")
     started = time.monotonic()
     with pytest.raises(FleetError, match=r"device host 0 exited \(code 1\)"):
