@@ -321,11 +321,17 @@ def run_mode(
         args += ["--iotops-reports-dir", str(reports)]
     if mode.startswith("pytest-cov"):
         args += [*project.cov, f"--cov-report=json:{cov_json}"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE", "COVERAGE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "COV_CORE", "COVERAGE_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         CONFORMANCE_OUTCOMES=str(outcomes_file),
         PYTHONPATH=str(python.parent.parent),
-        PYTHONDONTWRITEBYTECODE="1",
+        # bytecode cached beside the venv, not in the project's tree (a run without it compiles hypothesis,
+        # pytest and the project in every process)
+        PYTHONPYCACHEPREFIX=str(work.parent / "pycache"),
         # one hash seed for every process: xdist workers must collect the same parametrize ids (packaging's
         # come from set iteration) or xdist itself refuses to run
         PYTHONHASHSEED="0",
