@@ -79,7 +79,7 @@ backend app
     def open(self) -> HAProxyTarget:
         d = self._make_directory()
         self.port = free_port()
-        self._ports = {version: free_port() for version in self.commands}
+        self._ports = {version: free_port(hold=True) for version in self.commands}  # held until started
         (d / "haproxy.cfg").write_text(self._config())
         deadline = time.monotonic() + 15
         try:

@@ -147,7 +147,7 @@ http {{
         os.chmod(d, 0o755)  # noqa: S103 - holds only this nginx's config, logs, temp and route files
         (d / "temp").mkdir()
         self.port = free_port()
-        self._ports = {version: free_port() for version in self.commands}
+        self._ports = {version: free_port(hold=True) for version in self.commands}  # held until started
         self._install(set())
         (d / "nginx.conf").write_text(self._config())
         try:

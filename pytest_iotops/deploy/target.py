@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import DeployError
 from .checks import ResponseCheck
 from .judge import Samples
-from .process import VersionProcess, free_port, start_version
+from .process import VersionProcess, free_port, hold_port, release_port, start_version
 from .weights import check_weights
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class Target(abc.ABC):
             if version in self.processes:
                 self._reserved[version] = self.processes[version].port
             elif self.port_for(version) is None:
-                self._reserved[version] = free_port()
+                self._reserved[version] = free_port(hold=True)
         return {v: p for v in self.commands if (p := self.port_for(v)) is not None}
 
     def start(self, version: str) -> VersionProcess:
@@ -116,6 +116,8 @@ class Target(abc.ABC):
         if process is not None:
             self.remove_backend(version)
             process.stop()
+            if self.port_for(version) == process.port:
+                hold_port(process.port)  # still this version's until the target closes
 
     def set_weights(self, weights: Mapping[str, int]) -> None:
         checked = check_weights(weights, list(self.processes))
@@ -173,6 +175,10 @@ class Target(abc.ABC):
             except Exception as exc:
                 errors.append(f"{version}: {exc}")
         self.processes.clear()
+        for version in self.commands:
+            port = self.port_for(version)
+            if port is not None:
+                release_port(port)
         if errors:
             raise DeployError("cleanup: " + "; ".join(errors))
 

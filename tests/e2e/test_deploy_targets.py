@@ -5,6 +5,8 @@ are clear errors; nothing outlives ``close()``."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -222,3 +224,41 @@ def test_opening_twice_is_refused_instead_of_leaking_a_server(name: str) -> None
         pytest.raises(DeployError, match=f"this {name} target is already open"),
     ):
         target.open()
+
+
+def _bind_elsewhere(port: int, serve: bool = False) -> bool:
+    """Whether another process picking a free port (a plain bind, as every run's ``free_port`` probes) can take
+    ``port`` now; ``serve``: whether a server (SO_REUSEADDR, through TIME_WAIT) can listen on it."""
+    code = (
+        "import socket, sys\n"
+        "s = socket.socket()\n"
+        "if sys.argv[2] == '1':\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "try:\n    s.bind(('127.0.0.1', int(sys.argv[1])))\n    s.listen()\nexcept OSError:\n    sys.exit(1)\n"
+    )
+    argv = [sys.executable, "-c", code, str(port), "1" if serve else "0"]
+    return subprocess.run(argv, check=False, timeout=60).returncode == 0
+
+
+@pytest.mark.parametrize("name", ["local", "nginx", "haproxy"])
+def test_a_version_port_picked_in_advance_is_nobody_elses_until_the_version_starts(name: str) -> None:
+    """The ports a router or a monitor is given before the versions start (the candidate's can be minutes before)
+    stay held: another run picking a free port meanwhile cannot take one (the candidate then failed to start with
+    'port already in use', seen under three xdist workers). Held again between a version's runs; free at close."""
+    target = open_target(name, VERSIONS)
+    try:
+        ports = target.reserve_ports()
+        assert set(ports) == {"v1", "v2"}
+        assert not any(_bind_elsewhere(p) for p in ports.values()), ports
+        target.start("v1")
+        target.set_weights({"v1": 100})
+        assert target.processes["v1"].port == ports["v1"]
+        assert not _bind_elsewhere(ports["v2"])  # still held while v1 serves
+        target.start("v2")
+        assert target.processes["v2"].port == ports["v2"]
+        target.stop("v2")
+        assert not _bind_elsewhere(ports["v2"])  # held again: the next run of v2 gets it back
+        target.start("v2")
+        assert target.processes["v2"].port == ports["v2"]
+    finally:
+        target.close()
+    assert all(_bind_elsewhere(p, serve=True) for p in ports.values()), ports
