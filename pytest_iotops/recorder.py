@@ -45,6 +45,8 @@ class Recorder:
     _windows: dict[str, _Window] = field(default_factory=dict)
     _open: dict[str, tuple[str, float]] = field(default_factory=dict)
     _failed: set[str] = field(default_factory=set)
+    #: per test, which of its reports (setup, call, teardown) gave its outcome and message
+    _decided_by: dict[str, str] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
     fleet_rollouts: list[FleetRollout] = field(default_factory=list)
 
@@ -96,7 +98,15 @@ class Recorder:
                 test.outcome = kind  # type: ignore[assignment]
                 test.message = message
                 test.longrepr = _clip(longrepr)
+                self._decided_by[nodeid] = when
         self.phase_seen(phase)
+
+    def refine_message(self, nodeid: str, when: str, message: str) -> None:
+        """A failure's better message, known only after its report was folded (a serial run takes the headline
+        from the exception, which pytest hands over after the report): kept if that report gave the outcome."""
+        test = self.tests.get(nodeid)
+        if test is not None and self._decided_by.get(nodeid) == when:
+            test.message = message
 
     def add_passing_phase_report(self, nodeid: str, phase: str, duration: float) -> None:
         """A passed set-up or teardown: only its time counts (the outcome is decided by the other reports)."""
@@ -105,6 +115,17 @@ class Recorder:
             test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
             self.phase_seen(phase)
         test.duration += duration
+
+    def take_records(self, nodeid: str, deployments: list[Deployment], rollouts: list[FleetRollout]) -> None:
+        """The records a test's fixtures left where the test ran (a serial run): moved here, the lists emptied."""
+        for deployment in deployments:
+            deployment.test = nodeid
+        for rollout in rollouts:
+            rollout.test = nodeid
+        self.deployments.extend(deployments)
+        self.fleet_rollouts.extend(rollouts)
+        deployments.clear()
+        rollouts.clear()
 
     def add_deployments(self, nodeid: str, records: list[dict[str, Any]]) -> None:
         """Deployments a test ran (the fixtures attach them to its reports, so they cross from xdist workers)."""

@@ -21,33 +21,11 @@ if TYPE_CHECKING:
 __all__ = ["ReportFolder", "WorkerReports"]
 
 
-def _annotate(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-    """A failure's headline, taken where the exception is, and the deployments the test ran, as plain data."""
-    if call.excinfo is not None and report.outcome == "failed":
-        report.iotops_headline = headline(call.excinfo)  # type: ignore[attr-defined]
-    stash = item.stash
-    if fixtures.DEPLOYMENTS in stash or fleet_fixtures.FLEET_ROLLOUTS in stash:  # only a deploying test's
-        attach_rollouts(report, stash)
-
-
-class _Annotating:
-    """Where tests run: each report gets what :func:`_annotate` adds, and what the role adds (:meth:`tag`)."""
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        _annotate(item, call, report)
-        self.tag(item, report)
-        return report
-
-    def tag(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        """Nothing in a serial run: the report stays in this process."""
-
-
-class ReportFolder(_Annotating):
-    """Serial runs and the xdist controller: every report folded into the test's one outcome."""
+class ReportFolder:
+    """Serial runs and the xdist controller: every report folded into the test's one outcome. No per-report
+    wrapper here (it cost a generator per report): a serial run takes a failure's headline when pytest hands
+    over the exception (:meth:`pytest_exception_interact`), and the deployments from the item
+    (:meth:`IotopsPlugin.take_records`); the controller gets both on the workers' reports."""
 
     def __init__(self, plugin: IotopsPlugin) -> None:
         self.plugin = plugin
@@ -81,13 +59,33 @@ class ReportFolder(_Annotating):
             worker=worker_of(report) if plugin.pipeline.context.distributed else "",
         )
 
+    def pytest_exception_interact(
+        self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> None:
+        """After a failed report was folded (serial runs): its headline, from the exception itself."""
+        if isinstance(report, pytest.TestReport) and report.failed and call.excinfo is not None:
+            self.recorder.refine_message(report.nodeid, report.when or "call", headline(call.excinfo))
 
-class WorkerReports(_Annotating):
-    """On xdist workers only: the phase (and whether the test was blocked) travels with each report, with what
-    :func:`_annotate` adds."""
+
+class WorkerReports:
+    """On xdist workers only: each report carries to the controller a failure's headline (taken where the
+    exception is), the deployments the test ran (as plain data), its phase, and whether it was blocked."""
 
     def __init__(self, blocked: set[str]) -> None:
         self.blocked = blocked
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.excinfo is not None and report.outcome == "failed":
+            report.iotops_headline = headline(call.excinfo)  # type: ignore[attr-defined]
+        stash = item.stash
+        if fixtures.DEPLOYMENTS in stash or fleet_fixtures.FLEET_ROLLOUTS in stash:  # only a deploying test's
+            attach_rollouts(report, stash)
+        self.tag(item, report)
+        return report
 
     def tag(self, item: pytest.Item, report: pytest.TestReport) -> None:
         # less to serialise per report: a passed teardown needs no phase (its test is known by then), and

@@ -18,7 +18,7 @@ from .xdist import Controller
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..model import FleetRollout
+    from ..model import Deployment, FleetRollout
     from ..pipeline import Pipeline
 
 __all__ = ["IotopsPlugin"]
@@ -44,6 +44,8 @@ class IotopsPlugin:
         self.blocked: set[str] = set()
         #: the test being run, for pytest_keyboard_interrupt
         self.running: pytest.Item | None = None
+        #: why the current phase's tests are blocked (decided on entering the phase), or None
+        self.block: str | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
         self.internal_error = ""
 
@@ -204,14 +206,18 @@ class IotopsPlugin:
     # -- running: phase changes and blocking ------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        if self.running is not None and self.workerinput is None:
+            self.take_records(self.running)  # the last test has ended, its teardown included
         self.running = item
         phase = item.stash.get(PHASE, self.settings.default_phase)
         if self.pipeline.enter_phase(phase):
+            if self.workerinput is not None and self.pipeline.strict_workers and self.shared is not None:
+                self.pipeline.read_remote_failures(self.shared / BLOCKED_FILE)
+            # only earlier phases block one: what blocks this phase is known when it is entered
+            self.block = self.pipeline.block_reason(phase)
             if self.workerinput is None:
                 self._phase_separator(phase)
-            elif self.pipeline.strict_workers and self.shared is not None:
-                self.pipeline.read_remote_failures(self.shared / BLOCKED_FILE)
-        reason = self.pipeline.block_reason(phase)
+        reason = self.block
         if reason:
             # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
             item.add_marker(pytest.mark.skip(reason=reason))
@@ -222,7 +228,7 @@ class IotopsPlugin:
         if reporter is None or self.pipeline.context.distributed:
             return
         count = self.pipeline.collected[phase]
-        blocked = self.pipeline.block_reason(phase)
+        blocked = self.block
         self._end_progress_line(reporter)
         reporter.write_sep(
             "-",
@@ -239,15 +245,19 @@ class IotopsPlugin:
         item = self.running
         if item is None or self.workerinput is not None:
             return
-        recorder = self.pipeline.recorder
-        for record in item.stash.get(fixtures.DEPLOYMENTS, None) or []:
-            record.test = item.nodeid
-            recorder.deployments.append(record)
-        rollouts: list[FleetRollout] = item.stash.get(fleet_fixtures.FLEET_ROLLOUTS, [])
-        recorder.fleet_rollouts.extend(rollouts)
+        self.take_records(item)
         what = str(excinfo.value) or "Ctrl-C"
         phase = item.stash.get(PHASE, self.settings.default_phase)
-        recorder.add_report(item.nodeid, phase, "call", "failed", 0.0, message=f"interrupted ({what})")
+        self.pipeline.recorder.add_report(item.nodeid, phase, "call", "failed", 0.0, message=f"interrupted ({what})")
+
+    def take_records(self, item: pytest.Item) -> None:
+        """A serial run: the deployments and fleet rollouts the test's fixtures left on it (an xdist worker
+        sends them on its reports instead)."""
+        stash = item.stash
+        deployments: list[Deployment] = stash.get(fixtures.DEPLOYMENTS, [])
+        rollouts: list[FleetRollout] = stash.get(fleet_fixtures.FLEET_ROLLOUTS, [])
+        if deployments or rollouts:
+            self.pipeline.recorder.take_records(item.nodeid, deployments, rollouts)
 
     # -- the end: coverage, gates, verdict, report ------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -262,6 +272,8 @@ class IotopsPlugin:
                 self.pipeline.meter.stop()
             return  # a usage error (two phase markers on a test …) is the whole story: no gates, no report
         self.pipeline.recorder.stage_end("collect", "collect")
+        if self.running is not None:
+            self.take_records(self.running)
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)

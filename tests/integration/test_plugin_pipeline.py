@@ -272,25 +272,50 @@ def test_outcomes_of_every_kind_are_recorded(pytester: pytest.Pytester) -> None:
     )
 
 
-def test_failure_message_is_the_headline_everywhere(pytester: pytest.Pytester) -> None:
-    """The exception's type and first line, not the test's name: in the report, Markdown and iotops explain."""
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_failure_message_is_the_headline_everywhere(pytester: pytest.Pytester, workers: list[str]) -> None:
+    """The exception's type and first line, not the test's name: in the report, Markdown and iotops explain; the
+    same whether the report was made in this process (the headline comes after it) or on an xdist worker."""
     make_project(
         pytester,
         files={
             "tests/unit/test_head.py": """
+                import pytest
+
+                @pytest.fixture
+                def broker():
+                    raise ConnectionError("no broker on 127.0.0.1:1883")
+
+                @pytest.fixture
+                def leaky():
+                    yield
+                    raise OSError("port still open")
+
                 def test_is_none():
                     assert bool is None
 
                 def test_value_error():
                     raise ValueError("bad reading: -40\\nsecond line")
+
+                def test_setup_error(broker):
+                    pass
+
+                def test_fails_then_teardown_errors(leaky):
+                    raise KeyError("sensor")
+
+                def test_teardown_error_only(leaky):
+                    pass
                 """,
         },
     )
-    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2", "--iotops-format", "md")
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, *workers, "--iotops-format", "md")
     assert result.ret == 1
-    messages = {t["nodeid"].split("::")[1]: t["message"] for t in run_report(pytester.path)["tests"]}
-    assert messages["test_is_none"] == "AssertionError: assert bool is None"
-    assert messages["test_value_error"] == "ValueError: bad reading: -40"
+    outcomes = {t["nodeid"].split("::")[1]: (t["outcome"], t["message"]) for t in run_report(pytester.path)["tests"]}
+    assert outcomes["test_is_none"] == ("failed", "AssertionError: assert bool is None")
+    assert outcomes["test_value_error"] == ("failed", "ValueError: bad reading: -40")
+    assert outcomes["test_setup_error"] == ("error", "ConnectionError: no broker on 127.0.0.1:1883")
+    assert outcomes["test_fails_then_teardown_errors"] == ("error", "OSError: port still open")
+    assert outcomes["test_teardown_error_only"] == ("error", "OSError: port still open")
     markdown = (pytester.path / "iotops-reports" / "summary.md").read_text()
     assert "- `tests/unit/test_head.py::test_is_none` (unit): AssertionError: assert bool is None" in markdown
     explained = run_iotops(pytester.path, "explain", "iotops-reports/run-report.json")
