@@ -22,6 +22,7 @@ class Controller:
 
     def __init__(self, config: pytest.Config, pipeline: Pipeline) -> None:
         self.config, self.pipeline = config, pipeline
+        self.collected: set[str] = set()  # workers that have finished collecting
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -49,6 +50,14 @@ class Controller:
 
         failed = sorted(self.pipeline.recorder.failed_phases())
         write_output(self.pipeline.shared_dir() / BLOCKED_FILE, json.dumps(failed))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """The controller collects nothing itself: its collection stage ends when the last worker has collected
+        (xdist schedules from then on), not at the end of the run."""
+        self.collected.add(str(node.workerinput["workerid"]))
+        if len(self.collected) >= int(getattr(self.config.option, "numprocesses", 0) or 1):
+            self.pipeline.recorder.stage_end("collect", "collect")
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import jsonschema
 import pytest
@@ -183,6 +184,11 @@ def test_xdist_gives_the_serial_numbers(pytester: pytest.Pytester, workers: str)
     assert _summary(parallel_report) == serial_report
     parallel.stdout.fnmatch_lines(["iotops verdict: PASSED*"])
     assert parallel.stdout.str().count("iotops verdict") == 1
+    # the controller's collection stage is the workers' collection, over before the first phase starts (it
+    # used to last the whole run)
+    stages = {s["name"]: s for s in parallel_report["stages"]}
+    collected = datetime.fromisoformat(stages["collect"]["started_at"]).timestamp() + stages["collect"]["duration"]
+    assert collected <= datetime.fromisoformat(stages["phase:unit"]["started_at"]).timestamp() + 0.05, stages
 
 
 def test_xdist_gate_failure_equals_serial(pytester: pytest.Pytester) -> None:
