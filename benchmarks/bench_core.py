@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -173,20 +174,31 @@ class Sample:
     wall: float
 
 
-def run(commands: list[list[str]], cwd: Path) -> Sample:
-    """Run the commands in turn; CPU time of every process they started (xdist workers included)."""
+#: --instructions: each command under valgrind's callgrind, every child process included (xdist workers, git,
+#: diff-cover); a sample's "cpu" is then the instructions executed, in billions. Exact and repeatable where CPU
+#: time is not (a shared machine's CPU time varied by 20-30 % between identical runs), at 20-50x the run time.
+VALGRIND = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null"]
+COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
+
+
+def run(commands: list[list[str]], cwd: Path, instructions: bool = False) -> Sample:
+    """Run the commands in turn; CPU time of every process they started (xdist workers included), or with
+    ``instructions`` the instructions they executed (billions)."""
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": ""}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    counted = 0
     for cmd in commands:
-        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=3600)
+        argv = [*VALGRIND, *cmd] if instructions else cmd
+        done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=36000)
         if done.returncode != 0:
             shown = " ".join(cmd[2:8])
             raise SystemExit(f"{shown} ... failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        counted += sum(int(n) for n in COLLECTED.findall(done.stderr))
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Sample(cpu, wall)
+    return Sample(counted / 1e9 if instructions else cpu, wall)
 
 
 DIFF_GATE = """
@@ -196,7 +208,9 @@ fail_under = 40
 """
 
 
-def measure(tests: int, rounds: int, only: frozenset[str] = frozenset()) -> dict[str, list[Sample]]:
+def measure(
+    tests: int, rounds: int, only: frozenset[str] = frozenset(), instructions: bool = False
+) -> dict[str, list[Sample]]:
     with tempfile.TemporaryDirectory(prefix="iotops-bench-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
@@ -212,12 +226,13 @@ def measure(tests: int, rounds: int, only: frozenset[str] = frozenset()) -> dict
         for name, cmd in cmds.items():  # warm-up: imports, .pyc files, Jinja's template cache
             run(cmd, where[name])
         names = list(cmds)
+        unit = "G instructions" if instructions else "CPU s"
         for r in range(rounds):
             order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
-                samples[name].append(run(cmds[name], where[name]))
-            shown = ", ".join(f"{n} {samples[n][-1].cpu:.2f}" for n in names)
-            print(f"  {tests} tests, round {r + 1}/{rounds} (CPU s): {shown}", file=sys.stderr, flush=True)
+                samples[name].append(run(cmds[name], where[name], instructions))
+            shown = ", ".join(f"{n} {samples[n][-1].cpu:.3f}" for n in names)
+            print(f"  {tests} tests, round {r + 1}/{rounds} ({unit}): {shown}", file=sys.stderr, flush=True)
     return samples
 
 
@@ -236,37 +251,38 @@ def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
     return my - slope * mx, slope
 
 
-def report(results: dict[int, dict[str, list[Sample]]]) -> dict[str, object]:
+def report(results: dict[int, dict[str, list[Sample]]], unit: str = "CPU s") -> dict[str, object]:
     out: dict[str, object] = {"python": sys.version.split()[0], "sizes": {}}
     for tests, samples in results.items():
         rows = []
-        print(f"\n{tests} tests, {len(samples['plain'])} interleaved rounds: median CPU s / wall s")
+        print(f"\n{tests} tests, {len(samples['plain'])} interleaved rounds: median {unit} / wall s")
         for name, values in samples.items():
             cpu = statistics.median(s.cpu for s in values)
             wall = statistics.median(s.wall for s in values)
             print(f"  {name:22} {cpu:8.2f} {wall:8.2f}")
-        print("  ratio (median of per-round ratios)                      CPU    wall   goal")
+        print(f"  ratio (median of per-round ratios)           {unit:>16}    wall   goal")
         for label, a, b, goal in COMPARISONS:
             if a not in samples or b not in samples:
                 continue
             cpu, wall = ratio(samples, a, b, "cpu"), ratio(samples, a, b, "wall")
-            verdict = "" if goal is None else f"<= {goal:.2f} {'met' if cpu <= goal else 'NOT met'} (CPU)"
+            verdict = "" if goal is None else f"<= {goal:.2f} {'met' if cpu <= goal else 'NOT met'} ({unit})"
             print(f"  {label:54} {cpu:6.3f} {wall:6.3f}   {verdict}")
             rows.append({"comparison": label, "cpu": round(cpu, 3), "wall": round(wall, 3), "goal": goal})
         medians = {n: statistics.median(s.cpu for s in v) for n, v in samples.items()}
         out["sizes"][str(tests)] = {"ratios": rows, "cpu_median": medians}  # type: ignore[index]
     if len(results) > 1:
-        print("\ncost per test (CPU, line fitted through the sizes): fixed s + ms per test")
+        print(f"\ncost per test ({unit}, line fitted through the sizes): fixed + per 1,000 tests")
         fits = {}
         for name in next(iter(results.values())):
             points = [(t, statistics.median(s.cpu for s in r[name])) for t, r in results.items()]
             fixed, per_test = fit(points)
             fits[name] = {"fixed_s": round(fixed, 3), "per_test_ms": round(per_test * 1000, 4)}
-            print(f"  {name:22} {fixed:7.3f} s + {per_test * 1000:7.4f} ms/test")
+            print(f"  {name:22} {fixed:7.3f} + {per_test * 1000:7.4f} per 1,000 tests")
         plain = fits["plain"]["per_test_ms"]
         for name in [n for n in ("installed-off", "iotops-no-cov", "iotops-cov", "iotops-cov-slipcover") if n in fits]:
             extra = fits[name]["per_test_ms"] - plain
-            print(f"  {name} adds {extra * 1000:.1f} us per test over plain pytest")
+            each = f"{extra * 1e6:,.0f} instructions" if unit.startswith("G") else f"{extra * 1000:.1f} us"
+            print(f"  {name} adds {each} per test over plain pytest")
         out["fits"] = fits
     return out
 
@@ -277,13 +293,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per size (20,000: at most 3)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--variants", default="", help="only these variants, comma-separated (plain is always run)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions (valgrind callgrind, one round) instead of CPU time: exact on a noisy machine",
+    )
     args = parser.parse_args()
     only = frozenset(filter(None, args.variants.split(","))) | ({"plain"} if args.variants else set())
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
     results = {}
     for tests in (int(s) for s in args.sizes.split(",")):
-        rounds = min(args.rounds, 3) if tests >= 20000 else args.rounds
-        results[tests] = measure(tests, rounds, only)
-    figures = report(results)
+        rounds = 1 if args.instructions else min(args.rounds, 3) if tests >= 20000 else args.rounds
+        results[tests] = measure(tests, rounds, only, args.instructions)
+    figures = report(results, "G instructions" if args.instructions else "CPU s")
+    figures["measure"] = "instructions" if args.instructions else "cpu"
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
