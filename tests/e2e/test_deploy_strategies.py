@@ -84,7 +84,11 @@ def test_a_faulty_canary_is_rolled_back_at_the_first_step(target: Target, fault:
     assert step.decision == "abort"
     assert not share_problem(step.canary_requests, step.stable_requests, 10)
     assert result.rollback_seconds is not None
-    assert result.rollback_seconds < 1.0
+    # the switch back is a few file operations or one runtime-API command (milliseconds); the bound catches a
+    # rollback that waits for something (a reload, a drain, another bake), not the machine: 1 s was exceeded
+    # once (1.12 s) with three xdist workers beside `stress --cpu 4` on 2 cores, the load's 16 client threads
+    # sharing the GIL with the switch
+    assert result.rollback_seconds < 3.0
     assert target.weights == {"v1": 100}
     assert fault not in target.processes
     assert load.result.requests > 0
