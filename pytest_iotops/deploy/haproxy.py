@@ -94,6 +94,7 @@ backend app
                 time.sleep(0.01)
         except BaseException:
             self.close_router()
+            self.release_ports()
             raise
         return self
 

@@ -155,6 +155,7 @@ http {{
             self._wait_listening()
         except BaseException:
             self.close_router()
+            self.release_ports()
             raise
         return self
 

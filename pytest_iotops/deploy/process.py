@@ -267,8 +267,8 @@ def start_version(
         raise DeployError(f"version {version!r}: empty command")
     if port is not None:
         release_port(port)
-    if port is not None and _port_in_use(port):
-        raise DeployError(f"version {version!r}: port {port} on 127.0.0.1 is already in use")
+        if _port_in_use(port):
+            raise DeployError(f"version {version!r}: port {port} on 127.0.0.1 is already in use")
     port = port or free_port()
     argv = [part.replace("{port}", str(port)).replace("{python}", sys.executable) for part in command]
     fd, name = tempfile.mkstemp(prefix=f"iotops-{version}-", suffix=".log")

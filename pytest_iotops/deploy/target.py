@@ -175,12 +175,17 @@ class Target(abc.ABC):
             except Exception as exc:
                 errors.append(f"{version}: {exc}")
         self.processes.clear()
+        self.release_ports()
+        if errors:
+            raise DeployError("cleanup: " + "; ".join(errors))
+
+    def release_ports(self) -> None:
+        """The versions' ports this target held (picked in advance) are free again: at close, or when opening
+        failed."""
         for version in self.commands:
             port = self.port_for(version)
             if port is not None:
                 release_port(port)
-        if errors:
-            raise DeployError("cleanup: " + "; ".join(errors))
 
     def __enter__(self) -> Target:
         return self.open()

@@ -159,6 +159,9 @@ def test_a_server_that_exits_at_start_is_a_clear_error_and_leaves_nothing() -> N
         target.open()
     assert target._proc is None  # type: ignore[attr-defined]
     assert target._dir is None  # type: ignore[attr-defined]
+    ports = [p for p in (target.port_for(v) for v in VERSIONS) if p is not None]
+    assert ports  # picked (and held) before nginx failed ...
+    assert all(_bind_elsewhere(p, serve=True) for p in ports), ports  # ... and not held after it
 
 
 PLUGIN_TARGET = """
