@@ -12,13 +12,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +24,7 @@ from pathlib import Path
 
 from ..errors import DeployError
 from .checks import ResponseCheck, failures
+from .ports import free_port, hold_port, port_in_use, release_port
 
 __all__ = [
     "VersionProcess",
@@ -40,77 +38,6 @@ __all__ = [
 ]
 
 TAIL = 2000
-
-
-#: ports picked for a process not started yet, each held by a bound (not listening) socket of ours until
-#: :func:`release_port`: any other bind fails meanwhile, SO_REUSEADDR or not, so another run's (or this run's)
-#: :func:`free_port` cannot pick it (a canary's port is picked when the router opens, seconds before it starts)
-_held: dict[int, socket.socket] = {}
-_held_lock = threading.Lock()
-
-
-def _bound(port: int, reuse: bool = False) -> socket.socket | None:
-    """Bound to ``port`` or None. ``reuse``: through the TIME_WAIT a stopped server leaves behind; such a hold
-    still refuses every bind without SO_REUSEADDR, which is how :func:`free_port` (any run's) probes."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if reuse:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-    except OSError:
-        sock.close()
-        return None
-    return sock
-
-
-def free_port(*, hold: bool = False) -> int:
-    """A free port below the kernel's ephemeral range. The port is bound later by another process; an
-    ephemeral port could be handed meanwhile to one of the thousands of client connections a fleet test
-    opens (a version then failed to start), and a client reconnecting to a stopped server could connect to
-    itself. ``hold``: kept bound here until :func:`release_port` (for a port picked long before its use)."""
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    rng = random.SystemRandom()
-    for _ in range(200):
-        port = rng.randrange(10000, max(10001, low))
-        sock = _bound(port)
-        if sock is not None:
-            break
-    else:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    if not hold:
-        sock.close()
-        return port
-    with _held_lock:
-        _held[port] = sock
-    return port
-
-
-def hold_port(port: int) -> bool:
-    """Hold ``port`` again (a reserved version's port between two of its runs); False if it is in use."""
-    with _held_lock:
-        if port in _held:
-            return True
-        sock = _bound(port) or _bound(port, reuse=True)
-        if sock is not None:
-            _held[port] = sock
-        return sock is not None
-
-
-def release_port(port: int) -> None:
-    """Let the process about to start (or nobody, at the end) bind ``port``."""
-    with _held_lock:
-        sock = _held.pop(port, None)
-    if sock is not None:
-        sock.close()
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -267,7 +194,7 @@ def start_version(
         raise DeployError(f"version {version!r}: empty command")
     if port is not None:
         release_port(port)
-        if _port_in_use(port):
+        if port_in_use(port):
             raise DeployError(f"version {version!r}: port {port} on 127.0.0.1 is already in use")
     port = port or free_port()
     argv = [part.replace("{port}", str(port)).replace("{python}", sys.executable) for part in command]
