@@ -2,9 +2,8 @@
 
 Contexts switch once per phase, not per test: per-test contexts cost about 3x in tracing. A phase's coverage is
 what that phase's tests executed plus what ran before any test (imports during collection), i.e. what running
-that phase alone would measure; it is computed by coverage.py's own report filtered to those contexts, so
-statements are counted exactly as in the total (a multi-line statement is one statement, whichever of its
-lines the tracer saw). When pytest-cov measures (``--cov``), its tracer is used and none is started.
+that phase alone would measure (the figures: :mod:`pytest_iotops.covreport`). When pytest-cov measures
+(``--cov``), its tracer is used and none is started.
 
 coverage.py's warnings never reach the user's warning filters (under ``filterwarnings = error`` they would
 crash the run or end coverage in error): every call into coverage.py runs under :func:`captured`, and the
@@ -16,13 +15,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-import tempfile
 import typing
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import coverage
 import coverage.exceptions
@@ -31,8 +29,6 @@ from .config import CoverageSettings
 from .covengine import Engine, choose_engine
 from .covsource import SELECTING_OPTIONS, config_origin, describe_selection, detect_source
 from .errors import ConfigError, EvidenceError
-from .evidence.base import LineData
-from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage, line_ranges
 
 if TYPE_CHECKING:
     from .slipcover_engine import SlipcoverCollector
@@ -44,9 +40,7 @@ __all__ = [
     "export_data",
     "import_data",
     "new_coverage",
-    "phase_lines",
-    "phase_of_label",
-    "summarize",
+    "option_list",
 ]
 
 _URL = re.compile(r";? see https?://\S+$")
@@ -73,7 +67,7 @@ def _configured(
     """A Coverage object with the project's configuration; a source only where the project selects nothing.
     Returns it and a description of what it measures and why (for the header and the report)."""
     cov = new_coverage(found)
-    omit = _option_list(cov, "run:omit") + list(settings.omit)
+    omit = option_list(cov, "run:omit") + list(settings.omit)
     if settings.source:
         cov.set_option("run:source", [_resolve(s, rootdir) for s in settings.source])
         description = f"source {', '.join(settings.source)} (from {origin})"
@@ -86,7 +80,7 @@ def _configured(
         description = f"source {guess.description}"
     cov.set_option("run:branch", settings.branch)
     # an empty measurement is reported by the gates (fail closed), not by coverage.py's warning
-    cov.set_option("run:disable_warnings", [*_option_list(cov, "run:disable_warnings"), "no-data-collected"])
+    cov.set_option("run:disable_warnings", [*option_list(cov, "run:disable_warnings"), "no-data-collected"])
     cov.set_option("run:omit", omit)
     return cov, description
 
@@ -225,160 +219,6 @@ def import_data(meter: CoverageMeter, paths: Sequence[Path]) -> None:
                     meter.warnings.append(str(message))
 
 
-def phase_of_label(label: str, phases: Sequence[str]) -> str | None:
-    """The phase a context label belongs to (``unit`` or ``static|unit``); None for labels before any phase."""
-    for p in phases:
-        if label == p or label.endswith("|" + p):
-            return p
-    return None
-
-
-def summarize(
-    meter: CoverageMeter,
-    rootdir: Path,
-    phases: Sequence[str],
-    ran_phases: Iterable[str],
-    attribution: bool,
-) -> tuple[CoverageReport, dict[str, LineData]]:
-    """Per-file, total and per-phase numbers from coverage.py's JSON reports, and the executed/missing lines of
-    each file (for diff coverage, kept out of the report)."""
-    cov = meter.cov
-    if cov is None:
-        raise EvidenceError("coverage was not measured: no coverage.py tracer was running")
-    if meter.owned:
-        _reuse_file_reporters(cov)
-    with captured(meter.warnings):
-        # flush the collector into the data every report reads: with [paths] set, the first report replaces
-        # that data with a re-mapped copy, and lines flushed later would land in the discarded original
-        cov.get_data()
-        full = _json_report(cov)
-    branch = bool(cov.get_option("run:branch"))
-    entries = sorted(full["files"].items())
-    files = [_file(rootdir, name, entry, branch) for name, entry in entries]
-    lines = {
-        f.path: LineData(set(entry.get("executed_lines", [])), set(entry.get("missing_lines", [])))
-        for f, (_, entry) in zip(files, entries, strict=True)
-    }
-    t = full["totals"]
-    totals = CoverageTotals(
-        files=len(files),
-        statements=t["num_statements"],
-        covered_lines=t["covered_lines"],
-        branches=t.get("num_branches", 0),
-        covered_branches=t.get("covered_branches", 0),
-        percent=_pct(t["covered_lines"], t["num_statements"]),
-        branch_percent=_pct(t.get("covered_branches", 0), t.get("num_branches", 0)) if branch else None,
-    )
-    phase_cov = []
-    if attribution:
-        with captured(meter.warnings):
-            executed = phase_lines(cov, list(ran_phases), phases, full)
-        for phase, by_file in executed.items():
-            covered = sum(len(v) for v in by_file.values())
-            phase_cov.append(PhaseCoverage(phase, totals.statements, covered, _pct(covered, totals.statements)))
-    source = [str(s) for key in ("run:source", "run:source_pkgs") for s in _option_list(cov, key)]
-    report = CoverageReport(
-        status="measured",
-        measured_by="pytest-cov" if meter.measured_by == "pytest-cov" else "iotops",
-        branch=branch,
-        source=source,
-        totals=totals,
-        files=files,
-        phases=phase_cov,
-        phase_attribution=attribution,
-        note=_note(meter, attribution),
-        selection=meter.selection or f"{describe_selection(cov)} (pytest-cov)",
-        warnings=list(meter.warnings),
-        engine="coveragepy" if meter.measured_by == "pytest-cov" else meter.engine.name,
-    )
-    return report, lines
-
-
-def _note(meter: CoverageMeter, attribution: bool) -> str:
-    if not attribution:
-        return "phase attribution unavailable (per-test contexts are in use)"
-    costs = meter.collector.rearm_seconds if meter.collector is not None else []
-    if costs:  # what per-phase figures cost with probes that fire once
-        return f"SlipCover's probes armed again at {len(costs)} phase boundaries in {sum(costs):.3f} s"
-    return ""
-
-
-def _reuse_file_reporters(cov: coverage.Coverage) -> None:
-    """The total and each phase are coverage.py reports over the same files: each report would parse every
-    file again (most of a report's cost), so this Coverage object hands out one file reporter per file (they
-    keep only the parse). Set on our own object only, never on pytest-cov's."""
-    made = getattr(cov, "_get_file_reporter", None)
-    if made is None or getattr(made, "iotops_cached", False):
-        return
-    cache: dict[str, Any] = {}
-
-    def reporter(morf: Any) -> Any:
-        if not isinstance(morf, str):
-            return made(morf)
-        if morf not in cache:
-            cache[morf] = made(morf)
-        return cache[morf]
-
-    reporter.iotops_cached = True  # type: ignore[attr-defined]
-    cov._get_file_reporter = reporter  # type: ignore[method-assign]
-
-
-def phase_lines(
-    cov: coverage.Coverage, ran: Sequence[str], phases: Sequence[str], full: dict[str, Any] | None = None
-) -> dict[str, dict[str, set[int]]]:
-    """Each ran phase's executed statements per file: coverage.py's report over that phase's contexts and the
-    contexts before any phase. A phase that every context belongs to is the total, without another report."""
-    labels = {label: phase_of_label(label, phases) for label in cov.get_data().measured_contexts()}
-    result: dict[str, dict[str, set[int]]] = {}
-    for phase in ran:
-        chosen = [label for label, owner in labels.items() if owner in (None, phase)]
-        if len(chosen) == len(labels) and full is not None:
-            report = full
-        elif not chosen:
-            report = {"files": {}}
-        else:
-            report = _json_report(cov, contexts=["^" + re.escape(label) + "$" for label in chosen])
-        result[phase] = {name: set(entry.get("executed_lines", [])) for name, entry in report["files"].items()}
-    return result
-
-
-def _option_list(cov: coverage.Coverage, key: str) -> list[str]:
+def option_list(cov: coverage.Coverage, key: str) -> list[str]:
+    """A list option of coverage.py's configuration (None as empty)."""
     return list(typing.cast("list[str]", cov.get_option(key) or []))
-
-
-def _json_report(cov: coverage.Coverage, contexts: list[str] | None = None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="iotops-cov-") as tmp:
-        out = Path(tmp) / "coverage.json"
-        try:
-            cov.json_report(outfile=str(out), ignore_errors=True, contexts=contexts)
-        except coverage.exceptions.NoDataError:
-            return {"files": {}, "totals": {"num_statements": 0, "covered_lines": 0}}
-        except coverage.exceptions.CoverageException as exc:
-            raise EvidenceError(f"coverage.py could not report: {exc}") from exc
-        result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    return result
-
-
-def _pct(part: int, whole: int) -> float:
-    """100 % when there is nothing to cover, as coverage.py reports it."""
-    return 100.0 * part / whole if whole else 100.0
-
-
-def _file(rootdir: Path, name: str, entry: dict[str, Any], branch: bool) -> FileCoverage:
-    s = entry["summary"]
-    path = Path(name)
-    absolute = path if path.is_absolute() else (Path.cwd() / path)
-    try:
-        shown = absolute.resolve().relative_to(rootdir.resolve()).as_posix()
-    except ValueError:
-        shown = path.as_posix()
-    return FileCoverage(
-        path=shown,
-        statements=s["num_statements"],
-        covered_lines=s["covered_lines"],
-        missing=line_ranges(entry.get("missing_lines", [])),
-        branches=s.get("num_branches", 0),
-        covered_branches=s.get("covered_branches", 0),
-        percent=_pct(s["covered_lines"], s["num_statements"]),
-        branch_percent=_pct(s.get("covered_branches", 0), s.get("num_branches", 0)) if branch else None,
-    )

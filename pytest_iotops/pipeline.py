@@ -226,7 +226,8 @@ class Pipeline:
             return CoverageReport.unavailable("off", self.coverage_off_reason)
         if self.meter is None:
             return None
-        from .coverage import import_data, summarize
+        from .coverage import import_data
+        from .covreport import summarize
 
         try:
             self.meter.stop()
