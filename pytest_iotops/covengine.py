@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 
 import coverage
+import coverage.exceptions
 
 from .errors import ConfigError
 from .options import COVERAGE_ENGINES
@@ -37,6 +38,8 @@ def _sysmon_blocker(cov: coverage.Coverage) -> str:
     would be named after an engine that did not measure it."""
     if sys.version_info < (3, 12):
         return f"sys.monitoring needs Python 3.12+ (this is {_version()})"
+    if not _has_option(cov, "run:core"):
+        return f"this coverage.py ({coverage.__version__}) has no [run] core setting to choose sys.monitoring with"
     if cov.get_option("run:branch") and sys.version_info < (3, 14):
         return f"coverage.py measures branches with sys.monitoring from Python 3.14 (this is {_version()})"
     greenlets = [c for c in _strings(cov.get_option("run:concurrency")) if c in ("greenlet", "eventlet", "gevent")]
@@ -49,6 +52,15 @@ def _sysmon_blocker(cov: coverage.Coverage) -> str:
     if named or not greenlets:
         return named
     return f"coverage.py's [run] concurrency = {', '.join(greenlets)}: sys.monitoring does not follow them"
+
+
+def _has_option(cov: coverage.Coverage, key: str) -> bool:
+    """Whether this coverage.py knows ``key`` (``[run] patch`` and ``core`` are newer than our oldest, 7.5)."""
+    try:
+        cov.get_option(key)
+    except coverage.exceptions.ConfigError:
+        return False
+    return True
 
 
 def _first_set(cov: coverage.Coverage, *checks: tuple[str, str]) -> str:
@@ -67,14 +79,34 @@ def _use_sysmon(cov: coverage.Coverage) -> None:
     cov.set_option("run:disable_warnings", [*quiet, "no-sysmon-context"])
 
 
+#: the oldest coverage.py whose branch figures SlipCover's collector reproduces (7.5 to 7.6.1 count fewer
+#: covered branches from the same arcs: tests/integration/test_slipcover_engine.py, run against each version)
+SLIPCOVER_BRANCHES_FROM = (7, 6, 2)
+
+
 def _slipcover_blocker(cov: coverage.Coverage) -> str:
-    """A coverage.py setting SlipCover cannot follow, named; "" when there is none."""
+    """Why SlipCover cannot measure here, named; "" when it can."""
+    return _slipcover_missing(cov) or _slipcover_settings(cov)
+
+
+def _slipcover_missing(cov: coverage.Coverage) -> str:
+    """What this Python or this coverage.py lacks for SlipCover's figures; "" when nothing."""
     from .slipcover_engine import slipcover_available
 
     if sys.version_info >= (3, 12):  # SlipCover's bytecode module, which the collector builds on, is 3.8-3.11's
         return f"iotops's SlipCover collector instruments Python 3.10/3.11 bytecode (this is {_version()})"
     if not slipcover_available():
         return "SlipCover is not installed (pip install 'pytest-iotops[slipcover]')"
+    if cov.get_option("run:branch") and coverage.version_info < SLIPCOVER_BRANCHES_FROM:
+        return (
+            f"this coverage.py ({coverage.__version__}) analyses branches differently from the "
+            f"{'.'.join(map(str, SLIPCOVER_BRANCHES_FROM))}+ that SlipCover's branch figures are checked against"
+        )
+    return ""
+
+
+def _slipcover_settings(cov: coverage.Coverage) -> str:
+    """A coverage.py setting SlipCover cannot follow, named; "" when there is none."""
     named = _first_set(
         cov,
         ("run:plugins", "coverage.py plugins measure files SlipCover cannot"),
@@ -83,7 +115,7 @@ def _slipcover_blocker(cov: coverage.Coverage) -> str:
     )
     if named:
         return named
-    if "subprocess" in _strings(cov.get_option("run:patch")):
+    if _has_option(cov, "run:patch") and "subprocess" in _strings(cov.get_option("run:patch")):
         return "coverage.py's [run] patch = subprocess: SlipCover measures this process only"
     concurrency = [c for c in _strings(cov.get_option("run:concurrency")) if c != "thread"]
     if concurrency:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import tempfile
 import typing
 import warnings
 from collections.abc import Iterator, Sequence
@@ -206,17 +207,24 @@ def import_data(meter: CoverageMeter, paths: Sequence[Path]) -> None:
         raise EvidenceError("coverage data cannot be combined: no coverage.py object")
     with captured(meter.warnings):
         data = meter.cov.get_data()
-    for path in paths:
-        if not path.is_file():
-            raise EvidenceError(f"coverage data of an xdist worker is missing: {path}")
-        part = coverage.CoverageData(basename=str(path))
-        part.read()
-        data.update(part)
-        sidecar = _warnings_file(path)
-        if sidecar.is_file():
-            for message in json.loads(sidecar.read_text(encoding="utf-8")):
-                if message not in meter.warnings:
-                    meter.warnings.append(str(message))
+    missing = [path for path in paths if not path.is_file()]
+    if missing:
+        raise EvidenceError(f"coverage data of an xdist worker is missing: {missing[0]}")
+    # the parts are combined on disk first and land in the in-memory data in one update: coverage.py 7.10 to
+    # 7.16 leave the part attached to an in-memory database after an update, and the next update fails
+    with tempfile.TemporaryDirectory(prefix="iotops-combine-") as tmp:
+        combined = coverage.CoverageData(basename=str(Path(tmp) / "combined"))
+        for path in paths:
+            part = coverage.CoverageData(basename=str(path))
+            part.read()
+            combined.update(part)
+            sidecar = _warnings_file(path)
+            if sidecar.is_file():
+                for message in json.loads(sidecar.read_text(encoding="utf-8")):
+                    if message not in meter.warnings:
+                        meter.warnings.append(str(message))
+        if paths:
+            data.update(combined)
 
 
 def option_list(cov: coverage.Coverage, key: str) -> list[str]:

@@ -144,7 +144,8 @@ def analyze(cov: coverage.Coverage) -> list[Analyzed]:
                         covered=nums.n_executed,
                         branches=nums.n_branches,
                         covered_branches=nums.n_executed_branches,
-                        executed=frozenset(analysis.executed),
+                        # older coverage.py (7.5) keeps executed lines that are not statements
+                        executed=frozenset(analysis.executed & analysis.statements),
                         missing=frozenset(analysis.missing),
                         measured=analysis.filename,
                         reporter=reporter,

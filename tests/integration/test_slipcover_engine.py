@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import coverage
 import pytest
 from conftest import make_project, run_report, write_files
 from engine_constructs import constructs_files, figures
+
+from pytest_iotops.covengine import SLIPCOVER_BRANCHES_FROM
 
 if importlib.util.find_spec("slipcover") is None and os.environ.get("CI") == "true":
     raise RuntimeError("slipcover is a test dependency (pyproject.toml [test]) and must be installed in CI")
@@ -20,6 +23,14 @@ pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("slipcover") is None, reason="slipcover not installed"),
     pytest.mark.skipif(sys.version_info >= (3, 12), reason="the SlipCover collector is 3.10/3.11's (refused later)"),
 ]
+
+
+#: the tests that measure branches with SlipCover: refused under a coverage.py older than SLIPCOVER_BRANCHES_FROM
+#: (test_slipcover_refuses_branches_under_an_older_coverage_py), as when a project pins one
+branches = pytest.mark.skipif(
+    coverage.version_info < SLIPCOVER_BRANCHES_FROM,
+    reason=f"SlipCover's branches refused under coverage {coverage.__version__}",
+)
 
 
 def _project(pytester: pytest.Pytester, branch: bool = True, extra: str = "") -> Path:
@@ -46,7 +57,7 @@ def _measure(pytester: pytest.Pytester, root: Path, engine: str, *args: str) -> 
     return coverage
 
 
-@pytest.mark.parametrize("branch", [True, False], ids=["branch", "lines"])
+@pytest.mark.parametrize("branch", [pytest.param(True, marks=branches), False], ids=["branch", "lines"])
 def test_slipcover_figures_equal_coveragepy(pytester: pytest.Pytester, branch: bool) -> None:
     root = _project(pytester, branch)
     reference = _measure(pytester, root, "coveragepy")
@@ -62,6 +73,7 @@ def test_slipcover_figures_equal_coveragepy(pytester: pytest.Pytester, branch: b
     assert phases["unit"] < phases["integration"] or phases["integration"] < phases["unit"]
 
 
+@branches
 def test_slipcover_under_xdist_equals_coveragepy(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     root = _project(pytester)
@@ -117,6 +129,7 @@ sys.meta_path.append(Finder())
 '''
 
 
+@branches
 def test_a_module_from_a_foreign_import_hook(pytester: pytest.Pytester) -> None:
     """A selected module loaded by another import hook whose loader has no ``get_resource_reader``: SlipCover's
     loader failed to wrap it (s3transfer's suite in process); ours measures it like coverage.py does."""
@@ -136,6 +149,7 @@ def test_a_module_from_a_foreign_import_hook(pytester: pytest.Pytester) -> None:
     assert hooked["missing"] == "4"
 
 
+@branches
 def test_code_imported_before_measuring_starts(pytester: pytest.Pytester) -> None:
     """A ``-p`` plugin imports part of the project before coverage starts (as pytest imports pluggy): coverage.py
     sees its functions run; SlipCover's probes are put into them afterwards, branches included."""
@@ -163,6 +177,7 @@ def test_code_imported_before_measuring_starts(pytester: pytest.Pytester) -> Non
     assert early["covered_branches"] == 2
 
 
+@branches
 def test_static_context_and_unimported_files(pytester: pytest.Pytester) -> None:
     """A project's ``[run] context`` labels both engines' phases alike, ``relative_files`` names files alike; a
     selected file nothing imports is 0 %."""
@@ -177,6 +192,7 @@ def test_static_context_and_unimported_files(pytester: pytest.Pytester) -> None:
     assert unused["statements"] == 2
 
 
+@branches
 def test_pytest_is_left_as_found(pytester: pytest.Pytester) -> None:
     """SlipCover patches pytest's assertion rewriter and importlib; both are put back when measuring stops."""
     root = _project(pytester)
@@ -209,8 +225,18 @@ def test_pytest_is_left_as_found(pytester: pytest.Pytester) -> None:
     assert seen == {"same": [True] * 5, "leftover": False}
 
 
+@pytest.mark.skipif(
+    coverage.version_info >= SLIPCOVER_BRANCHES_FROM, reason="SlipCover's branches equal this coverage's"
+)
+def test_slipcover_refuses_branches_under_an_older_coverage_py(pytester: pytest.Pytester) -> None:
+    _project(pytester)
+    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
+    assert result.ret == 4
+    assert f"this coverage.py ({coverage.__version__}) analyses branches differently" in result.stderr.str()
+
+
 def test_engine_refusals_are_named(pytester: pytest.Pytester) -> None:
-    root = _project(pytester)
+    root = _project(pytester, branch=False)
     if sys.version_info < (3, 12):
         result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "sysmon", "-p", "no:cacheprovider")
         assert result.ret == 4
@@ -219,10 +245,11 @@ def test_engine_refusals_are_named(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
     assert result.ret == 4
     assert "engine = 'slipcover': coverage.py's [run] dynamic_context is set" in result.stderr.str()
-    write_files(root, {".coveragerc": "[run]\npatch = subprocess\n"})
-    result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
-    assert result.ret == 4
-    assert "[run] patch = subprocess: SlipCover measures this process only" in result.stderr.str()
+    if coverage.version_info >= (7, 10):  # [run] patch is 7.10's
+        write_files(root, {".coveragerc": "[run]\npatch = subprocess\n"})
+        result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "slipcover", "-p", "no:cacheprovider")
+        assert result.ret == 4
+        assert "[run] patch = subprocess: SlipCover measures this process only" in result.stderr.str()
     result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "fast", "-p", "no:cacheprovider")
     assert result.ret == 4
     assert "coveragepy, sysmon, slipcover, auto" in result.stdout.str() + result.stderr.str()
@@ -233,6 +260,9 @@ def test_auto_says_what_it_chose_and_why(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--iotops", "--iotops-cov-engine", "auto", "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()[-2000:]
     expected = "sysmon" if sys.version_info >= (3, 14) else "slipcover"
+    if expected == "slipcover" and coverage.version_info < SLIPCOVER_BRANCHES_FROM:
+        result.stdout.fnmatch_lines(["iotops: coverage by iotops (coveragepy, auto: this coverage.py (*) analyses*"])
+        return
     result.stdout.fnmatch_lines([f"iotops: coverage by iotops ({expected}, auto: *"])
     assert run_report(root)["coverage"]["engine"] == expected
     result.stdout.fnmatch_lines([f"coverage (iotops, {expected}): line *"])
