@@ -286,8 +286,9 @@ MODES: dict[str, tuple[str, ...]] = {
 ENGINES = ("slipcover", "sysmon")
 #: the modes of the default run, and of ``--engines``
 DEFAULT_MODES = ("plain", "iotops", "iotops-n2", "pytest-cov", "pytest-cov-n2", "coverage-run")
-#: the serial comparison alone (what the suite runs locally for its slowest project; CI runs every mode)
-SERIAL_MODES = ("plain", "iotops", "pytest-cov", "coverage-run")
+#: the serial comparison alone (what the suite runs locally for its slowest project; CI runs every mode); the
+#: `coverage run` reference is added when iotops and pytest-cov disagree, the only case it decides
+SERIAL_MODES = ("plain", "iotops", "pytest-cov")
 
 
 def engine_modes(engine: str) -> tuple[str, ...]:
@@ -414,7 +415,8 @@ def check(result: Result) -> None:
     # pytest-cov is the reference (it starts where iotops starts: `coverage run` also sees pytest's own start-up,
     # which measures more where pytest imports the project, as it imports pluggy); where pytest-cov departs from
     # `coverage run` and iotops agrees with `coverage run`, that is pytest-cov's departure, noted
-    iotops, reference, own = _totals(runs["iotops"]), _totals(runs["pytest-cov"]), _totals(runs["coverage-run"])
+    iotops, reference = _totals(runs["iotops"]), _totals(runs["pytest-cov"])
+    own = _totals(runs["coverage-run"]) if "coverage-run" in runs else None
     departed: set[tuple[str, int]] = set()
     if iotops != reference:
         departed = _differing(_missing(runs["pytest-cov"]), _missing(runs["iotops"]))
@@ -478,7 +480,7 @@ def table(results: list[Result]) -> list[str]:
         exits = "/".join(
             str(runs[m].exit_code) if m in runs else "-" for m in ("plain", "iotops", "iotops-n2", "pytest-cov")
         )
-        figures = [_totals(runs[m]) for m in ("iotops", "coverage-run", "pytest-cov")]
+        figures = [_totals(runs[m]) if m in runs else None for m in ("iotops", "coverage-run", "pytest-cov")]
         line = " / ".join(_pct(t[1], t[0]) if t else "-" for t in figures)
         branch = " / ".join(_pct(t[3], t[2]) if t else "-" for t in figures)
         same = "NO" if any("iotops-n2" in x for x in r.problems) else "yes" if "iotops-n2" in runs else "not run"
@@ -568,6 +570,9 @@ def conform(project: Project, root: Path, engines: str | None = None, modes: Seq
     env = engine_env(engines) if engines else {}
     for mode in modes or (engine_modes(engines) if engines else DEFAULT_MODES):
         result.runs[mode] = run_mode(project, source, python, mode, work, env)
+    runs = result.runs
+    if not engines and "coverage-run" not in runs and _totals(runs["iotops"]) != _totals(runs["pytest-cov"]):
+        runs["coverage-run"] = run_mode(project, source, python, "coverage-run", work, env)
     if engines:
         check_engines(result, engines)
     else:

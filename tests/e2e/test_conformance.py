@@ -4,8 +4,9 @@ pluggy selects code with ``[run] include`` and ``[paths]`` in .coveragerc and ru
 error``; attrs measures two sibling packages through ``source_pkgs`` with ``[paths]`` and hypothesis. Both are
 downloaded from PyPI (pinned sdists) into a cache reused between runs; a failed download skips locally and fails
 in CI. Every mode runs in CI (IOTOPS_SOAK_FULL=1 too); locally attrs, the slowest (about two minutes for six
-runs), is compared serially only (pluggy still runs every mode, ``-n 2`` included). The whole harness (10
-projects) is ``benchmarks/conformance.py``.
+runs, the longest test of the suite), is compared serially only: plain, iotops and pytest-cov, with `coverage
+run` added only if iotops and pytest-cov disagree (pluggy still runs every mode, ``-n 2`` included). The whole
+harness (10 projects) is ``benchmarks/conformance.py``.
 """
 
 from __future__ import annotations
