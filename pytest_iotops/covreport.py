@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,7 +176,7 @@ def phase_lines(
             result[phase] = {a.name: set(a.executed) for a in _from_json(report)}
         return result
     for a in analyzed:
-        by_line = data.contexts_by_lineno(a.measured) if a.measured is not None else {}
+        by_line = data.contexts_by_lineno(typing.cast("str", a.measured))
         statements = a.reporter.lines()
         for phase in ran:
             if len(chosen[phase]) == len(labels):
@@ -196,9 +197,9 @@ def _note(meter: CoverageMeter, attribution: bool) -> str:
 
 
 def _reuse_file_reporters(cov: coverage.Coverage) -> None:
-    """The total and the phases read the same files: each would parse every file again (most of an analysis'
-    cost), so this Coverage object hands out one file reporter per file (they keep only the parse). Set on our
-    own object only, never on pytest-cov's."""
+    """For the JSON fallback, where the total and each phase are separate reports over the same files: each would
+    parse every file again (most of a report's cost), so this Coverage object hands out one file reporter per
+    file. Set on our own object only, never on pytest-cov's."""
     made = getattr(cov, "_get_file_reporter", None)
     if made is None or getattr(made, "iotops_cached", False):
         return

@@ -20,7 +20,8 @@ from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
-from .process import VersionProcess, free_port
+from .ports import free_port
+from .process import VersionProcess
 from .server import Entry, ServerTarget
 
 __all__ = ["HAProxyTarget"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import DeployError
 from .judge import Samples
-from .process import free_port
+from .ports import free_port
 from .server import Entry, ServerTarget
 
 __all__ = ["NginxTarget"]

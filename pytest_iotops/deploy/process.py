@@ -24,15 +24,12 @@ from pathlib import Path
 
 from ..errors import DeployError
 from .checks import ResponseCheck, failures
-from .ports import free_port, hold_port, port_in_use, release_port
+from .ports import free_port, port_in_use, release_port
 
 __all__ = [
     "VersionProcess",
-    "free_port",
-    "hold_port",
     "kill_owned",
     "probe",
-    "release_port",
     "start_version",
     "stop_group",
 ]

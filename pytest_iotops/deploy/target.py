@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import DeployError
 from .checks import ResponseCheck
 from .judge import Samples
-from .process import VersionProcess, free_port, hold_port, release_port, start_version
+from .ports import free_port, hold_port, release_port
+from .process import VersionProcess, start_version
 from .weights import check_weights
 
 if TYPE_CHECKING:

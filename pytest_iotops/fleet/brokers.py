@@ -23,7 +23,8 @@ from typing import Any
 
 import pluggy
 
-from ..deploy.process import die_with_parent, free_port, kill_owned, stop_group
+from ..deploy.ports import free_port
+from ..deploy.process import die_with_parent, kill_owned, stop_group
 from ..deploy.server import find_binary
 from ..errors import FleetError
 
@@ -33,7 +34,7 @@ BUILTIN_BROKERS = ("embedded", "mosquitto")
 
 
 def broker_port() -> int:
-    """A free port below the ephemeral range (see :func:`~pytest_iotops.deploy.process.free_port`)."""
+    """A free port below the ephemeral range (see :func:`~pytest_iotops.deploy.ports.free_port`)."""
     return free_port()
 
 
