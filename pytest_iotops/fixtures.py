@@ -29,12 +29,32 @@ if TYPE_CHECKING:
     from .model import Deployment
     from .monitoring.monitor import Monitor
 
-__all__ = ["DEPLOYMENTS", "Deployer", "iotops_blue_green", "iotops_canary", "iotops_deploy_target"]
+__all__ = [
+    "DEPLOYMENTS",
+    "WITH_RECORDS",
+    "Deployer",
+    "iotops_blue_green",
+    "iotops_canary",
+    "iotops_deploy_target",
+    "keep_record",
+]
 
 #: deployments a test ran, picked up by the plugin for the run report
 DEPLOYMENTS: pytest.StashKey[list[Deployment]] = pytest.StashKey()
+#: the items whose tests left records in their stash, in a serial run (the session plugin drains it before each
+#: test, so it does not look into every test's stash)
+WITH_RECORDS: pytest.StashKey[dict[int, pytest.Item]] = pytest.StashKey()
 _SETTINGS: pytest.StashKey[DeploySettings] = pytest.StashKey()
 _PROJECT: pytest.StashKey[Settings] = pytest.StashKey()
+
+
+def keep_record(node: Any, key: pytest.StashKey[list[Any]], record: Any) -> None:
+    """A deployment or fleet rollout the test ran, left on its item for the session plugin (serial runs) or its
+    reports (xdist workers)."""
+    node.stash.setdefault(key, []).append(record)
+    waiting = node.config.stash.get(WITH_RECORDS, None)
+    if waiting is not None:
+        waiting[id(node)] = node
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -146,7 +166,7 @@ class Deployer:
         result.availability = load.result.availability
         result.check_failures = dict(load.result.by_check)
         result.test = self._request.node.nodeid
-        self._request.node.stash.setdefault(DEPLOYMENTS, []).append(result.deployment())
+        keep_record(self._request.node, DEPLOYMENTS, result.deployment())
         return result
 
     def rollout(

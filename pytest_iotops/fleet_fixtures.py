@@ -102,7 +102,9 @@ class FleetRunner:
             progress=(lambda line: show(line, True)) if show is not None else None,
         )
         self.results.append(result)
-        self._request.node.stash.setdefault(FLEET_ROLLOUTS, []).append(result.record(self._request.node.nodeid))
+        from .fixtures import keep_record
+
+        keep_record(self._request.node, FLEET_ROLLOUTS, result.record(self._request.node.nodeid))
         return result
 
     def close(self) -> None:

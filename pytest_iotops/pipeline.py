@@ -273,7 +273,7 @@ class Pipeline:
         tests = rec.test_results()
         # in the tests' order (phase, then node id), each test's own in the order it ran them: the same report
         # whichever xdist worker finished first
-        order = {t.nodeid: i for i, t in enumerate(tests)}
+        order = {t.nodeid: i for i, t in enumerate(tests)} if rec.deployments or rec.fleet_rollouts else {}
         report = RunReport(
             run=self._meta(),
             phases=phases,
@@ -304,7 +304,7 @@ class Pipeline:
             rec.stage_end("gates", "gates")
         report.run.merged_from = list(self.merged_from)
         report.stages = sorted([*rec.stages, *rec.phase_stages()], key=lambda s: s.started_at)
-        external_failed = any(t.origin != "pytest" and t.outcome in ("failed", "error") for t in report.tests)
+        external_failed = rec.external_failed()
         report.verdict = decide(pytest_exit or int(external_failed), report.gates)
         if self.shard is not None:
             report.verdict.summary = (

@@ -6,9 +6,12 @@ The plugin feeds it plain values taken from pytest reports; on xdist only the co
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import compress, repeat
+from operator import attrgetter
 from typing import Any
 
 from .model import Deployment, FleetRollout, PhaseResult, Stage, TestResult, from_dict
@@ -17,6 +20,8 @@ __all__ = ["Recorder", "utc_now"]
 
 _RANK = {"error": 6, "failed": 5, "xfailed": 4, "blocked": 3, "skipped": 2, "xpassed": 1, "passed": 0}
 MAX_LONGREPR = 20_000
+_PHASE, _DURATION, _NODEID = attrgetter("phase"), attrgetter("duration"), attrgetter("nodeid")
+_PHASE_OUTCOME = attrgetter("phase", "outcome")
 
 
 def utc_now() -> str:
@@ -45,6 +50,8 @@ class Recorder:
     _windows: dict[str, _Window] = field(default_factory=dict)
     _open: dict[str, tuple[str, float]] = field(default_factory=dict)
     _failed: set[str] = field(default_factory=set)
+    #: tests other runners ran (JUnit evidence, merged shards' external tests)
+    _external: list[TestResult] = field(default_factory=list)
     #: per test, which of its reports (setup, call, teardown) gave its outcome and message
     _decided_by: dict[str, str] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
@@ -112,9 +119,15 @@ class Recorder:
         """A passed set-up or teardown: only its time counts (the outcome is decided by the other reports)."""
         test = self.tests.get(nodeid)
         if test is None:
-            test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
-            self.phase_seen(phase)
+            test = self.new_test(nodeid, phase)
         test.duration += duration
+
+    def new_test(self, nodeid: str, phase: str) -> TestResult:
+        """A test's record, made by its first report: passed until a report says otherwise."""
+        test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
+        if phase not in self._windows:  # the phase's first test opens its window; its reports move the end
+            self.phase_seen(phase)
+        return test
 
     def take_records(self, nodeid: str, deployments: list[Deployment], rollouts: list[FleetRollout]) -> None:
         """The records a test's fixtures left where the test ran (a serial run): moved here, the lists emptied."""
@@ -147,14 +160,22 @@ class Recorder:
             if test.phase not in self.phases:
                 test.phase = self.phases[-1]
             self.tests[f"{test.origin}::{test.nodeid}"] = test
+            self._external.append(test)
             if test.outcome in ("failed", "error"):
                 self._failed.add(test.phase)
 
     def adopt(self, test: TestResult) -> None:
         """A test recorded by another run (``iotops merge``), kept as it was."""
         self.tests[test.nodeid] = test
+        if test.origin != "pytest":
+            self._external.append(test)
         if test.outcome in ("failed", "error"):
             self._failed.add(test.phase)
+
+    def external_failed(self) -> bool:
+        """A test another runner ran (JUnit evidence, or a merged shard's) failed: a failed run even when pytest's
+        own tests passed. Only those tests are looked at."""
+        return any(t.origin != "pytest" and t.outcome in ("failed", "error") for t in self._external)
 
     def failed_phases(self) -> set[str]:
         """Kept as reports arrive: asked before every test, so it must not scan all tests."""
@@ -163,17 +184,21 @@ class Recorder:
     # -- results ----------------------------------------------------------------------------------------------
     def phase_results(self, collected: dict[str, int] | None = None) -> list[PhaseResult]:
         results = {p: PhaseResult(name=p, order=i) for i, p in enumerate(self.phases)}
-        for test in self.tests.values():
-            r = results[test.phase]
-            r.tests += 1
-            r.duration += test.duration
-            field_name = {"error": "errors"}.get(test.outcome, test.outcome)
-            setattr(r, field_name, getattr(r, field_name) + 1)
+        tests = list(self.tests.values())
+        # counted and summed without a Python step per test (a run holds tens of thousands)
+        durations: dict[str, list[float]] = {p: [] for p in results}
+        for phase, duration_list in durations.items():
+            duration_list.extend(compress(map(_DURATION, tests), map(phase.__eq__, map(_PHASE, tests))))
+        for (phase, outcome), count in Counter(map(_PHASE_OUTCOME, tests)).items():
+            r = results[phase]
+            field_name = {"error": "errors"}.get(outcome, outcome)
+            setattr(r, field_name, getattr(r, field_name) + count)
+            r.tests += count
         for name, count in (collected or {}).items():
             if name in results:  # tests collected but never reported (e.g. -x stopped the run)
                 results[name].tests = max(results[name].tests, count)
         for r in results.values():
-            r.duration = round(r.duration, 6)
+            r.duration = round(sum(durations[r.name]), 6)
             if r.failed or r.errors:
                 r.status = "failed"
             elif r.tests and r.blocked == r.tests:
@@ -184,10 +209,12 @@ class Recorder:
 
     def test_results(self) -> list[TestResult]:
         """Every test in pyramid order, then by node id; durations rounded to microseconds."""
+        tests = list(self.tests.values())
+        # rounded, and ordered by a key built in C: no Python call per test
+        list(map(setattr, tests, repeat("duration"), map(round, map(_DURATION, tests), repeat(6))))
         rank = {p: i for i, p in enumerate(self.phases)}
-        for test in self.tests.values():
-            test.duration = round(test.duration, 6)
-        return sorted(self.tests.values(), key=lambda t: (rank[t.phase], t.nodeid))
+        keys = list(zip(map(rank.__getitem__, map(_PHASE, tests)), map(_NODEID, tests), strict=True))
+        return list(map(tests.__getitem__, sorted(range(len(tests)), key=keys.__getitem__)))
 
     def phase_stages(self) -> list[Stage]:
         return [

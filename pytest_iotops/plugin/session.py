@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .. import fixtures, fleet_fixtures
-from .common import BLOCKED_FILE, PHASE
+from .common import BLOCKED_FILE
 from .items import parent_markers, relative_path
 from .reports import ReportFolder, WorkerReports
 from .xdist import Controller
@@ -40,7 +40,13 @@ class IotopsPlugin:
         )
         self.pipeline: Pipeline = Pipeline(settings, context)
         self.workerinput = workerinput
-        self.phase_of: dict[str, str] = {}  # nodeid -> phase, in the process that collected
+        #: the collected items, for :meth:`phase_of` (node ids are worked out only if a report needs them)
+        self.items: list[pytest.Item] = []
+        self._phase_of: dict[str, str] | None = None
+        #: id(item) -> phase, in the process that collected (an id is cheaper to hash than an item or its node id)
+        self.phase_by_id: dict[int, str] = {}
+        #: serial runs: the items whose tests left deployments or rollouts, filled by the fixtures
+        self.with_records: dict[int, pytest.Item] = {}
         self.blocked: set[str] = set()
         #: the test being run, for pytest_keyboard_interrupt
         self.running: pytest.Item | None = None
@@ -48,6 +54,8 @@ class IotopsPlugin:
         self.block: str | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
         self.internal_error = ""
+        #: a serial run's (and the controller's) report folder
+        self.folder: ReportFolder | None = None
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -65,11 +73,15 @@ class IotopsPlugin:
             shared = self.workerinput.get("iotops_shared")
             self.shared = Path(shared) if shared else None
             self.pipeline.become_worker(bool(self.workerinput.get("iotops_strict")) and self.shared is not None)
-            config.pluginmanager.register(WorkerReports(self.blocked), "iotops-worker-reports")
+            config.pluginmanager.register(WorkerReports(self.blocked, self.phase_by_id), "iotops-worker-reports")
         else:
-            config.pluginmanager.register(ReportFolder(self), "iotops-reports")
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
+            folder = ReportFolder(self)
+            config.pluginmanager.register(folder, "iotops-reports")
+            if not ctx.distributed:
+                self.folder = folder
+                config.stash[fixtures.WITH_RECORDS] = self.with_records
             if ctx.distributed:
                 self.pipeline.become_controller()
                 config.pluginmanager.register(Controller(config, self.pipeline), "iotops-xdist-controller")
@@ -149,37 +161,54 @@ class IotopsPlugin:
 
         root = config.rootpath
         phases, conflicts = [], []
-        relpaths: dict[Path, str] = {}  # many items share a file, a class, a marker set: each is worked out once
+        # many items share a file, a class, a marker set: each is worked out once, and an item with no markers of
+        # its own takes its siblings' phase from one lookup
+        relpaths: dict[Path, str] = {}
         inherited: dict[Any, tuple[str, ...]] = {}
         known: dict[tuple[str, tuple[str, ...]], str] = {}
+        siblings: dict[tuple[Any, ...], str] = {}
+        phase_by_id = self.phase_by_id
         for item in items:
-            relpath = relpaths.get(item.path)
-            if relpath is None:
-                relpath = relpaths[item.path] = relative_path(item.path, root)
-            markers = (*(m.name for m in item.own_markers), *parent_markers(item.parent, inherited))
-            phase = known.get((relpath, markers), "")
-            try:
-                phase = phase or self.pipeline.classify(item.nodeid, relpath, markers).phase
-                known[(relpath, markers)] = phase
-            except PhaseConflict as exc:
-                conflicts.append(str(exc))
-                phase = self.settings.default_phase
-            item.stash[PHASE] = phase
-            self.phase_of[item.nodeid] = phase
+            own = item.own_markers
+            key = (id(item.parent), id(item.path), *(m.name for m in own)) if own else (id(item.parent), id(item.path))
+            phase = siblings.get(key, "")
+            if not phase:
+                relpath = relpaths.get(item.path)
+                if relpath is None:
+                    relpath = relpaths[item.path] = relative_path(item.path, root)
+                markers = (*(m.name for m in own), *parent_markers(item.parent, inherited))
+                phase = known.get((relpath, markers), "")
+                try:
+                    phase = phase or self.pipeline.classify(item.nodeid, relpath, markers).phase
+                    known[(relpath, markers)] = siblings[key] = phase
+                except PhaseConflict as exc:
+                    conflicts.append(str(exc))
+                    phase = self.settings.default_phase
+            phase_by_id[id(item)] = phase
             phases.append(phase)
         if conflicts:
             more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
             raise pytest.UsageError("pytest-iotops: " + "\n".join(conflicts[:10]) + more)
         if self.settings.history.quarantine:
             self._quarantine(items)
-        items[:] = [items[i] for i in self.pipeline.order(phases)]
+        self.items, self._phase_of = items, None
+        ordered = self.pipeline.order(phases)
+        if ordered != list(range(len(items))):
+            items[:] = [items[i] for i in ordered]
         if self.settings.shard is not None:
             self._select_shard(config, items)
         if self.shared is not None:  # an xdist worker: the scheduler needs each test's phase, in this order
             from ..render.output import write_output
 
             order = {p: i for i, p in enumerate(self.settings.phases)}
-            write_output(self.shared / "phases.json", json.dumps([order[item.stash[PHASE]] for item in items]))
+            write_output(self.shared / "phases.json", json.dumps([order[self.phase_by_id[id(item)]] for item in items]))
+
+    def phase_of(self, nodeid: str) -> str | None:
+        """A collected test's phase by node id (this process's collection): for a report that is not of the
+        running test, which the report folder meets rarely."""
+        if self._phase_of is None:
+            self._phase_of = {item.nodeid: self.phase_by_id[id(item)] for item in self.items}
+        return self._phase_of.get(nodeid)
 
     def _durations_source(self, config: pytest.Config) -> Path:
         source = self.settings.durations
@@ -198,7 +227,9 @@ class IotopsPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         index, total = self.settings.shard
-        self.pipeline.set_shard(ShardInfo(index, total, balanced_by, len(items)), [i.stash[PHASE] for i in items])
+        self.pipeline.set_shard(
+            ShardInfo(index, total, balanced_by, len(items)), [self.phase_by_id[id(i)] for i in items]
+        )
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_end("collect", "collect")
@@ -206,11 +237,14 @@ class IotopsPlugin:
     # -- running: phase changes and blocking ------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
-        if self.running is not None and self.workerinput is None:
-            self.take_records(self.running)  # the last test has ended, its teardown included
+        if self.with_records:  # the last test has ended, its teardown included
+            self.take_waiting_records()
         self.running = item
-        phase = item.stash.get(PHASE, self.settings.default_phase)
-        if self.pipeline.enter_phase(phase):
+        phase = self.phase_by_id.get(id(item), self.settings.default_phase)
+        folder = self.folder
+        if folder is not None:
+            folder.location, folder.test, folder.phase = item.location, None, phase
+        if phase != self.pipeline.current_phase and self.pipeline.enter_phase(phase):
             if self.workerinput is not None and self.pipeline.strict_workers and self.shared is not None:
                 self.pipeline.read_remote_failures(self.shared / BLOCKED_FILE)
             # only earlier phases block one: what blocks this phase is known when it is entered
@@ -245,19 +279,21 @@ class IotopsPlugin:
         item = self.running
         if item is None or self.workerinput is not None:
             return
-        self.take_records(item)
+        self.take_waiting_records()
         what = str(excinfo.value) or "Ctrl-C"
-        phase = item.stash.get(PHASE, self.settings.default_phase)
+        phase = self.phase_by_id.get(id(item), self.settings.default_phase)
         self.pipeline.recorder.add_report(item.nodeid, phase, "call", "failed", 0.0, message=f"interrupted ({what})")
 
-    def take_records(self, item: pytest.Item) -> None:
-        """A serial run: the deployments and fleet rollouts the test's fixtures left on it (an xdist worker
-        sends them on its reports instead)."""
-        stash = item.stash
-        deployments: list[Deployment] = stash.get(fixtures.DEPLOYMENTS, [])
-        rollouts: list[FleetRollout] = stash.get(fleet_fixtures.FLEET_ROLLOUTS, [])
-        if deployments or rollouts:
-            self.pipeline.recorder.take_records(item.nodeid, deployments, rollouts)
+    def take_waiting_records(self) -> None:
+        """A serial run: the deployments and fleet rollouts the tests' fixtures left on their items (an xdist
+        worker sends them on its reports instead)."""
+        for item in self.with_records.values():
+            stash = item.stash
+            deployments: list[Deployment] = stash.get(fixtures.DEPLOYMENTS, [])
+            rollouts: list[FleetRollout] = stash.get(fleet_fixtures.FLEET_ROLLOUTS, [])
+            if deployments or rollouts:
+                self.pipeline.recorder.take_records(item.nodeid, deployments, rollouts)
+        self.with_records.clear()
 
     # -- the end: coverage, gates, verdict, report ------------------------------------------------------------
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -272,8 +308,7 @@ class IotopsPlugin:
                 self.pipeline.meter.stop()
             return  # a usage error (two phase markers on a test …) is the whole story: no gates, no report
         self.pipeline.recorder.stage_end("collect", "collect")
-        if self.running is not None:
-            self.take_records(self.running)
+        self.take_waiting_records()
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)
