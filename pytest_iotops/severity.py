@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-__all__ = ["SEVERITIES"]
+__all__ = ["SEVERITIES", "severity_at_least"]
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def severity_at_least(severity: str, floor: str) -> bool:
+    """``severity`` is ``floor`` or more severe."""
+    return SEVERITIES.index(severity) <= SEVERITIES.index(floor)

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from .checks import ResponseCheck, parse_checks
-from .judge import MetricSpec
+from .metrics import MetricSpec
 
 if TYPE_CHECKING:
     from ..monitoring.config import MonitoringSettings
+    from .checks import ResponseCheck
 
 __all__ = ["DeploySettings", "override", "parse_deploy"]
 
@@ -125,6 +125,8 @@ def parse_deploy(raw: Any, where: str) -> DeploySettings:
     load = check_table(values.pop("load", {}) or {}, _LOAD, where, "deploy.load.")
     analysis = check_table(values.pop("analysis", {}) or {}, _ANALYSIS, where, "deploy.analysis.")
     if "checks" in values:
+        from .checks import parse_checks
+
         values["checks"] = parse_checks(values["checks"], where)
     if "monitoring" in values:
         from ..monitoring.config import parse_monitoring  # heavy, and only for projects that monitor

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ..model import FileCoverage, Finding, Severity, TestResult
-from ..severity import SEVERITIES
+from ..severity import severity_at_least
 
 __all__ = [
     "LineData",
@@ -159,10 +159,6 @@ def severity_from_score(score: float) -> Severity:
     if score >= 4.0:
         return "medium"
     return "low" if score > 0 else "info"
-
-
-def severity_at_least(severity: str, floor: str) -> bool:
-    return SEVERITIES.index(severity) <= SEVERITIES.index(floor)
 
 
 def _norm(message: str) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 
 from ..config import Settings
-from ..evidence.base import severity_at_least
 from ..evidence.config import EvidenceSource
 from ..hookspecs import hookimpl
 from ..model import EvidenceResult, Finding, GateResult, RunReport
+from ..severity import severity_at_least
 from .base import error_gate, skipped_gate, threshold_gate
 from .coverage import coverage_threshold
 
