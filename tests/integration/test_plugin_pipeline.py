@@ -427,3 +427,64 @@ def test_enabled_with_a_wrong_type_is_a_usage_error(pytester: pytest.Pytester, v
     result = pytester.runpytest(NO_COV)
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*[[]tool.iotops[]] enabled = *: expected true or false"])
+
+
+def test_each_report_of_a_test_is_folded_into_its_one_record(pytester: pytest.Pytester) -> None:
+    """A serial run folds plain passes by identity with the running test: set-up and teardown time still count,
+    a failing subtest (its own report, of the same test) still fails the test, an xfail and an xpass still read
+    as such, and a teardown error after a passed call is an error."""
+    make_project(
+        pytester,
+        files={
+            "tests/unit/test_reports.py": """
+import time
+import pytest
+
+@pytest.fixture
+def slow():
+    time.sleep(0.05)
+    yield
+    time.sleep(0.05)
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown broke")
+
+def test_timed(slow):
+    pass
+
+def test_subtests(subtests):
+    for i in range(3):
+        with subtests.test(i=i):
+            assert i != 1
+
+def test_subtests_pass(subtests):
+    for i in range(3):
+        with subtests.test(i=i):
+            assert i < 3
+
+@pytest.mark.xfail(reason="known")
+def test_xfail():
+    assert False
+
+@pytest.mark.xfail(reason="fixed meanwhile")
+def test_xpass():
+    pass
+
+def test_teardown_error(broken_teardown):
+    pass
+"""
+        },
+    )
+    result = pytester.runpytest("--iotops", NO_COV, "-p", "no:randomly")
+    assert result.ret == 1
+    tests = {t["nodeid"].split("::")[1]: t for t in run_report(pytester.path)["tests"]}
+    assert tests["test_timed"]["outcome"] == "passed"
+    assert tests["test_timed"]["duration"] >= 0.1  # set-up and teardown each slept 0.05 s
+    assert tests["test_subtests"]["outcome"] == "failed"
+    assert tests["test_subtests_pass"]["outcome"] == "passed"
+    assert (tests["test_xfail"]["outcome"], tests["test_xfail"]["message"]) == ("xfailed", "known")
+    assert tests["test_xpass"]["outcome"] == "xpassed"
+    assert tests["test_teardown_error"]["outcome"] == "error"
+    assert "teardown broke" in tests["test_teardown_error"]["message"]
