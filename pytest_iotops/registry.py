@@ -36,10 +36,21 @@ _SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKe
 _INSTALLED: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 
 
+class _Manager(pluggy.PluginManager):
+    """Every iotops hook is named ``iotops_*`` (``pytest_iotops_register`` is pytest's): no other name of a
+    plugin is looked at — pluggy inspects each attribute of a plugin module, which cost more than the rest of
+    registering the built-ins (as pytest's own manager does for ``pytest_*``)."""
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        if not name.startswith("iotops_"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUILTIN_GATES) -> pluggy.PluginManager:
     """A manager with the built-in gate families named in ``builtin``, the built-in deployment targets, plus
     installed ``iotops`` entry points."""
-    pm = pluggy.PluginManager("iotops")
+    pm = _Manager("iotops")
     pm.add_hookspecs(IotopsSpecs)
     # all built-ins are trylast, so third-party gates come first; among them, this order
     for family in BUILTIN_GATES:

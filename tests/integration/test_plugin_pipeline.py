@@ -436,7 +436,7 @@ def test_each_report_of_a_test_is_folded_into_its_one_record(pytester: pytest.Py
     make_project(
         pytester,
         files={
-            "tests/unit/test_reports.py": """
+            "tests/unit/test_folding.py": """
 import time
 import pytest
 
