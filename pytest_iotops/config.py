@@ -98,6 +98,7 @@ class Settings:
     formats: tuple[str, ...] = ("html", "md")
     shard: tuple[int, int] | None = None
     durations: str | None = None
+    longest_first: bool = False
     baseline: str | None = None
     update_baseline: bool = False
     evidence: tuple[EvidenceSource, ...] = ()

@@ -94,6 +94,12 @@ OPTIONS: tuple[Option, ...] = (
         "a previous run report whose test durations balance the shards (default: the last one)",
         "RUN.json",
     ),
+    Option(
+        "longest_first",
+        boolean,
+        False,
+        "under xdist, hand out each phase's tests longest first (durations as for shards), so the phase ends sooner",
+    ),
     Option("baseline", text, None, "findings baseline file: only findings not in it count"),
     Option(
         "update_baseline",

@@ -193,6 +193,8 @@ class IotopsPlugin:
             self._quarantine(items)
         self.items, self._phase_of = items, None
         ordered = self.pipeline.order(phases)
+        if self.settings.longest_first and self.workerinput is not None:
+            ordered = self._longest_first(config, items, phases, ordered)
         if ordered != list(range(len(items))):
             items[:] = [items[i] for i in ordered]
         if self.settings.shard is not None:
@@ -202,6 +204,25 @@ class IotopsPlugin:
 
             order = {p: i for i, p in enumerate(self.settings.phases)}
             write_output(self.shared / "phases.json", json.dumps([order[self.phase_by_id[id(item)]] for item in items]))
+
+    def _longest_first(
+        self, config: pytest.Config, items: list[pytest.Item], phases: list[str], ordered: list[int]
+    ) -> list[int]:
+        """xdist workers (each the same way, from the same file): within each phase, the tests the previous run
+        report timed go first, longest first, then the others in their order — xdist hands tests out in this
+        order, so the long ones do not start last and hold the phase's end (every phase ends at a barrier)."""
+        from ..shards import previous_durations
+
+        durations = previous_durations(self._durations_source(config))
+        if not durations:
+            return ordered
+        rank = {p: i for i, p in enumerate(self.settings.phases)}
+
+        def key(index: int) -> tuple[int, int, float]:
+            seconds = durations.get(items[index].nodeid)
+            return (rank[phases[index]], 0, -seconds) if seconds is not None else (rank[phases[index]], 1, 0.0)
+
+        return sorted(ordered, key=key)
 
     def phase_of(self, nodeid: str) -> str | None:
         """A collected test's phase by node id (this process's collection): for a report that is not of the

@@ -121,3 +121,47 @@ def test_deselected_tests_are_not_scheduled(pytester: pytest.Pytester, selection
     report = run_report(root)
     assert len(report["tests"]) == 3
     assert "tests/unit/test_unit.py::test_add" not in {t["nodeid"] for t in report["tests"]}
+
+
+@pytest.mark.parametrize("longest_first", [False, True])
+def test_longest_first_hands_out_each_phase_by_the_last_durations(
+    pytester: pytest.Pytester, longest_first: bool
+) -> None:
+    """With ``longest_first``, each phase's tests the previous run report timed start first, longest first, then
+    the untimed ones in their order; the phases keep their order. Without it, the order is the collection's."""
+    _project(
+        pytester,
+        {"unit": 4, "integration": 2},
+        extra_toml=f"[tool.iotops]\nlongest_first = {str(longest_first).lower()}\n",
+    )
+    previous = pytester.path / "iotops-reports" / "run-report.json"
+    assert pytester.runpytest("--iotops", NO_COV).ret == 0  # a first run writes the report the second reads
+    data = json.loads(previous.read_text())
+    timed = {"test_unit_2": 3.0, "test_unit_1": 1.0, "test_integration_1": 2.0}  # unit_0, unit_3 untimed
+    data["tests"] = [t for t in data["tests"] if t["nodeid"].split("::")[1] in timed]
+    for t in data["tests"]:
+        t["duration"] = timed[t["nodeid"].split("::")[1]]
+    previous.write_text(json.dumps(data))
+    # one worker: the order xdist hands tests out is the order they run, and its verbose lines come in that order
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "1", "-v", "-p", "no:randomly")
+    assert result.ret == 0, result.stdout.str()
+    order = [line.split("::")[1].split()[0] for line in result.outlines if "PASSED" in line and "::" in line]
+    if longest_first:
+        expected = [
+            "test_unit_2",
+            "test_unit_1",
+            "test_unit_0",
+            "test_unit_3",
+            "test_integration_1",
+            "test_integration_0",
+        ]
+    else:
+        expected = [
+            "test_unit_0",
+            "test_unit_1",
+            "test_unit_2",
+            "test_unit_3",
+            "test_integration_0",
+            "test_integration_1",
+        ]
+    assert order == expected
