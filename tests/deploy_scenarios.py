@@ -150,6 +150,22 @@ def run(scenario: Scenario, target_name: str, seed: int, signals: bool = False) 
     return "; ".join(problems), result
 
 
+def unexercised(scenario: Scenario, result: DeployResult | None) -> str:
+    """Why a promoted rollout did not test the scenario, or the empty string: a canary slow only above
+    ``busy_rps`` requests/s is never slow when a loaded machine's load generator cannot send it that many at
+    100 % — the promotion is then right, and says nothing about the judge."""
+    busy = float(scenario.canary.get("busy_rps", 0.0))
+    if not busy or result is None or result.outcome != "promoted":
+        return ""
+    full = [step for step in result.steps if step.weight == 100]
+    if not full or full[-1].ended <= full[-1].started:
+        return ""
+    rate = full[-1].canary_requests / (full[-1].ended - full[-1].started)
+    if rate > busy:
+        return ""
+    return f"the canary got {rate:.0f} requests/s at 100 %; its fault needs more than {busy:.0f} (of {RATE:.0f} sent)"
+
+
 def _signal_words(reason: str, signals: bool) -> str:
     """The router's error rate is the signals' ``errors`` ratio."""
     return reason.replace("error rate", "errors") if signals else reason

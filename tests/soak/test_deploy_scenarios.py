@@ -8,9 +8,11 @@ and publishes the table."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from conftest import require_binary, soak_full, soak_grid, soak_seeds
-from deploy_scenarios import SCENARIOS, SIGNAL_SCENARIOS, Scenario, run
+from deploy_scenarios import SCENARIOS, SIGNAL_SCENARIOS, Scenario, run, unexercised
 from deploy_service import TARGETS
 
 SEEDS = soak_seeds(local=1, ci=3, first=1)
@@ -22,12 +24,7 @@ SEEDS = soak_seeds(local=1, ci=3, first=1)
     ids=[f"{target}-{scenario.name}" for target, scenario in soak_grid(SCENARIOS, TARGETS)],
 )
 def test_scenario_ends_as_it_must(target_name: str, scenario: Scenario) -> None:
-    problems = {}
-    for seed in SEEDS:
-        problem, result = run(scenario, target_name, seed)
-        if problem:
-            problems[seed] = f"{problem}\n{result.explain() if result else ''}"
-    assert not problems, "\n\n".join(f"seed {seed}: {text}" for seed, text in problems.items())
+    _check_seeds(scenario, target_name, SEEDS)
 
 
 #: locally three of the six (about 11 s each): a canary fault rolled back, equal versions promoted, a stable
@@ -46,9 +43,26 @@ def test_scenario_judged_by_prometheus_signals_only(scenario: Scenario) -> None:
     measurements (the scenarios those metrics can show); benchmarks/bench_deploy_scenarios.py --signals runs 20
     seeds."""
     require_binary("prometheus")
-    problems = {}
-    for seed in SIGNAL_SEEDS:
-        problem, result = run(scenario, "local", seed, signals=True)
-        if problem:
+    _check_seeds(scenario, "local", SIGNAL_SEEDS, signals=True)
+
+
+def _check_seeds(scenario: Scenario, target_name: str, seeds: range, signals: bool = False) -> None:
+    """Every seed's rollout ends as the scenario must. A seed whose rollout never produced the load its fault
+    needs (a loaded machine) is run again with another seed, up to three times; if no seed did, the scenario was
+    not tested: a skip saying so locally, a failure in CI."""
+    problems, missed = {}, []
+    for seed in seeds:
+        for attempt in range(3):
+            problem, result = run(scenario, target_name, seed + 1000 * attempt, signals=signals)
+            why = unexercised(scenario, result) if problem else ""
+            if not why:
+                break
+            missed.append(f"seed {seed + 1000 * attempt}: {why}")
+        if problem and not why:
             problems[seed] = f"{problem}\n{result.explain() if result else ''}"
     assert not problems, "\n\n".join(f"seed {seed}: {text}" for seed, text in problems.items())
+    if len(missed) == 3 * len(seeds):
+        message = "the load this scenario needs was never reached: " + "; ".join(missed)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
