@@ -24,8 +24,14 @@ PHASES_FILE = "phases.json"
 
 
 class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
-    def __init__(self, config: Any, log: Any, shared: Path, on_phase_done: Callable[[int], None]) -> None:
+    def __init__(
+        self, config: Any, log: Any, shared: Path, on_phase_done: Callable[[int], None], longest_first: bool = False
+    ) -> None:
         super().__init__(config, log)
+        #: the tests come longest first (``longest_first``): they are dealt one at a time, each worker in turn,
+        #: and each worker holds two (it runs one once it knows the next), so the long ones at the front go one
+        #: to each worker instead of all into the first worker's chunk
+        self._dealt = longest_first
         self._shared = shared
         self._on_phase_done = on_phase_done
         self._phase: list[int] | None = None
@@ -70,6 +76,8 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         workers = max(1, len(self.nodes))
         # ... and never more than a worker's share of the phase (a phase of two tests goes to two workers)
         first = min(-(-self._phase_size // workers), max(2, self._phase_size // workers // 4))
+        if self._dealt:
+            first = 1
         allowed = min(num, unsent, first)
         if allowed > 0:
             super()._send_tests(node, allowed)
@@ -80,6 +88,8 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         unsent = self._current_unsent()
         workers = max(1, len(self.node2pending))
         low, high = max(2, unsent // workers // 4), max(2, unsent // workers // 2)
+        if self._dealt:
+            low, high = 2, 2
         queued = len(self.node2pending[node])
         if queued >= low or (duration >= 0.1 and queued >= 2):
             return
@@ -89,7 +99,16 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
     def schedule(self) -> None:
         super().schedule()
         if self.collection:
+            self._deal_second()
             self._barrier()
+
+    def _deal_second(self) -> None:
+        """Dealt one at a time, each worker got one test in the round just made: a second round gives each its
+        second (the first one runs only then)."""
+        if self._dealt:
+            for node in list(self.nodes):
+                if self._ready(node) and not node.shutting_down and self._current_unsent() > 0:
+                    self._refill(node, 0.0)
 
     @property
     def tests_finished(self) -> bool:
@@ -146,6 +165,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
             self._lookahead_sent = False
             for node in list(self.nodes):
                 self.check_schedule(node)
+            self._deal_second()
             self._barrier_after_release()
             return
         if self._lookahead_sent or any(len(items) > 1 for items in running.values()):

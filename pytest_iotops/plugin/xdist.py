@@ -42,7 +42,9 @@ class Controller:
             return None  # loadscope, loadfile, ...: the user chose a distribution; ours would override it
         from ..xdist_scheduler import PhaseScheduling
 
-        return PhaseScheduling(config, log, self.pipeline.shared_dir(), self._phase_done)
+        return PhaseScheduling(
+            config, log, self.pipeline.shared_dir(), self._phase_done, self.pipeline.settings.longest_first
+        )
 
     def _phase_done(self, phase_index: int) -> None:
         """Every test of a phase has finished: tell the workers which phases failed, before the next starts."""

@@ -67,12 +67,12 @@ def start(sched: Any, workers: int, tests: int) -> list[FakeWorker]:
     return fakes
 
 
-def simulate(phases: list[int], workers: int, seed: int, tmp: Path) -> list[str]:
+def simulate(phases: list[int], workers: int, seed: int, tmp: Path, longest_first: bool = False) -> list[str]:
     """Run the whole schedule with a random worker finishing a test at each step; returns what went wrong."""
     (tmp / PHASES_FILE).write_text(json.dumps(phases))
     published: list[int] = []
     quiet = SimpleNamespace(loadsched=lambda *args: None)  # xdist's own log would print every decision
-    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, published.append)
+    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, published.append, longest_first)
     fakes = start(sched, workers, len(phases))
     rng = random.Random(seed)
     finished: list[int] = []
@@ -100,11 +100,12 @@ def simulate(phases: list[int], workers: int, seed: int, tmp: Path) -> list[str]
     return problems
 
 
+@pytest.mark.parametrize("longest_first", [False, True])
 @pytest.mark.parametrize("workers", [1, 2, 3, 4])
-def test_phases_in_order_across_fake_workers(workers: int, tmp_path: Path) -> None:
+def test_phases_in_order_across_fake_workers(workers: int, longest_first: bool, tmp_path: Path) -> None:
     phases = [0] * 12 + [1] * 5 + [2] * 3  # a pyramid: 60 % unit, 25 % integration, 15 % e2e
     for seed in range(200):
-        assert simulate(phases, workers, seed, tmp_path) == [], f"seed {seed}"
+        assert simulate(phases, workers, seed, tmp_path, longest_first) == [], f"seed {seed}"
 
 
 @settings(max_examples=150, deadline=None)
@@ -165,3 +166,18 @@ def test_a_small_first_phase_goes_to_every_worker(first_phase: int, tmp_path: Pa
     sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda _: None)
     fakes = start(sched, 2, len(phases))
     assert all(any(phases[i] == 0 for i in fake.queue) for fake in fakes), [f.queue for f in fakes]
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_longest_first_deals_the_long_tests_one_to_each_worker(workers: int, tmp_path: Path) -> None:
+    """Tests ordered longest first (``longest_first``) are handed out two at a time, so the long ones at the
+    front go one to each worker and the phase ends near its ideal; in xdist's usual chunks the first worker drew
+    every long test and the phase lasted as long as all of them together."""
+    durations = [30.0, 25.0, 20.0] + [0.5] * 120
+    (tmp_path / PHASES_FILE).write_text(json.dumps([0] * len(durations)))
+    quiet = SimpleNamespace(loadsched=lambda *args: None)
+    chunked = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda _: None), durations, workers)
+    dealt = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda _: None, True), durations, workers)
+    ideal = max(*durations, sum(durations) / workers)
+    assert dealt <= ideal + 2 * 0.5, (dealt, ideal)
+    assert chunked >= sum(durations[:3]), chunked  # the three long tests on one worker
