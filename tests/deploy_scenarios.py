@@ -160,10 +160,19 @@ def unexercised(scenario: Scenario, result: DeployResult | None) -> str:
     full = [step for step in result.steps if step.weight == 100]
     if not full or full[-1].ended <= full[-1].started:
         return ""
-    rate = full[-1].canary_requests / (full[-1].ended - full[-1].started)
-    if rate > busy:
-        return ""
-    return f"the canary got {rate:.0f} requests/s at 100 %; its fault needs more than {busy:.0f} (of {RATE:.0f} sent)"
+    step = full[-1]
+    rate = step.canary_requests / (step.ended - step.started)
+    if rate <= busy:
+        return (
+            f"the canary got {rate:.0f} requests/s at 100 %; its fault needs more than {busy:.0f} (of {RATE:.0f} sent)"
+        )
+    # the stable version, which has no fault, was itself as slow as the fault makes the canary: the machine's own
+    # latency (its load) hid a fault of this size, from any judge
+    baseline = step.stable_p99_ms  # the baseline this step was judged against
+    extra = float(scenario.canary.get("extra_ms", 0.0))
+    if baseline is not None and extra and baseline >= extra:
+        return f"the stable version's own p99 was {baseline:.0f} ms, more than the fault's +{extra:.0f} ms"
+    return ""
 
 
 def _signal_words(reason: str, signals: bool) -> str:
