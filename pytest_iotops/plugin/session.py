@@ -170,7 +170,7 @@ class IotopsPlugin:
         phase_by_id = self.phase_by_id
         for item in items:
             own = item.own_markers
-            key = (id(item.parent), id(item.path), *(m.name for m in own)) if own else (id(item.parent), id(item.path))
+            key = (id(item.parent), id(item.path), *(m.name for m in own))
             phase = siblings.get(key, "")
             if not phase:
                 relpath = relpaths.get(item.path)
