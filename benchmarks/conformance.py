@@ -24,6 +24,7 @@ It prints one table and exits 1 on any difference (2 when a project could not be
     IOTOPS_CONFORMANCE_CACHE=~/.cache/iotops-conformance ...   # where sdists and venvs are kept (reused)
     .venv/bin/python benchmarks/conformance.py --engines       # SlipCover's figures against coverage.py's
     python3.12 benchmarks/conformance.py --engines sysmon      # coverage.py's sys.monitoring core (lines)
+    .venv/bin/python benchmarks/conformance.py --engines tests # coverage.py's tracer on around tests only
 """
 
 from __future__ import annotations
@@ -281,9 +282,12 @@ MODES: dict[str, tuple[str, ...]] = {
     "iotops-slipcover-n2": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "slipcover", "-n", "2"),
     "iotops-sysmon": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "sysmon"),
     "iotops-sysmon-n2": ("--iotops", "--iotops-format", "junit", "--iotops-cov-engine", "sysmon", "-n", "2"),
+    # coverage.py's tracer on around tests only (trace = "tests"), compared like an engine
+    "iotops-tests": ("--iotops", "--iotops-format", "junit", "--iotops-cov-trace", "tests"),
+    "iotops-tests-n2": ("--iotops", "--iotops-format", "junit", "--iotops-cov-trace", "tests", "-n", "2"),
 }
 #: the engines ``--engines`` compares with coverage.py's tracer
-ENGINES = ("slipcover", "sysmon")
+ENGINES = ("slipcover", "sysmon", "tests")
 #: the modes of the default run, and of ``--engines``
 DEFAULT_MODES = ("plain", "iotops", "iotops-n2", "pytest-cov", "pytest-cov-n2", "coverage-run")
 #: the serial comparison alone (what the suite runs locally for its slowest project; CI runs every mode); the
@@ -509,7 +513,7 @@ def check_engines(result: Result, engine: str = "slipcover") -> None:
             problems.append(f"{mode}: exit {runs[mode].exit_code} != plain {runs['plain'].exit_code}")
     for left, right in (("iotops", f"iotops-{engine}"), ("iotops-n2", f"iotops-{engine}-n2")):
         a, b = runs[left], runs[right]
-        if (b.report or {}).get("coverage", {}).get("engine") != engine:
+        if not _measured_by(b, engine):
             problems.append(f"{right}: {engine} did not measure: {b.tail[-400:]}")
             continue
         if _totals(a) != _totals(b):
@@ -526,6 +530,12 @@ def check_engines(result: Result, engine: str = "slipcover") -> None:
             problems.append(f"{right} != {left}: missing branches differ in {sorted(branches)[:5]}")
         if _phases(a) != _phases(b):
             problems.append(f"{right} phases {_phases(b)} != {left} {_phases(a)}")
+
+
+def _measured_by(run: Run, engine: str) -> bool:
+    """Whether ``engine`` measured ``run`` ("tests": coverage.py's tracer, on around tests only)."""
+    coverage = (run.report or {}).get("coverage", {})
+    return bool(coverage.get("trace") == "tests" if engine == "tests" else coverage.get("engine") == engine)
 
 
 def engine_table(results: list[Result], engine: str = "slipcover") -> list[str]:

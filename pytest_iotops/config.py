@@ -66,6 +66,7 @@ class CoverageSettings:
     branch: bool = True
     omit: tuple[str, ...] = ()
     engine: str = "coveragepy"
+    trace: str = "always"
     fail_under: float | None = None
     branch_fail_under: float | None = None
     file_fail_under: float | None = None

@@ -110,6 +110,9 @@ class CoverageMeter:
         self.collector: SlipcoverCollector | None = None
         #: coverage.py's warnings in this process (and, on the xdist controller, its workers'), in order
         self.warnings: list[str] = []
+        #: when coverage.py's tracer ran: "always", "tests" (covwindow) or "always (why not tests)"; "" when no
+        #: tracer of coverage.py's measured (SlipCover, sys.monitoring)
+        self.trace = "always" if measured_by == "pytest-cov" else ""
 
     @classmethod
     def start(cls, settings: CoverageSettings, rootdir: Path, origin: str = "[tool.iotops.coverage]") -> CoverageMeter:
@@ -127,6 +130,7 @@ class CoverageMeter:
                 meter.collector.start()
             else:
                 cov.start()
+                meter.trace = "always" if meter.engine.name == "coveragepy" else ""
         return meter
 
     @classmethod
@@ -181,7 +185,8 @@ class CoverageMeter:
             return
         with captured(self.warnings):
             export_data(self.cov, path)
-        _warnings_file(path).write_text(json.dumps(self.warnings), encoding="utf-8")
+        sidecar = {"warnings": self.warnings, "trace": self.trace}
+        _warnings_file(path).write_text(json.dumps(sidecar), encoding="utf-8")
 
 
 def _warnings_file(data: Path) -> Path:
@@ -207,6 +212,7 @@ def import_data(meter: CoverageMeter, paths: Sequence[Path]) -> None:
         raise EvidenceError("coverage data cannot be combined: no coverage.py object")
     with captured(meter.warnings):
         data = meter.cov.get_data()
+    traces: list[str] = []
     missing = [path for path in paths if not path.is_file()]
     if missing:
         raise EvidenceError(f"coverage data of an xdist worker is missing: {missing[0]}")
@@ -218,13 +224,27 @@ def import_data(meter: CoverageMeter, paths: Sequence[Path]) -> None:
             part = coverage.CoverageData(basename=str(path))
             part.read()
             combined.update(part)
-            sidecar = _warnings_file(path)
-            if sidecar.is_file():
-                for message in json.loads(sidecar.read_text(encoding="utf-8")):
-                    if message not in meter.warnings:
-                        meter.warnings.append(str(message))
+            _read_sidecar(meter, _warnings_file(path), traces)
         if paths:
             data.update(combined)
+    # the tracer ran around tests only if it did in every part; otherwise the first part's reason why not
+    if traces:
+        meter.trace = next((t for t in traces if t != "tests"), "tests")
+
+
+def _read_sidecar(meter: CoverageMeter, sidecar: Path, traces: list[str]) -> None:
+    """A part's warnings (merged into the meter's, once each) and its trace mode (into ``traces``); a list is
+    the sidecar of an older version: warnings only."""
+    if not sidecar.is_file():
+        return
+    found = json.loads(sidecar.read_text(encoding="utf-8"))
+    if isinstance(found, dict):
+        if found.get("trace"):
+            traces.append(str(found["trace"]))
+        found = found.get("warnings", [])
+    for message in found:
+        if message not in meter.warnings:
+            meter.warnings.append(str(message))
 
 
 def option_list(cov: coverage.Coverage, key: str) -> list[str]:

@@ -117,6 +117,7 @@ def summarize(
         selection=meter.selection or f"{describe_selection(cov)} (pytest-cov)",
         warnings=list(meter.warnings),
         engine="coveragepy" if meter.measured_by == "pytest-cov" else meter.engine.name,
+        trace=meter.trace,
     )
     return report, lines
 
@@ -190,6 +191,8 @@ def phase_lines(
 def _note(meter: CoverageMeter, attribution: bool) -> str:
     if not attribution:
         return "phase attribution unavailable (per-test contexts are in use)"
+    if meter.trace.startswith("always ("):  # trace = "tests" was asked for: why the tracer ran throughout
+        return f"coverage.py's tracer ran throughout, not around tests only: {meter.trace[len('always (') : -1]}"
     costs = meter.collector.rearm_seconds if meter.collector is not None else []
     if costs:  # what per-phase figures cost with probes that fire once
         return f"SlipCover's probes armed again at {len(costs)} phase boundaries in {sum(costs):.3f} s"

@@ -9,10 +9,12 @@ from typing import Any
 
 from .validate import Validator, boolean, choice, map_of, name, names, percent, shard, str_list, text
 
-__all__ = ["COVERAGE_ENGINES", "DEFAULT_PHASES", "OPTIONS", "Option"]
+__all__ = ["COVERAGE_ENGINES", "COVERAGE_TRACES", "DEFAULT_PHASES", "OPTIONS", "Option"]
 
 DEFAULT_PHASES = ("unit", "integration", "e2e")
 COVERAGE_ENGINES = ("coveragepy", "sysmon", "slipcover", "auto")
+#: when coverage.py's tracer runs (:mod:`pytest_iotops.covwindow`)
+COVERAGE_TRACES = ("always", "tests")
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,15 @@ OPTIONS: tuple[Option, ...] = (
         "--iotops-cov-engine",
         "coverage collector: coveragepy, sysmon, slipcover or auto (figures always come from coverage.py)",
         "ENGINE",
+    ),
+    Option(
+        "coverage.trace",
+        choice(COVERAGE_TRACES),
+        "always",
+        "when coverage.py's tracer runs: always, or tests (off for pytest's own work between tests; same figures)",
+        "--iotops-cov-trace",
+        "always, or tests: coverage.py's tracer off for pytest's work between tests (figures unchanged)",
+        "WHEN",
     ),
     Option(
         "coverage.fail_under",

@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
-SCHEMA_VERSION = "2.5"
+SCHEMA_VERSION = "2.6"
 #: older majors :func:`load_report` still reads, upgrading them on the way in
 _UPGRADABLE = ("1",)
 
@@ -161,6 +161,8 @@ class CoverageReport:
     warnings: list[str] = field(default_factory=list)
     #: the collector that saw what ran (coveragepy, sysmon or slipcover); coverage.py computed every figure
     engine: str = ""
+    #: when coverage.py's tracer ran: "always", "tests", or "always (why not around tests only)"; "" for others
+    trace: str = ""
 
     @classmethod
     def unavailable(cls, status: Literal["off", "error"], note: str) -> CoverageReport:

@@ -90,6 +90,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    meter = plugin.pipeline.meter
+    if settings.coverage.trace == "tests" and meter is not None and meter.trace == "always":
+        if not meter.owned:
+            meter.trace = "always (pytest-cov's tracer measures, as pytest-cov runs it)"
+        else:
+            from .windows import TraceWindowsPlugin
+
+            early_config.pluginmanager.register(TraceWindowsPlugin(meter), "iotops-trace-windows")
 
 
 def _pytest_cov_state(config: pytest.Config) -> str | None:

@@ -60,7 +60,7 @@ def test_fleet_fixture_end_to_end(pytester: pytest.Pytester, workers: list[str])
     if "-n" not in workers:  # live progress: each decision as it is taken (xdist workers have no terminal)
         result.stdout.fnmatch_lines(["*fleet t=0.00h wave 1: start (30 released*", "*wave 2: continue*"])
     report = run_report(pytester.path)
-    assert report["schema_version"] == "2.5"
+    assert report["schema_version"] == "2.6"
     rollouts = {r["test"].rsplit("::", 1)[1]: r for r in report["fleet_rollouts"]}
     good = rollouts["test_good_firmware_is_promoted"]
     assert (good["outcome"], good["devices"], good["versions"], good["problems"]) == (
