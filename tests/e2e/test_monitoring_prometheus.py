@@ -83,7 +83,12 @@ def test_broken_canary_rolls_back(iotops_canary):
     metrics = {m["name"]: m for m in deployment["steps"][0]["metrics"]}
     assert set(metrics) == {"errors", "latency_p99"}
     assert metrics["errors"]["verdict"] == "fail"
-    assert metrics["errors"]["samples"] >= 50
+    # the signal's reading spans the step (from a scrape before it to one after it), so it counts at least about
+    # the requests the router sent the canary in it (how many that is depends on the machine's load: 34 under
+    # stress --cpu 4 on two cores, where a fixed 50 failed)
+    canary_requests = deployment["steps"][0]["canary_requests"]
+    assert canary_requests > 0
+    assert metrics["errors"]["samples"] >= canary_requests // 2, (metrics["errors"], canary_requests)
 
 
 @pytest.mark.parametrize(("bake", "need", "verdict"), [(0.5, 20, "inconclusive"), (6.0, 400, "fail")])
