@@ -12,6 +12,7 @@ Comparisons (the goals of the performance issue):
 - --iotops --iotops-no-cov / plain pytest                          <= 1.03
 - --iotops coverage + gates + JSON / pytest-cov same settings    <= 1.00 (coverage.py), <= 0.50 (SlipCover)
 - full pipeline / anchor pipeline                                 <= 0.65 (coverage.py), <= 0.50 (SlipCover)
+  (coverage.py figures also with trace = "tests": its tracer off for pytest's own work between tests)
   full: coverage + gates + JUnit + HTML + Markdown + diff coverage, one process;
   anchor: pytest-cov (xml, branch, fail-under) + pytest-html + --junitxml, then diff-cover
 - -n 2 --iotops --iotops-no-cov / -n 2                            <= 1.05
@@ -137,6 +138,7 @@ def variants() -> dict[str, list[list[str]]]:
     """Each variant: the commands it runs, one after the other (the anchor pipeline is two)."""
     base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     slip = ("--iotops-cov-engine", "slipcover")
+    tests = ("--iotops-cov-trace", "tests")  # coverage.py's tracer off between tests
     html = ("-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin", "--html=report.html", "--self-contained-html")
     diff_cover = [sys.executable, "-m", "diff_cover.diff_cover_tool", "coverage.xml", "--compare-branch=main"]
     return {
@@ -145,9 +147,11 @@ def variants() -> dict[str, list[list[str]]]:
         "iotops-no-cov": [[*base, *PLUGIN, "--iotops", "--iotops-no-cov"]],
         "iotops-cov": [[*base, *PLUGIN, "--iotops"]],
         "iotops-cov-slipcover": [[*base, *PLUGIN, "--iotops", *slip]],
+        "iotops-cov-tests": [[*base, *PLUGIN, "--iotops", *tests]],
         "pytest-cov": [[*base, *PYTEST_COV]],
         "full": [[*base, *PLUGIN, *FULL]],
         "full-slipcover": [[*base, *PLUGIN, *FULL, *slip]],
+        "full-tests": [[*base, *PLUGIN, *FULL, *tests]],
         "anchor": [[*base, *PYTEST_COV, *html, "--junitxml=junit.xml"], [*diff_cover, "--fail-under=40"]],
         "plain-n2": [[*base, *XDIST]],
         "iotops-no-cov-n2": [[*base, *PLUGIN, *XDIST, "--iotops", "--iotops-no-cov"]],
@@ -160,8 +164,10 @@ COMPARISONS: list[tuple[str, str, str, float | None]] = [
     ("--iotops --iotops-no-cov / plain", "iotops-no-cov", "plain", 1.03),
     ("--iotops coverage+gates (coverage.py) / pytest-cov", "iotops-cov", "pytest-cov", 1.00),
     ("--iotops coverage+gates (SlipCover) / pytest-cov", "iotops-cov-slipcover", "pytest-cov", 0.50),
+    ("--iotops coverage+gates (coverage.py, trace = tests) / pytest-cov", "iotops-cov-tests", "pytest-cov", 1.00),
     ("full pipeline (coverage.py) / anchor pipeline", "full", "anchor", 0.65),
     ("full pipeline (SlipCover) / anchor pipeline", "full-slipcover", "anchor", 0.50),
+    ("full pipeline (coverage.py, trace = tests) / anchor pipeline", "full-tests", "anchor", 0.65),
     ("-n 2 --iotops --iotops-no-cov / -n 2", "iotops-no-cov-n2", "plain-n2", 1.05),
     ("serial / -n 2, plain (xdist's speed-up)", "plain", "plain-n2", None),
     ("serial / -n 2, --iotops --iotops-no-cov", "iotops-no-cov", "iotops-no-cov-n2", None),
