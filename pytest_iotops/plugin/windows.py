@@ -40,10 +40,12 @@ class TraceWindowsPlugin:
 
         tracer = sys.gettrace()
         cov = self.meter.cov
-        if tracer is None or cov is None:  # the xdist controller: its workers trace
-            return None
+        if cov is None or (getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")):
+            return None  # the xdist controller: its workers trace (and say how)
         should = getattr(cov, "_should_trace", None)
-        if type(tracer).__name__ != "CTracer" or should is None:
+        if tracer is None:
+            why = "no tracer is installed (coverage.py measures through sys.monitoring)"
+        elif type(tracer).__name__ != "CTracer" or should is None:
             why = "coverage.py's C tracer is not the one tracing"
         elif cov.get_option("run:dynamic_context"):
             why = "[run] dynamic_context: per-test contexts start in pytest's own frames"
