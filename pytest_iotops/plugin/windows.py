@@ -50,7 +50,7 @@ class TraceWindowsPlugin:
         elif cov.get_option("run:dynamic_context"):
             why = "[run] dynamic_context: per-test contexts start in pytest's own frames"
         else:
-            hooks = list(_hook_impls(config))
+            hooks = list(_hook_impls(config, self))
             known = {path: module for _, path, module in hooks}
             packages = _packages()
             known.update(packages)
@@ -95,13 +95,23 @@ def _is_measured(should: Any, path: str, module_globals: dict[str, Any] | None) 
         return True
 
 
-def _hook_impls(config: pytest.Config) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(hook name, file, module globals) of every hook implementation registered now, conftest files included."""
+_WINDOWED = ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown")
+
+
+def _hook_impls(config: pytest.Config, ours: object) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(hook name, file, module globals) of every hook implementation registered now, conftest files included.
+    A wrapper of set-up, call or teardown called before ours (``tryfirst``, registered later) runs partly
+    outside the window: it is named as such, so that a measured one keeps the tracer on."""
     for name, caller in vars(config.pluginmanager.hook).items():
-        for impl in getattr(caller, "get_hookimpls", list)():
+        impls: list[Any] = getattr(caller, "get_hookimpls", list)()
+        mine = next((i for i, impl in enumerate(impls) if impl.plugin is ours), None)
+        for i, impl in enumerate(impls):
             code = getattr(impl.function, "__code__", None)
-            if code is not None:
-                yield name, code.co_filename, getattr(impl.function, "__globals__", {})
+            if code is None:
+                continue
+            around = name in _WINDOWED and mine is not None and i > mine  # pluggy calls the list from its end
+            shown = f"{name} (a wrapper outside iotops's window)" if around else name
+            yield shown, code.co_filename, getattr(impl.function, "__globals__", {})
 
 
 def _packages() -> dict[str, dict[str, Any]]:

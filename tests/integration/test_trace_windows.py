@@ -182,3 +182,26 @@ def test_pytest_cov_is_left_as_it_runs(pytester: pytest.Pytester) -> None:
     covered = _measure(pytester, "tests", "--cov=app", "--cov-report=")
     assert covered["measured_by"] == "pytest-cov"
     assert covered["trace"].startswith("always (pytest-cov")
+
+
+OUTER_WRAPPER = """
+import pytest
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    seen = item.name  # runs before iotops's window opens: this conftest.py is registered after it
+    return (yield)
+"""
+
+
+def test_a_measured_wrapper_outside_the_window_keeps_the_tracer_on(pytester: pytest.Pytester) -> None:
+    _constructs(pytester)
+    # a conftest.py's hooks apply to the tests under its directory: one test there
+    here = "import app\n\n\ndef test_here():\n    assert app.__name__ == 'app'\n"
+    write_files(pytester.path, {"app/conftest.py": OUTER_WRAPPER, "app/test_here.py": here})
+    tests, always = _measure(pytester, "tests"), _measure(pytester, "always")
+    assert "pytest_runtest_call (a wrapper outside iotops's window)" in tests["trace"], tests["trace"]
+    assert figures(tests) == figures(always)
+    conftest = next(f for f in always["files"] if f["path"].endswith("conftest.py"))
+    assert conftest["missing"] == ""  # its lines ran, and were seen
