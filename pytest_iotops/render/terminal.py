@@ -124,14 +124,16 @@ def summary_lines(report: RunReport) -> list[Line]:
         lines.append((f"coverage ({cov.measured_by}): measured no code ({cov.selection or 'no selection'})", "red"))
     elif cov is not None:
         branch = f", branch {cov.totals.branch_percent:.2f} %" if cov.totals.branch_percent is not None else ""
+        how = [cov.measured_by, *([cov.engine] if cov.engine not in ("", "coveragepy") else [])]
+        how += ["tracer around tests"] if cov.trace == "tests" else []
         lines.append(
             (
-                f"coverage ({cov.measured_by}{', ' + cov.engine if cov.engine not in ('', 'coveragepy') else ''}): "
-                f"line {cov.totals.percent:.2f} %{branch} "
-                f"over {cov.totals.files} file(s)",
+                f"coverage ({', '.join(how)}): line {cov.totals.percent:.2f} %{branch} over {cov.totals.files} file(s)",
                 "",
             )
         )
+        if cov.trace.startswith("always ("):  # trace = "tests" was asked for and could not be used: why
+            lines.append((f"coverage: {cov.note}", "yellow"))
     if cov is not None:
         lines += [(f"iotops: coverage warning: {w}", "yellow") for w in cov.warnings]
     lines.append(("", ""))

@@ -20,6 +20,11 @@ def _measure(pytester: pytest.Pytester, trace: str, *args: str, ret: int = 0) ->
     )
     assert result.ret == ret, result.stdout.str()[-3000:]
     coverage: dict[str, Any] = run_report(pytester.path, reports)["coverage"]
+    # the summary says how the tracer ran: around tests, or throughout and why
+    if coverage["trace"] == "tests":
+        result.stdout.fnmatch_lines(["coverage (iotops, tracer around tests): line *"])
+    elif coverage["trace"].startswith("always ("):
+        result.stdout.fnmatch_lines(["coverage: coverage.py's tracer ran throughout, not around tests only: *"])
     return coverage
 
 
