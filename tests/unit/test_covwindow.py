@@ -161,3 +161,39 @@ def test_windows_record_what_ran_inside_and_nothing_else(tmp_path: Path, rounds:
     assert set(always["lines"]) - lines == {17}  # type: ignore[arg-type]
     # a window per hook call, but the one after the raise: the tracer was still on (the failure's report)
     assert found["opened"] == 2 * rounds - (rounds > 2)
+
+
+def _part(tmp_path: Path, name: str, sidecar: object) -> Path:
+    """A worker's exported data (one measured line) and its sidecar of warnings and trace mode."""
+    import coverage
+
+    path = tmp_path / name
+    data = coverage.CoverageData(basename=str(path))
+    data.add_lines({str(tmp_path / f"{name}.py"): [1]})
+    data.write()
+    (tmp_path / f"{name}.warnings.json").write_text(json.dumps(sidecar), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sidecars", "trace", "warnings"),
+    [
+        ([{"warnings": ["w1"], "trace": "tests"}, {"warnings": ["w1", "w2"], "trace": "tests"}], "tests", ["w1", "w2"]),
+        ([{"warnings": [], "trace": "tests"}, {"warnings": [], "trace": "always (a.py)"}], "always (a.py)", []),
+        # an older version's sidecar is the list of warnings alone: the combiner keeps its own trace mode
+        ([["w1"], ["w2"]], "always", ["w1", "w2"]),
+    ],
+)
+def test_workers_hand_their_trace_mode_to_the_combiner(
+    tmp_path: Path, sidecars: list[object], trace: str, warnings: list[str]
+) -> None:
+    import coverage
+
+    from pytest_iotops.coverage import CoverageMeter, import_data
+
+    meter = CoverageMeter(coverage.Coverage(data_file=None, config_file=False), owned=True, measured_by="iotops")
+    meter.trace = "always"
+    import_data(meter, [_part(tmp_path, f"part{i}", s) for i, s in enumerate(sidecars)])
+    assert meter.trace == trace
+    assert meter.warnings == warnings
+    assert len(meter.cov.get_data().measured_files()) == 2  # type: ignore[union-attr]
