@@ -6,6 +6,7 @@ editable, pytest, xdist and coverage.py at the versions the suite runs with) is 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -56,6 +57,18 @@ def python() -> str:
     ).hexdigest()[:12]
     venv = Path.home() / ".cache" / f"pytest-iotops-sysmon-{key}"
     interpreter = venv / "bin" / "python"
+    # xdist workers may each need it at once (its tests are dealt to different workers): one builds, the others
+    # wait on the lock and find it ready (without it a second builder removed the first one's venv mid-build)
+    lock = venv.with_name(venv.name + ".lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        return _built(base, venv, interpreter, pins)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
+
+
+def _built(base: str, venv: Path, interpreter: Path, pins: list[str]) -> str:
     if not (venv / "ready").exists():
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
