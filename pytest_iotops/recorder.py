@@ -225,7 +225,9 @@ class Recorder:
 
 def _outcome(when: str, outcome: str, xfail: bool, blocked: bool) -> str:
     if outcome == "failed":
-        return "failed" if when == "call" else "error"
+        # pytest's own rule: only set-up and teardown failures are errors (xdist reports a test that killed its
+        # worker with ``when="???"``: a failure, as pytest counts it)
+        return "error" if when in ("setup", "teardown") else "failed"
     if outcome == "skipped":
         if xfail:
             return "xfailed"

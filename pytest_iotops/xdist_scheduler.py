@@ -25,7 +25,12 @@ PHASES_FILE = "phases.json"
 
 class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
     def __init__(
-        self, config: Any, log: Any, shared: Path, on_phase_done: Callable[[int], None], longest_first: bool = False
+        self,
+        config: Any,
+        log: Any,
+        shared: Path,
+        on_phase_done: Callable[[int, frozenset[int]], None],
+        longest_first: bool = False,
     ) -> None:
         super().__init__(config, log)
         #: the tests come longest first (``longest_first``): they are dealt one at a time, each worker in turn,
@@ -39,6 +44,13 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         self._lookahead_sent = False
         self._in_barrier = False
         self._phase_size = 0
+        #: the current phase's unsent count and the (pending length, phase) it holds for; sends from the front
+        #: keep it, any other change to ``pending`` (a crashed worker's tests, a re-queued test) recounts it
+        self._unsent = 0
+        self._unsent_key: tuple[int, int] | None = None
+        #: phases in which a worker died: the test it was running failed, though its report is made only after
+        #: xdist has re-queued the dead worker's other tests (which may end the phase)
+        self._crashed: set[int] = set()
 
     # -- the phase of each collection index, written by the workers after ordering -------------------------
     def _phases(self) -> list[int]:
@@ -54,13 +66,24 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         return self._phase
 
     def _current_unsent(self) -> int:
-        """How many of the pending (unsent) tests at the front belong to the current phase."""
+        """How many of the pending (unsent) tests at the front belong to the current phase. Asked about three
+        times per finished test: counted by a walk only when ``pending`` changed other than by this scheduler's
+        own sends (a walk on each call made a phase of n tests cost about n² steps in all)."""
         phase = self._phases()
+        key = (len(self.pending), self._current)
+        if key == self._unsent_key:
+            return self._unsent
+        pending = self.pending
+        if any(pending[k] > pending[k + 1] for k in range(len(pending) - 1)):
+            # a crashed worker's tests went back to the end, behind later phases' tests: back into collection
+            # order, which is phase order (else the phase would look finished with tests of it still unsent)
+            pending.sort()
         count = 0
-        for index in self.pending:
+        for index in pending:
             if phase[index] != self._current:
                 break
             count += 1
+        self._unsent, self._unsent_key = count, key
         return count
 
     def _ready(self, node: Any) -> bool:
@@ -80,7 +103,8 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
             first = 1
         allowed = min(num, unsent, first)
         if allowed > 0:
-            super()._send_tests(node, allowed)
+            super()._send_tests(node, allowed)  # the first ``allowed`` of the front run: the count follows
+            self._unsent, self._unsent_key = unsent - allowed, (len(self.pending), self._current)
 
     def _refill(self, node: Any, duration: float) -> None:
         """xdist's own refill rule, counted on the current phase's unsent tests instead of everything pending: a
@@ -136,6 +160,9 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
             self._barrier()
 
     def remove_node(self, node: Any) -> Any:
+        held = self.node2pending.get(node)
+        if held and self.collection:
+            self._crashed.add(self._phases()[held[0]])  # xdist reports the first test a dead worker held
         crashed = super().remove_node(node)
         if self.collection and self.pending:
             self._barrier()
@@ -159,7 +186,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
             if not left:
                 return
             # every test of the phase has finished: publish its result, then release the next phase
-            self._on_phase_done(self._current)
+            self._on_phase_done(self._current, frozenset(self._crashed))
             self._current = min(phase[i] for i in left)
             self._phase_size = phase.count(self._current)
             self._lookahead_sent = False

@@ -46,11 +46,13 @@ class Controller:
             config, log, self.pipeline.shared_dir(), self._phase_done, self.pipeline.settings.longest_first
         )
 
-    def _phase_done(self, phase_index: int) -> None:
-        """Every test of a phase has finished: tell the workers which phases failed, before the next starts."""
+    def _phase_done(self, phase_index: int, crashed: frozenset[int]) -> None:
+        """Every test of a phase has finished: tell the workers which phases failed, before the next starts. A
+        phase in which a worker died failed, though xdist reports the test that killed it only later."""
         from ..render.output import write_output
 
-        failed = sorted(self.pipeline.recorder.failed_phases())
+        names = self.pipeline.settings.phases
+        failed = sorted(self.pipeline.recorder.failed_phases() | {names[i] for i in crashed})
         write_output(self.pipeline.shared_dir() / BLOCKED_FILE, json.dumps(failed))
 
     @pytest.hookimpl(optionalhook=True)

@@ -103,6 +103,40 @@ def test_a_failed_phase_blocks_later_phases_on_every_worker(pytester: pytest.Pyt
     )
 
 
+@pytest.mark.parametrize("crash_at", [3, 7])
+def test_a_worker_crash_fails_its_test_and_blocks_the_later_phases(pytester: pytest.Pytester, crash_at: int) -> None:
+    """A unit test that kills its worker (``os._exit``), in the middle and at the end of the phase: xdist puts
+    the tests the dead worker held back in the queue and starts another worker. The phase ends only when they
+    have run; the crash is a failed test, the later phases are blocked, nothing hangs or is lost."""
+    _project(pytester, {"unit": 8, "integration": 4, "e2e": 2})
+    unit = pytester.path / "tests" / "unit" / "test_unit.py"
+    unit.write_text(
+        unit.read_text().replace(
+            f"def test_unit_{crash_at}():\n    time.sleep(0.05)\n    pass",
+            f"def test_unit_{crash_at}():\n    import os\n    os._exit(3)",
+        )
+    )
+    assert "os._exit(3)" in unit.read_text()
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2", "-rs", timeout=120)
+    assert result.ret == 1, result.stdout.str()
+    report = run_report(pytester.path)
+    outcomes = {t["nodeid"].rsplit("::", 1)[1]: t["outcome"] for t in report["tests"]}
+    assert outcomes[f"test_unit_{crash_at}"] == "failed"
+    assert sorted(n for n, o in outcomes.items() if n.startswith("test_unit") and o == "passed") == sorted(
+        f"test_unit_{i}" for i in range(8) if i != crash_at
+    )
+    assert {p["name"]: p["status"] for p in report["phases"]} == {
+        "unit": "failed",
+        "integration": "blocked",
+        "e2e": "blocked",
+    }
+    assert sorted(w for w in _timeline_phases(pytester)) == ["unit"] * 7  # no later test ran
+
+
+def _timeline_phases(pytester: pytest.Pytester) -> list[str]:
+    return [phase for phase, *_ in _timeline(pytester)]
+
+
 def test_other_dist_modes_are_left_alone(pytester: pytest.Pytester) -> None:
     _project(pytester, {"unit": 2, "integration": 2})
     result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2", "--dist", "loadfile")

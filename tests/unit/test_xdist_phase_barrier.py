@@ -72,7 +72,7 @@ def simulate(phases: list[int], workers: int, seed: int, tmp: Path, longest_firs
     (tmp / PHASES_FILE).write_text(json.dumps(phases))
     published: list[int] = []
     quiet = SimpleNamespace(loadsched=lambda *args: None)  # xdist's own log would print every decision
-    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, published.append, longest_first)
+    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, lambda p, _: published.append(p), longest_first)
     fakes = start(sched, workers, len(phases))
     rng = random.Random(seed)
     finished: list[int] = []
@@ -151,7 +151,7 @@ def test_each_phase_balances_as_plain_xdist_balances_it(workers: int, long_at: i
     durations = [d for part in parts for d in part]
     (tmp_path / PHASES_FILE).write_text(json.dumps([k for k, part in enumerate(parts) for _ in part]))
     quiet = SimpleNamespace(loadsched=lambda *args: None)
-    ours = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda _: None), durations, workers)
+    ours = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None), durations, workers)
     plain = sum(makespan(LoadScheduling(FakeConfig(workers), quiet), part, workers) for part in parts)
     assert ours <= plain + 12 * 0.2, (ours, plain)
 
@@ -163,7 +163,7 @@ def test_a_small_first_phase_goes_to_every_worker(first_phase: int, tmp_path: Pa
     phases = [0] * first_phase + [1, 2]
     (tmp_path / PHASES_FILE).write_text(json.dumps(phases))
     quiet = SimpleNamespace(loadsched=lambda *args: None)
-    sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda _: None)
+    sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda *_: None)
     fakes = start(sched, 2, len(phases))
     assert all(any(phases[i] == 0 for i in fake.queue) for fake in fakes), [f.queue for f in fakes]
 
@@ -176,8 +176,79 @@ def test_longest_first_deals_the_long_tests_one_to_each_worker(workers: int, tmp
     durations = [30.0, 25.0, 20.0] + [0.5] * 120
     (tmp_path / PHASES_FILE).write_text(json.dumps([0] * len(durations)))
     quiet = SimpleNamespace(loadsched=lambda *args: None)
-    chunked = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda _: None), durations, workers)
-    dealt = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda _: None, True), durations, workers)
+    chunked = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None), durations, workers)
+    dealt = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None, True), durations, workers)
     ideal = max(*durations, sum(durations) / workers)
     assert dealt <= ideal + 2 * 0.5, (dealt, ideal)
     assert chunked >= sum(durations[:3]), chunked  # the three long tests on one worker
+
+
+def front_run(sched: Any, phases: list[int]) -> int:
+    """The oracle: the current phase's unsent tests, walked from the front of xdist's pending list."""
+    count = 0
+    for index in sched.pending:
+        if phases[index] != sched._current:
+            break
+        count += 1
+    return count
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=4),
+    workers=st.integers(2, 4),
+    seed=st.integers(0, 10_000),
+    longest_first=st.booleans(),
+    requeue=st.booleans(),
+)
+def test_the_kept_unsent_count_is_the_walked_one_after_every_event(
+    sizes: list[int], workers: int, seed: int, longest_first: bool, requeue: bool, tmp_path_factory: Any
+) -> None:
+    """The scheduler keeps the current phase's unsent count instead of walking ``pending`` on every call: after
+    any mix of finished tests, crashed and replaced workers (xdist puts a crashed worker's other tests back at the
+    end of ``pending``, behind later phases' tests) and re-queued tests (at the front), the kept count is the
+    walked one. Without re-queues the phases still run in order, every test but the crashed ones once, and a
+    phase in which a worker died is published with it (a crash at a phase's end once made the phase look
+    finished with two of its tests unsent: endless recursion)."""
+    phases = [p for p, size in enumerate(sizes) for _ in range(size)]
+    tmp = tmp_path_factory.mktemp("sched")
+    (tmp / PHASES_FILE).write_text(json.dumps(phases))
+    quiet = SimpleNamespace(loadsched=lambda *args: None)
+    published: list[tuple[int, frozenset[int]]] = []
+    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, lambda p, c: published.append((p, c)), longest_first)
+    fakes = start(sched, workers, len(phases))
+    rng = random.Random(seed)
+    finished: list[int] = []
+    crashed: set[int] = set()
+    for _ in range(len(phases) * 4 + 10):
+        assert sched._current_unsent() == front_run(sched, phases)
+        event = rng.random()
+        if event < 0.04 and len(fakes) > 1:
+            fake = fakes.pop(rng.randrange(len(fakes)))
+            if fake.queue:
+                crashed.add(fake.queue[0])  # xdist reports the first test a crashed worker held as the crash
+            sched.remove_node(fake)
+            spare = FakeWorker(workers + len(crashed) + rng.randrange(1000))  # xdist starts a replacement
+            sched.add_node(spare)
+            sched.add_node_collection(spare, [f"test_{i}" for i in range(len(phases))])
+            sched.schedule()  # what xdist calls once a late worker's collection is in
+            fakes.append(spare)
+            continue
+        if requeue and event < 0.08 and finished:
+            sched.mark_test_pending(f"test_{finished.pop()}")
+            continue
+        ready = [f for f in fakes if f.can_run()]
+        if not ready:
+            break
+        fake = rng.choice(ready)
+        index = fake.queue.pop(0)
+        if not requeue:
+            earlier = [i for i, p in enumerate(phases) if p < phases[index] and i not in finished and i not in crashed]
+            assert not earlier, f"test {index} started before {earlier} of an earlier phase"
+        finished.append(index)
+        sched.mark_test_complete(fake, index)
+    assert sched._current_unsent() == front_run(sched, phases)
+    if not requeue:
+        assert sorted(finished + sorted(crashed)) == list(range(len(phases)))
+        for phase, crashed_phases in published:
+            assert {phases[i] for i in crashed if phases[i] <= phase} <= crashed_phases
