@@ -73,13 +73,12 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         key = (len(self.pending), self._current)
         if key == self._unsent_key:
             return self._unsent
-        pending = self.pending
-        if any(pending[k] > pending[k + 1] for k in range(len(pending) - 1)):
-            # a crashed worker's tests went back to the end, behind later phases' tests: back into collection
-            # order, which is phase order (else the phase would look finished with tests of it still unsent)
-            pending.sort()
+        # a crashed worker's tests go back to the end, behind later phases' tests: back into collection order,
+        # which is phase order (else the phase would look finished with tests of it still unsent); one C pass
+        # when nothing moved
+        self.pending.sort()
         count = 0
-        for index in pending:
+        for index in self.pending:
             if phase[index] != self._current:
                 break
             count += 1
