@@ -22,6 +22,7 @@ from .options import DEFAULT_PHASES, OPTIONS, Option
 from .pyproject import find_pyproject, read_table, read_toml
 from .tables import ConfigTable
 from .validate import Invalid, boolean, names, percent, str_list
+from .values import FrozenValue
 
 __all__ = [
     "DEFAULT_PATHS",
@@ -59,8 +60,8 @@ _CI_BASE = (
 _BY_KEY = {o.key: o for o in OPTIONS}
 
 
-@dataclass(frozen=True)
-class CoverageSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class CoverageSettings(FrozenValue):
     enabled: bool = True
     source: tuple[str, ...] = ()
     branch: bool = True
@@ -73,8 +74,8 @@ class CoverageSettings:
     phase_fail_under: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class PyramidSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class PyramidSettings(FrozenValue):
     min_share: Mapping[str, float] = field(default_factory=dict)
     max_share: Mapping[str, float] = field(default_factory=dict)
     min_time_share: Mapping[str, float] = field(default_factory=dict)
@@ -85,8 +86,8 @@ class PyramidSettings:
         return any((self.min_share, self.max_share, self.min_time_share, self.max_time_share))
 
 
-@dataclass(frozen=True)
-class Settings:
+@dataclass(frozen=True, eq=False, repr=False)
+class Settings(FrozenValue):
     enabled: bool = False
     phases: tuple[str, ...] = DEFAULT_PHASES
     default_phase: str = "unit"

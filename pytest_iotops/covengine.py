@@ -15,6 +15,7 @@ import coverage.exceptions
 
 from .errors import ConfigError
 from .options import COVERAGE_ENGINES
+from .values import FrozenValue
 
 __all__ = ["ENGINES", "Engine", "choose_engine"]
 
@@ -22,8 +23,8 @@ ENGINES = COVERAGE_ENGINES
 _KEY = "[tool.iotops.coverage] engine"
 
 
-@dataclass(frozen=True)
-class Engine:
+@dataclass(frozen=True, eq=False, repr=False)
+class Engine(FrozenValue):
     name: str  # coveragepy | sysmon | slipcover
     reason: str = ""  # why auto chose it, or ""
 

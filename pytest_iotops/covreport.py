@@ -30,6 +30,7 @@ from .covsource import describe_selection
 from .errors import EvidenceError
 from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage, line_ranges
+from .values import FrozenValue
 
 if TYPE_CHECKING:
     from .coverage import CoverageMeter
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["phase_lines", "phase_of_label", "summarize"]
 
 
-@dataclass(frozen=True)
-class Analyzed:
+@dataclass(frozen=True, eq=False, repr=False)
+class Analyzed(FrozenValue):
     """One reported file: coverage.py's name for it, its counts and lines; ``measured`` and ``reporter`` (the
     data's file name and coverage.py's file reporter) only from the analysis, None from a JSON report."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import read_toml
+from .values import FrozenValue
 
 if TYPE_CHECKING:
     import coverage
@@ -44,8 +45,8 @@ _NOT_SOURCE_MODULES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "t
 _TEST_FILES = ("*/tests/*", "*/test/*", "*/test_*.py", "*_test.py", "*/conftest.py")
 
 
-@dataclass(frozen=True)
-class Selection:
+@dataclass(frozen=True, eq=False, repr=False)
+class Selection(FrozenValue):
     """Directories (absolute) chosen by the guess, and why; ``omit`` when no package was found at all."""
 
     paths: list[str]

@@ -18,12 +18,13 @@ from .evidence.run import Collected, collect
 from .findings import apply_baseline, apply_ignores, load_baseline, write_baseline
 from .model import CoverageReport, DiffCoverage, EvidenceResult, IgnoreRecord
 from .render.output import write_output
+from .values import Value
 
 __all__ = ["EvidenceStage", "run_evidence_stage"]
 
 
-@dataclass
-class EvidenceStage:
+@dataclass(eq=False, repr=False)
+class EvidenceStage(Value):
     collected: Collected
     ignores: list[IgnoreRecord] = field(default_factory=list)
     diff: DiffCoverage | None = None

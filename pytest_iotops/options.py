@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .validate import Validator, boolean, choice, map_of, name, names, percent, shard, str_list, text
+from .values import FrozenValue
 
 __all__ = ["COVERAGE_ENGINES", "COVERAGE_TRACES", "DEFAULT_PHASES", "OPTIONS", "Option"]
 
@@ -17,8 +18,8 @@ COVERAGE_ENGINES = ("coveragepy", "sysmon", "slipcover", "auto")
 COVERAGE_TRACES = ("always", "tests")
 
 
-@dataclass(frozen=True)
-class Option:
+@dataclass(frozen=True, eq=False, repr=False)
+class Option(FrozenValue):
     """One configuration key: its dotted name, validator, default and command-line destination."""
 
     key: str

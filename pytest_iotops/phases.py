@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ConfigError
+from .values import FrozenValue
 
 __all__ = [
     "Classification",
@@ -56,8 +57,8 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-@dataclass(frozen=True)
-class PhaseRules:
+@dataclass(frozen=True, eq=False, repr=False)
+class PhaseRules(FrozenValue):
     phases: tuple[str, ...]
     default_phase: str
     paths: Mapping[str, tuple[str, ...]]
@@ -72,8 +73,8 @@ class PhaseRules:
         return self.phases.index(phase)
 
 
-@dataclass(frozen=True)
-class Classification:
+@dataclass(frozen=True, eq=False, repr=False)
+class Classification(FrozenValue):
     phase: str
     reason: str  # "marker e2e", "marker smoke (alias of e2e)", "path tests/unit/**", "default"
 

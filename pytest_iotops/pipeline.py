@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import Settings
 from .errors import IotopsError
+from .values import Value
 
 if TYPE_CHECKING:
     import pluggy
 
     from .coverage import CoverageMeter
     from .evidence.base import LineData
+    from .evidence_stage import EvidenceStage
 from .gates import evaluate_gates
 from .gitinfo import git_info
 from .model import CoverageReport, RunMeta, RunReport, ShardInfo, Verdict
@@ -41,8 +43,8 @@ __all__ = ["REPORT_NAME", "Pipeline", "RunContext"]
 REPORT_NAME = "run-report.json"
 
 
-@dataclass
-class RunContext:
+@dataclass(eq=False, repr=False)
+class RunContext(Value):
     """Facts about the invocation that the plugin reads from pytest once."""
 
     rootdir: Path
@@ -244,6 +246,21 @@ class Pipeline:
         except Exception as exc:
             return CoverageReport.unavailable("error", f"coverage.py failed: {type(exc).__name__}: {exc}")
 
+    def _evidence_stage(self, coverage_report: CoverageReport | None) -> EvidenceStage | None:
+        """None when there is nothing outside the test run to read (no evidence, ignores, baseline or diff base),
+        so a run that only tests imports none of the evidence readers; and for a shard, whose evidence, diff and
+        gates are for ``iotops merge``, once."""
+        settings = self.settings
+        if self.shard is not None or not (
+            settings.evidence or settings.ignores or settings.baseline or settings.diff.base is not None
+        ):
+            return None
+        from .evidence_stage import run_evidence_stage
+
+        return run_evidence_stage(
+            settings, self.context.rootdir, coverage_report, self.python_lines, utc_now, progress=self.progress
+        )
+
     def finish(self, pytest_exit: int, pm: pluggy.PluginManager | None = None) -> RunReport:
         """Build the run report, evaluate gates, decide, write the JSON. Never raises for user problems."""
         rec = self.recorder
@@ -254,17 +271,10 @@ class Pipeline:
             if self._shared_dir is not None:
                 shutil.rmtree(self._shared_dir, ignore_errors=True)
         rec.stage_end("coverage", "coverage")
-        from .evidence.run import Collected
-        from .evidence_stage import EvidenceStage, run_evidence_stage
-
-        if self.shard is not None:  # a partial run: evidence, diff and gates are for iotops merge, once
-            evidence = EvidenceStage(Collected())
-        else:
-            evidence = run_evidence_stage(
-                self.settings, self.context.rootdir, coverage_report, self.python_lines, utc_now, progress=self.progress
-            )
-        rec.stages.extend(evidence.collected.stages)
-        rec.add_external(evidence.collected.tests)
+        evidence = self._evidence_stage(coverage_report)
+        if evidence is not None:
+            rec.stages.extend(evidence.collected.stages)
+            rec.add_external(evidence.collected.tests)
         phases = rec.phase_results(dict(self.collected))
         if coverage_report is not None:
             measured = {c.phase: c.percent for c in coverage_report.phases}
@@ -282,14 +292,14 @@ class Pipeline:
             gates=[],
             stages=[],
             verdict=Verdict("failed", pytest_exit, [], "not decided"),
-            evidence=evidence.collected.results,
-            findings=evidence.collected.findings,
-            ignores=evidence.ignores,
-            diff=evidence.diff,
+            evidence=evidence.collected.results if evidence else [],
+            findings=evidence.collected.findings if evidence else [],
+            ignores=evidence.ignores if evidence else [],
+            diff=evidence.diff if evidence else None,
             deployments=sorted(rec.deployments, key=lambda d: order.get(d.test, len(order))),
             fleet_rollouts=sorted(rec.fleet_rollouts, key=lambda r: order.get(r.test, len(order))),
         )
-        self.baseline_written = evidence.baseline_written
+        self.baseline_written = evidence.baseline_written if evidence else None
         if self.shard is not None:
             self.shard.tests = len(report.tests)
             report.run.shard = self.shard

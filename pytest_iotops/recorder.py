@@ -15,6 +15,7 @@ from operator import attrgetter
 from typing import Any
 
 from .model import Deployment, FleetRollout, PhaseResult, Stage, TestResult, from_dict
+from .values import Value
 
 __all__ = ["Recorder", "utc_now"]
 
@@ -35,15 +36,15 @@ def _clip(text: str, limit: int = MAX_LONGREPR) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
 
 
-@dataclass
-class _Window:
+@dataclass(eq=False, repr=False)
+class _Window(Value):
     started_at: str
     start: float
     end: float
 
 
-@dataclass
-class Recorder:
+@dataclass(eq=False, repr=False)
+class Recorder(Value):
     phases: Sequence[str]
     tests: dict[str, TestResult] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .values import FrozenValue
+
 __all__ = ["ConfigTable"]
 
 
-@dataclass(frozen=True)
-class ConfigTable:
+@dataclass(frozen=True, eq=False, repr=False)
+class ConfigTable(FrozenValue):
     #: the key under ``[tool.iotops]`` (a table name the built-in configuration does not use)
     name: str
     #: (the raw table, where it is: "pyproject.toml: [tool.iotops.<name>]") -> the value gates read; raises

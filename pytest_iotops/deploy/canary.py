@@ -33,6 +33,7 @@ from ..errors import DeployError
 from ..model import DeployStep
 from ..monitoring.monitor import Mark, Monitor
 from ..monitoring.promql import MonitoringError
+from ..values import FrozenValue, Value
 from .bake import Bake
 from .decision import Tally, decide
 from .judge import MetricSpec, Samples, judge, merge
@@ -45,8 +46,8 @@ __all__ = ["CanaryLimits", "CanaryResult", "Tally", "canary", "check_steps", "de
 CanaryResult = DeployResult
 
 
-@dataclass(frozen=True)
-class CanaryLimits:
+@dataclass(frozen=True, eq=False, repr=False)
+class CanaryLimits(FrozenValue):
     failure_limit: int = 0
     inconclusive_limit: int = 1
     consecutive_error_limit: int = 4
@@ -102,8 +103,8 @@ def canary(
     return result
 
 
-@dataclass(frozen=True)
-class _Plan:
+@dataclass(frozen=True, eq=False, repr=False)
+class _Plan(FrozenValue):
     steps: list[int]
     bake: float
     bake_max: float
@@ -131,8 +132,8 @@ def _abort(target: Target, result: DeployResult, reason: str, outcome: Outcome =
     result.finish(outcome, stable, reason)
 
 
-@dataclass
-class _History:
+@dataclass(eq=False, repr=False)
+class _History(Value):
     """What earlier steps measured: the baseline to compare with, all data so far, the stable's reference."""
 
     baseline: Samples = field(default_factory=Samples)

@@ -18,6 +18,7 @@ from typing import Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from ..values import FrozenValue
 
 __all__ = ["VERSION_HEADER", "ResponseCheck", "failures", "json_path", "parse_checks"]
 
@@ -75,8 +76,8 @@ def json_path_value(document: Any, path: str) -> Any:
     return found
 
 
-@dataclass(frozen=True)
-class ResponseCheck:
+@dataclass(frozen=True, eq=False, repr=False)
+class ResponseCheck(FrozenValue):
     #: the request path it applies to: exact, or a prefix when it ends in ``*`` (``*`` alone: every path)
     path: str = "*"
     #: the statuses allowed (empty: any status below 500)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from ..values import FrozenValue
 from .metrics import MetricSpec
 
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["DeploySettings", "override", "parse_deploy"]
 
 
-@dataclass(frozen=True)
-class DeploySettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class DeploySettings(FrozenValue):
     versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     stable: str | None = None
     target: str = "local"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..model.deploy import Decision
+from ..values import FrozenValue
 
 if TYPE_CHECKING:
     from .canary import CanaryLimits
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
 __all__ = ["Tally", "decide"]
 
 
-@dataclass(frozen=True)
-class Tally:
+@dataclass(frozen=True, eq=False, repr=False)
+class Tally(FrozenValue):
     """The counts the truth table keeps across steps, and the decision after the last one."""
 
     failures: int = 0

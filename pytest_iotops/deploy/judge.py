@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from ..values import FrozenValue, Value
 from .metrics import MetricSpec, Verdict
 from .power import POWER, needed_absolute, needed_relative
 from .stats import binomial_upper, fisher_greater, mann_whitney
@@ -36,8 +37,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Samples:
+@dataclass(frozen=True, eq=False, repr=False)
+class Samples(FrozenValue):
     """What one version served during a step: latencies (ms) of all requests and how many failed.
 
     A request that got no answer is never left out: one that timed out is an error whose latency is the
@@ -70,8 +71,8 @@ def merge(a: Samples, b: Samples) -> Samples:
     )
 
 
-@dataclass
-class MetricResult:
+@dataclass(eq=False, repr=False)
+class MetricResult(Value):
     name: str
     verdict: Verdict
     value: float | None
@@ -83,8 +84,8 @@ class MetricResult:
     ci: tuple[float, float] | None = None
 
 
-@dataclass
-class JudgeResult:
+@dataclass(eq=False, repr=False)
+class JudgeResult(Value):
     verdict: Verdict
     score: float
     metrics: list[MetricResult] = field(default_factory=list)

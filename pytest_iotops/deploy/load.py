@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
 
+from ..values import Value
 from .checks import VERSION_HEADER, ResponseCheck, failures
 from .judge import Samples
 
@@ -26,8 +27,8 @@ Observer = Callable[[str | None, float, bool, str], None]
 _REASONS = 20
 
 
-@dataclass
-class LoadResult:
+@dataclass(eq=False, repr=False)
+class LoadResult(Value):
     requests: int = 0
     failures: int = 0
     by_status: dict[str, int] = field(default_factory=dict)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..values import FrozenValue
+
 __all__ = ["ALPHA", "MetricSpec", "Verdict"]
 
 Verdict = Literal["pass", "marginal", "fail", "inconclusive"]
@@ -13,8 +15,8 @@ Verdict = Literal["pass", "marginal", "fail", "inconclusive"]
 ALPHA = 0.005
 
 
-@dataclass(frozen=True)
-class MetricSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class MetricSpec(FrozenValue):
     #: ``availability`` is the clients' view over the step (every request of every version, a failed response
     #: check included), judged only where a load reports to the target
     name: Literal["error_rate", "latency_p50", "latency_p99", "availability"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DeployError
+from ..values import Value
 from .checks import ResponseCheck, failures
 from .ports import free_port, port_in_use, release_port
 
@@ -37,8 +38,8 @@ __all__ = [
 TAIL = 2000
 
 
-@dataclass
-class VersionProcess:
+@dataclass(eq=False, repr=False)
+class VersionProcess(Value):
     version: str
     argv: list[str]
     port: int

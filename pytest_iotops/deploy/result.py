@@ -100,7 +100,7 @@ def metric_record(result: MetricResult, spec: MetricSpec) -> DeployMetric:
     )
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DeployResult(Deployment):
     """A deployment in progress, and its record: the fields are the run report's :class:`Deployment` (one
     definition), plus the clock it is timed by; :meth:`deployment` is the plain record for the report."""

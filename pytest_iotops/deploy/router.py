@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DeployError
+from ..values import Value
 from .judge import Samples
 from .weights import check_weights
 
@@ -36,8 +37,8 @@ _HOP_BY_HOP = {
 }
 
 
-@dataclass
-class VersionStats:
+@dataclass(eq=False, repr=False)
+class VersionStats(Value):
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     timeouts: int = 0

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist, median
 
+from ..values import FrozenValue
+
 __all__ = ["MannWhitney", "binomial_upper", "fisher_greater", "mann_whitney"]
 
 _NORMAL = NormalDist()
 _EXACT_LIMIT = 50
 
 
-@dataclass(frozen=True)
-class MannWhitney:
+@dataclass(frozen=True, eq=False, repr=False)
+class MannWhitney(FrozenValue):
     w: float  # R's W: rank sum of x minus n(n+1)/2
     p_value: float
     shift: float  # Hodges-Lehmann estimate of location(x) - location(y)

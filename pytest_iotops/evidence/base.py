@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..model import FileCoverage, Finding, Severity, TestResult
 from ..severity import severity_at_least
+from ..values import Value
 
 __all__ = [
     "LineData",
@@ -135,8 +136,8 @@ _NONZERO = re.compile(rb"[^\x00]+")
 _BITS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
 
 
-@dataclass
-class Parsed:
+@dataclass(eq=False, repr=False)
+class Parsed(Value):
     files: list[FileCoverage] | None = None
     lines: dict[str, LineData] = field(default_factory=dict)
     branch_data: bool = False

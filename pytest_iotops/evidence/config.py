@@ -14,6 +14,7 @@ from typing import Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..severity import SEVERITIES
+from ..values import FrozenValue
 from .kinds import BUILTIN_KINDS, EvidenceKind, Parser, builtin_kinds
 
 __all__ = [
@@ -38,8 +39,8 @@ TEST_KINDS = tuple(k.name for k in BUILTIN_KINDS if k.family == "tests")
 KINDS = tuple(k.name for k in BUILTIN_KINDS)
 
 
-@dataclass(frozen=True)
-class EvidenceSource:
+@dataclass(frozen=True, eq=False, repr=False)
+class EvidenceSource(FrozenValue):
     name: str
     kind: str
     path: str | None = None
@@ -172,8 +173,8 @@ def _check_entry(
     return values
 
 
-@dataclass(frozen=True)
-class Ignore:
+@dataclass(frozen=True, eq=False, repr=False)
+class Ignore(FrozenValue):
     """An accepted finding: who accepted it is in git, why and until when is here."""
 
     id: str
@@ -220,8 +221,8 @@ def parse_ignores(raw: Any, where: str) -> tuple[Ignore, ...]:
     return tuple(Ignore(**values) for values in entries)
 
 
-@dataclass(frozen=True)
-class DiffSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class DiffSettings(FrozenValue):
     base: str | None = None
     fail_under: float | None = None
     include: tuple[str, ...] = ("**/*.py", "**/*.rs")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import TestResult
+from ..values import Value
 from .base import Parsed
 from .read import iter_xml_events, local_name, xml_root_tag
 
@@ -52,8 +53,8 @@ def _count(raw: str | None) -> int:
         return 0
 
 
-@dataclass
-class _Suite:
+@dataclass(eq=False, repr=False)
+class _Suite(Value):
     name: str
     claimed: int  # failures + errors its attributes count
     failing: int = 0  # failing test cases directly in it
@@ -114,8 +115,8 @@ def _suite_level(element: Any, suite: str, source: EvidenceSource) -> TestResult
     )
 
 
-@dataclass
-class _Outcome:
+@dataclass(eq=False, repr=False)
+class _Outcome(Value):
     """What a test case's children say, read in document order: the first failure or error wins over a skip,
     and reruns (Surefire's flaky* and rerun* elements) are counted."""
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
+from ..values import FrozenValue
 
 if TYPE_CHECKING:
     from .base import Parsed
@@ -25,8 +26,8 @@ Family = Literal["coverage", "findings", "tests"]
 Parser = Callable[[Path, "EvidenceSource", Path], "Parsed"]
 
 
-@dataclass(frozen=True)
-class EvidenceKind:
+@dataclass(frozen=True, eq=False, repr=False)
+class EvidenceKind(FrozenValue):
     #: what ``kind = "..."`` names
     name: str
     #: coverage: gated on line/branch/file percentages; findings: on counts by severity; tests: failures are test

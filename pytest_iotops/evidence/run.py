@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import EvidenceError
 from ..model import CoverageTotals, EvidenceResult, FileCoverage, Finding, Stage, TestResult
+from ..values import Value
 from .base import LineData, Parsed, assign_fingerprints
 from .command import CommandFailed, run_command
 from .config import EvidenceSource
@@ -20,8 +21,8 @@ __all__ = ["PARSERS", "Collected", "collect", "parse_file", "totals_of"]
 PARSERS: dict[str, Parser] = {k.name: k.parse for k in BUILTIN_KINDS}
 
 
-@dataclass
-class Collected:
+@dataclass(eq=False, repr=False)
+class Collected(Value):
     results: list[EvidenceResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import Finding, Severity
+from ..values import Value
 from .base import Parsed, PathMap, severity_from_score
 from .jsonstream import JsonStream
 from .read import as_dict, expect
@@ -32,8 +33,8 @@ _BRACKET = re.compile(r"^\[(CRITICAL|HIGH|MEDIUM|LOW|UNKNOWN)\]\s*", re.IGNORECA
 _CONTEXT = ("tool", "originalUriBaseIds", "invocations")
 
 
-@dataclass
-class _Run:
+@dataclass(eq=False, repr=False)
+class _Run(Value):
     """What one run's results are read against, and what they gave."""
 
     index: int

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..values import Value
 from .decide import Judgement
 from .policy import Policy
 from .rules import FAILURE_TYPE, TERMINAL, abort_reason, statistical, suspect_class
@@ -31,8 +32,8 @@ __all__ = ["TERMINAL", "DeviceView", "Rollout"]
 _FAILURE_TYPE = FAILURE_TYPE
 
 
-@dataclass
-class DeviceView:
+@dataclass(eq=False, repr=False)
+class DeviceView(Value):
     device: str
     hardware: str
     host: int

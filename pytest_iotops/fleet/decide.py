@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..deploy.stats import binomial_upper
+from ..values import FrozenValue
 
 __all__ = ["Judgement", "binomial_lower", "judge_failures"]
 
 
-@dataclass(frozen=True)
-class Judgement:
+@dataclass(frozen=True, eq=False, repr=False)
+class Judgement(FrozenValue):
     action: str  # "abort", "continue" or "wait"
     rule: str  # which rule said so
     detail: str  # the counts and the test behind it

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..values import Value
 from .firmware import Firmware
 from .profile import DeviceProfile
 
@@ -25,8 +26,8 @@ BOOT_TRIES = 3
 DOWNLOAD_TRIES = 3
 
 
-@dataclass
-class Slot:
+@dataclass(eq=False, repr=False)
+class Slot(Value):
     version: str = ""
     ok: bool = False  # a complete image whose digest was checked
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FleetError
+from ..values import Value
 from .controller import Rollout
 from .link import Link
 from .protocol import Topics, encode, parse_ack, parse_report
@@ -28,8 +29,8 @@ __all__ = ["ClockStats", "Driver"]
 GRACE = 5.0  # seconds of real time before a missing answer counts as lost (loaded CI machines are slow)
 
 
-@dataclass
-class ClockStats:
+@dataclass(eq=False, repr=False)
+class ClockStats(Value):
     ticks: int = 0
     resent_ticks: int = 0
     lost_reports: int = 0

@@ -12,11 +12,13 @@ import hmac
 import random
 from dataclasses import dataclass, field
 
+from ..values import FrozenValue
+
 __all__ = ["Firmware", "build_firmware"]
 
 
-@dataclass(frozen=True)
-class Firmware:
+@dataclass(frozen=True, eq=False, repr=False)
+class Firmware(FrozenValue):
     """``boot_loop_on``: hardware classes on which this build never boots (a driver missing for that board);
     ``install_failure_rate``: share of devices whose slot write fails (flash too small, a bad block);
     ``silent_rate``: share of devices whose network stack dies once they run the job (they never report)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from ..values import FrozenValue
 
 __all__ = [
     "FAILURE_TYPES",
@@ -26,8 +27,8 @@ __all__ = [
 FAILURE_TYPES = ("FAILED", "REJECTED", "TIMED_OUT", "ALL")
 
 
-@dataclass(frozen=True)
-class AbortCriterion:
+@dataclass(frozen=True, eq=False, repr=False)
+class AbortCriterion(FrozenValue):
     """AWS's ``abortConfig`` criterion: abort when at least ``min_executed`` devices were notified and failures
     of ``failure_type`` reach ``threshold_percentage`` of them."""
 
@@ -36,8 +37,8 @@ class AbortCriterion:
     threshold_percentage: float
 
 
-@dataclass(frozen=True)
-class Rate:
+@dataclass(frozen=True, eq=False, repr=False)
+class Rate(FrozenValue):
     """AWS's ``exponentialRate``: notify ``base_per_minute`` devices a minute, multiplied by
     ``increment_factor`` each time ``increase_after`` more devices were notified (or succeeded), at most
     ``maximum_per_minute``."""
@@ -49,8 +50,8 @@ class Rate:
     maximum_per_minute: int = 1000
 
 
-@dataclass(frozen=True)
-class Policy:
+@dataclass(frozen=True, eq=False, repr=False)
+class Policy(FrozenValue):
     waves: tuple[float, ...] = (5.0, 25.0, 50.0, 100.0)  # cumulative percentages of the fleet
     rate: Rate | None = None
     max_failure_rate: float = 0.05

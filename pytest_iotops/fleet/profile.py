@@ -11,6 +11,8 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..values import FrozenValue
+
 __all__ = ["STATES", "DeviceFaults", "DeviceProfile", "FleetFaults", "FleetSpec", "device_id", "profiles"]
 
 #: the states of the device's update machine where power can be lost ("committing": the new slot is marked
@@ -18,8 +20,8 @@ __all__ = ["STATES", "DeviceFaults", "DeviceProfile", "FleetFaults", "FleetSpec"
 STATES = ("idle", "downloading", "installing", "rebooting", "verifying", "committing")
 
 
-@dataclass(frozen=True)
-class DeviceFaults:
+@dataclass(frozen=True, eq=False, repr=False)
+class DeviceFaults(FrozenValue):
     power_loss_at: str = ""  # one of STATES, or no power loss
     power_loss_offset: float = 0.5  # where in that state (for installing: the share of the slot written)
     partition: bool = False  # the link drops mid-download for a while
@@ -31,8 +33,8 @@ class DeviceFaults:
     reboot_loop: int = 0  # spontaneous reboots while verifying before it settles
 
 
-@dataclass(frozen=True)
-class DeviceProfile:
+@dataclass(frozen=True, eq=False, repr=False)
+class DeviceProfile(FrozenValue):
     device: str
     index: int
     hardware: str
@@ -47,8 +49,8 @@ class DeviceProfile:
     faults: DeviceFaults = DeviceFaults()
 
 
-@dataclass(frozen=True)
-class FleetFaults:
+@dataclass(frozen=True, eq=False, repr=False)
+class FleetFaults(FrozenValue):
     """Shares of the fleet that meet each device fault. ``power_loss`` by state; ``power_loss_states`` spreads
     ``power_loss_share`` over several states (each affected device loses power in one of them, round robin), so
     one rollout exercises power loss at every state."""
@@ -85,8 +87,8 @@ class FleetFaults:
                 raise ValueError(f"fleet fault {name} must be a share between 0 and 1, not {share}")
 
 
-@dataclass(frozen=True)
-class FleetSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class FleetSpec(FrozenValue):
     devices: int
     seed: int = 0
     hardware: Mapping[str, float] = field(default_factory=lambda: {"A": 0.7, "B": 0.2, "C": 0.1})

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.fleet import STATE_CODES, FleetDecision, FleetRollout, FleetWave
+from ..values import Value
 
 __all__ = ["DeviceRecord", "FleetResult"]
 
 
-@dataclass
-class DeviceRecord:
+@dataclass(eq=False, repr=False)
+class DeviceRecord(Value):
     device: str
     hardware: str
     wave: int  # 1-based; 0 = never notified
@@ -34,8 +35,8 @@ class DeviceRecord:
     timeline: list[list[Any]] = field(default_factory=list)
 
 
-@dataclass
-class FleetResult:
+@dataclass(eq=False, repr=False)
+class FleetResult(Value):
     name: str
     broker: str
     old: str

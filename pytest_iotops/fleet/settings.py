@@ -11,14 +11,15 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..errors import ConfigError
+from ..values import FrozenValue
 from .policy import Policy, policy_from_table
 from .profile import FleetFaults
 
 __all__ = ["FleetSettings", "override", "parse_fleet_table"]
 
 
-@dataclass(frozen=True)
-class FleetSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class FleetSettings(FrozenValue):
     devices: int = 100
     seed: int = 0
     broker: str = "embedded"

@@ -11,6 +11,7 @@ from typing import Any
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from ..values import FrozenValue
 from .quarantine import Quarantined, parse_quarantine
 
 __all__ = ["DEFAULT_URL", "HistorySettings", "parse_history"]
@@ -18,8 +19,8 @@ __all__ = ["DEFAULT_URL", "HistorySettings", "parse_history"]
 DEFAULT_URL = "sqlite:///.iotops/history.db"
 
 
-@dataclass(frozen=True)
-class HistorySettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class HistorySettings(FrozenValue):
     #: empty: no history is written
     url: str = ""
     url_source: str = "default"

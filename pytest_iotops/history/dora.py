@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ..values import FrozenValue, Value
+
 __all__ = ["BANDS_YEAR", "DeployRecord", "DoraKeys", "band", "dora"]
 
 BANDS_YEAR = 2023
@@ -32,8 +34,8 @@ _EDGES: dict[str, tuple[float, float, float]] = {
 }
 
 
-@dataclass(frozen=True)
-class DeployRecord:
+@dataclass(frozen=True, eq=False, repr=False)
+class DeployRecord(FrozenValue):
     environment: str
     #: success, failure or none (neither: halted, interrupted, inconclusive)
     result: str
@@ -44,8 +46,8 @@ class DeployRecord:
     commit: str = ""
 
 
-@dataclass
-class DoraKeys:
+@dataclass(eq=False, repr=False)
+class DoraKeys(Value):
     environment: str
     days: float
     deployments: int

@@ -13,14 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..values import FrozenValue, Value
+
 __all__ = ["FlakyRule", "Record", "TestHistory", "classify", "wilson"]
 
 Status = Literal["flaky", "failing", "stable", "new"]
 _PASS, _FAIL = "passed", ("failed", "error")
 
 
-@dataclass(frozen=True)
-class Record:
+@dataclass(frozen=True, eq=False, repr=False)
+class Record(FrozenValue):
     """One run of one test: when, on which commit, its outcome and every attempt's (retries)."""
 
     started_at: str
@@ -31,8 +33,8 @@ class Record:
     run_id: str = ""
 
 
-@dataclass(frozen=True)
-class FlakyRule:
+@dataclass(frozen=True, eq=False, repr=False)
+class FlakyRule(FrozenValue):
     window: int = 30
     min_flip_rate: float = 0.05
     reset_after: int = 10
@@ -41,8 +43,8 @@ class FlakyRule:
     min_runs: int = 5
 
 
-@dataclass
-class TestHistory:
+@dataclass(eq=False, repr=False)
+class TestHistory(Value):
     __test__ = False  # not a pytest test class
 
     nodeid: str

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..model import RunReport
+from ..values import Value
 
 __all__ = ["WEIGHTS", "Maturity", "maturity"]
 
@@ -31,8 +32,8 @@ WEIGHTS = {"automation": 0.30, "integration": 0.20, "deployment": 0.20, "monitor
 _ROUTER = frozenset({"error_rate", "latency_p50", "latency_p99", "availability"})
 
 
-@dataclass
-class Maturity:
+@dataclass(eq=False, repr=False)
+class Maturity(Value):
     score: float
     inputs: dict[str, float]
     #: per input, the records it was computed from, in words

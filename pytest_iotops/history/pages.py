@@ -9,14 +9,15 @@ from typing import Any
 
 from ..model import RunPoint
 from ..render.charts import bar_chart
+from ..values import Value
 from .dora import BANDS_YEAR, DoraKeys
 from .maturity import WEIGHTS, Maturity
 
 __all__ = ["dora_page", "history_page", "maturity_page"]
 
 
-@dataclass
-class Section:
+@dataclass(eq=False, repr=False)
+class Section(Value):
     title: str
     notes: list[str] = field(default_factory=list)
     charts: list[str] = field(default_factory=list)

@@ -12,12 +12,13 @@ from typing import Any
 
 from .. import validate as v
 from ..evidence.config import table_entries
+from ..values import FrozenValue
 
 __all__ = ["Quarantined", "apply_quarantine", "expired_lines", "matching", "parse_quarantine", "split"]
 
 
-@dataclass(frozen=True)
-class Quarantined:
+@dataclass(frozen=True, eq=False, repr=False)
+class Quarantined(FrozenValue):
     #: a test's node id (every parametrization of it), or a file or class (every test under it)
     test: str
     reason: str

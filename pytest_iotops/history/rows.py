@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import RunReport
+from ..values import Value
 
 __all__ = ["CI_JOB", "Rows", "deployment_rows", "run_rows"]
 
@@ -30,8 +31,8 @@ _DEPLOY_RESULT = {
 }
 
 
-@dataclass
-class Rows:
+@dataclass(eq=False, repr=False)
+class Rows(Value):
     run: tuple[Any, ...]
     tests: list[tuple[Any, ...]] = field(default_factory=list)
     phases: list[tuple[Any, ...]] = field(default_factory=list)

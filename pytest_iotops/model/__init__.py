@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict
 from ..errors import ReportFormatError
+from ..values import Value
 from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep, StepLog
 from .fleet import FleetDecision, FleetRollout, FleetWave
 from .history import HistoryView, RunPoint
@@ -74,8 +75,8 @@ OUTCOMES: tuple[str, ...] = typing.get_args(Outcome)
 GATE_STATUSES: tuple[str, ...] = typing.get_args(GateStatus)
 
 
-@dataclass(slots=True)  # one per test, file or finding: a big report holds hundreds of thousands
-class TestResult:
+@dataclass(slots=True, eq=False, repr=False)  # one per test, file or finding: a big report holds hundreds of thousands
+class TestResult(Value):
     __test__ = False  # not a pytest test class
 
     nodeid: str
@@ -93,8 +94,8 @@ class TestResult:
     flaky: bool = False
 
 
-@dataclass
-class PhaseResult:
+@dataclass(eq=False, repr=False)
+class PhaseResult(Value):
     name: str
     order: int
     tests: int = 0
@@ -110,8 +111,8 @@ class PhaseResult:
     coverage_percent: float | None = None
 
 
-@dataclass(slots=True)  # one per test, file or finding: a big report holds hundreds of thousands
-class FileCoverage:
+@dataclass(slots=True, eq=False, repr=False)  # one per test, file or finding: a big report holds hundreds of thousands
+class FileCoverage(Value):
     path: str
     statements: int
     covered_lines: int
@@ -124,8 +125,8 @@ class FileCoverage:
     branch_percent: float | None
 
 
-@dataclass
-class CoverageTotals:
+@dataclass(eq=False, repr=False)
+class CoverageTotals(Value):
     files: int
     statements: int
     covered_lines: int
@@ -135,16 +136,16 @@ class CoverageTotals:
     branch_percent: float | None
 
 
-@dataclass
-class PhaseCoverage:
+@dataclass(eq=False, repr=False)
+class PhaseCoverage(Value):
     phase: str
     statements: int
     covered_lines: int
     percent: float
 
 
-@dataclass
-class CoverageReport:
+@dataclass(eq=False, repr=False)
+class CoverageReport(Value):
     #: ``measured``; ``off`` when turned off on purpose (gates end ``skipped``); ``error`` when it failed
     status: Literal["measured", "off", "error"]
     measured_by: Literal["iotops", "pytest-cov", "none"]
@@ -170,8 +171,8 @@ class CoverageReport:
         return cls(status, "none", False, [], empty, [], [], False, note)
 
 
-@dataclass(slots=True)  # one per test, file or finding: a big report holds hundreds of thousands
-class Finding:
+@dataclass(slots=True, eq=False, repr=False)  # one per test, file or finding: a big report holds hundreds of thousands
+class Finding(Value):
     """One problem reported by a tool, normalised so every tool's findings gate and render alike."""
 
     tool: str
@@ -193,8 +194,8 @@ class Finding:
     level: str = ""
 
 
-@dataclass
-class CommandResult:
+@dataclass(eq=False, repr=False)
+class CommandResult(Value):
     argv: list[str]
     exit_code: int | None
     duration: float
@@ -202,8 +203,8 @@ class CommandResult:
     stderr_tail: str = ""
 
 
-@dataclass
-class EvidenceResult:
+@dataclass(eq=False, repr=False)
+class EvidenceResult(Value):
     name: str
     kind: str
     path: str | None
@@ -221,8 +222,8 @@ class EvidenceResult:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class IgnoreRecord:
+@dataclass(eq=False, repr=False)
+class IgnoreRecord(Value):
     id: str
     reason: str
     expires: str
@@ -232,8 +233,8 @@ class IgnoreRecord:
     path: str | None = None
 
 
-@dataclass
-class DiffFile:
+@dataclass(eq=False, repr=False)
+class DiffFile(Value):
     path: str
     changed: int
     coverable: int
@@ -242,8 +243,8 @@ class DiffFile:
     origin: str
 
 
-@dataclass
-class DiffCoverage:
+@dataclass(eq=False, repr=False)
+class DiffCoverage(Value):
     status: Literal["measured", "no-source-lines", "error"]
     base: str
     merge_base: str
@@ -255,8 +256,8 @@ class DiffCoverage:
     note: str = ""
 
 
-@dataclass
-class GateResult:
+@dataclass(eq=False, repr=False)
+class GateResult(Value):
     id: str
     family: str
     status: GateStatus
@@ -268,16 +269,16 @@ class GateResult:
     threshold_source: str = ""
 
 
-@dataclass
-class Stage:
+@dataclass(eq=False, repr=False)
+class Stage(Value):
     name: str
     kind: str
     started_at: str
     duration: float
 
 
-@dataclass
-class GitInfo:
+@dataclass(eq=False, repr=False)
+class GitInfo(Value):
     commit: str | None = None
     branch: str | None = None
     dirty: bool | None = None
@@ -285,8 +286,8 @@ class GitInfo:
     committed_at: str | None = None
 
 
-@dataclass
-class ShardInfo:
+@dataclass(eq=False, repr=False)
+class ShardInfo(Value):
     index: int
     total: int
     #: "durations" (balanced by a previous run report) or "count"
@@ -294,8 +295,8 @@ class ShardInfo:
     tests: int
 
 
-@dataclass
-class RunMeta:
+@dataclass(eq=False, repr=False)
+class RunMeta(Value):
     started_at: str
     finished_at: str
     duration: float
@@ -314,16 +315,16 @@ class RunMeta:
     merged_from: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Verdict:
+@dataclass(eq=False, repr=False)
+class Verdict(Value):
     status: Literal["passed", "failed"]
     exit_code: int
     reasons: list[str]
     summary: str
 
 
-@dataclass
-class RunReport:
+@dataclass(eq=False, repr=False)
+class RunReport(Value):
     run: RunMeta
     phases: list[PhaseResult]
     tests: list[TestResult]

@@ -6,22 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..values import Value
+
 __all__ = ["Decision", "DeployEvent", "DeployMetric", "DeployStep", "Deployment", "StepLog"]
 
 #: what a canary does after a step
 Decision = Literal["continue", "retry", "abort", "promote", "halt"]
 
 
-@dataclass
-class DeployEvent:
+@dataclass(eq=False, repr=False)
+class DeployEvent(Value):
     #: seconds since the deployment started
     t: float
     event: str
     detail: str
 
 
-@dataclass
-class DeployMetric:
+@dataclass(eq=False, repr=False)
+class DeployMetric(Value):
     name: str
     verdict: str
     value: float | None
@@ -33,8 +35,8 @@ class DeployMetric:
     samples: int = 0
 
 
-@dataclass
-class StepLog:
+@dataclass(eq=False, repr=False)
+class StepLog(Value):
     """What one version wrote during a step (schema 2.4): lines, lines by level, the last few (redacted)."""
 
     version: str
@@ -43,8 +45,8 @@ class StepLog:
     last: list[str]
 
 
-@dataclass
-class DeployStep:
+@dataclass(eq=False, repr=False)
+class DeployStep(Value):
     index: int
     weight: int
     #: seconds since the deployment started
@@ -75,8 +77,8 @@ class DeployStep:
     logs: list[StepLog] = field(default_factory=list)
 
 
-@dataclass
-class Deployment:
+@dataclass(eq=False, repr=False)
+class Deployment(Value):
     #: the test that ran it
     test: str
     strategy: Literal["canary", "blue-green"]

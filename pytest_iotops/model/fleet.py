@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..values import Value
+
 __all__ = ["STATE_CODES", "FleetDecision", "FleetRollout", "FleetWave"]
 
 #: one character per device, in release order, for ``FleetRollout.states``
@@ -21,8 +23,8 @@ STATE_CODES = {
 }
 
 
-@dataclass
-class FleetWave:
+@dataclass(eq=False, repr=False)
+class FleetWave(Value):
     wave: int
     devices: int
     succeeded: int
@@ -40,8 +42,8 @@ class FleetWave:
         return (self.failed + self.timed_out + self.rejected) / executed if executed else None
 
 
-@dataclass
-class FleetDecision:
+@dataclass(eq=False, repr=False)
+class FleetDecision(Value):
     #: seconds of the rollout's (virtual) clock
     t: float
     wave: int
@@ -53,8 +55,8 @@ class FleetDecision:
     released: int
 
 
-@dataclass
-class FleetRollout:
+@dataclass(eq=False, repr=False)
+class FleetRollout(Value):
     test: str
     name: str
     broker: str

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..values import Value
+
 __all__ = ["HistoryView", "RunPoint"]
 
 
-@dataclass
-class RunPoint:
+@dataclass(eq=False, repr=False)
+class RunPoint(Value):
     """One earlier run, as the history holds it (schema 2.4)."""
 
     run_id: str
@@ -22,8 +24,8 @@ class RunPoint:
     duration: float
 
 
-@dataclass
-class HistoryView:
+@dataclass(eq=False, repr=False)
+class HistoryView(Value):
     """What the run history said when this run was judged (schema 2.4): the branch's last runs (newest first)
     for trends, and the base branch's last run for the compare gate; ``note`` says why either is missing."""
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 from ..deploy.judge import MetricResult, Verdict
 from ..deploy.stats import mann_whitney
+from ..values import FrozenValue
 
 __all__ = ["Criterion", "judge_criteria", "judge_series", "parse_criterion", "without_nan"]
 
 _CRITERION = re.compile(r"^\s*(<=|>=|=|<|>)\s*([+-])?\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(%)?\s*$")
 
 
-@dataclass(frozen=True)
-class Criterion:
+@dataclass(frozen=True, eq=False, repr=False)
+class Criterion(FrozenValue):
     """``op`` and ``number``; ``relative``: a signed change against the comparison value (``+10%`` a percent
     of it, ``+100`` an amount); otherwise the value itself (a trailing ``%`` only says the value is a
     percentage, as Keptn writes ``<=1%`` for an error rate reported in percent)."""

@@ -14,6 +14,7 @@ from .. import validate as v
 from ..deploy.judge import MetricSpec
 from ..errors import ConfigError
 from ..evidence.config import check_table
+from ..values import FrozenValue
 from .analysis import parse_criterion
 from .imports import run_import
 from .monitor import HistoryLookup, Monitor
@@ -26,8 +27,8 @@ from .signals import KINDS, SignalMetric, parse_condition
 __all__ = ["MonitoringSettings", "parse_monitoring"]
 
 
-@dataclass(frozen=True)
-class MonitoringSettings:
+@dataclass(frozen=True, eq=False, repr=False)
+class MonitoringSettings(FrozenValue):
     metrics: tuple[SignalMetric, ...] = ()
     builtin: bool = True
     #: per provider, its options table

@@ -10,20 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..values import FrozenValue, Value
 
 __all__ = ["Imported", "Importer", "listing", "load_json", "load_yaml", "mapping"]
 
 
-@dataclass
-class Imported:
+@dataclass(eq=False, repr=False)
+class Imported(Value):
     """Signal tables, and monitoring keys (``scoring``, ``pass_score``, ``marginal_score``, ``groups``)."""
 
     metrics: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Importer:
+@dataclass(frozen=True, eq=False, repr=False)
+class Importer(FrozenValue):
     """``extra``: the import table's own keys beyond format, path and args (file paths, relative to the
     project), each with what it is."""
 

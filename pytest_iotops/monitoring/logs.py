@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..values import Value
 from .promql import MonitoringError, Vector
 from .providers import MetricProvider
 
@@ -50,8 +51,8 @@ def read_record(line: str, pattern: re.Pattern[str] | None, level_key: str, mess
     return str(record.get(level_key, "unparsed")).lower(), str(record.get(message_key, line))
 
 
-@dataclass
-class _Follow:
+@dataclass(eq=False, repr=False)
+class _Follow(Value):
     path: Path
     offset: int = 0
     partial: bytes = b""

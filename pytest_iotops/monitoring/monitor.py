@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..deploy.judge import JudgeResult, MetricResult, MetricSpec
+from ..values import FrozenValue
 from .alerts import ALERTS_SPEC, check_rules, judge_alerts
 from .analysis import without_nan
 from .logs import LogsProvider, parse_query
@@ -22,8 +23,8 @@ from .signals import Reading, SignalMetric, judge_series, judge_signal
 __all__ = ["Mark", "Monitor"]
 
 
-@dataclass(frozen=True)
-class Mark:
+@dataclass(frozen=True, eq=False, repr=False)
+class Mark(FrozenValue):
     """Per version, per signal: its counters at one moment (Unix time ``at``)."""
 
     at: float

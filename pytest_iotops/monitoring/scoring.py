@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..deploy.judge import JudgeResult, MetricResult, Verdict, combine
+from ..values import FrozenValue
 from .signals import SignalMetric
 
 __all__ = ["MODES", "Scoring"]
@@ -21,8 +22,8 @@ MODES = ("gate", "weighted")
 _POINTS = {"pass": 1.0, "marginal": 0.5}
 
 
-@dataclass(frozen=True)
-class Scoring:
+@dataclass(frozen=True, eq=False, repr=False)
+class Scoring(FrozenValue):
     mode: Literal["gate", "weighted"] = "gate"
     pass_score: float = 95.0
     marginal_score: float = 75.0

@@ -15,6 +15,7 @@ from typing import Literal
 
 from ..deploy.judge import MetricResult, MetricSpec, Verdict, proportion
 from ..deploy.stats import binomial_upper
+from ..values import FrozenValue, Value
 from .analysis import judge_criteria, without_nan
 from .analysis import judge_series as compare_series
 
@@ -25,8 +26,8 @@ Kind = Literal["ratio", "histogram", "value", "series"]
 Direction = Literal["increase", "decrease", "either"]
 
 
-@dataclass(frozen=True)
-class SignalMetric:
+@dataclass(frozen=True, eq=False, repr=False)
+class SignalMetric(FrozenValue):
     """One ``[[tool.iotops.deploy.monitoring.metrics]]`` table."""
 
     name: str
@@ -118,8 +119,8 @@ class SignalMetric:
         return self.group or self.name
 
 
-@dataclass
-class Reading:
+@dataclass(eq=False, repr=False)
+class Reading(Value):
     """A version's counters at one moment, by role (a ratio: one value each; a histogram: value by ``le``)."""
 
     values: dict[str, dict[str, float]] = field(default_factory=dict)

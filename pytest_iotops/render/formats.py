@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
 from ..model import RunReport
+from ..values import FrozenValue
 
 __all__ = ["BUILTIN", "ReportFormat", "builtin_formats", "check_formats", "iotops_report_formats"]
 
 
-@dataclass(frozen=True)
-class ReportFormat:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReportFormat(FrozenValue):
     #: what ``formats`` / ``--iotops-format`` / ``--format`` name it
     name: str
     #: written as this file in the reports directory (``run-report`` in it becomes ``gate-report`` for iotops gate)
