@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -84,7 +85,7 @@ def _flattener(cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     names = tuple(cls.__dataclass_fields__)  # ClassVar pseudo-fields included, as the dict always had them
     try:
         hints = typing.get_type_hints(cls)
-    except Exception:  # pragma: no cover - an unresolvable annotation: every field looked at
+    except NameError:  # a type not imported yet (see _type_hints): every field is looked at, none is imported
         hints = {}
     nested = tuple(name for name in names if not _is_scalar_type(hints.get(name, object)))
     if len(names) > 1:
@@ -179,7 +180,7 @@ def fields_of(cls: type[Any]) -> tuple[tuple[tuple[str, Any, bool], ...], frozen
     """(name, type, required) per field, resolved once per class: type hints are slow to compute."""
     if cls in _FIELDS:
         return _FIELDS[cls]
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = tuple(
         (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
         for f in dataclasses.fields(cls)
@@ -232,6 +233,19 @@ def expand_ranges(text: str) -> list[int]:
         first = int(match.group(1))
         out.extend(range(first, int(match.group(2) or first) + 1))
     return out
+
+
+def _type_hints(cls: type[Any]) -> dict[str, Any]:
+    """``typing.get_type_hints``, which reads names from the modules' namespaces only: a name one of them imports
+    on first use (a module ``__getattr__``, as the model's deployment records) is imported, and the hints read
+    again. The flattener of :func:`to_dict` does not do this: a report with no deployments needs none."""
+    try:
+        return typing.get_type_hints(cls)
+    except NameError as exc:
+        for module in {sys.modules.get(base.__module__) for base in cls.__mro__}:
+            if exc.name and module is not None and exc.name not in vars(module) and hasattr(module, exc.name):
+                return _type_hints(cls)  # hasattr imported it (and the module keeps it in its namespace)
+        raise
 
 
 def schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:

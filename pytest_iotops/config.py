@@ -11,9 +11,8 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .deploy.config import DeploySettings, parse_deploy
 from .errors import ConfigError
 from .evidence.config import DiffSettings, EvidenceSource, Ignore, parse_diff, parse_evidence, parse_ignores
 from .evidence.kinds import EvidenceKind
@@ -22,6 +21,9 @@ from .options import DEFAULT_PHASES, OPTIONS, Option
 from .pyproject import find_pyproject, read_table, read_toml
 from .tables import ConfigTable
 from .validate import Invalid, boolean, names, percent, str_list
+
+if TYPE_CHECKING:
+    from .deploy.config import DeploySettings
 from .values import FrozenValue
 
 __all__ = [
@@ -62,6 +64,8 @@ _BY_KEY = {o.key: o for o in OPTIONS}
 
 @dataclass(frozen=True, eq=False, repr=False)
 class CoverageSettings(FrozenValue):
+    """``[tool.iotops.coverage]``: what is measured, by which engine, and the floors the coverage gates apply."""
+
     enabled: bool = True
     source: tuple[str, ...] = ()
     branch: bool = True
@@ -76,6 +80,8 @@ class CoverageSettings(FrozenValue):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class PyramidSettings(FrozenValue):
+    """``[tool.iotops.pyramid]``: the bounds on each phase's share of the tests and of the test time."""
+
     min_share: Mapping[str, float] = field(default_factory=dict)
     max_share: Mapping[str, float] = field(default_factory=dict)
     min_time_share: Mapping[str, float] = field(default_factory=dict)
@@ -88,6 +94,8 @@ class PyramidSettings(FrozenValue):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Settings(FrozenValue):
+    """The effective configuration of a run, every layer applied (see :func:`load_settings`)."""
+
     enabled: bool = False
     phases: tuple[str, ...] = DEFAULT_PHASES
     default_phase: str = "unit"
@@ -106,7 +114,8 @@ class Settings(FrozenValue):
     evidence: tuple[EvidenceSource, ...] = ()
     ignores: tuple[Ignore, ...] = ()
     diff: DiffSettings = field(default_factory=DiffSettings)
-    deploy: DeploySettings = field(default_factory=DeploySettings)
+    #: ``[tool.iotops.deploy]`` as parsed; None when the table is absent (read it through :attr:`deploy`)
+    deploy_table: DeploySettings | None = None
     history: HistorySettings = field(default_factory=HistorySettings)
     #: dotted key -> where its effective value came from ("default", a file, "env X", "--option")
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -118,6 +127,16 @@ class Settings(FrozenValue):
 
     def source_of(self, key: str) -> str:
         return self.sources.get(key, "default")
+
+    @property
+    def deploy(self) -> DeploySettings:
+        """The deployment settings: the table's, else the defaults, made when a deployment asks for them (a run
+        that deploys nothing never imports the deployment configuration)."""
+        if self.deploy_table is not None:
+            return self.deploy_table
+        from .deploy.config import DeploySettings
+
+        return DeploySettings()
 
 
 def _flatten(table: Mapping[str, Any], where: str, prefix: str = "", owned: Collection[str] = ()) -> dict[str, Any]:
@@ -234,10 +253,17 @@ def _with_structured(
         evidence=parse_evidence(table["evidence"], where, s.phases, kinds) if "evidence" in table else (),
         ignores=parse_ignores(table["ignore"], where) if "ignore" in table else (),
         diff=diff,
-        deploy=parse_deploy(table["deploy"], where) if "deploy" in table else DeploySettings(),
+        deploy_table=_deploy(table["deploy"], where) if "deploy" in table else None,
         history=parse_history(table.get("history", {}), where, env),
         sources={**s.sources, **{f"diff.{k}": v for k, v in diff.sources.items()}},
     )
+
+
+def _deploy(raw: Any, where: str) -> DeploySettings:
+    """``[tool.iotops.deploy]``, its parser imported only when the table is there."""
+    from .deploy.config import parse_deploy
+
+    return parse_deploy(raw, where)
 
 
 def _build(values: dict[str, Any], sources: dict[str, str], config_file: str | None) -> Settings:

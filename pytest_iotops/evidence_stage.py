@@ -25,6 +25,8 @@ __all__ = ["EvidenceStage", "run_evidence_stage"]
 
 @dataclass(eq=False, repr=False)
 class EvidenceStage(Value):
+    """The evidence stage's outcome: what was collected, the ignores, the diff coverage, the baseline written."""
+
     collected: Collected
     ignores: list[IgnoreRecord] = field(default_factory=list)
     diff: DiffCoverage | None = None

@@ -59,6 +59,8 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class PhaseRules(FrozenValue):
+    """What classifies a test into a phase: the phases in order, the default, path rules and marker aliases."""
+
     phases: tuple[str, ...]
     default_phase: str
     paths: Mapping[str, tuple[str, ...]]
@@ -75,6 +77,8 @@ class PhaseRules(FrozenValue):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Classification(FrozenValue):
+    """A test's phase and the rule that decided it (for the report and for conflicts)."""
+
     phase: str
     reason: str  # "marker e2e", "marker smoke (alias of e2e)", "path tests/unit/**", "default"
 

@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import compress, repeat
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import Deployment, FleetRollout, PhaseResult, Stage, TestResult, from_dict
+from .model import PhaseResult, Stage, TestResult, from_dict
 from .values import Value
+
+if TYPE_CHECKING:
+    from .model import Deployment, FleetRollout
 
 __all__ = ["Recorder", "utc_now"]
 
@@ -38,6 +41,8 @@ def _clip(text: str, limit: int = MAX_LONGREPR) -> str:
 
 @dataclass(eq=False, repr=False)
 class _Window(Value):
+    """When a stage started (wall clock) and its monotonic start and end."""
+
     started_at: str
     start: float
     end: float
@@ -45,6 +50,8 @@ class _Window(Value):
 
 @dataclass(eq=False, repr=False)
 class Recorder(Value):
+    """What a run records as it goes (tests, stages, deployments, failed phases): the run report's raw data."""
+
     phases: Sequence[str]
     tests: dict[str, TestResult] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
@@ -143,6 +150,8 @@ class Recorder(Value):
 
     def add_deployments(self, nodeid: str, records: list[dict[str, Any]]) -> None:
         """Deployments a test ran (the fixtures attach them to its reports, so they cross from xdist workers)."""
+        from .model import Deployment
+
         for i, record in enumerate(records):
             deployment = from_dict(Deployment, record, f"{nodeid}: deployment {i}")
             deployment.test = nodeid
@@ -150,6 +159,8 @@ class Recorder(Value):
 
     def add_fleet_rollouts(self, nodeid: str, records: list[dict[str, Any]]) -> None:
         """Fleet rollouts a test ran (attached to its reports like deployments, so they cross from xdist)."""
+        from .model import FleetRollout
+
         for i, record in enumerate(records):
             rollout = from_dict(FleetRollout, record, f"{nodeid}: fleet rollout {i}")
             rollout.test = nodeid

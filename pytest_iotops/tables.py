@@ -15,6 +15,8 @@ __all__ = ["ConfigTable"]
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ConfigTable(FrozenValue):
+    """A ``[tool.iotops.<name>]`` table a plugin owns: its name and the parser that validates it."""
+
     #: the key under ``[tool.iotops]`` (a table name the built-in configuration does not use)
     name: str
     #: (the raw table, where it is: "pyproject.toml: [tool.iotops.<name>]") -> the value gates read; raises

@@ -23,6 +23,8 @@ __all__ = ["DeploySettings", "override", "parse_deploy"]
 
 @dataclass(frozen=True, eq=False, repr=False)
 class DeploySettings(FrozenValue):
+    """``[tool.iotops.deploy]``: the versions, the target, the steps, the load and the analysis of deployments."""
+
     versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     stable: str | None = None
     target: str = "local"

@@ -17,6 +17,8 @@ ALPHA = 0.005
 
 @dataclass(frozen=True, eq=False, repr=False)
 class MetricSpec(FrozenValue):
+    """One metric a canary step is judged on: its absolute limit and how much worse than the baseline it may be."""
+
     #: ``availability`` is the clients' view over the step (every request of every version, a failed response
     #: check included), judged only where a load reports to the target
     name: Literal["error_rate", "latency_p50", "latency_p99", "availability"]

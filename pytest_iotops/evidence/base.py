@@ -138,6 +138,8 @@ _BITS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
 
 @dataclass(eq=False, repr=False)
 class Parsed(Value):
+    """What a parser read from one tool output: coverage, line data, findings or tests."""
+
     files: list[FileCoverage] | None = None
     lines: dict[str, LineData] = field(default_factory=dict)
     branch_data: bool = False

@@ -41,6 +41,8 @@ KINDS = tuple(k.name for k in BUILTIN_KINDS)
 
 @dataclass(frozen=True, eq=False, repr=False)
 class EvidenceSource(FrozenValue):
+    """One ``[[tool.iotops.evidence]]`` table: a tool's output (or the command that writes it) and how to read it."""
+
     name: str
     kind: str
     path: str | None = None
@@ -223,6 +225,8 @@ def parse_ignores(raw: Any, where: str) -> tuple[Ignore, ...]:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class DiffSettings(FrozenValue):
+    """``[tool.iotops.diff]``: the base diff coverage compares with, its floor, and which changed files count."""
+
     base: str | None = None
     fail_under: float | None = None
     include: tuple[str, ...] = ("**/*.py", "**/*.rs")

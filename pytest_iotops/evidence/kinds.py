@@ -28,6 +28,8 @@ Parser = Callable[[Path, "EvidenceSource", Path], "Parsed"]
 
 @dataclass(frozen=True, eq=False, repr=False)
 class EvidenceKind(FrozenValue):
+    """A format ``[[tool.iotops.evidence]]`` can name: its family (what gates read from it) and its parser."""
+
     #: what ``kind = "..."`` names
     name: str
     #: coverage: gated on line/branch/file percentages; findings: on counts by severity; tests: failures are test

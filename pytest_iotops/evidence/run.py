@@ -23,6 +23,8 @@ PARSERS: dict[str, Parser] = {k.name: k.parse for k in BUILTIN_KINDS}
 
 @dataclass(eq=False, repr=False)
 class Collected(Value):
+    """Every evidence source's results, findings, tests, line data and stage timings, collected once."""
+
     results: list[EvidenceResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)

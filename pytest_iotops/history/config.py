@@ -21,6 +21,8 @@ DEFAULT_URL = "sqlite:///.iotops/history.db"
 
 @dataclass(frozen=True, eq=False, repr=False)
 class HistorySettings(FrozenValue):
+    """``[tool.iotops.history]``: where runs are recorded, how long they are kept, and the flaky and trend rules."""
+
     #: empty: no history is written
     url: str = ""
     url_source: str = "default"

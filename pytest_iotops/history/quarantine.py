@@ -19,6 +19,8 @@ __all__ = ["Quarantined", "apply_quarantine", "expired_lines", "matching", "pars
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Quarantined(FrozenValue):
+    """One ``[[tool.iotops.history.quarantine]]`` entry: tests whose failures do not fail the run, until a date."""
+
     #: a test's node id (every parametrization of it), or a file or class (every test under it)
     test: str
     reason: str

@@ -8,18 +8,40 @@ and the JSON Schema, re-exported here with :func:`load_report`, which reads and 
 
 from __future__ import annotations
 
+import importlib
 import json
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict
 from ..errors import ReportFormatError
 from ..values import Value
-from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep, StepLog
-from .fleet import FleetDecision, FleetRollout, FleetWave
-from .history import HistoryView, RunPoint
+from .run import GitInfo, RunMeta, ShardInfo
+
+if TYPE_CHECKING:
+    from .deploy import DeployEvent, Deployment, DeployMetric, DeployStep, StepLog
+    from .files import load_report
+    from .fleet import FleetDecision, FleetRollout, FleetWave
+    from .history import HistoryView, RunPoint
+
+#: the deployment, fleet and history records, imported on first use (``from pytest_iotops.model import
+#: Deployment`` works as ever): a run that deploys nothing and keeps no history never creates their classes
+_LAZY = {
+    **dict.fromkeys(("DeployEvent", "Deployment", "DeployMetric", "DeployStep", "StepLog"), ".deploy"),
+    **dict.fromkeys(("FleetDecision", "FleetRollout", "FleetWave"), ".fleet"),
+    **dict.fromkeys(("HistoryView", "RunPoint"), ".history"),
+    "load_report": ".files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # kept in the namespace: imported once, and the codec's type hints resolve from it
+    value = globals()[name] = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    return value
+
 
 __all__ = [
     "GATE_STATUSES",
@@ -64,8 +86,6 @@ __all__ = [
 
 #: ``major.minor``: readers accept any minor of their major; a new major means a breaking change.
 SCHEMA_VERSION = "2.6"
-#: older majors :func:`load_report` still reads, upgrading them on the way in
-_UPGRADABLE = ("1",)
 
 Outcome = Literal["passed", "failed", "error", "skipped", "blocked", "xfailed", "xpassed"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -77,6 +97,8 @@ GATE_STATUSES: tuple[str, ...] = typing.get_args(GateStatus)
 
 @dataclass(slots=True, eq=False, repr=False)  # one per test, file or finding: a big report holds hundreds of thousands
 class TestResult(Value):
+    """One test's outcome in the run (or in a JUnit file another runner wrote)."""
+
     __test__ = False  # not a pytest test class
 
     nodeid: str
@@ -96,6 +118,8 @@ class TestResult(Value):
 
 @dataclass(eq=False, repr=False)
 class PhaseResult(Value):
+    """One phase of the pyramid: its tests by outcome, its time, its status and coverage."""
+
     name: str
     order: int
     tests: int = 0
@@ -113,6 +137,8 @@ class PhaseResult(Value):
 
 @dataclass(slots=True, eq=False, repr=False)  # one per test, file or finding: a big report holds hundreds of thousands
 class FileCoverage(Value):
+    """One measured file's line and branch coverage."""
+
     path: str
     statements: int
     covered_lines: int
@@ -127,6 +153,8 @@ class FileCoverage(Value):
 
 @dataclass(eq=False, repr=False)
 class CoverageTotals(Value):
+    """Coverage over every measured file."""
+
     files: int
     statements: int
     covered_lines: int
@@ -138,6 +166,8 @@ class CoverageTotals(Value):
 
 @dataclass(eq=False, repr=False)
 class PhaseCoverage(Value):
+    """The lines one phase's tests ran (phase attribution)."""
+
     phase: str
     statements: int
     covered_lines: int
@@ -146,6 +176,8 @@ class PhaseCoverage(Value):
 
 @dataclass(eq=False, repr=False)
 class CoverageReport(Value):
+    """The Python coverage of the run: how it was measured, its totals, files and phases."""
+
     #: ``measured``; ``off`` when turned off on purpose (gates end ``skipped``); ``error`` when it failed
     status: Literal["measured", "off", "error"]
     measured_by: Literal["iotops", "pytest-cov", "none"]
@@ -196,6 +228,8 @@ class Finding(Value):
 
 @dataclass(eq=False, repr=False)
 class CommandResult(Value):
+    """A command an evidence source ran: its arguments, exit code, time and the ends of its output."""
+
     argv: list[str]
     exit_code: int | None
     duration: float
@@ -205,6 +239,8 @@ class CommandResult(Value):
 
 @dataclass(eq=False, repr=False)
 class EvidenceResult(Value):
+    """One evidence source as read: its status (an error says why), and what it contributed."""
+
     name: str
     kind: str
     path: str | None
@@ -224,6 +260,8 @@ class EvidenceResult(Value):
 
 @dataclass(eq=False, repr=False)
 class IgnoreRecord(Value):
+    """One ``[[tool.iotops.ignore]]`` entry, whether it has expired and how many findings it matched."""
+
     id: str
     reason: str
     expires: str
@@ -235,6 +273,8 @@ class IgnoreRecord(Value):
 
 @dataclass(eq=False, repr=False)
 class DiffFile(Value):
+    """One changed file's diff coverage."""
+
     path: str
     changed: int
     coverable: int
@@ -245,6 +285,8 @@ class DiffFile(Value):
 
 @dataclass(eq=False, repr=False)
 class DiffCoverage(Value):
+    """Coverage of the lines changed since the base, file by file."""
+
     status: Literal["measured", "no-source-lines", "error"]
     base: str
     merge_base: str
@@ -258,6 +300,8 @@ class DiffCoverage(Value):
 
 @dataclass(eq=False, repr=False)
 class GateResult(Value):
+    """One gate's verdict: its status, the measured value against the threshold, and why."""
+
     id: str
     family: str
     status: GateStatus
@@ -271,6 +315,8 @@ class GateResult(Value):
 
 @dataclass(eq=False, repr=False)
 class Stage(Value):
+    """One stage of the pipeline (collect, a phase, coverage, evidence, gates, reports) and its time."""
+
     name: str
     kind: str
     started_at: str
@@ -278,45 +324,9 @@ class Stage(Value):
 
 
 @dataclass(eq=False, repr=False)
-class GitInfo(Value):
-    commit: str | None = None
-    branch: str | None = None
-    dirty: bool | None = None
-    #: the commit's committer time (ISO 8601; schema 2.4): the start of a change's lead time
-    committed_at: str | None = None
-
-
-@dataclass(eq=False, repr=False)
-class ShardInfo(Value):
-    index: int
-    total: int
-    #: "durations" (balanced by a previous run report) or "count"
-    balanced_by: str
-    tests: int
-
-
-@dataclass(eq=False, repr=False)
-class RunMeta(Value):
-    started_at: str
-    finished_at: str
-    duration: float
-    rootdir: str
-    args: list[str]
-    python: str
-    pytest: str
-    iotops: str
-    platform: str
-    workers: int
-    git: GitInfo
-    settings_sources: dict[str, str] = field(default_factory=dict)
-    #: set on a partial report written by a shard (``--iotops-shard K/N``)
-    shard: ShardInfo | None = None
-    #: on a merged report: the partial reports it was made from
-    merged_from: list[str] = field(default_factory=list)
-
-
-@dataclass(eq=False, repr=False)
 class Verdict(Value):
+    """Whether the change is releasable: the status, the exit code and the reasons."""
+
     status: Literal["passed", "failed"]
     exit_code: int
     reasons: list[str]
@@ -325,6 +335,8 @@ class Verdict(Value):
 
 @dataclass(eq=False, repr=False)
 class RunReport(Value):
+    """The run report: the one model every output (terminal, JSON, HTML, JUnit, SARIF, Markdown) renders."""
+
     run: RunMeta
     phases: list[PhaseResult]
     tests: list[TestResult]
@@ -348,36 +360,3 @@ class RunReport(Value):
 
     def to_json(self) -> str:
         return json.dumps(to_dict(self), separators=(",", ":"))
-
-
-def _upgrade_1(data: dict[str, Any]) -> dict[str, Any]:
-    """A 1.x report as 2.0: ``files[].missing_lines`` (a list) became ``files[].missing`` (ranges)."""
-    holders = [data.get("coverage"), *(data.get("evidence") or [])]
-    for holder in holders:
-        for entry in (holder.get("files") or []) if isinstance(holder, dict) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("missing_lines"), list):
-                entry["missing"] = line_ranges(x for x in entry.pop("missing_lines") if isinstance(x, int))
-    return {**data, "schema_version": SCHEMA_VERSION}
-
-
-def load_report(path: str | Path) -> RunReport:
-    """Read a run report file, refusing other major schema versions with a clear message."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportFormatError(f"{path}: run report not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportFormatError(f"{path}: not a readable JSON run report ({exc})") from None
-    version = data.get("schema_version") if isinstance(data, dict) else None
-    major = SCHEMA_VERSION.split(".", maxsplit=1)[0]
-    if isinstance(version, str) and version.split(".")[0] in _UPGRADABLE:
-        data = _upgrade_1(data)
-    elif not isinstance(version, str) or version.split(".")[0] != major:
-        readable = ", ".join(f"{m}.x" for m in (*_UPGRADABLE, major))
-        message = f"schema_version {version!r} is not readable by this version (reads {readable})"
-        raise ReportFormatError(f"{path}: {message}")
-    try:
-        return from_dict(RunReport, data)
-    except ReportFormatError as exc:
-        raise ReportFormatError(f"{path}: {exc}") from None

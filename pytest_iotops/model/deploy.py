@@ -16,6 +16,8 @@ Decision = Literal["continue", "retry", "abort", "promote", "halt"]
 
 @dataclass(eq=False, repr=False)
 class DeployEvent(Value):
+    """One thing that happened in a deployment (a step began, traffic moved, a rollback), and when."""
+
     #: seconds since the deployment started
     t: float
     event: str
@@ -24,6 +26,8 @@ class DeployEvent(Value):
 
 @dataclass(eq=False, repr=False)
 class DeployMetric(Value):
+    """One metric of a step as judged: the canary's value, the baseline's and the verdict."""
+
     name: str
     verdict: str
     value: float | None
@@ -47,6 +51,8 @@ class StepLog(Value):
 
 @dataclass(eq=False, repr=False)
 class DeployStep(Value):
+    """One step of a rollout: its traffic weight, the load served and how it was judged."""
+
     index: int
     weight: int
     #: seconds since the deployment started
@@ -79,6 +85,8 @@ class DeployStep(Value):
 
 @dataclass(eq=False, repr=False)
 class Deployment(Value):
+    """One deployment a test ran: its strategy, versions, steps, events and outcome."""
+
     #: the test that ran it
     test: str
     strategy: Literal["canary", "blue-green"]

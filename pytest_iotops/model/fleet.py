@@ -25,6 +25,8 @@ STATE_CODES = {
 
 @dataclass(eq=False, repr=False)
 class FleetWave(Value):
+    """One wave of a firmware rollout: its devices and how they fared."""
+
     wave: int
     devices: int
     succeeded: int
@@ -44,6 +46,8 @@ class FleetWave(Value):
 
 @dataclass(eq=False, repr=False)
 class FleetDecision(Value):
+    """A decision a fleet rollout took (start, extend, abort, promoted ...), when, and the rule behind it."""
+
     #: seconds of the rollout's (virtual) clock
     t: float
     wave: int
@@ -57,6 +61,8 @@ class FleetDecision(Value):
 
 @dataclass(eq=False, repr=False)
 class FleetRollout(Value):
+    """One firmware rollout to a simulated fleet: its waves, decisions and outcome."""
+
     test: str
     name: str
     broker: str

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ..model import Deployment, RunReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model import Deployment, RunReport
+
 
 __all__ = ["deployment_lines", "outcome_words", "summary_words"]
 

@@ -4,7 +4,11 @@ devices that ended alike, so a 10,000-device fleet draws as a few hundred rectan
 
 from __future__ import annotations
 
-from ..model import FleetRollout, RunReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model import FleetRollout, RunReport
+
 
 __all__ = [
     "HEAT_COLOURS",

@@ -17,6 +17,8 @@ __all__ = ["BUILTIN", "ReportFormat", "builtin_formats", "check_formats", "iotop
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ReportFormat(FrozenValue):
+    """A report format ``formats`` can name: its file name and the renderer that writes it from the run report."""
+
     #: what ``formats`` / ``--iotops-format`` / ``--format`` name it
     name: str
     #: written as this file in the reports directory (``run-report`` in it becomes ``gate-report`` for iotops gate)
