@@ -6,6 +6,7 @@ walker of the types for the model, the schema and the loader.
 from __future__ import annotations
 
 import dataclasses
+import json
 import operator
 import re
 import sys
@@ -15,9 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, Union
 
+import orjson
+
 from .errors import ReportFormatError
 
-__all__ = ["expand_ranges", "fields_of", "from_dict", "line_ranges", "schema_of", "to_dict"]
+__all__ = ["expand_ranges", "fields_of", "from_dict", "line_ranges", "schema_of", "to_dict", "to_json"]
 
 _RANGE = re.compile(r"(\d+)(?:-(\d+))?")
 
@@ -48,6 +51,26 @@ def to_dict(obj: Any) -> dict[str, Any]:
             _MEMO[-1] = (obj, cached)
         return cached
     return _to_plain_dict(obj)
+
+
+def to_json(obj: Any) -> str:
+    """A dataclass as compact JSON, ``schema_version`` first: the document ``json.dumps(to_dict(obj))`` wrote, the
+    same keys in the same order with the same values, encoded by orjson straight from the dataclasses. That
+    costs about 1,500 instructions per test of a run report against 37,000 for flattening and ``json.dumps``
+    (callgrind, a 1,000-test report): for a fast suite, the largest per-test cost of ``--iotops``. The text
+    differs only where JSON allows: non-ASCII characters as UTF-8 rather than ``\\u`` escapes, exponents as
+    ``1e-5`` rather than ``1e-05``, and a non-finite float (``json.dumps`` wrote ``NaN``, which is not JSON) as
+    ``null``."""
+    if _MEMO and _MEMO[-1][0] is obj and _MEMO[-1][1] is not None:
+        data: Any = _MEMO[-1][1]  # flattened already, for another renderer
+    else:
+        data = {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+        if "schema_version" in data:
+            data = {"schema_version": data.pop("schema_version"), **data}
+    try:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate (a file name not in UTF-8), an int past 64 bits
+        return json.dumps(to_dict(obj), separators=(",", ":"))
 
 
 def _to_plain_dict(obj: Any) -> dict[str, Any]:

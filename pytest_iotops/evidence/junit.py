@@ -8,8 +8,8 @@ failing test; Surefire counts each failed rerun, so those count as failures too)
 named after the suite, so a report holding only that cannot pass. A test name seen again is another attempt of
 the same test (stress and retry runs): it failed if any attempt failed. A test that passed after
 ``flakyFailure``/``flakyError`` (Surefire) or ``rerun`` (pytest-rerunfailures) elements is flaky; one with
-``rerunFailure``/``rerunError`` only and no final failure failed. ``time`` may be empty, negative or written
-``2,503.1``.
+``rerunFailure``/``rerunError`` only and no final failure failed. ``time`` may be empty, negative, too large
+for a float or written ``2,503.1``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def _seconds(raw: str | None) -> float:
         value = float(raw.replace(",", ""))
     except ValueError:
         return 0.0
-    return value if value > 0 and not math.isnan(value) else 0.0  # negative and NaN count as 0
+    # negative, NaN and infinite (a 400-digit time) count as 0: a run report holds finite numbers only
+    return value if value > 0 and math.isfinite(value) else 0.0
 
 
 def _count(raw: str | None) -> int:

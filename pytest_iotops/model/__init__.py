@@ -9,12 +9,11 @@ and the JSON Schema, re-exported here with :func:`load_report`, which reads and 
 from __future__ import annotations
 
 import importlib
-import json
 import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..codec import expand_ranges, from_dict, line_ranges, to_dict
+from ..codec import expand_ranges, from_dict, line_ranges, to_dict, to_json
 from ..errors import ReportFormatError
 from ..values import Value
 from .run import GitInfo, RunMeta, ShardInfo
@@ -359,4 +358,4 @@ class RunReport(Value):
     schema_version: str = SCHEMA_VERSION
 
     def to_json(self) -> str:
-        return json.dumps(to_dict(self), separators=(",", ":"))
+        return to_json(self)

@@ -192,9 +192,13 @@ def test_junit_odd_times(tmp_path: Path) -> None:
     assert (repeated.duration, repeated.attempts) == (100.0, ["passed", "passed"])  # the negative time counts 0
     assert {t.duration for t in parse("junit", "junit/trivy-alpine-310.xml").tests} == {0.0}  # time=""
     odd = tmp_path / "odd.xml"
-    odd.write_text('<testsuite><testcase name="a" time="2,503.1"/><testcase name="b" time="NaN"/></testsuite>')
+    huge = "9" * 400  # parses as an infinite float: a run report holds finite numbers only (JSON has no others)
+    odd.write_text(
+        '<testsuite><testcase name="a" time="2,503.1"/><testcase name="b" time="NaN"/>'
+        f'<testcase name="c" time="{huge}"/><testcase name="d" time="-inf"/></testsuite>'
+    )
     source = EvidenceSource(name="s", kind="junit", path="odd.xml")
-    assert [t.duration for t in PARSERS["junit"](odd, source, tmp_path).tests] == [2503.1, 0.0]
+    assert [t.duration for t in PARSERS["junit"](odd, source, tmp_path).tests] == [2503.1, 0.0, 0.0, 0.0]
 
 
 # -- hostile and broken input: always an EvidenceError that names the file -----------------------------------
