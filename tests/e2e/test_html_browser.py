@@ -134,7 +134,7 @@ def test_sorting_a_static_table(page: Any) -> None:
 @pytest.mark.slow
 def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
     """The wheel carries the templates, the schema, py.typed and both entry points; a fresh venv with only
-    the wheel (and jinja2) renders the report."""
+    the wheel (and jinja2 and orjson: the renderer's and the JSON encoder's) renders the report."""
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
@@ -160,7 +160,7 @@ def test_an_installed_wheel_renders_html(tmp_path: Path) -> None:
     assert "[pytest11]\niotops = pytest_iotops.plugin" in entry_points
     assert "iotops = pytest_iotops.cli:main" in entry_points
     install = subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", str(wheel), "jinja2", "markupsafe", "pluggy"],
+        [python, "-m", "pip", "install", "-q", "--no-deps", str(wheel), "jinja2", "markupsafe", "pluggy", "orjson"],
         capture_output=True,
         text=True,
         timeout=600,
