@@ -137,7 +137,7 @@ class IotopsPlugin:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_start("collect")
         config = session.config
-        if self.workerinput is None and (config.get_verbosity() < 0 or config.option.no_header):
+        if self.workerinput is None and (config.get_verbosity() < 0 or getattr(config.option, "no_header", False)):
             reporter = config.pluginmanager.get_plugin("terminalreporter")
             line = self._coverage_line()
             if reporter is not None and line:
