@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_iotops.pyproject import read_toml
+
 REPO = Path(__file__).resolve().parent.parent
 #: the tools every project venv gets, pinned
 TOOLS = ("pytest==9.2.0", "pytest-xdist==3.8.0", "pytest-cov==7.1.0", "coverage==7.17.5", "slipcover==1.1.0")
@@ -265,8 +267,11 @@ def _venv_python(venv: Path) -> str:
 
 
 def _stamp(project: Project) -> str:
-    # the checkout is part of it: a venv installed (editable) from another checkout would test that one's code
-    return json.dumps([project.name, project.version, project.deps, project.tools, str(REPO)])
+    # the checkout is part of it: a venv installed (editable) from another checkout would test that one's code;
+    # so are the plugin's declared dependencies: a venv made before one was added lacks it (an editable install
+    # brings new code, never a new dependency)
+    declared = read_toml(REPO / "pyproject.toml")["project"]["dependencies"]
+    return json.dumps([project.name, project.version, project.deps, project.tools, str(REPO), declared])
 
 
 MODES: dict[str, tuple[str, ...]] = {

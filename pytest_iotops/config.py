@@ -21,10 +21,10 @@ from .options import DEFAULT_PHASES, OPTIONS, Option
 from .pyproject import find_pyproject, read_table, read_toml
 from .tables import ConfigTable
 from .validate import Invalid, boolean, names, percent, str_list
+from .values import FrozenValue
 
 if TYPE_CHECKING:
     from .deploy.config import DeploySettings
-from .values import FrozenValue
 
 __all__ = [
     "DEFAULT_PATHS",
