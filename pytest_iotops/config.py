@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from .options import DEFAULT_PHASES, OPTIONS, Option
 from .pyproject import find_pyproject, read_table, read_toml
 from .tables import ConfigTable
 from .validate import Invalid, boolean, names, percent, str_list
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 if TYPE_CHECKING:
     from .deploy.config import DeploySettings
@@ -62,7 +62,7 @@ _CI_BASE = (
 _BY_KEY = {o.key: o for o in OPTIONS}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class CoverageSettings(FrozenValue):
     """``[tool.iotops.coverage]``: what is measured, by which engine, and the floors the coverage gates apply."""
 
@@ -78,7 +78,7 @@ class CoverageSettings(FrozenValue):
     phase_fail_under: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class PyramidSettings(FrozenValue):
     """``[tool.iotops.pyramid]``: the bounds on each phase's share of the tests and of the test time."""
 
@@ -92,7 +92,7 @@ class PyramidSettings(FrozenValue):
         return any((self.min_share, self.max_share, self.min_time_share, self.max_time_share))
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Settings(FrozenValue):
     """The effective configuration of a run, every layer applied (see :func:`load_settings`)."""
 

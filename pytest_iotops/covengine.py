@@ -8,14 +8,13 @@ and says why; a named engine that cannot is a configuration error naming the set
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 import coverage
 import coverage.exceptions
 
 from .errors import ConfigError
 from .options import COVERAGE_ENGINES
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 __all__ = ["ENGINES", "Engine", "choose_engine"]
 
@@ -23,7 +22,7 @@ ENGINES = COVERAGE_ENGINES
 _KEY = "[tool.iotops.coverage] engine"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Engine(FrozenValue):
     name: str  # coveragepy | sysmon | slipcover
     reason: str = ""  # why auto chose it, or ""

@@ -18,7 +18,6 @@ import re
 import tempfile
 import typing
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ from .covsource import describe_selection
 from .errors import EvidenceError
 from .evidence.base import LineData
 from .model import CoverageReport, CoverageTotals, FileCoverage, PhaseCoverage, line_ranges
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 if TYPE_CHECKING:
     from .coverage import CoverageMeter
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["phase_lines", "phase_of_label", "summarize"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Analyzed(FrozenValue):
     """One reported file: coverage.py's name for it, its counts and lines; ``measured`` and ``reporter`` (the
     data's file name and coverage.py's file reporter) only from the analysis, None from a JSON report."""

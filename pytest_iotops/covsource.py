@@ -9,12 +9,11 @@ of the distribution, since a distribution often ships several (attrs ships ``att
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import read_toml
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 if TYPE_CHECKING:
     import coverage
@@ -45,7 +44,7 @@ _NOT_SOURCE_MODULES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "t
 _TEST_FILES = ("*/tests/*", "*/test/*", "*/test_*.py", "*_test.py", "*/conftest.py")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Selection(FrozenValue):
     """Directories (absolute) chosen by the guess, and why; ``omit`` when no package was found at all."""
 

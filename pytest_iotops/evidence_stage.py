@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from .config import Settings
@@ -18,12 +18,12 @@ from .evidence.run import Collected, collect
 from .findings import apply_baseline, apply_ignores, load_baseline, write_baseline
 from .model import CoverageReport, DiffCoverage, EvidenceResult, IgnoreRecord
 from .render.output import write_output
-from .values import Value
+from .values import Value, record
 
 __all__ = ["EvidenceStage", "run_evidence_stage"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class EvidenceStage(Value):
     """The evidence stage's outcome: what was collected, the ignores, the diff coverage, the baseline written."""
 

@@ -4,11 +4,10 @@ without ``--iotops`` (the configuration loader, :mod:`.config`, imports much mor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .validate import Validator, boolean, choice, map_of, name, names, percent, shard, str_list, text
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 __all__ = ["COVERAGE_ENGINES", "COVERAGE_TRACES", "DEFAULT_PHASES", "OPTIONS", "Option"]
 
@@ -18,7 +17,7 @@ COVERAGE_ENGINES = ("coveragepy", "sysmon", "slipcover", "auto")
 COVERAGE_TRACES = ("always", "tests")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Option(FrozenValue):
     """One configuration key: its dotted name, validator, default and command-line destination."""
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import ConfigError
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 __all__ = [
     "Classification",
@@ -57,7 +56,7 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class PhaseRules(FrozenValue):
     """What classifies a test into a phase: the phases in order, the default, path rules and marker aliases."""
 
@@ -75,7 +74,7 @@ class PhaseRules(FrozenValue):
         return self.phases.index(phase)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Classification(FrozenValue):
     """A test's phase and the rule that decided it (for the report and for conflicts)."""
 

@@ -13,14 +13,14 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Settings
 from .errors import IotopsError
-from .values import Value
+from .values import Value, record
 
 if TYPE_CHECKING:
     import pluggy
@@ -43,7 +43,7 @@ __all__ = ["REPORT_NAME", "Pipeline", "RunContext"]
 REPORT_NAME = "run-report.json"
 
 
-@dataclass(eq=False, repr=False)
+@record
 class RunContext(Value):
     """Facts about the invocation that the plugin reads from pytest once."""
 

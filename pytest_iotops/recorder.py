@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from itertools import compress, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .model import PhaseResult, Stage, TestResult, from_dict
-from .values import Value
+from .values import Value, record
 
 if TYPE_CHECKING:
     from .model import Deployment, FleetRollout
@@ -39,7 +39,7 @@ def _clip(text: str, limit: int = MAX_LONGREPR) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Window(Value):
     """When a stage started (wall clock) and its monotonic start and end."""
 
@@ -48,7 +48,7 @@ class _Window(Value):
     end: float
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Recorder(Value):
     """What a run records as it goes (tests, stages, deployments, failed phases): the run report's raw data."""
 
@@ -152,8 +152,8 @@ class Recorder(Value):
         """Deployments a test ran (the fixtures attach them to its reports, so they cross from xdist workers)."""
         from .model import Deployment
 
-        for i, record in enumerate(records):
-            deployment = from_dict(Deployment, record, f"{nodeid}: deployment {i}")
+        for i, data in enumerate(records):
+            deployment = from_dict(Deployment, data, f"{nodeid}: deployment {i}")
             deployment.test = nodeid
             self.deployments.append(deployment)
 
@@ -161,8 +161,8 @@ class Recorder(Value):
         """Fleet rollouts a test ran (attached to its reports like deployments, so they cross from xdist)."""
         from .model import FleetRollout
 
-        for i, record in enumerate(records):
-            rollout = from_dict(FleetRollout, record, f"{nodeid}: fleet rollout {i}")
+        for i, data in enumerate(records):
+            rollout = from_dict(FleetRollout, data, f"{nodeid}: fleet rollout {i}")
             rollout.test = nodeid
             self.fleet_rollouts.append(rollout)
 

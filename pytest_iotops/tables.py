@@ -5,15 +5,14 @@ its error messages), instead of being refused as an unknown key; gates then find
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .values import FrozenValue
+from .values import FrozenValue, record
 
 __all__ = ["ConfigTable"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class ConfigTable(FrozenValue):
     """A ``[tool.iotops.<name>]`` table a plugin owns: its name and the parser that validates it."""
 

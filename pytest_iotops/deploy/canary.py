@@ -26,14 +26,14 @@ import contextlib
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
 from ..errors import DeployError
 from ..model import DeployStep
 from ..monitoring.monitor import Mark, Monitor
 from ..monitoring.promql import MonitoringError
-from ..values import FrozenValue, Value
+from ..values import FrozenValue, Value, record
 from .bake import Bake
 from .decision import Tally, decide
 from .judge import MetricSpec, Samples, judge, merge
@@ -46,7 +46,7 @@ __all__ = ["CanaryLimits", "CanaryResult", "Tally", "canary", "check_steps", "de
 CanaryResult = DeployResult
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class CanaryLimits(FrozenValue):
     failure_limit: int = 0
     inconclusive_limit: int = 1
@@ -103,7 +103,7 @@ def canary(
     return result
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class _Plan(FrozenValue):
     steps: list[int]
     bake: float
@@ -132,7 +132,7 @@ def _abort(target: Target, result: DeployResult, reason: str, outcome: Outcome =
     result.finish(outcome, stable, reason)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _History(Value):
     """What earlier steps measured: the baseline to compare with, all data so far, the stable's reference."""
 

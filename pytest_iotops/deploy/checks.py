@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["VERSION_HEADER", "ResponseCheck", "failures", "json_path", "parse_checks"]
 
@@ -76,7 +76,7 @@ def json_path_value(document: Any, path: str) -> Any:
     return found
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class ResponseCheck(FrozenValue):
     #: the request path it applies to: exact, or a prefix when it ends in ``*`` (``*`` alone: every path)
     path: str = "*"

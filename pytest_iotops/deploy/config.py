@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .metrics import MetricSpec
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["DeploySettings", "override", "parse_deploy"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class DeploySettings(FrozenValue):
     """``[tool.iotops.deploy]``: the versions, the target, the steps, the load and the analysis of deployments."""
 

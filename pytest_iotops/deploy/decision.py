@@ -3,11 +3,11 @@ far. No processes, no clocks: tested row by row and by property in milliseconds 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..model.deploy import Decision
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 if TYPE_CHECKING:
     from .canary import CanaryLimits
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["Tally", "decide"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Tally(FrozenValue):
     """The counts the truth table keeps across steps, and the decision after the last one."""
 

@@ -15,9 +15,9 @@ Pure and seeded-free: the same samples always give the same verdict and the same
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
-from ..values import FrozenValue, Value
+from ..values import FrozenValue, Value, record
 from .metrics import MetricSpec, Verdict
 from .power import POWER, needed_absolute, needed_relative
 from .stats import binomial_upper, fisher_greater, mann_whitney
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Samples(FrozenValue):
     """What one version served during a step: latencies (ms) of all requests and how many failed.
 
@@ -71,7 +71,7 @@ def merge(a: Samples, b: Samples) -> Samples:
     )
 
 
-@dataclass(eq=False, repr=False)
+@record
 class MetricResult(Value):
     name: str
     verdict: Verdict
@@ -84,7 +84,7 @@ class MetricResult(Value):
     ci: tuple[float, float] | None = None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class JudgeResult(Value):
     verdict: Verdict
     score: float

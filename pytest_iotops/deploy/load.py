@@ -12,10 +12,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from email.message import Message
 
-from ..values import Value
+from ..values import Value, record
 from .checks import VERSION_HEADER, ResponseCheck, failures
 from .judge import Samples
 
@@ -27,7 +27,7 @@ Observer = Callable[[str | None, float, bool, str], None]
 _REASONS = 20
 
 
-@dataclass(eq=False, repr=False)
+@record
 class LoadResult(Value):
     requests: int = 0
     failures: int = 0

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["ALPHA", "MetricSpec", "Verdict"]
 
@@ -15,7 +14,7 @@ Verdict = Literal["pass", "marginal", "fail", "inconclusive"]
 ALPHA = 0.005
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class MetricSpec(FrozenValue):
     """One metric a canary step is judged on: its absolute limit and how much worse than the baseline it may be."""
 

@@ -19,11 +19,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from ..errors import DeployError
-from ..values import Value
+from ..values import Value, record
 from .checks import ResponseCheck, failures
 from .ports import free_port, port_in_use, release_port
 
@@ -38,7 +38,7 @@ __all__ = [
 TAIL = 2000
 
 
-@dataclass(eq=False, repr=False)
+@record
 class VersionProcess(Value):
     version: str
     argv: list[str]

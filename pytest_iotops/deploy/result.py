@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from datetime import datetime, timezone
 from typing import Literal
 
 from ..model import DeployEvent, Deployment, DeployMetric, DeployStep
+from ..values import record
 from . import judge as _judge  # looked up at call time: a test can replace judge.judge
 from .judge import JudgeResult, MetricResult, MetricSpec, Samples, quantile
 
@@ -100,7 +101,7 @@ def metric_record(result: MetricResult, spec: MetricSpec) -> DeployMetric:
     )
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DeployResult(Deployment):
     """A deployment in progress, and its record: the fields are the run report's :class:`Deployment` (one
     definition), plus the clock it is timed by; :meth:`deployment` is the plain record for the report."""

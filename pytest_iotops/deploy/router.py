@@ -13,11 +13,11 @@ import random
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..errors import DeployError
-from ..values import Value
+from ..values import Value, record
 from .judge import Samples
 from .weights import check_weights
 
@@ -37,7 +37,7 @@ _HOP_BY_HOP = {
 }
 
 
-@dataclass(eq=False, repr=False)
+@record
 class VersionStats(Value):
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0

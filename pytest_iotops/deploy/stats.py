@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist, median
 
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["MannWhitney", "binomial_upper", "fisher_greater", "mann_whitney"]
 
@@ -22,7 +21,7 @@ _NORMAL = NormalDist()
 _EXACT_LIMIT = 50
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class MannWhitney(FrozenValue):
     w: float  # R's W: rank sum of x minus n(n+1)/2
     p_value: float

@@ -6,13 +6,13 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ..model import FileCoverage, Finding, Severity, TestResult
 from ..severity import severity_at_least
-from ..values import Value
+from ..values import Value, record
 
 __all__ = [
     "LineData",
@@ -136,7 +136,7 @@ _NONZERO = re.compile(rb"[^\x00]+")
 _BITS = [tuple(i for i in range(8) if byte >> i & 1) for byte in range(256)]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Parsed(Value):
     """What a parser read from one tool output: coverage, line data, findings or tests."""
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .. import validate as v
 from ..errors import ConfigError
 from ..severity import SEVERITIES
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .kinds import BUILTIN_KINDS, EvidenceKind, Parser, builtin_kinds
 
 __all__ = [
@@ -39,7 +39,7 @@ TEST_KINDS = tuple(k.name for k in BUILTIN_KINDS if k.family == "tests")
 KINDS = tuple(k.name for k in BUILTIN_KINDS)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class EvidenceSource(FrozenValue):
     """One ``[[tool.iotops.evidence]]`` table: a tool's output (or the command that writes it) and how to read it."""
 
@@ -175,7 +175,7 @@ def _check_entry(
     return values
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Ignore(FrozenValue):
     """An accepted finding: who accepted it is in git, why and until when is here."""
 
@@ -223,7 +223,7 @@ def parse_ignores(raw: Any, where: str) -> tuple[Ignore, ...]:
     return tuple(Ignore(**values) for values in entries)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class DiffSettings(FrozenValue):
     """``[tool.iotops.diff]``: the base diff coverage compares with, its floor, and which changed files count."""
 

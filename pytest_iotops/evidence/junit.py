@@ -15,13 +15,12 @@ for a float or written ``2,503.1``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import TestResult
-from ..values import Value
+from ..values import Value, record
 from .base import Parsed
 from .read import iter_xml_events, local_name, xml_root_tag
 
@@ -54,7 +53,7 @@ def _count(raw: str | None) -> int:
         return 0
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Suite(Value):
     name: str
     claimed: int  # failures + errors its attributes count
@@ -116,7 +115,7 @@ def _suite_level(element: Any, suite: str, source: EvidenceSource) -> TestResult
     )
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Outcome(Value):
     """What a test case's children say, read in document order: the first failure or error wins over a skip,
     and reruns (Surefire's flaky* and rerun* elements) are counted."""

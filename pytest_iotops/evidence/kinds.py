@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 if TYPE_CHECKING:
     from .base import Parsed
@@ -26,7 +25,7 @@ Family = Literal["coverage", "findings", "tests"]
 Parser = Callable[[Path, "EvidenceSource", Path], "Parsed"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class EvidenceKind(FrozenValue):
     """A format ``[[tool.iotops.evidence]]`` can name: its family (what gates read from it) and its parser."""
 

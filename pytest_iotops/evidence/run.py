@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from ..errors import EvidenceError
 from ..model import CoverageTotals, EvidenceResult, FileCoverage, Finding, Stage, TestResult
-from ..values import Value
+from ..values import Value, record
 from .base import LineData, Parsed, assign_fingerprints
 from .command import CommandFailed, run_command
 from .config import EvidenceSource
@@ -21,7 +21,7 @@ __all__ = ["PARSERS", "Collected", "collect", "parse_file", "totals_of"]
 PARSERS: dict[str, Parser] = {k.name: k.parse for k in BUILTIN_KINDS}
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Collected(Value):
     """Every evidence source's results, findings, tests, line data and stage timings, collected once."""
 

@@ -9,13 +9,13 @@ as trivy and CodeQL write it) wins over the level. Suppressed results stay in th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EvidenceError
 from ..model import Finding, Severity
-from ..values import Value
+from ..values import Value, record
 from .base import Parsed, PathMap, severity_from_score
 from .jsonstream import JsonStream
 from .read import as_dict, expect
@@ -33,7 +33,7 @@ _BRACKET = re.compile(r"^\[(CRITICAL|HIGH|MEDIUM|LOW|UNKNOWN)\]\s*", re.IGNORECA
 _CONTEXT = ("tool", "originalUriBaseIds", "invocations")
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Run(Value):
     """What one run's results are read against, and what they gave."""
 

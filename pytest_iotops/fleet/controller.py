@@ -19,10 +19,10 @@ import math
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
-from ..values import Value
+from ..values import Value, record
 from .decide import Judgement
 from .policy import Policy
 from .rules import FAILURE_TYPE, TERMINAL, abort_reason, statistical, suspect_class
@@ -32,7 +32,7 @@ __all__ = ["TERMINAL", "DeviceView", "Rollout"]
 _FAILURE_TYPE = FAILURE_TYPE
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DeviceView(Value):
     device: str
     hardware: str

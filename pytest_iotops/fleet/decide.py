@@ -11,15 +11,13 @@ the test says so, and waiting otherwise, is the difference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..deploy.stats import binomial_upper
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["Judgement", "binomial_lower", "judge_failures"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Judgement(FrozenValue):
     action: str  # "abort", "continue" or "wait"
     rule: str  # which rule said so

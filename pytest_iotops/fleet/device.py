@@ -13,10 +13,9 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ..values import Value
+from ..values import Value, record
 from .firmware import Firmware
 from .profile import DeviceProfile
 
@@ -26,7 +25,7 @@ BOOT_TRIES = 3
 DOWNLOAD_TRIES = 3
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Slot(Value):
     version: str = ""
     ok: bool = False  # a complete image whose digest was checked

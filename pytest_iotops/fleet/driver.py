@@ -15,11 +15,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..errors import FleetError
-from ..values import Value
+from ..values import Value, record
 from .controller import Rollout
 from .link import Link
 from .protocol import Topics, encode, parse_ack, parse_report
@@ -29,7 +29,7 @@ __all__ = ["ClockStats", "Driver"]
 GRACE = 5.0  # seconds of real time before a missing answer counts as lost (loaded CI machines are slow)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class ClockStats(Value):
     ticks: int = 0
     resent_ticks: int = 0

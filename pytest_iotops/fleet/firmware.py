@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["Firmware", "build_firmware"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Firmware(FrozenValue):
     """``boot_loop_on``: hardware classes on which this build never boots (a driver missing for that board);
     ``install_failure_rate``: share of devices whose slot write fails (flash too small, a bad block);

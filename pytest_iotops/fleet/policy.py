@@ -10,11 +10,11 @@ start only once they are below it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..errors import ConfigError
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = [
     "FAILURE_TYPES",
@@ -27,7 +27,7 @@ __all__ = [
 FAILURE_TYPES = ("FAILED", "REJECTED", "TIMED_OUT", "ALL")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class AbortCriterion(FrozenValue):
     """AWS's ``abortConfig`` criterion: abort when at least ``min_executed`` devices were notified and failures
     of ``failure_type`` reach ``threshold_percentage`` of them."""
@@ -37,7 +37,7 @@ class AbortCriterion(FrozenValue):
     threshold_percentage: float
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Rate(FrozenValue):
     """AWS's ``exponentialRate``: notify ``base_per_minute`` devices a minute, multiplied by
     ``increment_factor`` each time ``increase_after`` more devices were notified (or succeeded), at most
@@ -50,7 +50,7 @@ class Rate(FrozenValue):
     maximum_per_minute: int = 1000
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Policy(FrozenValue):
     waves: tuple[float, ...] = (5.0, 25.0, 50.0, 100.0)  # cumulative percentages of the fleet
     rate: Rate | None = None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["STATES", "DeviceFaults", "DeviceProfile", "FleetFaults", "FleetSpec", "device_id", "profiles"]
 
@@ -20,7 +20,7 @@ __all__ = ["STATES", "DeviceFaults", "DeviceProfile", "FleetFaults", "FleetSpec"
 STATES = ("idle", "downloading", "installing", "rebooting", "verifying", "committing")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class DeviceFaults(FrozenValue):
     power_loss_at: str = ""  # one of STATES, or no power loss
     power_loss_offset: float = 0.5  # where in that state (for installing: the share of the slot written)
@@ -33,7 +33,7 @@ class DeviceFaults(FrozenValue):
     reboot_loop: int = 0  # spontaneous reboots while verifying before it settles
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class DeviceProfile(FrozenValue):
     device: str
     index: int
@@ -49,7 +49,7 @@ class DeviceProfile(FrozenValue):
     faults: DeviceFaults = DeviceFaults()
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class FleetFaults(FrozenValue):
     """Shares of the fleet that meet each device fault. ``power_loss`` by state; ``power_loss_states`` spreads
     ``power_loss_share`` over several states (each affected device loses power in one of them, round robin), so
@@ -87,7 +87,7 @@ class FleetFaults(FrozenValue):
                 raise ValueError(f"fleet fault {name} must be a share between 0 and 1, not {share}")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class FleetSpec(FrozenValue):
     devices: int
     seed: int = 0

@@ -6,16 +6,16 @@ controller's view equal to each device's own state (devices that went silent are
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..model.fleet import STATE_CODES, FleetDecision, FleetRollout, FleetWave
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["DeviceRecord", "FleetResult"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DeviceRecord(Value):
     device: str
     hardware: str
@@ -35,7 +35,7 @@ class DeviceRecord(Value):
     timeline: list[list[Any]] = field(default_factory=list)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class FleetResult(Value):
     name: str
     broker: str

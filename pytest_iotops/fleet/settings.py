@@ -7,18 +7,18 @@ an unknown key or a wrong value is an error naming where it came from and the ke
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from typing import Any
 
 from ..errors import ConfigError
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .policy import Policy, policy_from_table
 from .profile import FleetFaults
 
 __all__ = ["FleetSettings", "override", "parse_fleet_table"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class FleetSettings(FrozenValue):
     devices: int = 100
     seed: int = 0

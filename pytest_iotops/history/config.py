@@ -5,13 +5,12 @@ point every job at one shared server)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .. import validate as v
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .quarantine import Quarantined, parse_quarantine
 
 __all__ = ["DEFAULT_URL", "HistorySettings", "parse_history"]
@@ -19,7 +18,7 @@ __all__ = ["DEFAULT_URL", "HistorySettings", "parse_history"]
 DEFAULT_URL = "sqlite:///.iotops/history.db"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class HistorySettings(FrozenValue):
     """``[tool.iotops.history]``: where runs are recorded, how long they are kept, and the flaky and trend rules."""
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 
-from ..values import FrozenValue, Value
+from ..values import FrozenValue, Value, record
 
 __all__ = ["BANDS_YEAR", "DeployRecord", "DoraKeys", "band", "dora"]
 
@@ -34,7 +34,7 @@ _EDGES: dict[str, tuple[float, float, float]] = {
 }
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class DeployRecord(FrozenValue):
     environment: str
     #: success, failure or none (neither: halted, interrupted, inconclusive)
@@ -46,7 +46,7 @@ class DeployRecord(FrozenValue):
     commit: str = ""
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DoraKeys(Value):
     environment: str
     days: float

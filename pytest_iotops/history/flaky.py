@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
-from ..values import FrozenValue, Value
+from ..values import FrozenValue, Value, record
 
 __all__ = ["FlakyRule", "Record", "TestHistory", "classify", "wilson"]
 
@@ -21,7 +21,7 @@ Status = Literal["flaky", "failing", "stable", "new"]
 _PASS, _FAIL = "passed", ("failed", "error")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Record(FrozenValue):
     """One run of one test: when, on which commit, its outcome and every attempt's (retries)."""
 
@@ -33,7 +33,7 @@ class Record(FrozenValue):
     run_id: str = ""
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class FlakyRule(FrozenValue):
     window: int = 30
     min_flip_rate: float = 0.05
@@ -43,7 +43,7 @@ class FlakyRule(FrozenValue):
     min_runs: int = 5
 
 
-@dataclass(eq=False, repr=False)
+@record
 class TestHistory(Value):
     __test__ = False  # not a pytest test class
 

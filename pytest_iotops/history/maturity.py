@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
 from ..model import RunReport
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["WEIGHTS", "Maturity", "maturity"]
 
@@ -32,7 +32,7 @@ WEIGHTS = {"automation": 0.30, "integration": 0.20, "deployment": 0.20, "monitor
 _ROUTER = frozenset({"error_rate", "latency_p50", "latency_p99", "availability"})
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Maturity(Value):
     score: float
     inputs: dict[str, float]

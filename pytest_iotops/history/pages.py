@@ -4,19 +4,19 @@ self-contained, autoescaped page each, no script, drawn with the report's own ch
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..model import RunPoint
 from ..render.charts import bar_chart
-from ..values import Value
+from ..values import Value, record
 from .dora import BANDS_YEAR, DoraKeys
 from .maturity import WEIGHTS, Maturity
 
 __all__ = ["dora_page", "history_page", "maturity_page"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Section(Value):
     title: str
     notes: list[str] = field(default_factory=list)

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .. import validate as v
 from ..evidence.config import table_entries
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["Quarantined", "apply_quarantine", "expired_lines", "matching", "parse_quarantine", "split"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Quarantined(FrozenValue):
     """One ``[[tool.iotops.history.quarantine]]`` entry: tests whose failures do not fail the run, until a date."""
 

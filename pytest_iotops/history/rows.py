@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from ..model import RunReport
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["CI_JOB", "Rows", "deployment_rows", "run_rows"]
 
@@ -31,7 +31,7 @@ _DEPLOY_RESULT = {
 }
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Rows(Value):
     run: tuple[Any, ...]
     tests: list[tuple[Any, ...]] = field(default_factory=list)

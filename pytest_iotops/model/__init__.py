@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import importlib
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..codec import expand_ranges, from_dict, line_ranges, to_dict, to_json
 from ..errors import ReportFormatError
-from ..values import Value
+from ..values import Value, record
 from .run import GitInfo, RunMeta, ShardInfo
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ GATE_STATUSES: tuple[str, ...] = typing.get_args(GateStatus)
 #: one per test, file or finding (a big report holds hundreds of thousands), and no ``__slots__``: orjson encodes a
 #: dataclass with a ``__dict__`` three times faster (3,400 instructions a test record against 10,200), and Python
 #: 3.11 keeps its attributes inline, so it takes about 48 bytes more (279 against 231, a test record with its id)
-@dataclass(eq=False, repr=False)
+@record
 class TestResult(Value):
     """One test's outcome in the run (or in a JUnit file another runner wrote)."""
 
@@ -118,7 +118,7 @@ class TestResult(Value):
     flaky: bool = False
 
 
-@dataclass(eq=False, repr=False)
+@record
 class PhaseResult(Value):
     """One phase of the pyramid: its tests by outcome, its time, its status and coverage."""
 
@@ -137,7 +137,7 @@ class PhaseResult(Value):
     coverage_percent: float | None = None
 
 
-@dataclass(eq=False, repr=False)  # one per test, file or finding: no __slots__, see TestResult
+@record  # one per test, file or finding: no __slots__, see TestResult
 class FileCoverage(Value):
     """One measured file's line and branch coverage."""
 
@@ -153,7 +153,7 @@ class FileCoverage(Value):
     branch_percent: float | None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class CoverageTotals(Value):
     """Coverage over every measured file."""
 
@@ -166,7 +166,7 @@ class CoverageTotals(Value):
     branch_percent: float | None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class PhaseCoverage(Value):
     """The lines one phase's tests ran (phase attribution)."""
 
@@ -176,7 +176,7 @@ class PhaseCoverage(Value):
     percent: float
 
 
-@dataclass(eq=False, repr=False)
+@record
 class CoverageReport(Value):
     """The Python coverage of the run: how it was measured, its totals, files and phases."""
 
@@ -205,7 +205,7 @@ class CoverageReport(Value):
         return cls(status, "none", False, [], empty, [], [], False, note)
 
 
-@dataclass(eq=False, repr=False)  # one per test, file or finding: no __slots__, see TestResult
+@record  # one per test, file or finding: no __slots__, see TestResult
 class Finding(Value):
     """One problem reported by a tool, normalised so every tool's findings gate and render alike."""
 
@@ -228,7 +228,7 @@ class Finding(Value):
     level: str = ""
 
 
-@dataclass(eq=False, repr=False)
+@record
 class CommandResult(Value):
     """A command an evidence source ran: its arguments, exit code, time and the ends of its output."""
 
@@ -239,7 +239,7 @@ class CommandResult(Value):
     stderr_tail: str = ""
 
 
-@dataclass(eq=False, repr=False)
+@record
 class EvidenceResult(Value):
     """One evidence source as read: its status (an error says why), and what it contributed."""
 
@@ -260,7 +260,7 @@ class EvidenceResult(Value):
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class IgnoreRecord(Value):
     """One ``[[tool.iotops.ignore]]`` entry, whether it has expired and how many findings it matched."""
 
@@ -273,7 +273,7 @@ class IgnoreRecord(Value):
     path: str | None = None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DiffFile(Value):
     """One changed file's diff coverage."""
 
@@ -285,7 +285,7 @@ class DiffFile(Value):
     origin: str
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DiffCoverage(Value):
     """Coverage of the lines changed since the base, file by file."""
 
@@ -300,7 +300,7 @@ class DiffCoverage(Value):
     note: str = ""
 
 
-@dataclass(eq=False, repr=False)
+@record
 class GateResult(Value):
     """One gate's verdict: its status, the measured value against the threshold, and why."""
 
@@ -315,7 +315,7 @@ class GateResult(Value):
     threshold_source: str = ""
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Stage(Value):
     """One stage of the pipeline (collect, a phase, coverage, evidence, gates, reports) and its time."""
 
@@ -325,7 +325,7 @@ class Stage(Value):
     duration: float
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Verdict(Value):
     """Whether the change is releasable: the status, the exit code and the reasons."""
 
@@ -335,7 +335,7 @@ class Verdict(Value):
     summary: str
 
 
-@dataclass(eq=False, repr=False)
+@record
 class RunReport(Value):
     """The run report: the one model every output (terminal, JSON, HTML, JUnit, SARIF, Markdown) renders."""
 

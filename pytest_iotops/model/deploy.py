@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["Decision", "DeployEvent", "DeployMetric", "DeployStep", "Deployment", "StepLog"]
 
@@ -14,7 +14,7 @@ __all__ = ["Decision", "DeployEvent", "DeployMetric", "DeployStep", "Deployment"
 Decision = Literal["continue", "retry", "abort", "promote", "halt"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DeployEvent(Value):
     """One thing that happened in a deployment (a step began, traffic moved, a rollback), and when."""
 
@@ -24,7 +24,7 @@ class DeployEvent(Value):
     detail: str
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DeployMetric(Value):
     """One metric of a step as judged: the canary's value, the baseline's and the verdict."""
 
@@ -39,7 +39,7 @@ class DeployMetric(Value):
     samples: int = 0
 
 
-@dataclass(eq=False, repr=False)
+@record
 class StepLog(Value):
     """What one version wrote during a step (schema 2.4): lines, lines by level, the last few (redacted)."""
 
@@ -49,7 +49,7 @@ class StepLog(Value):
     last: list[str]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class DeployStep(Value):
     """One step of a rollout: its traffic weight, the load served and how it was judged."""
 
@@ -83,7 +83,7 @@ class DeployStep(Value):
     logs: list[StepLog] = field(default_factory=list)
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Deployment(Value):
     """One deployment a test ran: its strategy, versions, steps, events and outcome."""
 

@@ -4,9 +4,9 @@ versions the fleet ended on, the checks that must hold, and one character per de
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["STATE_CODES", "FleetDecision", "FleetRollout", "FleetWave"]
 
@@ -23,7 +23,7 @@ STATE_CODES = {
 }
 
 
-@dataclass(eq=False, repr=False)
+@record
 class FleetWave(Value):
     """One wave of a firmware rollout: its devices and how they fared."""
 
@@ -44,7 +44,7 @@ class FleetWave(Value):
         return (self.failed + self.timed_out + self.rejected) / executed if executed else None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class FleetDecision(Value):
     """A decision a fleet rollout took (start, extend, abort, promoted ...), when, and the rule behind it."""
 
@@ -59,7 +59,7 @@ class FleetDecision(Value):
     released: int
 
 
-@dataclass(eq=False, repr=False)
+@record
 class FleetRollout(Value):
     """One firmware rollout to a simulated fleet: its waves, decisions and outcome."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["HistoryView", "RunPoint"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class RunPoint(Value):
     """One earlier run, as the history holds it (schema 2.4)."""
 
@@ -24,7 +24,7 @@ class RunPoint(Value):
     duration: float
 
 
-@dataclass(eq=False, repr=False)
+@record
 class HistoryView(Value):
     """What the run history said when this run was judged (schema 2.4): the branch's last runs (newest first)
     for trends, and the base branch's last run for the compare gate; ``note`` says why either is missing."""

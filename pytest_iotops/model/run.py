@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from ..values import Value
+from ..values import Value, record
 
 __all__ = ["GitInfo", "RunMeta", "ShardInfo"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class GitInfo(Value):
     """The commit the run tested."""
 
@@ -20,7 +20,7 @@ class GitInfo(Value):
     committed_at: str | None = None
 
 
-@dataclass(eq=False, repr=False)
+@record
 class ShardInfo(Value):
     """Which shard of a split run this report is."""
 
@@ -31,7 +31,7 @@ class ShardInfo(Value):
     tests: int
 
 
-@dataclass(eq=False, repr=False)
+@record
 class RunMeta(Value):
     """Where, when and with what the run ran: times, arguments, versions, platform, workers, commit."""
 

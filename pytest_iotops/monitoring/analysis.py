@@ -9,18 +9,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..deploy.judge import MetricResult, Verdict
 from ..deploy.stats import mann_whitney
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["Criterion", "judge_criteria", "judge_series", "parse_criterion", "without_nan"]
 
 _CRITERION = re.compile(r"^\s*(<=|>=|=|<|>)\s*([+-])?\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(%)?\s*$")
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Criterion(FrozenValue):
     """``op`` and ``number``; ``relative``: a signed change against the comparison value (``+10%`` a percent
     of it, ``+100`` an amount); otherwise the value itself (a trailing ``%`` only says the value is a

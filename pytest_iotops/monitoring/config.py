@@ -4,7 +4,7 @@ router's own measurements are judged too. Every key checked before anything star
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from .. import validate as v
 from ..deploy.judge import MetricSpec
 from ..errors import ConfigError
 from ..evidence.config import check_table
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .analysis import parse_criterion
 from .imports import run_import
 from .monitor import HistoryLookup, Monitor
@@ -27,7 +27,7 @@ from .signals import KINDS, SignalMetric, parse_condition
 __all__ = ["MonitoringSettings", "parse_monitoring"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class MonitoringSettings(FrozenValue):
     metrics: tuple[SignalMetric, ...] = ()
     builtin: bool = True

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..values import FrozenValue, Value
+from ..values import FrozenValue, Value, record
 
 __all__ = ["Imported", "Importer", "listing", "load_json", "load_yaml", "mapping"]
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Imported(Value):
     """Signal tables, and monitoring keys (``scoring``, ``pass_score``, ``marginal_score``, ``groups``)."""
 
@@ -23,7 +23,7 @@ class Imported(Value):
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Importer(FrozenValue):
     """``extra``: the import table's own keys beyond format, path and args (file paths, relative to the
     project), each with what it is."""

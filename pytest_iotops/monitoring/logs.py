@@ -10,11 +10,11 @@ import json
 import re
 from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..values import Value
+from ..values import Value, record
 from .promql import MonitoringError, Vector
 from .providers import MetricProvider
 
@@ -51,7 +51,7 @@ def read_record(line: str, pattern: re.Pattern[str] | None, level_key: str, mess
     return str(record.get(level_key, "unparsed")).lower(), str(record.get(message_key, line))
 
 
-@dataclass(eq=False, repr=False)
+@record
 class _Follow(Value):
     path: Path
     offset: int = 0

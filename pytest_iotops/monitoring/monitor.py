@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..deploy.judge import JudgeResult, MetricResult, MetricSpec
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .alerts import ALERTS_SPEC, check_rules, judge_alerts
 from .analysis import without_nan
 from .logs import LogsProvider, parse_query
@@ -23,7 +22,7 @@ from .signals import Reading, SignalMetric, judge_series, judge_signal
 __all__ = ["Mark", "Monitor"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Mark(FrozenValue):
     """Per version, per signal: its counters at one moment (Unix time ``at``)."""
 

@@ -8,11 +8,11 @@ score must not average away."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from ..deploy.judge import JudgeResult, MetricResult, Verdict, combine
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 from .signals import SignalMetric
 
 __all__ = ["MODES", "Scoring"]
@@ -22,7 +22,7 @@ MODES = ("gate", "weighted")
 _POINTS = {"pass": 1.0, "marginal": 0.5}
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class Scoring(FrozenValue):
     mode: Literal["gate", "weighted"] = "gate"
     pass_score: float = 95.0

@@ -10,12 +10,12 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Literal
 
 from ..deploy.judge import MetricResult, MetricSpec, Verdict, proportion
 from ..deploy.stats import binomial_upper
-from ..values import FrozenValue, Value
+from ..values import FrozenValue, Value, record
 from .analysis import judge_criteria, without_nan
 from .analysis import judge_series as compare_series
 
@@ -26,7 +26,7 @@ Kind = Literal["ratio", "histogram", "value", "series"]
 Direction = Literal["increase", "decrease", "either"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class SignalMetric(FrozenValue):
     """One ``[[tool.iotops.deploy.monitoring.metrics]]`` table."""
 
@@ -119,7 +119,7 @@ class SignalMetric(FrozenValue):
         return self.group or self.name
 
 
-@dataclass(eq=False, repr=False)
+@record
 class Reading(Value):
     """A version's counters at one moment, by role (a ratio: one value each; a histogram: value by ``le``)."""
 

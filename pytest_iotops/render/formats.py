@@ -5,17 +5,16 @@ The built-in ones come from :func:`iotops_report_formats` here; a plugin adds it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
 from ..model import RunReport
-from ..values import FrozenValue
+from ..values import FrozenValue, record
 
 __all__ = ["BUILTIN", "ReportFormat", "builtin_formats", "check_formats", "iotops_report_formats"]
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@record(frozen=True)
 class ReportFormat(FrozenValue):
     """A report format ``formats`` can name: its file name and the renderer that writes it from the run report."""
 
