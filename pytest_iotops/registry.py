@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pluggy
 
+from .entrypoints import may_declare
 from .errors import ConfigError
 from .evidence.kinds import EvidenceKind
 from .hookspecs import IotopsSpecs
@@ -61,7 +62,7 @@ def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUI
     pm.register(importlib.import_module("pytest_iotops.fleet.hooks"), name="iotops.fleet.hooks")
     pm.register(importlib.import_module("pytest_iotops.render.formats"), name="iotops.render.formats")
     pm.register(importlib.import_module("pytest_iotops.evidence.kinds"), name="iotops.evidence.kinds")
-    if load_entrypoints:
+    if load_entrypoints and may_declare("iotops"):
         pm.load_setuptools_entrypoints("iotops")
     return pm
 

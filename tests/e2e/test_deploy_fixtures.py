@@ -24,7 +24,10 @@ bake = 1.0
 keep_old_for = 0.2
 env = {{ PYTHONPATH = {json.dumps(ENV["PYTHONPATH"])} }}
 load = {{ rate = 200, concurrency = 16, paths = ["/sensors/boiler"] }}
-analysis = {{ error_rate_max = 5, error_rate_max_increase = 2, min_samples = 8 }}
+# what is judged here is errors (the broken version's 20 %); latency is the judge's own tests' business. With
+# two deployments at once under xdist beside the outer suite's workers on two cores, a healthy v2's p99 was
+# once 50 ms over v1's (CI, 2026-12-04): load, not the fixtures
+analysis = {{ error_rate_max = 5, error_rate_max_increase = 2, min_samples = 8, latency_p99_max_increase_ms = 500 }}
 
 [tool.iotops.deploy.versions]
 {_toml({"v1": version("v1"), "v2": version("v2", seed=2), "broken": version("broken", error_rate=0.2, seed=3)})}
