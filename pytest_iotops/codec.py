@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, TypeVar, Union
 
-import orjson
-
 from .errors import ReportFormatError
 
 __all__ = ["expand_ranges", "fields_of", "from_dict", "line_ranges", "schema_of", "to_dict", "to_json"]
@@ -60,7 +58,10 @@ def to_json(obj: Any) -> str:
     (callgrind, a 1,000-test report), which was the largest per-test cost of ``--iotops`` on a fast suite. The text
     differs only where JSON allows: non-ASCII characters as UTF-8 rather than ``\\u`` escapes, exponents as
     ``1e-5`` rather than ``1e-05``, and a non-finite float (``json.dumps`` wrote ``NaN``, which is not JSON) as
-    ``null``."""
+    ``null``. orjson is imported here, not with the module: loading it costs 8 M instructions, which an xdist
+    worker (it writes no report) would pay for nothing."""
+    import orjson
+
     if _MEMO and _MEMO[-1][0] is obj and _MEMO[-1][1] is not None:
         data: Any = _MEMO[-1][1]  # flattened already, for another renderer
     else:
