@@ -115,5 +115,5 @@ class WorkerReports:
         # "blocked" travels only when true
         if report.when != "teardown" or report.failed:
             report.iotops_phase = self.phase_by_id.get(id(item))  # type: ignore[attr-defined]
-        if item.nodeid in self.blocked:
+        if self.blocked and item.nodeid in self.blocked:  # (pytest 9 builds ``nodeid`` on each access)
             report.iotops_blocked = True  # type: ignore[attr-defined]
