@@ -3,10 +3,10 @@ generated and compiled for every class.
 
 On Python 3.11 ``@dataclass`` compiles each method it generates (``__init__``, ``__repr__``, ``__eq__``, and for
 a frozen one ``__hash__``, ``__setattr__``, ``__delattr__``) with its own ``exec`` when the class is created:
-3 M instructions a class, 5 M a frozen one, and still 1.6 M / 3.2 M with ``eq=False, repr=False`` — for the
+3 M instructions a class, 5 M a frozen one, and still 1.7 M / 3.3 M with ``eq=False, repr=False`` — for the
 three dozen classes every ``--iotops`` run loads, a third of what importing the engine costs, in every process
 (an xdist run pays it three times). :func:`record` makes a class that :mod:`dataclasses` (``fields``,
-``replace``, ``asdict``, ``is_dataclass``), orjson and type checkers take for a dataclass, for 0.2 M: its
+``replace``, ``asdict``, ``is_dataclass``), orjson and type checkers take for a dataclass, for 0.3 M: its
 ``__init__`` is one shared function until the class has made :data:`COMPILE_AFTER` instances, and only then
 compiled, as ``@dataclass`` would have (most classes never get there: settings, verdicts, stages are made a
 few times a run). :class:`Value` (or :class:`FrozenValue`) compare, hash and show instances from the fields
@@ -37,7 +37,7 @@ else:  # Python 3.10: only type checkers read the marker
 __all__ = ["COMPILE_AFTER", "FrozenValue", "Value", "record"]
 
 #: instances a record class makes with the shared ``__init__`` before its own is compiled: compiling costs
-#: 1.2 M instructions, the shared one about 4,000 more an instance than a compiled one
+#: 1.2 M instructions (the first ``exec`` of a process about 6 M), the shared one about 4,000 more an instance
 COMPILE_AFTER = 256
 
 _Key = Callable[[Any], tuple[Any, ...]]
