@@ -13,10 +13,12 @@ traffic goes back to the stable version, everything stops and the run report rec
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
+from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -313,9 +315,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     naming the test and the key, with or without --iotops, not a traceback per test after versions started."""
     from .errors import ConfigError, DeployError
 
-    for item in items:
-        if _USES_DEPLOY.isdisjoint(getattr(item, "fixturenames", ())):
-            continue
+    names = map(getattr, items, repeat("fixturenames"), repeat(()))  # (in C: no Python step per item)
+    for item in compress(items, map(operator.not_, map(_USES_DEPLOY.isdisjoint, names))):
         try:
             item.stash[_SETTINGS] = _merged_settings(item, config)
         except (ConfigError, DeployError) as exc:

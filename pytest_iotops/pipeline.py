@@ -275,12 +275,11 @@ class Pipeline:
         if evidence is not None:
             rec.stages.extend(evidence.collected.stages)
             rec.add_external(evidence.collected.tests)
-        phases = rec.phase_results(dict(self.collected))
+        phases, tests = rec.results(dict(self.collected))
         if coverage_report is not None:
             measured = {c.phase: c.percent for c in coverage_report.phases}
             for phase in phases:
                 phase.coverage_percent = measured.get(phase.name)
-        tests = rec.test_results()
         # in the tests' order (phase, then node id), each test's own in the order it ran them: the same report
         # whichever xdist worker finished first
         order = {t.nodeid: i for i, t in enumerate(tests)} if rec.deployments or rec.fleet_rollouts else {}

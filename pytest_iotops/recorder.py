@@ -6,11 +6,12 @@ The plugin feeds it plain values taken from pytest reports; on xdist only the co
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import field
 from datetime import datetime, timezone
-from itertools import compress, repeat
+from itertools import accumulate, chain, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +26,15 @@ __all__ = ["Recorder", "utc_now"]
 _RANK = {"error": 6, "failed": 5, "xfailed": 4, "blocked": 3, "skipped": 2, "xpassed": 1, "passed": 0}
 MAX_LONGREPR = 20_000
 _PHASE, _DURATION, _NODEID = attrgetter("phase"), attrgetter("duration"), attrgetter("nodeid")
-_PHASE_OUTCOME = attrgetter("phase", "outcome")
+_OUTCOME = attrgetter("outcome")
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _clip(text: str, limit: int = MAX_LONGREPR) -> str:
@@ -64,6 +69,9 @@ class Recorder(Value):
     _decided_by: dict[str, str] = field(default_factory=dict)
     deployments: list[Deployment] = field(default_factory=list)
     fleet_rollouts: list[FleetRollout] = field(default_factory=list)
+    #: phase windows moved by each folded report (a live folder); False: by the caller (:meth:`phase_seen` on
+    #: entering and leaving a phase, or :meth:`phase_span` with a report's own times)
+    live_windows: bool = True
 
     # -- stages -----------------------------------------------------------------------------------------------
     def stage_start(self, name: str) -> None:
@@ -82,6 +90,19 @@ class Recorder(Value):
             self._windows[phase] = _Window(utc_now(), now, now)
         else:
             window.end = now
+
+    def phase_span(self, phase: str, start: float, stop: float) -> None:
+        """Wall-clock window of a phase from its reports' own start and stop times (epoch seconds); a report
+        without them (0.0) is not placed."""
+        if not start:
+            return
+        window = self._windows.get(phase)
+        if window is None:
+            self._windows[phase] = _Window(_iso(start), start, max(start, stop))
+            return
+        if start < window.start:
+            window.start, window.started_at = start, _iso(start)
+        window.end = max(window.end, stop)
 
     # -- tests ------------------------------------------------------------------------------------------------
     def add_report(
@@ -114,7 +135,8 @@ class Recorder(Value):
                 test.message = message
                 test.longrepr = _clip(longrepr)
                 self._decided_by[nodeid] = when
-        self.phase_seen(phase)
+        if self.live_windows:
+            self.phase_seen(phase)
 
     def refine_message(self, nodeid: str, when: str, message: str) -> None:
         """A failure's better message, known only after its report was folded (a serial run takes the headline
@@ -133,7 +155,8 @@ class Recorder(Value):
     def new_test(self, nodeid: str, phase: str) -> TestResult:
         """A test's record, made by its first report: passed until a report says otherwise."""
         test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
-        if phase not in self._windows:  # the phase's first test opens its window; its reports move the end
+        # the phase's first test opens its window; its reports move the end
+        if self.live_windows and phase not in self._windows:
             self.phase_seen(phase)
         return test
 
@@ -194,39 +217,59 @@ class Recorder(Value):
         return self._failed
 
     # -- results ----------------------------------------------------------------------------------------------
-    def phase_results(self, collected: dict[str, int] | None = None) -> list[PhaseResult]:
-        results = {p: PhaseResult(name=p, order=i) for i, p in enumerate(self.phases)}
-        tests = list(self.tests.values())
-        # counted and summed without a Python step per test (a run holds tens of thousands)
-        durations: dict[str, list[float]] = {p: [] for p in results}
-        for phase, duration_list in durations.items():
-            duration_list.extend(compress(map(_DURATION, tests), map(phase.__eq__, map(_PHASE, tests))))
-        for (phase, outcome), count in Counter(map(_PHASE_OUTCOME, tests)).items():
-            r = results[phase]
-            field_name = {"error": "errors"}.get(outcome, outcome)
-            setattr(r, field_name, getattr(r, field_name) + count)
-            r.tests += count
+    def _ordered(self) -> tuple[list[TestResult], list[tuple[int, int]]]:
+        """Every test in pyramid order, then by node id, and each phase's slice of that list: two sorts with keys
+        read in C, no Python step per test (a run holds tens of thousands)."""
+        tests = sorted(self.tests.values(), key=_NODEID)
+        tests.sort(key=_PHASE)  # stable: by node id within each phase (its name's place in the alphabet for now)
+        names = list(map(_PHASE, tests))
+        spans = [(bisect_left(names, p), bisect_right(names, p)) for p in self.phases]
+        ordered = list(chain.from_iterable(tests[a:b] for a, b in spans))
+        if len(ordered) < len(tests):  # a phase this run does not have (never from the recorder's own methods)
+            known = set(self.phases)
+            ordered += [t for t in tests if t.phase not in known]
+        starts = list(accumulate((b - a for a, b in spans), initial=0))
+        return ordered, [(starts[i], starts[i + 1]) for i in range(len(spans))]
+
+    def _phases(
+        self, tests: list[TestResult], spans: list[tuple[int, int]], collected: dict[str, int] | None
+    ) -> list[PhaseResult]:
+        results = [PhaseResult(name=p, order=i) for i, p in enumerate(self.phases)]
+        for r, (a, b) in zip(results, spans, strict=True):
+            block = tests[a:b]
+            for outcome, count in Counter(map(_OUTCOME, block)).items():
+                field_name = {"error": "errors"}.get(outcome, outcome)
+                setattr(r, field_name, getattr(r, field_name) + count)
+            r.tests = b - a
+            r.duration = round(sum(map(_DURATION, block)), 6)
+        by_name = {r.name: r for r in results}
         for name, count in (collected or {}).items():
-            if name in results:  # tests collected but never reported (e.g. -x stopped the run)
-                results[name].tests = max(results[name].tests, count)
-        for r in results.values():
-            r.duration = round(sum(durations[r.name]), 6)
+            if name in by_name:  # tests collected but never reported (e.g. -x stopped the run)
+                by_name[name].tests = max(by_name[name].tests, count)
+        for r in results:
             if r.failed or r.errors:
                 r.status = "failed"
             elif r.tests and r.blocked == r.tests:
                 r.status = "blocked"
             elif r.tests:
                 r.status = "passed"
-        return list(results.values())
+        return results
+
+    def phase_results(self, collected: dict[str, int] | None = None) -> list[PhaseResult]:
+        """Each phase's tests by outcome, its time and status."""
+        return self._phases(*self._ordered(), collected)
 
     def test_results(self) -> list[TestResult]:
         """Every test in pyramid order, then by node id; durations rounded to microseconds."""
-        tests = list(self.tests.values())
-        # rounded, and ordered by a key built in C: no Python call per test
+        return self.results()[1]
+
+    def results(self, collected: dict[str, int] | None = None) -> tuple[list[PhaseResult], list[TestResult]]:
+        """:meth:`phase_results` and :meth:`test_results` from one sort (the phases' times from the tests' own,
+        before the tests' are rounded)."""
+        tests, spans = self._ordered()
+        phases = self._phases(tests, spans, collected)
         list(map(setattr, tests, repeat("duration"), map(round, map(_DURATION, tests), repeat(6))))
-        rank = {p: i for i, p in enumerate(self.phases)}
-        keys = list(zip(map(rank.__getitem__, map(_PHASE, tests)), map(_NODEID, tests), strict=True))
-        return list(map(tests.__getitem__, sorted(range(len(tests)), key=keys.__getitem__)))
+        return phases, tests
 
     def phase_stages(self) -> list[Stage]:
         return [

@@ -4,14 +4,22 @@ attached to its report as plain data so xdist carries them to the controller."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from itertools import compress
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .. import fixtures, fleet_fixtures
 
-__all__ = ["attach_rollouts", "headline", "message", "parent_markers", "relative_path"]
+if TYPE_CHECKING:
+    from ..phases import Classification
+
+_OWN_MARKERS, _PARENT, _PATH = attrgetter("own_markers"), attrgetter("parent"), attrgetter("path")
+
+__all__ = ["attach_rollouts", "classify_items", "headline", "message", "parent_markers", "relative_path"]
 
 
 def message(report: pytest.TestReport) -> str:
@@ -58,3 +66,49 @@ def relative_path(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def classify_items(
+    items: Sequence[pytest.Item],
+    root: Path,
+    classify: Callable[[str, str, tuple[str, ...]], Classification],
+    default: str,
+) -> tuple[list[str], list[str]]:
+    """Each item's phase, and the phase conflicts found (one message per item).
+
+    Most items carry no marker of their own: their phase is their parent's and file's, worked out once per
+    (parent, path) and handed out without a Python step per item. Items with markers of their own are
+    classified one by one, each distinct (file, markers) once."""
+    from ..phases import PhaseConflict
+
+    keys = list(zip(map(id, map(_PARENT, items)), map(id, map(_PATH, items)), strict=True))
+    first = dict(zip(reversed(keys), reversed(items), strict=True))  # each key's first item
+    relpaths: dict[Path, str] = {}
+    inherited: dict[Any, tuple[str, ...]] = {}
+    known: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def one(item: pytest.Item, own: tuple[str, ...]) -> str | None:
+        relpath = relpaths.get(item.path)
+        if relpath is None:
+            relpath = relpaths[item.path] = relative_path(item.path, root)
+        markers = (*own, *parent_markers(item.parent, inherited))
+        phase = known.get((relpath, markers))
+        if phase is None:
+            try:
+                phase = known[(relpath, markers)] = classify(item.nodeid, relpath, markers).phase
+            except PhaseConflict as exc:
+                conflicts[id(item)] = str(exc)
+        return phase
+
+    conflicts: dict[int, str] = {}
+    by_key = {key: one(item, ()) for key, item in first.items()}
+    phases: list[str | None] = list(map(by_key.__getitem__, keys))
+    special = list(compress(range(len(items)), map(_OWN_MARKERS, items)))  # markers of their own
+    if conflicts:  # inherited markers of two phases: every such item is named, in order
+        conflicts.clear()
+        special = sorted({*special, *(i for i, phase in enumerate(phases) if phase is None)})
+    for i in special:
+        item = items[i]
+        phases[i] = one(item, tuple(m.name for m in item.own_markers))
+    found = [conflicts[id(items[i])] for i in special if id(items[i]) in conflicts]
+    return [phase or default for phase in phases], found

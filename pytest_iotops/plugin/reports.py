@@ -6,7 +6,9 @@ through no folding hook and a serial run's through no tagging hook."""
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from itertools import groupby, islice
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,21 +20,160 @@ if TYPE_CHECKING:
     from ..model import TestResult
     from .session import IotopsPlugin
 
-__all__ = ["ReportFolder", "WorkerReports"]
+__all__ = ["LiveFolder", "ReportFolder", "ReportsLost", "WorkerReports"]
 
 _NOTHING = object()
+_STOP, _LOCATION, _OUTCOME, _DURATION, _ORIGIN, _NODEID = map(
+    attrgetter, ("stop", "location", "outcome", "duration", "origin", "nodeid")
+)
+_IS_REPORT = pytest.TestReport.__instancecheck__
+#: the terminal reporter's categories of passed set-ups and teardowns, and of passed calls: pytest puts a report
+#: there only when it passed and is not an xfail's (those are "xfailed" and "xpassed"), whatever stage it is of
+_PLAIN = frozenset(("", "passed"))
+
+
+class ReportsLost(Exception):
+    """Reports a serial run reads from the terminal reporter were removed by a plugin: no verdict is possible."""
 
 
 class ReportFolder:
-    """Serial runs and the xdist controller: every report folded into the test's one outcome. No per-report
-    wrapper here (it cost a generator per report): a serial run takes a failure's headline when pytest hands
-    over the exception (:meth:`pytest_exception_interact`), and the deployments from the item
-    (:meth:`IotopsPlugin.take_waiting_records`); the controller gets both on the workers' reports."""
+    """Serial runs and the xdist controller: every report folded into its test's one outcome, in batches.
 
-    def __init__(self, plugin: IotopsPlugin) -> None:
+    pytest's own terminal reporter keeps every report it is handed (``stats``, by category); where it is the stock
+    one, the reports are read from there when their outcomes are needed (:meth:`catch_up`: on entering a phase,
+    whose blocking depends on the earlier ones, and at the end), which costs the run no hook call per report.
+    Where it is not (``-p no:terminal``, a replacement such as pytest-sugar's), :class:`LiveFolder` takes each
+    report from the hook. A failure's headline comes from the exception (:meth:`pytest_exception_interact`), the
+    deployments from the item (:meth:`IotopsPlugin.take_waiting_records`); the controller gets both on the
+    workers' reports."""
+
+    def __init__(self, plugin: IotopsPlugin, stats: dict[str, list[Any]] | None = None) -> None:
         self.plugin = plugin
         self.recorder = plugin.pipeline.recorder
         self.phases = plugin.pipeline.rules.phases
+        self.distributed = plugin.pipeline.context.distributed
+        self.stats = stats
+        if stats is not None:  # phase windows from when tests ran, not from when their reports were folded
+            self.recorder.live_windows = False
+        #: how many entries of each ``stats`` category are folded
+        self._done: dict[str, int] = {}
+        #: id(report) -> (report, headline): failures whose headline came before the report was folded
+        self._headlines: dict[int, tuple[pytest.TestReport, str]] = {}
+
+    def catch_up(self) -> None:
+        """Fold the reports the terminal reporter has kept since the last call, in the order pytest logged them:
+        by the time each ended (each category's list is in that order already)."""
+        stats = self.stats
+        if stats is None:
+            return
+        done, plain, other = self._done, list[pytest.TestReport](), list[pytest.TestReport]()
+        serial = not self.distributed
+        for category, entries in list(stats.items()):
+            seen, count = done.get(category, 0), len(entries)
+            if count == seen:
+                continue
+            if count < seen:  # never by pytest; a plugin that empties the lists would make outcomes vanish
+                raise ReportsLost(
+                    f"the terminal reporter's '{category}' reports went from {seen} to {count} during the run (a "
+                    "plugin removed them): the tests' outcomes cannot be known"
+                )
+            done[category] = count
+            if serial and category in _PLAIN:
+                plain.extend(islice(entries, seen, None))
+            else:  # (stats also hold collection and warning reports, and deselected items)
+                other.extend(filter(_IS_REPORT, islice(entries, seen, None)))
+        if plain and set(map(_OUTCOME, plain)) != {"passed"}:  # a plugin's own categories: then one by one
+            other, plain = other + plain, []
+        if plain:
+            plain.sort(key=_STOP)  # sorted runs merged: about one comparison a report
+            self._fold_plain(plain)
+        other.sort(key=_STOP)
+        for report in other:
+            self.fold(report)
+
+    def check_complete(self, ran: list[pytest.Item]) -> None:
+        """A serial run's tests that ran (in order) each have a record: with reports read from the terminal
+        reporter, a plugin that removed some before they were folded would otherwise make tests vanish."""
+        recorded = list(map(_ORIGIN, self.recorder.tests.values())).count("pytest")
+        if recorded >= len(ran):
+            return
+        missing = [n for n in dict.fromkeys(map(_NODEID, ran)) if n not in self.recorder.tests]
+        if missing:
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise ReportsLost(
+                f"{len(missing)} test{'s' * (len(missing) > 1)} ran but left no reports in the terminal reporter's "
+                f"statistics (a plugin removed them): {', '.join(missing[:3])}{more}"
+            )
+
+    def _fold_plain(self, reports: list[pytest.TestReport]) -> None:
+        """A serial run's plain passes, test by test (a report's ``location`` is its item's): each test's record
+        made from its first, the others' times added, without a Python call per report."""
+        from ..model import TestResult
+
+        tests, phase_of, phases = self.recorder.tests, self.plugin.phase_of, self.phases
+        for _, group in groupby(reports, _LOCATION):
+            first = next(group)
+            nodeid = first.nodeid
+            duration = sum(map(_DURATION, group), first.duration)  # noqa: B031 - the rest, after the first
+            test = tests.get(nodeid)
+            if test is not None:
+                test.duration += duration
+                continue
+            phase = phase_of(nodeid)
+            tests[nodeid] = TestResult(
+                nodeid, phase if phase in phases else self.plugin.settings.default_phase, "passed", duration
+            )
+
+    def _phase(self, nodeid: str, extra: dict[str, Any]) -> str:
+        phase = self.plugin.phase_of(nodeid) or extra.get("iotops_phase")
+        return phase if phase in self.phases else self.plugin.settings.default_phase
+
+    def fold(self, report: pytest.TestReport, phase: str | None = None) -> None:
+        """One report into its test's outcome (``phase``: the live folder's, when it is the running test's)."""
+        plugin, recorder = self.plugin, self.recorder
+        extra = vars(report)  # what iotops attached, read without getattr's exception for the common absence
+        nodeid = report.nodeid  # (a property that builds a string each time)
+        if "iotops_deployments" in extra or "iotops_fleet" in extra:
+            recorder.add_deployments(nodeid, extra.get("iotops_deployments") or [])
+            recorder.add_fleet_rollouts(nodeid, extra.get("iotops_fleet") or [])
+        phase = phase or self._phase(nodeid, extra)
+        if self.distributed and self.stats is not None:  # the phase's window: from its workers' report times
+            recorder.phase_span(phase, extra.get("start", 0.0), extra.get("stop", 0.0))
+        if extra["outcome"] == "passed" and extra.get("when") != "call":  # two of every three reports: keep it short
+            recorder.add_passing_phase_report(nodeid, phase, report.duration)
+            return
+        failed, xfail = report.failed, "wasxfail" in extra
+        headline = self._headlines.pop(id(report), None)
+        recorder.add_report(
+            nodeid,
+            phase,
+            report.when or "call",
+            report.outcome,
+            report.duration,
+            xfail=xfail,
+            blocked=nodeid in plugin.blocked or bool(extra.get("iotops_blocked", False)),
+            message=headline[1] if headline is not None else message(report),
+            longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
+            worker=worker_of(report) if self.distributed else "",
+        )
+
+    def pytest_exception_interact(
+        self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> None:
+        """A serial run's failure: its headline, from the exception itself (pytest hands it over after the
+        report's hook, so a live folder refines what it folded, a batch keeps it for its report)."""
+        if isinstance(report, pytest.TestReport) and report.failed and call.excinfo is not None:
+            if self.stats is None:
+                self.recorder.refine_message(report.nodeid, report.when or "call", headline(call.excinfo))
+            else:
+                self._headlines[id(report)] = (report, headline(call.excinfo))
+
+
+class LiveFolder(ReportFolder):
+    """Each report folded as pytest hands it over: where no stock terminal reporter keeps them."""
+
+    def __init__(self, plugin: IotopsPlugin) -> None:
+        super().__init__(plugin)
         #: a serial run's running test, set by the session plugin before each: its reports' ``location`` (the
         #: item's own tuple, so one identity check says a report is of this test), its record once made, its
         #: phase. Most reports are plain passes of it, which only add their time.
@@ -50,43 +191,7 @@ class ReportFolder:
             if report.when == "call":
                 self.recorder.phase_seen(self.phase)
             return
-        self._fold(report)
-
-    def _fold(self, report: pytest.TestReport) -> None:
-        plugin, recorder = self.plugin, self.recorder
-        extra = vars(report)  # what iotops attached, read without getattr's exception for the common absence
-        nodeid = report.nodeid  # (a property that builds a string each time)
-        if "iotops_deployments" in extra or "iotops_fleet" in extra:
-            recorder.add_deployments(nodeid, extra.get("iotops_deployments") or [])
-            recorder.add_fleet_rollouts(nodeid, extra.get("iotops_fleet") or [])
-        phase = (self.phase if report.location is self.location else plugin.phase_of(nodeid)) or extra.get(
-            "iotops_phase"
-        )
-        if phase not in self.phases:
-            phase = plugin.settings.default_phase
-        if extra["outcome"] == "passed" and extra.get("when") != "call":  # two of every three reports: keep it short
-            recorder.add_passing_phase_report(nodeid, phase, report.duration)
-            return
-        failed, xfail = report.failed, "wasxfail" in extra
-        recorder.add_report(
-            nodeid,
-            phase,
-            report.when or "call",
-            report.outcome,
-            report.duration,
-            xfail=xfail,
-            blocked=nodeid in plugin.blocked or bool(extra.get("iotops_blocked", False)),
-            message=message(report),
-            longrepr=report.longreprtext if failed or (xfail and report.skipped) else "",
-            worker=worker_of(report) if plugin.pipeline.context.distributed else "",
-        )
-
-    def pytest_exception_interact(
-        self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[None], report: pytest.TestReport
-    ) -> None:
-        """After a failed report was folded (serial runs): its headline, from the exception itself."""
-        if isinstance(report, pytest.TestReport) and report.failed and call.excinfo is not None:
-            self.recorder.refine_message(report.nodeid, report.when or "call", headline(call.excinfo))
+        self.fold(report, self.phase if report.location is self.location else None)
 
 
 class WorkerReports:

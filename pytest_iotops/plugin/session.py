@@ -4,7 +4,7 @@ engine (:class:`pytest_iotops.pipeline.Pipeline`). The xdist roles are in :mod:`
 from __future__ import annotations
 
 import json
-import os
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +12,9 @@ import pytest
 
 from .. import fixtures, fleet_fixtures
 from .common import BLOCKED_FILE
-from .items import parent_markers, relative_path
-from .reports import ReportFolder, WorkerReports
+from .items import classify_items
+from .reports import LiveFolder, ReportFolder, ReportsLost, WorkerReports
+from .terminal import TerminalLines
 from .xdist import Controller
 
 if TYPE_CHECKING:
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["IotopsPlugin"]
 
+_NODEID = attrgetter("nodeid")
 
-class IotopsPlugin:
+
+class IotopsPlugin(TerminalLines):
     """Registered only when enabled; translates pytest objects into engine calls."""
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
@@ -50,12 +53,17 @@ class IotopsPlugin:
         self.blocked: set[str] = set()
         #: the test being run, for pytest_keyboard_interrupt
         self.running: pytest.Item | None = None
+        #: how many tests have started (a serial run checks that each has its reports)
+        self.started = 0
         #: why the current phase's tests are blocked (decided on entering the phase), or None
         self.block: str | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
         self.internal_error = ""
-        #: a serial run's (and the controller's) report folder
+        #: a serial run's (and the controller's) report folder, chosen at the session's start; ``live``: the
+        #: same when it takes each report from the hook
         self.folder: ReportFolder | None = None
+        self.live: LiveFolder | None = None
+        self.lost: ReportsLost | None = None
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -77,14 +85,12 @@ class IotopsPlugin:
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
-            folder = ReportFolder(self)
-            config.pluginmanager.register(folder, "iotops-reports")
             if not ctx.distributed:
-                self.folder = folder
                 config.stash[fixtures.WITH_RECORDS] = self.with_records
             if ctx.distributed:
                 self.pipeline.become_controller()
-                config.pluginmanager.register(Controller(config, self.pipeline), "iotops-xdist-controller")
+                controller = Controller(config, self.pipeline, self.catch_up)
+                config.pluginmanager.register(controller, "iotops-xdist-controller")
             if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports
                 from ..model import ShardInfo
                 from ..shards import previous_durations
@@ -92,56 +98,35 @@ class IotopsPlugin:
                 balanced = "durations" if previous_durations(self._durations_source(config)) else "count"
                 self.pipeline.set_shard(ShardInfo(*self.settings.shard, balanced, 0))
 
-    def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        s = self.settings
-        if s.config_file is None:
-            where = "defaults (no pyproject.toml)"
-        elif s.has_table:
-            where = f"{Path(s.config_file).name} [tool.iotops]"
-        else:
-            where = f"defaults ({Path(s.config_file).name} has no [tool.iotops] table)"
-        lines = [f"iotops: phases {' > '.join(s.phases)}; settings from {where}"]
-        overrides = [
-            f"{k} ({v})" for k, v in sorted(s.sources.items()) if k != "enabled" and not v.endswith("[tool.iotops]")
-        ]
-        if overrides:
-            lines.append("iotops: overridden: " + ", ".join(overrides))
-        coverage_line = self._coverage_line()
-        if coverage_line:
-            lines.append(coverage_line)
-        if self.pipeline.context.distributed and getattr(config.option, "dist", "no") != "load":
-            lines.append(
-                "iotops: --dist other than load: phases are ordered per worker, not across workers, and not blocked"
-            )
-        return lines
-
-    def _end_progress_line(self, reporter: Any) -> None:
-        """Start on a fresh line: -q writes progress letters without a path, so ``ensure_newline`` sees nothing."""
-        if self.config.get_verbosity() < 0 and self.pipeline.recorder.tests:
-            reporter.write_line("")
-        else:
-            reporter.ensure_newline()
-
-    def _coverage_line(self) -> str:
-        """What coverage measures and why: in the header, and alone under ``-q`` (which hides the header)."""
-        p = self.pipeline
-        if p.coverage_off_reason:
-            return f"iotops: coverage off ({p.coverage_off_reason})"
-        if p.meter is not None:
-            selection = f": {p.meter.selection}" if p.meter.selection else ""
-            e = p.meter.engine  # named unless it is the default, coverage.py, not chosen by auto
-            shown = f" ({e.name}{', ' + e.reason if e.reason else ''})" if e.name != "coveragepy" or e.reason else ""
-            return f"iotops: coverage by {p.meter.measured_by}{shown}{selection}"
-        return ""
-
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.pipeline.recorder.stage_start("collect")
         config = session.config
+        if self.workerinput is None:
+            self._choose_folder(config)
         if self.workerinput is None and (config.get_verbosity() < 0 or getattr(config.option, "no_header", False)):
             reporter = config.pluginmanager.get_plugin("terminalreporter")
             line = self._coverage_line()
             if reporter is not None and line:
                 reporter.write_line(line)
+
+    def _choose_folder(self, config: pytest.Config) -> None:
+        """pytest's own terminal reporter keeps every report: the reports are folded from it in batches. Any other
+        (or none) and each report is folded from the hook, as it comes."""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if type(reporter) is pytest.TerminalReporter:
+            self.folder = ReportFolder(self, reporter.stats)
+        else:
+            self.folder = self.live = LiveFolder(self)
+        config.pluginmanager.register(self.folder, "iotops-reports")
+
+    def catch_up(self) -> None:
+        """Every report pytest has logged so far folded into the recorder (before a verdict depends on them).
+        Reports that went missing are kept as the run's internal error (no verdict) for its end."""
+        if self.folder is not None and self.lost is None:
+            try:
+                self.folder.catch_up()
+            except ReportsLost as exc:
+                self.lost = exc
 
     # -- collection: classify and order -----------------------------------------------------------------------
     def _quarantine(self, items: list[pytest.Item]) -> None:
@@ -157,35 +142,8 @@ class IotopsPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         """Last, so the stable sort keeps whatever order other plugins chose within a phase."""
-        from ..phases import PhaseConflict
-
-        root = config.rootpath
-        phases, conflicts = [], []
-        # many items share a file, a class, a marker set: each is worked out once, and an item with no markers of
-        # its own takes its siblings' phase from one lookup
-        relpaths: dict[Path, str] = {}
-        inherited: dict[Any, tuple[str, ...]] = {}
-        known: dict[tuple[str, tuple[str, ...]], str] = {}
-        siblings: dict[tuple[Any, ...], str] = {}
-        phase_by_id = self.phase_by_id
-        for item in items:
-            own = item.own_markers
-            key = (id(item.parent), id(item.path), *(m.name for m in own))
-            phase = siblings.get(key, "")
-            if not phase:
-                relpath = relpaths.get(item.path)
-                if relpath is None:
-                    relpath = relpaths[item.path] = relative_path(item.path, root)
-                markers = (*(m.name for m in own), *parent_markers(item.parent, inherited))
-                phase = known.get((relpath, markers), "")
-                try:
-                    phase = phase or self.pipeline.classify(item.nodeid, relpath, markers).phase
-                    known[(relpath, markers)] = siblings[key] = phase
-                except PhaseConflict as exc:
-                    conflicts.append(str(exc))
-                    phase = self.settings.default_phase
-            phase_by_id[id(item)] = phase
-            phases.append(phase)
+        phases, conflicts = classify_items(items, config.rootpath, self.pipeline.classify, self.settings.default_phase)
+        self.phase_by_id.update(zip(map(id, items), phases, strict=True))
         if conflicts:
             more = f"\n... and {len(conflicts) - 10} more" if len(conflicts) > 10 else ""
             raise pytest.UsageError("pytest-iotops: " + "\n".join(conflicts[:10]) + more)
@@ -225,10 +183,13 @@ class IotopsPlugin:
         return sorted(ordered, key=key)
 
     def phase_of(self, nodeid: str) -> str | None:
-        """A collected test's phase by node id (this process's collection): for a report that is not of the
-        running test, which the report folder meets rarely."""
+        """A collected test's phase by node id (this process's collection): for the report folder, which knows a
+        test by its reports."""
         if self._phase_of is None:
-            self._phase_of = {item.nodeid: self.phase_by_id[id(item)] for item in self.items}
+            items = self.items
+            self._phase_of = dict(
+                zip(map(_NODEID, items), map(self.phase_by_id.__getitem__, map(id, items)), strict=True)
+            )
         return self._phase_of.get(nodeid)
 
     def _durations_source(self, config: pytest.Config) -> Path:
@@ -261,38 +222,34 @@ class IotopsPlugin:
         if self.with_records:  # the last test has ended, its teardown included
             self.take_waiting_records()
         self.running = item
+        self.started += 1
         phase = self.phase_by_id.get(id(item), self.settings.default_phase)
-        folder = self.folder
-        if folder is not None:
-            folder.location, folder.test, folder.phase = item.location, None, phase
-        if phase != self.pipeline.current_phase and self.pipeline.enter_phase(phase):
-            if self.workerinput is not None and self.pipeline.strict_workers and self.shared is not None:
-                self.pipeline.read_remote_failures(self.shared / BLOCKED_FILE)
-            # only earlier phases block one: what blocks this phase is known when it is entered
-            self.block = self.pipeline.block_reason(phase)
-            if self.workerinput is None:
-                self._phase_separator(phase)
+        live = self.live
+        if live is not None:
+            live.location, live.test, live.phase = item.location, None, phase
+        if phase != self.pipeline.current_phase:
+            self._enter(phase)
         reason = self.block
         if reason:
             # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
             item.add_marker(pytest.mark.skip(reason=reason))
             self.blocked.add(item.nodeid)
 
-    def _phase_separator(self, phase: str) -> None:
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None or self.pipeline.context.distributed:
-            return
-        count = self.pipeline.collected[phase]
-        blocked = self.block
-        self._end_progress_line(reporter)
-        reporter.write_sep(
-            "-",
-            f"{phase} phase: {count} test{'s' if count != 1 else ''}" + (f" ({blocked})" if blocked else ""),
-            yellow=bool(blocked),
-            bold=not blocked,
-        )
-        if hasattr(reporter, "currentfspath"):
-            reporter.currentfspath = None  # so the next progress line names its file again
+    def _enter(self, phase: str) -> None:
+        """A new phase (or a return to one): what blocks it is known now, from the phases before it."""
+        pipeline = self.pipeline
+        if self.workerinput is None and self.live is None:  # the reports so far, and the phases' windows
+            self.catch_up()
+            recorder = pipeline.recorder
+            if pipeline.current_phase:
+                recorder.phase_seen(pipeline.current_phase)
+            recorder.phase_seen(phase)
+        pipeline.enter_phase(phase)
+        if self.workerinput is not None and pipeline.strict_workers and self.shared is not None:
+            pipeline.read_remote_failures(self.shared / BLOCKED_FILE)
+        self.block = pipeline.block_reason(phase)
+        if self.workerinput is None:
+            self._phase_separator(phase)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """Ctrl-C, or SIGTERM/SIGHUP during a deployment (see fixtures): the test that was running did not pass,
@@ -328,18 +285,26 @@ class IotopsPlugin:
             if self.pipeline.meter is not None:
                 self.pipeline.meter.stop()
             return  # a usage error (two phase markers on a test …) is the whole story: no gates, no report
-        self.pipeline.recorder.stage_end("collect", "collect")
+        recorder = self.pipeline.recorder
+        recorder.stage_end("collect", "collect")
         self.take_waiting_records()
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
             meter.cov = _pytest_cov_result(self.config)
         from ..registry import session_manager
 
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and self.settings.evidence:
-            self._end_progress_line(reporter)
-            self.pipeline.report_progress(reporter.write_line)
         try:
+            self.catch_up()
+            if self.lost is not None:
+                raise self.lost
+            if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
+                self.folder.check_complete(self.items[: self.started])
+                if self.pipeline.current_phase:
+                    recorder.phase_seen(self.pipeline.current_phase)  # the last phase's window ends here
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None and self.settings.evidence:
+                self._end_progress_line(reporter)
+                self.pipeline.report_progress(reporter.write_line)
             report = self.pipeline.finish(int(exitstatus), self.pipeline.plugins or session_manager(self.config))
         except Exception as exc:
             from ..verdict import EXIT_GATE_ERROR
@@ -350,37 +315,6 @@ class IotopsPlugin:
             return
         if int(exitstatus) == 0 and report.verdict.exit_code:
             session.exitstatus = report.verdict.exit_code
-
-    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        if self.internal_error:
-            terminalreporter.write_sep("=", "iotops pipeline", red=True, bold=True)
-            terminalreporter.write_line(f"iotops: internal error, no verdict (exit 7): {self.internal_error}", red=True)
-            return
-        report = self.pipeline.report
-        if report is None:
-            return
-        from ..render.terminal import summary_lines
-
-        terminalreporter.write_sep("=", "iotops pipeline", bold=True)
-        try:
-            lines = summary_lines(report)
-        except Exception as exc:
-            lines = [
-                (f"iotops: the summary could not be rendered ({type(exc).__name__}: {exc}); see the reports", "red")
-            ]
-        for text, style in lines:
-            terminalreporter.write_line(text, **{s: True for s in style.split(",") if s})
-        for fmt, path in self.pipeline.outputs.items():
-            known = self.pipeline.formats or {}
-            label = (known[fmt].label if fmt in known else "") or f"{fmt} report"
-            terminalreporter.write_line(f"iotops {label}: {os.path.relpath(path, Path.cwd())}")
-        note, stored = self.pipeline.history_note
-        if note:
-            terminalreporter.write_line(note, red=not stored)
-        from ..history.quarantine import expired_lines
-
-        for line in self.pipeline.notes + expired_lines(self.settings.history.quarantine):
-            terminalreporter.write_line(line, yellow=True)
 
 
 def _pytest_cov_result(config: pytest.Config) -> Any:

@@ -5,6 +5,7 @@ Registered by the session plugin only in the process that has the role."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,8 +21,9 @@ __all__ = ["Controller", "worker_of"]
 class Controller:
     """On the xdist controller only."""
 
-    def __init__(self, config: pytest.Config, pipeline: Pipeline) -> None:
+    def __init__(self, config: pytest.Config, pipeline: Pipeline, catch_up: Callable[[], None]) -> None:
         self.config, self.pipeline = config, pipeline
+        self.catch_up = catch_up  # the reports relayed so far, folded: the failed phases depend on them
         self.collected: set[str] = set()  # workers that have finished collecting
 
     @pytest.hookimpl(optionalhook=True)
@@ -52,6 +54,7 @@ class Controller:
         from ..render.output import write_output
 
         names = self.pipeline.settings.phases
+        self.catch_up()
         failed = sorted(self.pipeline.recorder.failed_phases() | {names[i] for i in crashed})
         write_output(self.pipeline.shared_dir() / BLOCKED_FILE, json.dumps(failed))
 

@@ -1,0 +1,97 @@
+"""A serial run reads its reports from pytest's terminal reporter, which keeps every one, in batches (on entering
+a phase and at the end) instead of taking each from a hook. Where that cannot be trusted it must not pass by
+accident: a plugin that removes reports from the reporter's statistics ends the run with an internal error that
+says so (exit 7), and a replaced terminal reporter makes the plugin take each report from the hook, with the same
+run report as pytest's own reporter gives."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import make_project, run_report
+
+NO_COV = "--iotops-no-cov"
+
+CLEARING = """
+import pytest
+
+CONFIG = []
+
+def pytest_configure(config):
+    CONFIG.append(config)
+
+def pytest_runtest_logfinish(nodeid, location):
+    if nodeid.endswith("{trigger}"):
+        stats = CONFIG[0].pluginmanager.get_plugin("terminalreporter").stats
+        for category in {categories}:
+            stats.get(category, []).clear()
+"""
+
+TESTS = {
+    "tests/unit/test_u.py": "def test_u1():\n    pass\n\ndef test_u2():\n    pass\n",
+    "tests/integration/test_i.py": "def test_i1():\n    pass\n\ndef test_i2():\n    pass\n",
+    "tests/e2e/test_e.py": "def test_e1():\n    pass\n",
+}
+
+
+def _run(pytester: pytest.Pytester, trigger: str, categories: list[str]) -> pytest.RunResult:
+    conftest = CLEARING.format(trigger=trigger, categories=categories)
+    make_project(pytester, files={**TESTS, "conftest.py": conftest})
+    return pytester.runpytest_subprocess("--iotops", NO_COV, "-p", "no:cacheprovider", "-p", "no:randomly")
+
+
+def test_reports_removed_after_they_were_read_are_an_internal_error(pytester: pytest.Pytester) -> None:
+    # the unit phase's reports were read on entering integration; then the list they were in is emptied
+    result = _run(pytester, "test_i1", ["passed"])
+    assert result.ret == 7, result.stdout.str()
+    result.stdout.fnmatch_lines(["*internal error, no verdict (exit 7)*'passed' reports went from * to *"])
+
+
+def test_a_test_whose_reports_were_all_removed_is_an_internal_error(pytester: pytest.Pytester) -> None:
+    # removed before anything read them: only the count of tests that ran can tell
+    result = _run(pytester, "test_u1", ["", "passed"])
+    assert result.ret == 7, result.stdout.str()
+    result.stdout.fnmatch_lines(["*internal error*1 test ran but left no reports*tests/unit/test_u.py::test_u1"])
+
+
+REPLACED = """
+import pytest
+from _pytest.terminal import TerminalReporter
+
+class Quieter(TerminalReporter):
+    '''keeps no statistics of passed tests (as a replacement reporter may)'''
+    def pytest_runtest_logreport(self, report):
+        if report.passed:
+            self._tests_ran = True
+            return
+        super().pytest_runtest_logreport(report)
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    standard = config.pluginmanager.get_plugin("terminalreporter")
+    config.pluginmanager.unregister(standard)
+    config.pluginmanager.register(Quieter(config), "terminalreporter")
+"""
+
+
+def test_a_replaced_terminal_reporter_is_not_read(pytester: pytest.Pytester) -> None:
+    make_project(pytester, files={**TESTS, "tests/unit/test_f.py": "def test_f():\n    assert 0\n"})
+    pytester.runpytest_subprocess("--iotops", NO_COV, "-p", "no:cacheprovider", "-p", "no:randomly")
+    stock = run_report(pytester.path)
+    pytester.makeconftest(REPLACED)
+    shutil.rmtree(pytester.path / "iotops-reports")
+    replaced = pytester.runpytest_subprocess("--iotops", NO_COV, "-p", "no:cacheprovider", "-p", "no:randomly")
+    assert replaced.ret == 1
+    assert "internal error" not in replaced.stdout.str()
+    report = run_report(pytester.path)
+    outcomes = {t["nodeid"]: t["outcome"] for t in report["tests"]}
+    assert outcomes == {t["nodeid"]: t["outcome"] for t in stock["tests"]}
+    by_phase = {(t["phase"], t["outcome"]) for t in report["tests"]}
+    assert by_phase == {("unit", "passed"), ("unit", "failed"), ("integration", "blocked"), ("e2e", "blocked")}
+    assert list(outcomes.values()).count("failed") == 1
+    assert [(p["name"], p["status"]) for p in report["phases"]] == [
+        ("unit", "failed"),
+        ("integration", "blocked"),
+        ("e2e", "blocked"),
+    ]
