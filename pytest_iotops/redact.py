@@ -10,19 +10,29 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SECRET_NAME", "Redactor"]
+__all__ = ["Redactor", "secret_name"]
 
-SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH|SESSION|COOKIE|DSN)",
-    re.IGNORECASE,
-)
+#: what in an environment variable's name (any case) says its value is a credential; plain substrings, not a
+#: regular expression: compiling one with these alternatives cost every run 1.6 M instructions
+_SECRET_WORDS = (
+    "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "APIKEY", "API_KEY", "ACCESSKEY", "ACCESS_KEY",
+    "PRIVATEKEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH", "SESSION", "COOKIE", "DSN",
+)  # fmt: skip
+
+
+def secret_name(name: str) -> bool:
+    """Whether an environment variable of this name holds a credential."""
+    upper = name.upper()
+    return any(word in upper for word in _SECRET_WORDS)
+
+
 _MIN_LENGTH = 6  # shorter values ("true", "1234") would blank out ordinary text
 
 
 class Redactor:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
-        found = {(value, name) for name, value in env.items() if SECRET_NAME.search(name) and len(value) >= _MIN_LENGTH}
+        found = {(value, name) for name, value in env.items() if len(value) >= _MIN_LENGTH and secret_name(name)}
         self.secrets = sorted(found, key=lambda vn: -len(vn[0]))  # longest first: a secret containing another
         self._pattern = re.compile("|".join(re.escape(v) for v, _ in self.secrets)) if self.secrets else None
         self._names = {v: n for v, n in self.secrets}

@@ -43,7 +43,7 @@ class ReportFolder:
     one, the reports are read from there when their outcomes are needed (:meth:`catch_up`: on entering a phase,
     whose blocking depends on the earlier ones, and at the end), which costs the run no hook call per report.
     Where it is not (``-p no:terminal``, a replacement such as pytest-sugar's), :class:`LiveFolder` takes each
-    report from the hook. A failure's headline comes from the exception (:meth:`pytest_exception_interact`), the
+    report from the hook. A failure's headline comes from the exception (:meth:`exception_seen`), the
     deployments from the item (:meth:`IotopsPlugin.take_waiting_records`); the controller gets both on the
     workers' reports."""
 
@@ -157,9 +157,7 @@ class ReportFolder:
             worker=worker_of(report) if self.distributed else "",
         )
 
-    def pytest_exception_interact(
-        self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[None], report: pytest.TestReport
-    ) -> None:
+    def exception_seen(self, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
         """A serial run's failure: its headline, from the exception itself (pytest hands it over after the
         report's hook, so a live folder refines what it folded, a batch keeps it for its report)."""
         if isinstance(report, pytest.TestReport) and report.failed and call.excinfo is not None:

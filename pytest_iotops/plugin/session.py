@@ -53,8 +53,8 @@ class IotopsPlugin(TerminalLines):
         self.blocked: set[str] = set()
         #: the test being run, for pytest_keyboard_interrupt
         self.running: pytest.Item | None = None
-        #: how many tests have started (a serial run checks that each has its reports)
-        self.started = 0
+        #: the phase of the test that runs, as :meth:`pytest_runtest_protocol` last entered it
+        self.phase = ""
         #: why the current phase's tests are blocked (decided on entering the phase), or None
         self.block: str | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
@@ -111,13 +111,21 @@ class IotopsPlugin(TerminalLines):
 
     def _choose_folder(self, config: pytest.Config) -> None:
         """pytest's own terminal reporter keeps every report: the reports are folded from it in batches. Any other
-        (or none) and each report is folded from the hook, as it comes."""
+        (or none) and each report is folded from the hook, as it comes (the only case that registers a plugin:
+        registering costs pytest a look at every attribute for fixtures)."""
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if type(reporter) is pytest.TerminalReporter:
             self.folder = ReportFolder(self, reporter.stats)
         else:
             self.folder = self.live = LiveFolder(self)
-        config.pluginmanager.register(self.folder, "iotops-reports")
+            config.pluginmanager.register(self.live, "iotops-reports")
+
+    def pytest_exception_interact(
+        self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> None:
+        """A serial run's failure: its headline, from the exception itself."""
+        if self.folder is not None:
+            self.folder.exception_seen(call, report)
 
     def catch_up(self) -> None:
         """Every report pytest has logged so far folded into the recorder (before a verdict depends on them).
@@ -222,12 +230,11 @@ class IotopsPlugin(TerminalLines):
         if self.with_records:  # the last test has ended, its teardown included
             self.take_waiting_records()
         self.running = item
-        self.started += 1
-        phase = self.phase_by_id.get(id(item), self.settings.default_phase)
+        phase = self.phase_by_id.get(id(item)) or self.settings.default_phase
         live = self.live
         if live is not None:
             live.location, live.test, live.phase = item.location, None, phase
-        if phase != self.pipeline.current_phase:
+        if phase != self.phase:
             self._enter(phase)
         reason = self.block
         if reason:
@@ -238,6 +245,7 @@ class IotopsPlugin(TerminalLines):
     def _enter(self, phase: str) -> None:
         """A new phase (or a return to one): what blocks it is known now, from the phases before it."""
         pipeline = self.pipeline
+        self.phase = phase
         if self.workerinput is None and self.live is None:  # the reports so far, and the phases' windows
             self.catch_up()
             recorder = pipeline.recorder
@@ -294,13 +302,7 @@ class IotopsPlugin(TerminalLines):
         from ..registry import session_manager
 
         try:
-            self.catch_up()
-            if self.lost is not None:
-                raise self.lost
-            if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
-                self.folder.check_complete(self.items[: self.started])
-                if self.pipeline.current_phase:
-                    recorder.phase_seen(self.pipeline.current_phase)  # the last phase's window ends here
+            self._fold_last()
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None and self.settings.evidence:
                 self._end_progress_line(reporter)
@@ -315,6 +317,18 @@ class IotopsPlugin(TerminalLines):
             return
         if int(exitstatus) == 0 and report.verdict.exit_code:
             session.exitstatus = report.verdict.exit_code
+
+    def _fold_last(self) -> None:
+        """The run's last reports folded; a serial run read from the terminal reporter checks that every test
+        that ran has its record, and closes the last phase's window."""
+        self.catch_up()
+        if self.lost is not None:
+            raise self.lost
+        if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
+            ran = self.items.index(self.running) + 1 if self.running in self.items else 0
+            self.folder.check_complete(self.items[:ran])
+            if self.pipeline.current_phase:
+                self.pipeline.recorder.phase_seen(self.pipeline.current_phase)
 
 
 def _pytest_cov_result(config: pytest.Config) -> Any:
