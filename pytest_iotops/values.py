@@ -117,13 +117,15 @@ def record(cls: _C, /) -> _C: ...
 
 
 @overload
-def record(*, frozen: bool = False) -> Callable[[_C], _C]: ...
+def record(*, frozen: bool = False, hot: bool = False) -> Callable[[_C], _C]: ...
 
 
-def record(cls: Any = None, /, *, frozen: bool = False) -> Any:
+def record(cls: Any = None, /, *, frozen: bool = False, hot: bool = False) -> Any:
     """``@dataclass(eq=False, repr=False[, frozen=True])`` for a class on :class:`Value` (:class:`FrozenValue`
     when frozen), what the package uses of it: fields with defaults and ``field(default_factory=, compare=,
-    repr=, metadata=)``, ``ClassVar`` annotations left out, base records' fields first, ``__post_init__``."""
+    repr=, metadata=)``, ``ClassVar`` annotations left out, base records' fields first, ``__post_init__``.
+    ``hot``: a class a run makes an instance of per test compiles its ``__init__`` after its first instance (the
+    shared one costs about four times as much a call)."""
 
     def make(cls: Any) -> Any:
         if not issubclass(cls, Value) or frozen != issubclass(cls, FrozenValue):
@@ -138,7 +140,7 @@ def record(cls: Any = None, /, *, frozen: bool = False) -> Any:
         setattr(cls, "__match_args__", tuple(fields))  # noqa: B010 - a class attribute mypy will not see set
         if frozen:
             _FROZEN.add(cls)
-        cls.__init__ = _shared_init(cls, tuple(fields.values()))
+        cls.__init__ = _shared_init(cls, tuple(fields.values()), hot)
         return cls
 
     return make if cls is None else make(cls)
@@ -170,7 +172,7 @@ def _field(cls: Any, name: str, annotation: Any) -> dataclasses.Field[Any]:
     return spec
 
 
-def _shared_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
+def _shared_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...], hot: bool = False) -> Callable[..., None]:
     """``cls.__init__`` until it has made :data:`COMPILE_AFTER` instances: the generated one's behaviour (the
     same parameters, errors and attribute order) without compiling anything."""
     names = tuple(f.name for f in fields)
@@ -193,7 +195,7 @@ def _shared_init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Callab
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         nonlocal made
         made += 1
-        if made == COMPILE_AFTER and cls.__init__ is __init__:
+        if made == (1 if hot else COMPILE_AFTER) and cls.__init__ is __init__:
             cls.__init__ = _compiled_init(cls, fields, post_init)
         given = dict(zip(names, args, strict=False))
         for key in kwargs:  # in the order Python checks a call's arguments

@@ -97,7 +97,7 @@ GATE_STATUSES: tuple[str, ...] = typing.get_args(GateStatus)
 #: one per test, file or finding (a big report holds hundreds of thousands), and no ``__slots__``: orjson encodes a
 #: dataclass with a ``__dict__`` three times faster (3,400 instructions a test record against 10,200), and Python
 #: 3.11 keeps its attributes inline, so it takes about 48 bytes more (279 against 231, a test record with its id)
-@record
+@record(hot=True)
 class TestResult(Value):
     """One test's outcome in the run (or in a JUnit file another runner wrote)."""
 

@@ -123,7 +123,7 @@ def _construct(cls: type[Any], args: list[Any], kwargs: dict[str, Any]) -> tuple
     return "made", list(vars(made).items())
 
 
-def _pair(frozen: bool) -> tuple[type[Any], type[Any]]:
+def _pair(frozen: bool, hot: bool = False) -> tuple[type[Any], type[Any]]:
     """A fresh record class (its own instance count) and the dataclass declared the same way."""
     body = {
         "__annotations__": {
@@ -138,7 +138,7 @@ def _pair(frozen: bool) -> tuple[type[Any], type[Any]]:
         "tags": field(default_factory=list),
         "note": field(default="", compare=False, repr=False),
     }
-    ours = record(frozen=frozen)(type("Fresh", (FrozenValue if frozen else Value,), dict(body)))
+    ours = record(frozen=frozen, hot=hot)(type("Fresh", (FrozenValue if frozen else Value,), dict(body)))
     generated = dataclass(frozen=frozen)(type("Generated", (), dict(body)))
     return ours, generated
 
@@ -171,6 +171,19 @@ def test_a_hot_class_gets_a_compiled_init_and_keeps_its_behaviour(monkeypatch: p
     with pytest.raises(dataclasses.FrozenInstanceError):
         made[3].name = "x"
     assert ours.__init__.__qualname__ == "Fresh.__init__"
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+@given(calls=st.lists(st.tuples(st.lists(_ARG, max_size=7), st.dictionaries(_KEYS, _ARG, max_size=3)), max_size=4))
+def test_a_record_declared_hot_compiles_after_its_first_instance(
+    calls: list[tuple[list[Any], dict[str, Any]]], frozen: bool
+) -> None:
+    hot, generated = _pair(frozen, hot=True)
+    shared = hot.__init__
+    hot("first", "k", 1)
+    assert hot.__init__ is not shared
+    for args, kwargs in calls:
+        assert _construct(hot, args, kwargs) == _construct(generated, args, kwargs)
 
 
 def test_fields_and_dataclass_functions_are_the_generated_ones() -> None:
