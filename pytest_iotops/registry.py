@@ -8,6 +8,7 @@ imports them back.
 from __future__ import annotations
 
 import importlib
+import sys
 import weakref
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -29,12 +30,14 @@ __all__ = [
     "plugin_manager",
     "report_formats",
     "session_manager",
+    "settings_entries",
 ]
 
 BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid", "history")
 _Entry = TypeVar("_Entry", ReportFormat, EvidenceKind, ConfigTable)
 _SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 _INSTALLED: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
+_DECLARES: dict[tuple[str, ...], bool] = {}
 
 
 class _Manager(pluggy.PluginManager):
@@ -62,7 +65,7 @@ def plugin_manager(load_entrypoints: bool = True, builtin: tuple[str, ...] = BUI
     pm.register(importlib.import_module("pytest_iotops.fleet.hooks"), name="iotops.fleet.hooks")
     pm.register(importlib.import_module("pytest_iotops.render.formats"), name="iotops.render.formats")
     pm.register(importlib.import_module("pytest_iotops.evidence.kinds"), name="iotops.evidence.kinds")
-    if load_entrypoints and may_declare("iotops"):
+    if load_entrypoints and _may_declare():
         pm.load_setuptools_entrypoints("iotops")
     return pm
 
@@ -74,6 +77,32 @@ def installed_manager(config: Any) -> pluggy.PluginManager:
     if pm is None:
         pm = _INSTALLED[config] = plugin_manager()
     return pm
+
+
+def settings_entries(config: Any) -> tuple[dict[str, EvidenceKind], dict[str, ConfigTable]]:
+    """The evidence kinds and plugin-owned tables the configuration is read with (before conftest files load):
+    the installed manager's when an installed package may declare ``iotops`` entry points, else the built-ins'
+    own, without building a manager for them (an xdist worker then builds none at all)."""
+    if _may_declare():
+        installed = installed_manager(config)
+        return evidence_kinds(installed), config_tables(installed)
+    from .evidence import kinds
+    from .fleet import hooks
+
+    return (
+        _table([kinds.iotops_evidence_kinds()], EvidenceKind, "evidence kind"),
+        _table([hooks.iotops_config_tables()], ConfigTable, "configuration table"),
+    )
+
+
+def _may_declare() -> bool:
+    """Whether an installed package may declare ``iotops`` entry points (once per ``sys.path``: it reads every
+    installed package's entry point list)."""
+    key = tuple(sys.path)
+    known = _DECLARES.get(key)
+    if known is None:
+        known = _DECLARES[key] = may_declare("iotops")
+    return known
 
 
 def session_manager(config: Any) -> pluggy.PluginManager:

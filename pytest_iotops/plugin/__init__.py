@@ -68,16 +68,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         return
     from ..config import load_settings
     from ..errors import ConfigError
-    from ..registry import config_tables, evidence_kinds, installed_manager
+    from ..registry import settings_entries
 
     namespace = early_config.known_args_namespace
     try:
         # installed packages may add evidence kinds and own tables: the configuration is read with them (before
         # conftest files load)
-        installed = installed_manager(early_config)
-        settings = load_settings(
-            pyproject, cli_values(namespace), kinds=evidence_kinds(installed), tables=config_tables(installed)
-        )
+        kinds, tables = settings_entries(early_config)
+        settings = load_settings(pyproject, cli_values(namespace), kinds=kinds, tables=tables)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     from .session import IotopsPlugin

@@ -79,7 +79,7 @@ class ReportFolder:
                 )
             done[category] = count
             if serial and category in _PLAIN:
-                plain.extend(islice(entries, seen, None))
+                plain.extend(filter(_IS_REPORT, islice(entries, seen, None)))
             else:  # (stats also hold collection and warning reports, and deselected items)
                 other.extend(filter(_IS_REPORT, islice(entries, seen, None)))
         if plain and set(map(_OUTCOME, plain)) != {"passed"}:  # a plugin's own categories: then one by one

@@ -70,12 +70,13 @@ class IotopsPlugin(TerminalLines):
         from ..errors import ConfigError
         from ..registry import session_manager
 
+        self.workerinput = getattr(config, "workerinput", None)
         try:
-            self.pipeline.use_plugins(session_manager(config))
+            if self.workerinput is None:  # (a worker writes no report: its deployment tests build the manager)
+                self.pipeline.use_plugins(session_manager(config))
         except ConfigError as exc:
             raise pytest.UsageError(str(exc)) from None
         ctx = self.pipeline.context
-        self.workerinput = getattr(config, "workerinput", None)
         if self.workerinput is not None:
             ctx.worker_id = str(self.workerinput.get("workerid"))
             shared = self.workerinput.get("iotops_shared")
