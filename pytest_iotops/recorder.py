@@ -259,12 +259,9 @@ class Recorder(Value):
         """Each phase's tests by outcome, its time and status."""
         return self._phases(*self._ordered(), collected)
 
-    def test_results(self) -> list[TestResult]:
-        """Every test in pyramid order, then by node id; durations rounded to microseconds."""
-        return self.results()[1]
-
     def results(self, collected: dict[str, int] | None = None) -> tuple[list[PhaseResult], list[TestResult]]:
-        """:meth:`phase_results` and :meth:`test_results` from one sort (the phases' times from the tests' own,
+        """:meth:`phase_results`, and every test in pyramid order then by node id (durations rounded to
+        microseconds), from one sort (the phases' times from the tests' own,
         before the tests' are rounded)."""
         tests, spans = self._ordered()
         phases = self._phases(tests, spans, collected)

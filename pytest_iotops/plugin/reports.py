@@ -110,7 +110,7 @@ class ReportFolder:
         made from its first, the others' times added, without a Python call per report."""
         from ..model import TestResult
 
-        tests, phase_of, phases = self.recorder.tests, self.plugin.phase_of, self.phases
+        tests, no_extra = self.recorder.tests, dict[str, Any]()
         for _, group in groupby(reports, _LOCATION):
             first = next(group)
             nodeid = first.nodeid
@@ -119,10 +119,7 @@ class ReportFolder:
             if test is not None:
                 test.duration += duration
                 continue
-            phase = phase_of(nodeid)
-            tests[nodeid] = TestResult(
-                nodeid, phase if phase in phases else self.plugin.settings.default_phase, "passed", duration
-            )
+            tests[nodeid] = TestResult(nodeid, self._phase(nodeid, no_extra), "passed", duration)
 
     def _phase(self, nodeid: str, extra: dict[str, Any]) -> str:
         phase = self.plugin.phase_of(nodeid) or extra.get("iotops_phase")

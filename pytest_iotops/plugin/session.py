@@ -53,8 +53,6 @@ class IotopsPlugin(TerminalLines):
         self.blocked: set[str] = set()
         #: the test being run, for pytest_keyboard_interrupt
         self.running: pytest.Item | None = None
-        #: the phase of the test that runs, as :meth:`pytest_runtest_protocol` last entered it
-        self.phase = ""
         #: why the current phase's tests are blocked (decided on entering the phase), or None
         self.block: str | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
@@ -235,7 +233,7 @@ class IotopsPlugin(TerminalLines):
         live = self.live
         if live is not None:
             live.location, live.test, live.phase = item.location, None, phase
-        if phase != self.phase:
+        if phase != self.pipeline.current_phase:
             self._enter(phase)
         reason = self.block
         if reason:
@@ -246,7 +244,6 @@ class IotopsPlugin(TerminalLines):
     def _enter(self, phase: str) -> None:
         """A new phase (or a return to one): what blocks it is known now, from the phases before it."""
         pipeline = self.pipeline
-        self.phase = phase
         if self.workerinput is None and self.live is None:  # the reports so far, and the phases' windows
             self.catch_up()
             recorder = pipeline.recorder
@@ -294,8 +291,7 @@ class IotopsPlugin(TerminalLines):
             if self.pipeline.meter is not None:
                 self.pipeline.meter.stop()
             return  # a usage error (two phase markers on a test …) is the whole story: no gates, no report
-        recorder = self.pipeline.recorder
-        recorder.stage_end("collect", "collect")
+        self.pipeline.recorder.stage_end("collect", "collect")
         self.take_waiting_records()
         meter = self.pipeline.meter
         if meter is not None and not meter.owned:
