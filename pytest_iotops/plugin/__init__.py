@@ -5,6 +5,9 @@ This package is what ``pytest11`` loads in every pytest run, so it imports nothi
 and only then is :class:`~.session.IotopsPlugin` registered, so a run without it pays for two cheap hooks.
 By role: :mod:`.options` (the command line), :mod:`.session` (the session plugin), :mod:`.xdist` (controller
 and worker), :mod:`.terminal` (what the terminal shows).
+
+PYTEST_DONT_REWRITE: Python's loader loads these modules, not pytest's (see ``pytest_iotops._OwnModules``), so a
+second session in one process must not warn that it cannot rewrite them.
 """
 
 from __future__ import annotations
