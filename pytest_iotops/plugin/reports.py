@@ -67,7 +67,6 @@ class ReportFolder:
         if stats is None:
             return
         done, plain, other = self._done, list[pytest.TestReport](), list[pytest.TestReport]()
-        serial = not self.distributed
         for category, entries in list(stats.items()):
             seen, count = done.get(category, 0), len(entries)
             if count == seen:
@@ -78,18 +77,21 @@ class ReportFolder:
                     "plugin removed them): the tests' outcomes cannot be known"
                 )
             done[category] = count
-            if serial and category in _PLAIN:
+            if category in _PLAIN:
                 plain.extend(filter(_IS_REPORT, islice(entries, seen, None)))
             else:  # (stats also hold collection and warning reports, and deselected items)
                 other.extend(filter(_IS_REPORT, islice(entries, seen, None)))
         if plain and set(map(_OUTCOME, plain)) != {"passed"}:  # a plugin's own categories: then one by one
             other, plain = other + plain, []
-        if plain:
-            plain.sort(key=_STOP)  # sorted runs merged: about one comparison a report
-            self._fold_plain(plain)
+        plain.sort(key=_STOP)  # sorted runs merged: about one comparison a report
         other.sort(key=_STOP)
-        for report in other:
-            self.fold(report)
+        if self.distributed:  # a relayed passed teardown carries no phase: the others' records come first
+            list(map(self.fold, other))
+            self._fold_relayed(plain)
+            return
+        if plain:
+            self._fold_plain(plain)
+        list(map(self.fold, other))
 
     def check_complete(self, ran: list[pytest.Item]) -> None:
         """A serial run's tests that ran (in order) each have a record: with reports read from the terminal
@@ -120,6 +122,53 @@ class ReportFolder:
                 test.duration += duration
                 continue
             tests[nodeid] = TestResult(nodeid, self._phase(nodeid, no_extra), "passed", duration)
+
+    def _fold_relayed(self, reports: list[pytest.TestReport]) -> None:
+        """The xdist controller's plain passes, relayed by the workers: a test's reports are not next to each other
+        (the workers' interleave), so each adds to its test's entry here, and each test's record and each phase's
+        window are made once (the fold of one report, as :meth:`fold` does it, cost about 21,000 instructions).
+        A passed teardown carries no phase tag: its test's other reports say it. Reports carrying deployments go
+        through :meth:`fold`."""
+        from ..model import TestResult
+
+        tests, phases, default = self.recorder.tests, self.phases, self.plugin.settings.default_phase
+        # nodeid -> [phase, duration, worker]; phase -> [first start, last stop]
+        seen: dict[str, list[Any]] = {}
+        spans: dict[str, list[float]] = {}
+        for report in reports:
+            extra = vars(report)
+            if "iotops_deployments" in extra or "iotops_fleet" in extra:
+                self.fold(report)
+                continue
+            nodeid = report.nodeid
+            entry = seen.get(nodeid)
+            if entry is None:
+                known = tests.get(nodeid)
+                entry = seen[nodeid] = [known.phase if known is not None else None, 0.0, ""]
+            tag = extra.get("iotops_phase")
+            if entry[0] is None and tag is not None:
+                entry[0] = tag if tag in phases else default
+            entry[1] += extra["duration"]
+            if extra.get("when") == "call":
+                entry[2] = worker_of(report)
+            start = extra.get("start", 0.0)
+            if start:
+                phase = entry[0] or default
+                span = spans.get(phase)
+                if span is None:
+                    spans[phase] = [start, extra.get("stop", 0.0)]
+                else:
+                    span[0], span[1] = min(span[0], start), max(span[1], extra.get("stop", 0.0))
+        for nodeid, (phase, duration, worker) in seen.items():
+            test = tests.get(nodeid)
+            if test is None:
+                tests[nodeid] = TestResult(nodeid, phase or default, "passed", duration, worker=worker)
+                continue
+            test.duration += duration
+            if worker:
+                test.worker = worker
+        for phase, (start, stop) in spans.items():
+            self.recorder.phase_span(phase, start, stop)
 
     def _phase(self, nodeid: str, extra: dict[str, Any]) -> str:
         phase = self.plugin.phase_of(nodeid) or extra.get("iotops_phase")

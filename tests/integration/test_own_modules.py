@@ -34,7 +34,8 @@ def test_finder_answers_only_for_this_packages_submodules() -> None:
     assert finder.find_spec("pytest_iotopsx.values", list(pytest_iotops.__path__)) is None
     assert finder.find_spec("pytest_iotops.no_such_module", list(pytest_iotops.__path__)) is None
     spec = finder.find_spec("pytest_iotops.values", list(pytest_iotops.__path__))
-    assert spec is not None and isinstance(spec.loader, SourceFileLoader)
+    assert spec is not None
+    assert isinstance(spec.loader, SourceFileLoader)
     assert sum(type(f) is _OwnModules for f in sys.meta_path) == 1  # one, ahead of pytest's hook
 
 

@@ -95,3 +95,80 @@ def test_a_replaced_terminal_reporter_is_not_read(pytester: pytest.Pytester) -> 
         ("integration", "blocked"),
         ("e2e", "blocked"),
     ]
+
+
+MIXED = {
+    "tests/unit/test_mixed.py": """
+        import pytest
+
+        @pytest.fixture
+        def broken():
+            raise RuntimeError("set-up")
+
+        @pytest.fixture
+        def leaky():
+            yield
+            raise RuntimeError("teardown")
+
+        def test_pass():
+            pass
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_many(n):
+            pass
+
+        @pytest.mark.skip(reason="not today")
+        def test_skip():
+            pass
+
+        def test_skip_inside():
+            pytest.skip("inside")
+
+        def test_error(broken):
+            pass
+
+        def test_teardown_error(leaky):
+            pass
+
+        @pytest.mark.xfail(reason="known")
+        def test_xfail():
+            assert False
+        """,
+    "tests/integration/test_i.py": "import pytest\n\n@pytest.mark.parametrize('n', range(5))\ndef test_i(n):\n    pass",
+    "tests/e2e/test_e.py": "import pytest\n\ndef test_e1():\n    pass\n\ndef test_e2():\n    pytest.skip('later')\n",
+}
+
+
+def _stage_windows(report: dict) -> dict[str, tuple[float, float]]:
+    from datetime import datetime
+
+    windows = {}
+    for stage in report["stages"]:
+        if stage["kind"] == "phase":
+            start = datetime.fromisoformat(stage["started_at"]).timestamp()
+            windows[stage["name"].removeprefix("phase:")] = (start, start + stage["duration"])
+    return windows
+
+
+def test_relayed_reports_fold_to_the_serial_outcomes(pytester: pytest.Pytester) -> None:
+    """The xdist controller folds the workers' plain passes in one batch: each test's phase, outcome and message
+    as a serial run has them, every test that ran a call names its worker, and each phase's window ends before
+    the next one starts (a passed teardown carries no phase tag of its own: it must not stretch another phase's
+    window)."""
+    make_project(pytester, files=MIXED)
+    serial = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block", "-p", "no:randomly")
+    assert serial.ret == 1
+    expected = {(t["nodeid"], t["phase"], t["outcome"], t["message"]) for t in run_report(pytester.path)["tests"]}
+    relayed = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block", "-n", "2")
+    assert relayed.ret == 1
+    report = run_report(pytester.path)
+    assert {(t["nodeid"], t["phase"], t["outcome"], t["message"]) for t in report["tests"]} == expected
+    assert len(expected) == 23  # (with make_project's own three files)
+    ran_call = [t for t in report["tests"] if t["outcome"] in ("passed", "failed", "xfailed")]
+    assert ran_call
+    assert all(t["worker"].startswith("gw") for t in ran_call), ran_call
+    windows = _stage_windows(report)
+    assert list(windows) == ["unit", "integration", "e2e"]
+    (_, unit_end), (integration_start, integration_end), (e2e_start, _) = windows.values()
+    assert unit_end <= integration_start + 0.001, windows
+    assert integration_end <= e2e_start + 0.001, windows
