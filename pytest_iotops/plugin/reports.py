@@ -6,7 +6,7 @@ through no folding hook and a serial run's through no tagging hook."""
 from __future__ import annotations
 
 from collections.abc import Generator
-from itertools import groupby, islice
+from itertools import compress, groupby, islice
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -132,9 +132,8 @@ class ReportFolder:
         from ..model import TestResult
 
         tests, phases, default = self.recorder.tests, self.phases, self.plugin.settings.default_phase
-        # nodeid -> [phase, duration, worker]; phase -> [first start, last stop]
-        seen: dict[str, list[Any]] = {}
-        spans: dict[str, list[float]] = {}
+        seen: dict[str, list[Any]] = {}  # nodeid -> [phase, duration, worker]
+        times: dict[str | None, tuple[list[float], list[float]]] = {}  # phase -> its reports' starts and stops
         for report in reports:
             extra = vars(report)
             if "iotops_deployments" in extra or "iotops_fleet" in extra:
@@ -145,20 +144,15 @@ class ReportFolder:
             if entry is None:
                 known = tests.get(nodeid)
                 entry = seen[nodeid] = [known.phase if known is not None else None, 0.0, ""]
-            tag = extra.get("iotops_phase")
-            if entry[0] is None and tag is not None:
-                entry[0] = tag if tag in phases else default
+            if entry[0] is None:
+                tag = extra.get("iotops_phase")
+                entry[0] = tag if tag is None or tag in phases else default
             entry[1] += extra["duration"]
             if extra.get("when") == "call":
                 entry[2] = worker_of(report)
-            start = extra.get("start", 0.0)
-            if start:
-                phase = entry[0] or default
-                span = spans.get(phase)
-                if span is None:
-                    spans[phase] = [start, extra.get("stop", 0.0)]
-                else:
-                    span[0], span[1] = min(span[0], start), max(span[1], extra.get("stop", 0.0))
+            starts, stops = times.get(entry[0]) or times.setdefault(entry[0], ([], []))
+            starts.append(extra.get("start", 0.0))
+            stops.append(extra.get("stop", 0.0))
         for nodeid, (phase, duration, worker) in seen.items():
             test = tests.get(nodeid)
             if test is None:
@@ -167,8 +161,10 @@ class ReportFolder:
             test.duration += duration
             if worker:
                 test.worker = worker
-        for phase, (start, stop) in spans.items():
-            self.recorder.phase_span(phase, start, stop)
+        for phase, (starts, stops) in times.items():
+            placed = list(compress(stops, starts))  # a report without times (0.0) is not placed
+            if placed:
+                self.recorder.phase_span(phase or default, min(filter(None, starts)), max(placed))
 
     def _phase(self, nodeid: str, extra: dict[str, Any]) -> str:
         phase = self.plugin.phase_of(nodeid) or extra.get("iotops_phase")
