@@ -334,3 +334,10 @@ def iotops_canary(iotops_deploy_target: Target, request: pytest.FixtureRequest) 
 @pytest.fixture
 def iotops_blue_green(iotops_deploy_target: Target, request: pytest.FixtureRequest) -> Deployer:
     return Deployer(iotops_deploy_target, _deploy_settings(request), request)
+
+
+def __dir__() -> list[str]:
+    """The fixtures and hooks only: pytest registers this module as a plugin and looks at every name ``dir()``
+    gives, several lookups each (its imports and helpers included, about 40,000 instructions a name).
+    ``tests/unit/test_plugin_dir.py`` holds this list to what the module defines."""
+    return ["iotops_blue_green", "iotops_canary", "iotops_deploy_target", "pytest_collection_modifyitems"]

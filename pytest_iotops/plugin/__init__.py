@@ -35,6 +35,12 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
+def __dir__() -> list[str]:
+    """The hooks only: pytest registers this module, and looks at every name ``dir()`` gives, several lookups
+    each (its imports and helpers included, about 40,000 instructions a name)."""
+    return [name for name in globals() if name.startswith("pytest_")]
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from ..hookspecs import PytestSpecs
 

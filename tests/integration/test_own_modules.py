@@ -55,3 +55,12 @@ def test_a_second_session_in_process_does_not_warn(pytester: pytest.Pytester) ->
         result = pytester.runpytest_inprocess(*args)
         result.assert_outcomes(passed=1)
         assert "cannot be rewritten" not in result.stdout.str() + result.stderr.str()
+
+
+def test_fixtures_are_found_through_the_short_dir(pytester: pytest.Pytester) -> None:
+    """The plugin modules show ``dir()`` only their hooks and fixtures (tests/unit/test_plugin_dir.py): pytest
+    still finds every fixture."""
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "pytest_iotops.plugin", "--fixtures", "-p", "no:cacheprovider")
+    for name in ("iotops_canary", "iotops_blue_green", "iotops_deploy_target", "iotops_fleet"):
+        assert name in result.stdout.str()
