@@ -127,26 +127,22 @@ class ReportFolder:
         """The xdist controller's plain passes, relayed by the workers: a test's reports are not next to each other
         (the workers' interleave), so each adds to its test's entry here, and each test's record and each phase's
         window are made once (the fold of one report, as :meth:`fold` does it, cost about 21,000 instructions).
-        A passed teardown carries no phase tag: its test's other reports say it. Reports carrying deployments go
-        through :meth:`fold`."""
+        Reports carrying deployments go through :meth:`fold`, after the records are made."""
         from ..model import TestResult
 
-        tests, phases, default = self.recorder.tests, self.phases, self.plugin.settings.default_phase
+        tests = self.recorder.tests
         seen: dict[str, list[Any]] = {}  # nodeid -> [phase, duration, worker]
-        times: dict[str | None, tuple[list[float], list[float]]] = {}  # phase -> its reports' starts and stops
+        times: dict[str, tuple[list[float], list[float]]] = {}  # phase -> its reports' starts and stops
+        carrying: list[pytest.TestReport] = []  # folded after the records they add to are made
         for report in reports:
             extra = vars(report)
             if "iotops_deployments" in extra or "iotops_fleet" in extra:
-                self.fold(report)
+                carrying.append(report)
                 continue
             nodeid = report.nodeid
             entry = seen.get(nodeid)
-            if entry is None:
-                known = tests.get(nodeid)
-                entry = seen[nodeid] = [known.phase if known is not None else None, 0.0, ""]
-            if entry[0] is None:
-                tag = extra.get("iotops_phase")
-                entry[0] = tag if tag is None or tag in phases else default
+            if entry is None:  # (its first report here: a set-up, tagged, or a test already recorded)
+                entry = seen[nodeid] = [self._phase(nodeid, extra), 0.0, ""]
             entry[1] += extra["duration"]
             if extra.get("when") == "call":
                 entry[2] = worker_of(report)
@@ -156,7 +152,7 @@ class ReportFolder:
         for nodeid, (phase, duration, worker) in seen.items():
             test = tests.get(nodeid)
             if test is None:
-                tests[nodeid] = TestResult(nodeid, phase or default, "passed", duration, worker=worker)
+                tests[nodeid] = TestResult(nodeid, phase, "passed", duration, worker=worker)
                 continue
             test.duration += duration
             if worker:
@@ -164,10 +160,16 @@ class ReportFolder:
         for phase, (starts, stops) in times.items():
             placed = list(compress(stops, starts))  # a report without times (0.0) is not placed
             if placed:
-                self.recorder.phase_span(phase or default, min(filter(None, starts)), max(placed))
+                self.recorder.phase_span(phase, min(filter(None, starts)), max(placed))
+        list(map(self.fold, carrying))
 
     def _phase(self, nodeid: str, extra: dict[str, Any]) -> str:
+        """The test's phase: from this process's collection, else as the worker tagged the report, else (a relayed
+        passed teardown carries no tag) as its test's earlier reports gave it; an unknown name is the default."""
         phase = self.plugin.phase_of(nodeid) or extra.get("iotops_phase")
+        if phase is None:
+            known = self.recorder.tests.get(nodeid)
+            phase = known.phase if known is not None else None
         return phase if phase in self.phases else self.plugin.settings.default_phase
 
     def fold(self, report: pytest.TestReport, phase: str | None = None) -> None:

@@ -150,12 +150,27 @@ def _stage_windows(report: dict) -> dict[str, tuple[float, float]]:
     return windows
 
 
-def test_relayed_reports_fold_to_the_serial_outcomes(pytester: pytest.Pytester) -> None:
-    """The xdist controller folds the workers' plain passes in one batch: each test's phase, outcome and message
-    as a serial run has them, every test that ran a call names its worker, and each phase's window ends before
-    the next one starts (a passed teardown carries no phase tag of its own: it must not stretch another phase's
-    window)."""
-    make_project(pytester, files=MIXED)
+#: every teardown report carries (empty) deployment records, as a deploying test's do: the controller folds such
+#: reports one by one, not in the batch
+CARRYING = """
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "teardown" and hasattr(item.config, "workerinput"):
+        report.iotops_deployments = []
+    return report
+"""
+
+
+@pytest.mark.parametrize("carrying", [False, True], ids=["batch", "one-by-one"])
+def test_relayed_reports_fold_to_the_serial_outcomes(pytester: pytest.Pytester, carrying: bool) -> None:
+    """The xdist controller folds the workers' plain passes in one batch (and reports carrying deployments one by
+    one): each test's phase, outcome and message as a serial run has them, every test that ran a call names its
+    worker, and each phase's window ends before the next one starts (a passed teardown carries no phase tag of
+    its own: it must not stretch another phase's window)."""
+    make_project(pytester, files={**MIXED, **({"conftest.py": CARRYING} if carrying else {})})
     serial = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block", "-p", "no:randomly")
     assert serial.ret == 1
     expected = {(t["nodeid"], t["phase"], t["outcome"], t["message"]) for t in run_report(pytester.path)["tests"]}
