@@ -326,6 +326,12 @@ class Pipeline:
         self.report = report
         return report
 
+    def release(self) -> None:
+        """The run is reported: its records go (pytest's closing garbage collections would walk every test's,
+        and a process that runs pytest more than once would keep them)."""
+        self.report = None
+        self.recorder = Recorder(self.settings.phases)
+
     def note(self, lines: list[str]) -> None:
         """Lines for the terminal summary (the quarantine list's)."""
         self.notes.extend(lines)

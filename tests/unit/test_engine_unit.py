@@ -254,3 +254,18 @@ def test_model_round_trip_and_errors(tmp_path: Path) -> None:
         load_report(bad)
     with pytest.raises(ReportFormatError, match="not found"):
         load_report(tmp_path / "missing.json")
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=1, max_size=20))
+def test_test_durations_are_rounded_to_the_microsecond(durations: list[float]) -> None:
+    """The recorder rounds in C (``round(x * 1e6) / 1e6``): the same figures as ``round(x, 6)``, to the microsecond."""
+    from pytest_iotops.recorder import Recorder
+
+    rec = Recorder(("unit",))
+    for i, seconds in enumerate(durations):
+        rec.add_report(f"t.py::test_{i}", "unit", "call", "passed", seconds)
+    _, tests = rec.results()
+    by_id = {t.nodeid: t.duration for t in tests}
+    for i, seconds in enumerate(durations):
+        assert abs(by_id[f"t.py::test_{i}"] - seconds) <= 5e-7 + 1e-12 * seconds
+        assert by_id[f"t.py::test_{i}"] == pytest.approx(round(seconds, 6), abs=1e-6, rel=0)
