@@ -4,6 +4,7 @@ engine (:class:`pytest_iotops.pipeline.Pipeline`). The xdist roles are in :mod:`
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from .. import fixtures, fleet_fixtures
 from .common import BLOCKED_FILE
 from .items import classify_items
 from .reports import LiveFolder, ReportFolder, ReportsLost, WorkerReports
+from .runloop import PerTest, PhasedItems, PhaseRuns, own_loop, runs
 from .terminal import TerminalLines
 from .xdist import Controller
 
@@ -59,6 +61,8 @@ class IotopsPlugin(TerminalLines):
         self.blocked: set[str] = set()
         #: the test being run, for pytest_keyboard_interrupt
         self.running: pytest.Item | None = None
+        #: the tests as pytest's own loop is handed them, run by run (see :mod:`.runloop`)
+        self._runs: PhaseRuns | None = None
         #: why the current phase's tests are blocked (decided on entering the phase), or None
         self.block: str | None = None
         self.shared: Path | None = None  # xdist: the directory controller and workers share
@@ -230,8 +234,33 @@ class IotopsPlugin(TerminalLines):
         self.pipeline.recorder.stage_end("collect", "collect")
 
     # -- running: phase changes and blocking ------------------------------------------------------------------
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        """Innermost, so pytest's own loop is the first to iterate the phased items (see :mod:`.runloop`)."""
+        if self.pipeline.context.distributed and self.workerinput is None:
+            return (yield)  # the xdist controller runs no test
+        items = getattr(session, "items", None)
+        if type(items) is not list:  # (never from pytest's collection; a plugin that replaced it: left as it is)
+            session.config.pluginmanager.register(PerTest(self.before_test), "iotops-per-test")
+            return (yield)
+        if self.live is None and own_loop(session.config):
+            phase_runs = runs(items, self.phase_by_id, self.settings.default_phase)
+            self._runs = PhaseRuns(phase_runs, self.before_test, self._mark_blocked)
+            session.items = PhasedItems(items, iter(self._runs))
+        else:
+            session.config.pluginmanager.register(PerTest(self.before_test), "iotops-per-test")
+        try:
+            return (yield)
+        finally:
+            session.items = items
+            self.running, self._runs = self._current(), None
+
+    def _current(self) -> pytest.Item | None:
+        """The test being run, or the last one run."""
+        return (self._runs.current() if self._runs is not None else None) or self.running
+
+    def before_test(self, item: pytest.Item) -> str | None:
+        """Before each test, or the first of a phase's run: its phase entered if it changes; why it is blocked."""
         if self.with_records:  # the last test has ended, its teardown included
             self.take_waiting_records()
         self.running = item
@@ -241,11 +270,14 @@ class IotopsPlugin(TerminalLines):
             live.location, live.test, live.phase = item.location, None, phase
         if phase != self.pipeline.current_phase:
             self._enter(phase)
-        reason = self.block
-        if reason:
-            # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
-            item.add_marker(pytest.mark.skip(reason=reason))
-            self.blocked.add(item.nodeid)
+        if self.block:
+            self._mark_blocked(item, self.block)
+        return self.block
+
+    def _mark_blocked(self, item: pytest.Item, reason: str) -> None:
+        # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
+        item.add_marker(pytest.mark.skip(reason=reason))
+        self.blocked.add(item.nodeid)
 
     def _enter(self, phase: str) -> None:
         """A new phase (or a return to one): what blocks it is known now, from the phases before it."""
@@ -266,7 +298,7 @@ class IotopsPlugin(TerminalLines):
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """Ctrl-C, or SIGTERM/SIGHUP during a deployment (see fixtures): the test that was running did not pass,
         and the deployment it ran is recorded (as ``interrupted``), not lost with the missing call report."""
-        item = self.running
+        item = self._current()
         if item is None or self.workerinput is not None:
             return
         self.take_waiting_records()
@@ -336,7 +368,8 @@ class IotopsPlugin(TerminalLines):
         if self.lost is not None:
             raise self.lost
         if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
-            ran = self.items.index(self.running) + 1 if self.running in self.items else 0
+            last = self._current()
+            ran = self.items.index(last) + 1 if last in self.items else 0
             self.folder.check_complete(self.items[:ran])
             if self.pipeline.current_phase:
                 self.pipeline.recorder.phase_seen(self.pipeline.current_phase)

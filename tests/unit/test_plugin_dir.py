@@ -9,6 +9,7 @@ import pytest
 from _pytest.fixtures import FixtureFunctionDefinition
 
 from pytest_iotops import fixtures, fleet_fixtures, plugin
+from pytest_iotops.plugin.runloop import PerTest
 from pytest_iotops.plugin.session import IotopsPlugin
 
 
@@ -29,6 +30,11 @@ def test_module_dir_is_its_hooks_and_fixtures(module: types.ModuleType) -> None:
 
 def test_session_plugin_dir_is_its_hooks() -> None:
     wanted = {name for cls in IotopsPlugin.__mro__ for name in vars(cls) if name.startswith("pytest_")}
-    assert {"pytest_runtest_protocol", "pytest_terminal_summary", "pytest_sessionfinish"} <= wanted
+    assert {"pytest_runtestloop", "pytest_terminal_summary", "pytest_sessionfinish"} <= wanted
     instance = IotopsPlugin.__new__(IotopsPlugin)
     assert set(dir(instance)) == wanted
+
+
+def test_per_test_plugin_dir_is_its_hook() -> None:
+    wanted = {name for name in vars(PerTest) if name.startswith("pytest_")}
+    assert set(dir(PerTest(print))) == wanted == {"pytest_runtest_protocol"}
