@@ -6,7 +6,7 @@ through no folding hook and a serial run's through no tagging hook."""
 from __future__ import annotations
 
 from collections.abc import Generator
-from itertools import compress, groupby, islice
+from itertools import compress, groupby, islice, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -60,9 +60,11 @@ class ReportFolder:
         #: id(report) -> (report, headline): failures whose headline came before the report was folded
         self._headlines: dict[int, tuple[pytest.TestReport, str]] = {}
 
-    def catch_up(self) -> None:
+    def catch_up(self, phase: str | None = None) -> None:
         """Fold the reports the terminal reporter has kept since the last call, in the order pytest logged them:
-        by the time each ended (each category's list is in that order already)."""
+        by the time each ended (each category's list is in that order already). ``phase``: a serial run's, of
+        every one of them (it calls this where the phase changes, so the tests since the last call ran in one
+        phase), instead of each test's looked up."""
         stats = self.stats
         if stats is None:
             return
@@ -90,8 +92,8 @@ class ReportFolder:
             self._fold_relayed(plain)
             return
         if plain:
-            self._fold_plain(plain)
-        list(map(self.fold, other))
+            self._fold_plain(plain, phase)
+        list(map(self.fold, other, repeat(phase)))
 
     def check_complete(self, ran: list[pytest.Item]) -> None:
         """A serial run's tests that ran (in order) each have a record: with reports read from the terminal
@@ -107,7 +109,7 @@ class ReportFolder:
                 f"statistics (a plugin removed them): {', '.join(missing[:3])}{more}"
             )
 
-    def _fold_plain(self, reports: list[pytest.TestReport]) -> None:
+    def _fold_plain(self, reports: list[pytest.TestReport], phase: str | None) -> None:
         """A serial run's plain passes, test by test (a report's ``location`` is its item's): each test's record
         made from its first, the others' times added, without a Python call per report."""
         from ..model import TestResult
@@ -121,7 +123,7 @@ class ReportFolder:
             if test is not None:
                 test.duration += duration
                 continue
-            tests[nodeid] = TestResult(nodeid, self._phase(nodeid, no_extra), "passed", duration)
+            tests[nodeid] = TestResult(nodeid, phase or self._phase(nodeid, no_extra), "passed", duration)
 
     def _fold_relayed(self, reports: list[pytest.TestReport]) -> None:
         """The xdist controller's plain passes, relayed by the workers: a test's reports are not next to each other

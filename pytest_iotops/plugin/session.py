@@ -136,12 +136,13 @@ class IotopsPlugin(TerminalLines):
         if self.folder is not None:
             self.folder.exception_seen(call, report)
 
-    def catch_up(self) -> None:
+    def catch_up(self, phase: str | None = None) -> None:
         """Every report pytest has logged so far folded into the recorder (before a verdict depends on them).
-        Reports that went missing are kept as the run's internal error (no verdict) for its end."""
+        Reports that went missing are kept as the run's internal error (no verdict) for its end. ``phase``: a
+        serial run's current one, which every test since the last call ran in."""
         if self.folder is not None and self.lost is None:
             try:
-                self.folder.catch_up()
+                self.folder.catch_up(phase)
             except ReportsLost as exc:
                 self.lost = exc
 
@@ -283,7 +284,7 @@ class IotopsPlugin(TerminalLines):
         """A new phase (or a return to one): what blocks it is known now, from the phases before it."""
         pipeline = self.pipeline
         if self.workerinput is None and self.live is None:  # the reports so far, and the phases' windows
-            self.catch_up()
+            self.catch_up(pipeline.current_phase)
             recorder = pipeline.recorder
             if pipeline.current_phase:
                 recorder.phase_seen(pipeline.current_phase)
@@ -364,7 +365,7 @@ class IotopsPlugin(TerminalLines):
     def _fold_last(self) -> None:
         """The run's last reports folded; a serial run read from the terminal reporter checks that every test
         that ran has its record, and closes the last phase's window."""
-        self.catch_up()
+        self.catch_up(None if self.pipeline.context.distributed else self.pipeline.current_phase)
         if self.lost is not None:
             raise self.lost
         if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
