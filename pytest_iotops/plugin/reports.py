@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .. import fixtures, fleet_fixtures
+from .common import worker_of
 from .items import attach_rollouts, headline, message
-from .xdist import worker_of
 
 if TYPE_CHECKING:
     from ..model import TestResult

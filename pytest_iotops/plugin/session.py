@@ -17,7 +17,6 @@ from .items import classify_items
 from .reports import LiveFolder, ReportFolder, ReportsLost, WorkerReports
 from .runloop import PerTest, PhasedItems, PhaseRuns, own_loop, runs
 from .terminal import TerminalLines
-from .xdist import Controller
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -98,6 +97,8 @@ class IotopsPlugin(TerminalLines):
                 config.stash[fixtures.WITH_RECORDS] = self.with_records
             if ctx.distributed:
                 self.pipeline.become_controller()
+                from .xdist import Controller
+
                 controller = Controller(config, self.pipeline, self.catch_up)
                 config.pluginmanager.register(controller, "iotops-xdist-controller")
             if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports

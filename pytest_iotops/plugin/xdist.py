@@ -15,7 +15,7 @@ from .common import BLOCKED_FILE
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
-__all__ = ["Controller", "worker_of"]
+__all__ = ["Controller"]
 
 
 class Controller:
@@ -69,9 +69,3 @@ class Controller:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.pipeline.worker_finished(str(node.workerinput["workerid"]))
-
-
-def worker_of(report: pytest.TestReport) -> str:
-    """xdist puts the worker's node on reports it relays to the controller."""
-    gateway = getattr(getattr(report, "node", None), "gateway", None)
-    return str(getattr(gateway, "id", "") or "")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from ..model import GateResult, RunReport
-from .deploy import deployment_lines
-from .fleet import fleet_lines
 from .present import evidence_result, finding_location, gate_measured, gate_threshold, open_by_severity, severity_counts
 from .view import PHASE_COLUMNS, phase_cells, phase_total
 
@@ -137,8 +135,14 @@ def summary_lines(report: RunReport) -> list[Line]:
     if cov is not None:
         lines += [(f"iotops: coverage warning: {w}", "yellow") for w in cov.warnings]
     lines.append(("", ""))
-    lines += deployment_lines(report)
-    lines += fleet_lines(report)
+    if report.deployments:  # (their renderers are imported only for a run that has some)
+        from .deploy import deployment_lines
+
+        lines += deployment_lines(report)
+    if report.fleet_rollouts:
+        from .fleet import fleet_lines
+
+        lines += fleet_lines(report)
     lines += evidence_lines(report)
     lines += gates_table(report)
     lines.append(("", ""))
