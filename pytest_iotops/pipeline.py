@@ -22,21 +22,18 @@ from .config import Settings
 from .errors import IotopsError
 from .values import Value, record
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the report's model, gates, git and the verdict: imported where the run's end needs them, so
+    # an xdist worker (it writes no report) does not load them
     import pluggy
 
     from .coverage import CoverageMeter
     from .evidence.base import LineData
     from .evidence_stage import EvidenceStage
-from .gates import evaluate_gates
-from .gitinfo import git_info
-from .model import CoverageReport, RunMeta, RunReport, ShardInfo, Verdict
+    from .model import CoverageReport, RunMeta, RunReport, ShardInfo
+    from .render.formats import ReportFormat
 from .phases import Classification, PhaseRules, blocking_phase, classify, order_indices
 from .recorder import Recorder, utc_now
-from .redact import Redactor
 from .registry import plugin_manager, report_formats
-from .render.formats import ReportFormat, check_formats
-from .verdict import decide
 
 __all__ = ["REPORT_NAME", "Pipeline", "RunContext"]
 
@@ -103,6 +100,8 @@ class Pipeline:
         that none defines is a configuration error now, not a missing file at the end."""
         self.plugins, self.formats = pm, report_formats(pm)
         s = self.settings
+        from .render.formats import check_formats
+
         check_formats(s.formats, self.formats, f"{s.config_file or 'configuration'} ({s.source_of('formats')})")
 
     # -- coverage ---------------------------------------------------------------------------------------------
@@ -224,6 +223,8 @@ class Pipeline:
 
     # -- the end of the run -----------------------------------------------------------------------------------
     def _coverage_report(self) -> CoverageReport | None:
+        from .model import CoverageReport
+
         if self.coverage_off_reason:
             return CoverageReport.unavailable("off", self.coverage_off_reason)
         if self.meter is None:
@@ -263,6 +264,11 @@ class Pipeline:
 
     def finish(self, pytest_exit: int, pm: pluggy.PluginManager | None = None) -> RunReport:
         """Build the run report, evaluate gates, decide, write the JSON. Never raises for user problems."""
+        from .gates import evaluate_gates
+        from .model import RunReport, Verdict
+        from .redact import Redactor
+        from .verdict import decide
+
         rec = self.recorder
         rec.stage_start("coverage")
         try:
@@ -356,6 +362,7 @@ class Pipeline:
     def _write(self, report: RunReport, pytest_exit: int) -> None:
         """Reports that cannot be written fail the run (exit 7): CI would otherwise gate on nothing."""
         from .render import write_reports
+        from .verdict import decide
 
         target = self.reports_dir()
         self.outputs, problems = write_reports(report, target, self.settings.formats, self.report_stem, self.formats)
@@ -370,6 +377,9 @@ class Pipeline:
         return round(time.perf_counter() - self.context.start, 6)
 
     def _meta(self) -> RunMeta:
+        from .gitinfo import git_info
+        from .model import RunMeta
+
         ctx = self.context
         return RunMeta(
             started_at=ctx.started_at,

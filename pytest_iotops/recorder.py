@@ -15,11 +15,10 @@ from itertools import accumulate, chain, repeat
 from operator import attrgetter, mul, truediv
 from typing import TYPE_CHECKING, Any
 
-from .model import PhaseResult, Stage, TestResult, from_dict
 from .values import Value, record
 
-if TYPE_CHECKING:
-    from .model import Deployment, FleetRollout
+if TYPE_CHECKING:  # the model is imported where records are made: an xdist worker (it keeps none) never loads it
+    from .model import Deployment, FleetRollout, PhaseResult, Stage, TestResult
 
 __all__ = ["Recorder", "utc_now"]
 
@@ -80,6 +79,8 @@ class Recorder(Value):
     def stage_end(self, name: str, kind: str) -> None:
         if name in self._open:
             started_at, start = self._open.pop(name)
+            from .model import Stage
+
             self.stages.append(Stage(name, kind, started_at, round(time.perf_counter() - start, 6)))
 
     def phase_seen(self, phase: str) -> None:
@@ -122,6 +123,8 @@ class Recorder(Value):
         """One pytest report (setup, call or teardown) folded into the test's single outcome."""
         test = self.tests.get(nodeid)
         if test is None:
+            from .model import TestResult
+
             test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
         if worker:
             test.worker = worker
@@ -154,6 +157,8 @@ class Recorder(Value):
 
     def new_test(self, nodeid: str, phase: str) -> TestResult:
         """A test's record, made by its first report: passed until a report says otherwise."""
+        from .model import TestResult
+
         test = self.tests[nodeid] = TestResult(nodeid, phase, "passed", 0.0)
         # the phase's first test opens its window; its reports move the end
         if self.live_windows and phase not in self._windows:
@@ -173,7 +178,7 @@ class Recorder(Value):
 
     def add_deployments(self, nodeid: str, records: list[dict[str, Any]]) -> None:
         """Deployments a test ran (the fixtures attach them to its reports, so they cross from xdist workers)."""
-        from .model import Deployment
+        from .model import Deployment, from_dict
 
         for i, data in enumerate(records):
             deployment = from_dict(Deployment, data, f"{nodeid}: deployment {i}")
@@ -182,7 +187,7 @@ class Recorder(Value):
 
     def add_fleet_rollouts(self, nodeid: str, records: list[dict[str, Any]]) -> None:
         """Fleet rollouts a test ran (attached to its reports like deployments, so they cross from xdist)."""
-        from .model import FleetRollout
+        from .model import FleetRollout, from_dict
 
         for i, data in enumerate(records):
             rollout = from_dict(FleetRollout, data, f"{nodeid}: fleet rollout {i}")
@@ -234,6 +239,8 @@ class Recorder(Value):
     def _phases(
         self, tests: list[TestResult], spans: list[tuple[int, int]], collected: dict[str, int] | None
     ) -> list[PhaseResult]:
+        from .model import PhaseResult
+
         results = [PhaseResult(name=p, order=i) for i, p in enumerate(self.phases)]
         for r, (a, b) in zip(results, spans, strict=True):
             block = tests[a:b]
@@ -271,6 +278,8 @@ class Recorder(Value):
         return phases, tests
 
     def phase_stages(self) -> list[Stage]:
+        from .model import Stage
+
         return [
             Stage(f"phase:{p}", "phase", w.started_at, round(w.end - w.start, 6))
             for p, w in sorted(self._windows.items(), key=lambda kv: kv[1].start)

@@ -11,7 +11,7 @@ import importlib
 import sys
 import weakref
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -19,8 +19,10 @@ from .entrypoints import may_declare
 from .errors import ConfigError
 from .evidence.kinds import EvidenceKind
 from .hookspecs import IotopsSpecs
-from .render.formats import ReportFormat
 from .tables import ConfigTable
+
+if TYPE_CHECKING:
+    from .render.formats import ReportFormat
 
 __all__ = [
     "BUILTIN_GATES",
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 BUILTIN_GATES = ("coverage", "diff", "evidence", "pyramid", "history")
-_Entry = TypeVar("_Entry", ReportFormat, EvidenceKind, ConfigTable)
+_Entry = TypeVar("_Entry", "ReportFormat", EvidenceKind, ConfigTable)
 _SESSIONS: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 _INSTALLED: weakref.WeakKeyDictionary[Any, pluggy.PluginManager] = weakref.WeakKeyDictionary()
 _DECLARES: dict[tuple[str, ...], bool] = {}
@@ -132,6 +134,8 @@ def _table(contributions: Iterable[Iterable[_Entry]], cls: type[_Entry], what: s
 
 def report_formats(pm: pluggy.PluginManager) -> dict[str, ReportFormat]:
     """Every report format the manager's plugins define, the built-in ones first."""
+    from .render.formats import ReportFormat  # (a worker, which writes no report, does not load it)
+
     return _table(reversed(pm.hook.iotops_report_formats()), ReportFormat, "report format")
 
 

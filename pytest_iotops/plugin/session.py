@@ -233,7 +233,8 @@ class IotopsPlugin(TerminalLines):
         )
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.pipeline.recorder.stage_end("collect", "collect")
+        if self.workerinput is None:  # (a worker's stages go in no report)
+            self.pipeline.recorder.stage_end("collect", "collect")
 
     # -- running: phase changes and blocking ------------------------------------------------------------------
     @pytest.hookimpl(wrapper=True, trylast=True)

@@ -5,17 +5,33 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..codec import converted_once
-from ..model import RunReport
-from .formats import ReportFormat, builtin_formats
 from .output import write_output
+
+if TYPE_CHECKING:
+    from ..model import RunReport
+    from .formats import ReportFormat
 
 __all__ = ["ReportFormat", "file_name", "render", "write_reports"]
 
 
+def __getattr__(name: str) -> object:
+    """``ReportFormat`` on demand: an xdist worker writes its phases with :mod:`.output` and no report, and
+    does not load the formats."""
+    if name == "ReportFormat":
+        from .formats import ReportFormat
+
+        return ReportFormat
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _known(known: Mapping[str, ReportFormat] | None) -> Mapping[str, ReportFormat]:
-    return known if known is not None else builtin_formats()
+    if known is not None:
+        return known
+    from .formats import builtin_formats
+
+    return builtin_formats()
 
 
 def render(report: RunReport, fmt: str, known: Mapping[str, ReportFormat] | None = None) -> str:
@@ -42,6 +58,8 @@ def write_reports(
     known: Mapping[str, ReportFormat] | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
     """Write JSON (always, first) and the other formats; returns written paths and problems (never raises)."""
+    from ..codec import converted_once
+
     with converted_once(report):
         written, problems = _write_all(report, directory, formats, stem, known)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

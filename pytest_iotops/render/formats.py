@@ -5,11 +5,14 @@ The built-in ones come from :func:`iotops_report_formats` here; a plugin adds it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
-from ..model import RunReport
 from ..values import FrozenValue, record
+
+if TYPE_CHECKING:
+    from ..model import RunReport
 
 __all__ = ["BUILTIN", "ReportFormat", "builtin_formats", "check_formats", "iotops_report_formats"]
 

@@ -192,6 +192,39 @@ def test_a_run_without_iotops_imports_only_the_plugin_entry_point(pytester: pyte
     assert not loaded & heavy, sorted(loaded)
 
 
+def test_an_xdist_worker_does_not_load_the_report_machinery(pytester: pytest.Pytester) -> None:
+    """A worker classifies, orders, blocks and tags its reports; it writes no report, so the report model, the
+    gates, git, the formats and the verdict are loaded by the controller only (the model alone cost a worker
+    about 7 M instructions)."""
+    make_project(pytester)
+    pytester.makeconftest(
+        """
+        import os, sys
+
+        def pytest_unconfigure(config):
+            role = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+            loaded = sorted(m for m in sys.modules if m.startswith("pytest_iotops"))
+            config.rootpath.joinpath(f"loaded-{role}.txt").write_text("\\n".join(loaded))
+        """
+    )
+    assert pytester.runpytest_subprocess("--iotops", NO_COV, "-p", "no:cacheprovider", "-n", "2").ret == 0
+    report_only = {
+        "pytest_iotops.model",
+        "pytest_iotops.codec",
+        "pytest_iotops.gates",
+        "pytest_iotops.gitinfo",
+        "pytest_iotops.render.formats",
+        "pytest_iotops.verdict",
+        "pytest_iotops.redact",
+    }
+    controller = set((pytester.path / "loaded-controller.txt").read_text().split())
+    assert report_only <= controller
+    for worker in ("gw0", "gw1"):
+        loaded = set((pytester.path / f"loaded-{worker}.txt").read_text().split())
+        assert "pytest_iotops.plugin.session" in loaded  # the worker had the session plugin
+        assert not loaded & report_only, sorted(loaded & report_only)
+
+
 def test_enabled_from_config_and_ini(pytester: pytest.Pytester) -> None:
     make_project(pytester, "[tool.iotops]\nenabled = true\n")
     pytester.runpytest(NO_COV).stdout.fnmatch_lines(["*iotops verdict: PASSED*"])
