@@ -5,6 +5,7 @@ Registered by the session plugin only in the process that has the role."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ class Controller:
         self.config, self.pipeline = config, pipeline
         self.catch_up = catch_up  # the reports relayed so far, folded: the failed phases depend on them
         self.collected: set[str] = set()  # workers that have finished collecting
+        #: workers still to start with the entry-point answer in the environment (None: it is not there)
+        self._starting: int | None = None
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -36,6 +39,32 @@ class Controller:
         meter = self.pipeline.meter
         if meter is not None and meter.owned:
             node.workerinput["iotops_cov_dir"] = shared
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config, specs: list[Any]) -> None:
+        """Workers started on this machine by this Python inherit the environment: the controller's answer to
+        whether an installed package declares ``iotops`` entry points goes with it, for the time the workers
+        start (a worker uses it only where its path entries are the controller's)."""
+        from ..registry import ENTRY_POINTS_ENV, declared_for_workers
+
+        answer = declared_for_workers()
+        if answer is not None and ENTRY_POINTS_ENV not in os.environ:
+            os.environ[ENTRY_POINTS_ENV] = answer
+            self._starting = len(specs)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_newgateway(self, gateway: Any) -> None:
+        if self._starting is not None:
+            self._starting -= 1
+            if self._starting <= 0:
+                self._forget_handed_down()
+
+    def _forget_handed_down(self) -> None:
+        from ..registry import ENTRY_POINTS_ENV
+
+        if self._starting is not None:
+            os.environ.pop(ENTRY_POINTS_ENV, None)
+            self._starting = None
 
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -68,4 +97,5 @@ class Controller:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self._forget_handed_down()  # (a worker that failed to start)
         self.pipeline.worker_finished(str(node.workerinput["workerid"]))

@@ -202,7 +202,7 @@ def test_an_xdist_worker_does_not_load_the_report_machinery(pytester: pytest.Pyt
         import os, sys
 
         def pytest_unconfigure(config):
-            role = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+            role = getattr(config, "workerinput", {}).get("workerid", "controller")  # (the outer run may be xdist's)
             loaded = sorted(m for m in sys.modules if m.startswith("pytest_iotops"))
             config.rootpath.joinpath(f"loaded-{role}.txt").write_text("\\n".join(loaded))
         """
@@ -223,6 +223,37 @@ def test_an_xdist_worker_does_not_load_the_report_machinery(pytester: pytest.Pyt
         loaded = set((pytester.path / f"loaded-{worker}.txt").read_text().split())
         assert "pytest_iotops.plugin.session" in loaded  # the worker had the session plugin
         assert not loaded & report_only, sorted(loaded & report_only)
+
+
+def test_xdist_workers_take_the_controllers_entry_point_answer(pytester: pytest.Pytester) -> None:
+    """Only the controller reads every installed package's entry point list; its workers (same Python, same
+    path entries) take its answer from the environment, which the controller does not keep."""
+    make_project(pytester)
+    pytester.makepyfile(
+        scan_probe="""
+        import os
+        from pytest_iotops import registry
+
+        real = registry.may_declare
+        SCANS = []
+
+        def counting(group):
+            SCANS.append(group)
+            return real(group)
+
+        registry.may_declare = counting
+
+        def pytest_unconfigure(config):
+            role = getattr(config, "workerinput", {}).get("workerid", "controller")  # (the outer run may be xdist's)
+            left = os.environ.get(registry.ENTRY_POINTS_ENV, "")
+            config.rootpath.joinpath(f"scans-{role}.txt").write_text(f"{len(SCANS)} {bool(left)}")
+        """
+    )
+    args = ("-p", "scan_probe", "--iotops", NO_COV, "-p", "no:cacheprovider", "-n", "2")
+    assert pytester.runpytest_subprocess(*args).ret == 0
+    assert (pytester.path / "scans-controller.txt").read_text() == "1 False"
+    for worker in ("gw0", "gw1"):
+        assert (pytester.path / f"scans-{worker}.txt").read_text() == "0 True"
 
 
 def test_enabled_from_config_and_ini(pytester: pytest.Pytester) -> None:
