@@ -225,9 +225,14 @@ def test_an_xdist_worker_does_not_load_the_report_machinery(pytester: pytest.Pyt
         assert not loaded & report_only, sorted(loaded & report_only)
 
 
-def test_xdist_workers_take_the_controllers_entry_point_answer(pytester: pytest.Pytester) -> None:
+def test_xdist_workers_take_the_controllers_entry_point_answer(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Only the controller reads every installed package's entry point list; its workers (same Python, same
     path entries) take its answer from the environment, which the controller does not keep."""
+    from pytest_iotops.registry import ENTRY_POINTS_ENV
+
+    monkeypatch.delenv(ENTRY_POINTS_ENV, raising=False)  # (this suite's own xdist workers inherit one)
     make_project(pytester)
     pytester.makepyfile(
         scan_probe="""
