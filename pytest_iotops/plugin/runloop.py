@@ -12,7 +12,7 @@ pytest's, whose reports are folded one by one), :class:`PerTest` implements the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from itertools import compress, islice, repeat
 from operator import length_hint, ne
 from typing import Any
@@ -88,11 +88,11 @@ def own_loop(config: pytest.Config) -> bool:
     return all(impl.plugin_name == "main" for impl in impls if not (impl.wrapper or impl.hookwrapper))
 
 
-def runs(items: Sequence[pytest.Item], phase_by_id: dict[int, str], default: str) -> list[tuple[str, list[Any]]]:
+def runs(items: list[pytest.Item], phase_by_id: dict[int, str], default: str) -> list[tuple[str, list[Any]]]:
     """The items as runs of consecutive tests of one phase, in order (no Python step per item)."""
     phases = list(map(phase_by_id.get, map(id, items), repeat(default)))
     if not phases:
         return []
     starts = [0, *compress(range(1, len(phases)), map(ne, islice(phases, 1, None), phases))]
     ends = [*starts[1:], len(phases)]
-    return [(phases[start], list(items[start:end])) for start, end in zip(starts, ends, strict=True)]
+    return [(phases[start], items[start:end]) for start, end in zip(starts, ends, strict=True)]

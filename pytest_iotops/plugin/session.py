@@ -243,15 +243,13 @@ class IotopsPlugin(TerminalLines):
         if self.pipeline.context.distributed and self.workerinput is None:
             return (yield)  # the xdist controller runs no test
         items = getattr(session, "items", None)
-        if type(items) is not list:  # (never from pytest's collection; a plugin that replaced it: left as it is)
+        # (a list that is not pytest's own, replaced by a plugin, is left as it is)
+        if type(items) is not list or self.live is not None or not own_loop(session.config):
             session.config.pluginmanager.register(PerTest(self.before_test), "iotops-per-test")
             return (yield)
-        if self.live is None and own_loop(session.config):
-            phase_runs = runs(items, self.phase_by_id, self.settings.default_phase)
-            self._runs = PhaseRuns(phase_runs, self.before_test, self._mark_blocked)
-            session.items = PhasedItems(items, iter(self._runs))
-        else:
-            session.config.pluginmanager.register(PerTest(self.before_test), "iotops-per-test")
+        phase_runs = runs(items, self.phase_by_id, self.settings.default_phase)
+        self._runs = PhaseRuns(phase_runs, self.before_test, self._mark_blocked)
+        session.items = PhasedItems(items, iter(self._runs))
         try:
             return (yield)
         finally:
@@ -367,7 +365,7 @@ class IotopsPlugin(TerminalLines):
     def _fold_last(self) -> None:
         """The run's last reports folded; a serial run read from the terminal reporter checks that every test
         that ran has its record, and closes the last phase's window."""
-        self.catch_up(None if self.pipeline.context.distributed else self.pipeline.current_phase)
+        self.catch_up(self.pipeline.current_phase)  # (the controller's folder takes each test's own)
         if self.lost is not None:
             raise self.lost
         if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
