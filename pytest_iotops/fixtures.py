@@ -17,7 +17,7 @@ import operator
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEPLOYMENTS",
-    "WITH_RECORDS",
+    "RECORD_KEPT",
     "Deployer",
     "iotops_blue_green",
     "iotops_canary",
@@ -43,9 +43,9 @@ __all__ = [
 
 #: deployments a test ran, picked up by the plugin for the run report
 DEPLOYMENTS: pytest.StashKey[list[Deployment]] = pytest.StashKey()
-#: the items whose tests left records in their stash, in a serial run (the session plugin drains it before each
-#: test, so it does not look into every test's stash)
-WITH_RECORDS: pytest.StashKey[dict[int, pytest.Item]] = pytest.StashKey()
+#: told of each item whose test left a record in its stash: a serial run's session plugin drains those items before
+#: the next test, an xdist worker starts carrying records on its reports (neither looks at every test's stash)
+RECORD_KEPT: pytest.StashKey[Callable[[pytest.Item], None]] = pytest.StashKey()
 _SETTINGS: pytest.StashKey[DeploySettings] = pytest.StashKey()
 _PROJECT: pytest.StashKey[Settings] = pytest.StashKey()
 
@@ -54,9 +54,9 @@ def keep_record(node: Any, key: pytest.StashKey[list[Any]], record: Any) -> None
     """A deployment or fleet rollout the test ran, left on its item for the session plugin (serial runs) or its
     reports (xdist workers)."""
     node.stash.setdefault(key, []).append(record)
-    waiting = node.config.stash.get(WITH_RECORDS, None)
-    if waiting is not None:
-        waiting[id(node)] = node
+    kept = node.config.stash.get(RECORD_KEPT, None)
+    if kept is not None:
+        kept(node)
 
 
 def _settings(config: pytest.Config) -> Settings:

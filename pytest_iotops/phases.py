@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from .errors import ConfigError
 from .values import FrozenValue, record
 
 __all__ = [
+    "PHASES_FILE",
     "Classification",
     "PhaseConflict",
     "PhaseRules",
@@ -17,7 +20,29 @@ __all__ = [
     "classify",
     "glob_to_regex",
     "order_indices",
+    "read_collected_phases",
 ]
+
+#: each collected test's phase (its index among the configured phases), in collection order after ordering: written
+#: by every xdist worker (they collect alike) into the directory they share with the controller, whose scheduler
+#: and report folder read it (no report carries its test's phase)
+PHASES_FILE = "phases.json"
+
+
+def read_collected_phases(path: Path, count: int, phases: int | None = None) -> list[int]:
+    """The workers' :data:`PHASES_FILE`, checked against the ``count`` tests xdist collected and (given) the number
+    of configured ``phases``: a wrong file would put tests in wrong phases, so it is an error, never a guess."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"pytest-iotops: cannot read {path} (the xdist workers' phases): {exc}") from None
+    if not isinstance(data, list) or len(data) != count:
+        listed = f"lists {len(data)} tests" if isinstance(data, list) else "is not a list"
+        raise RuntimeError(f"pytest-iotops: {path} {listed}, xdist collected {count}")
+    bad = [p for p in data if type(p) is not int or p < 0 or (phases is not None and p >= phases)]
+    if bad:
+        raise RuntimeError(f"pytest-iotops: {path} holds {bad[0]!r}, not the index of a configured phase")
+    return data
 
 
 class PhaseConflict(ConfigError):

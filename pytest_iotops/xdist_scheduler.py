@@ -11,16 +11,15 @@ Imported only under xdist: ``pytest_xdist_make_scheduler`` is the one extension 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from xdist.scheduler import LoadScheduling
 
-__all__ = ["PHASES_FILE", "PhaseScheduling"]
+from .phases import PHASES_FILE, read_collected_phases
 
-PHASES_FILE = "phases.json"
+__all__ = ["PHASES_FILE", "PhaseScheduling"]
 
 
 class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
@@ -55,12 +54,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
     # -- the phase of each collection index, written by the workers after ordering -------------------------
     def _phases(self) -> list[int]:
         if self._phase is None:
-            data = json.loads((self._shared / PHASES_FILE).read_text(encoding="utf-8"))
-            if len(data) != len(self.collection):
-                raise RuntimeError(
-                    f"pytest-iotops: {PHASES_FILE} lists {len(data)} tests, xdist collected {len(self.collection)}"
-                )
-            self._phase = [int(p) for p in data]
+            self._phase = read_collected_phases(self._shared / PHASES_FILE, len(self.collection))
             self._current = self._phase[self.pending[0]] if self.pending else 0
             self._phase_size = self._phase.count(self._current)
         return self._phase

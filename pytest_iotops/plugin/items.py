@@ -23,11 +23,15 @@ __all__ = ["attach_rollouts", "classify_items", "headline", "message", "parent_m
 
 
 def message(report: pytest.TestReport) -> str:
-    """A skip's reason, a failure's headline, an xfail's reason (a quarantine's among them)."""
+    """A skip's reason, an xfail's reason (a quarantine's among them), a failure's first line of what pytest says
+    crashed (the plugin replaces it by the exception's headline where it sees the exception: see
+    :func:`headline`), else the test's name."""
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2])
     if report.failed:
-        return getattr(report, "iotops_headline", "") or report.head_line or ""
+        crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+        lines = crash.strip().splitlines() if isinstance(crash, str) else []
+        return lines[0] if lines else report.head_line or ""
     return str(getattr(report, "wasxfail", ""))
 
 

@@ -1,7 +1,7 @@
 """Each test report, by role: a serial run (and the xdist controller) folds every report into the recorder; an
-xdist worker only annotates its reports (a failure's headline, the deployments its test ran, the phase) for xdist
-to carry to the controller. One object per role, registered only where the role is, so a worker's reports pass
-through no folding hook and a serial run's through no tagging hook."""
+xdist worker annotates the reports of a test that ran deployments or was blocked, for xdist to carry to the
+controller. One object per role, registered only where (and, on a worker, once) it is needed, so a worker's
+reports pass through no folding hook and a serial run's through no tagging hook."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ class ReportFolder:
     whose blocking depends on the earlier ones, and at the end), which costs the run no hook call per report.
     Where it is not (``-p no:terminal``, a replacement such as pytest-sugar's), :class:`LiveFolder` takes each
     report from the hook. A failure's headline comes from the exception (:meth:`exception_seen`), the
-    deployments from the item (:meth:`IotopsPlugin.take_waiting_records`); the controller gets both on the
-    workers' reports."""
+    deployments from the item (:meth:`IotopsPlugin.take_waiting_records`); the controller gets the deployments on
+    the workers' reports, each test's phase from their collection and the headlines with their output."""
 
     def __init__(self, plugin: IotopsPlugin, stats: dict[str, list[Any]] | None = None) -> None:
         self.plugin = plugin
@@ -114,7 +114,7 @@ class ReportFolder:
         made from its first, the others' times added, without a Python call per report."""
         from ..model import TestResult
 
-        tests, no_extra = self.recorder.tests, dict[str, Any]()
+        tests = self.recorder.tests
         for _, group in groupby(reports, _LOCATION):
             first = next(group)
             nodeid = first.nodeid
@@ -123,7 +123,7 @@ class ReportFolder:
             if test is not None:
                 test.duration += duration
                 continue
-            tests[nodeid] = TestResult(nodeid, phase or self._phase(nodeid, no_extra), "passed", duration)
+            tests[nodeid] = TestResult(nodeid, phase or self._phase(nodeid), "passed", duration)
 
     def _fold_relayed(self, reports: list[pytest.TestReport]) -> None:
         """The xdist controller's plain passes, relayed by the workers: a test's reports are not next to each other
@@ -143,8 +143,8 @@ class ReportFolder:
                 continue
             nodeid = report.nodeid
             entry = seen.get(nodeid)
-            if entry is None:  # (its first report here: a set-up, tagged, or a test already recorded)
-                entry = seen[nodeid] = [self._phase(nodeid, extra), 0.0, ""]
+            if entry is None:  # (its first report here)
+                entry = seen[nodeid] = [self._phase(nodeid), 0.0, ""]
             entry[1] += extra["duration"]
             if extra.get("when") == "call":
                 entry[2] = worker_of(report)
@@ -165,10 +165,10 @@ class ReportFolder:
                 self.recorder.phase_span(phase, min(filter(None, starts)), max(placed))
         list(map(self.fold, carrying))
 
-    def _phase(self, nodeid: str, extra: dict[str, Any]) -> str:
-        """The test's phase: from this process's collection, else as the worker tagged the report, else (a relayed
-        passed teardown carries no tag) as its test's earlier reports gave it; an unknown name is the default."""
-        phase = self.plugin.phase_of(nodeid) or extra.get("iotops_phase")
+    def _phase(self, nodeid: str) -> str:
+        """The test's phase: from the collection (this process's, or on the xdist controller the workers'), else as
+        its test's earlier reports gave it; an unknown name is the default."""
+        phase = self.plugin.phase_of(nodeid)
         if phase is None:
             known = self.recorder.tests.get(nodeid)
             phase = known.phase if known is not None else None
@@ -182,7 +182,7 @@ class ReportFolder:
         if "iotops_deployments" in extra or "iotops_fleet" in extra:
             recorder.add_deployments(nodeid, extra.get("iotops_deployments") or [])
             recorder.add_fleet_rollouts(nodeid, extra.get("iotops_fleet") or [])
-        phase = phase or self._phase(nodeid, extra)
+        phase = phase or self._phase(nodeid)
         if self.distributed and self.stats is not None:  # the phase's window: from its workers' report times
             recorder.phase_span(phase, extra.get("start", 0.0), extra.get("stop", 0.0))
         if extra["outcome"] == "passed" and extra.get("when") != "call":  # two of every three reports: keep it short
@@ -239,30 +239,22 @@ class LiveFolder(ReportFolder):
 
 
 class WorkerReports:
-    """On xdist workers only: each report carries to the controller a failure's headline (taken where the
-    exception is), the deployments the test ran (as plain data), its phase, and whether it was blocked."""
+    """On xdist workers, registered once a test needs it (see :meth:`.session.IotopsPlugin.carry_on_reports`): the
+    deployments and fleet rollouts the test ran (as plain data) and whether it was blocked, on its reports for xdist
+    to carry to the controller. The controller knows each test's phase from the workers' collection and gets the
+    failures' headlines with each worker's output, so a plain test's reports pass through no hook of ours."""
 
-    def __init__(self, blocked: set[str], phase_by_id: dict[int, str]) -> None:
+    def __init__(self, blocked: set[str]) -> None:
         self.blocked = blocked
-        self.phase_by_id = phase_by_id
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if call.excinfo is not None and report.outcome == "failed":
-            report.iotops_headline = headline(call.excinfo)  # type: ignore[attr-defined]
         stash = item.stash
         if fixtures.DEPLOYMENTS in stash or fleet_fixtures.FLEET_ROLLOUTS in stash:  # only a deploying test's
             attach_rollouts(report, stash)
-        self.tag(item, report)
-        return report
-
-    def tag(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        # less to serialise per report: a passed teardown needs no phase (its test is known by then), and
-        # "blocked" travels only when true
-        if report.when != "teardown" or report.failed:
-            report.iotops_phase = self.phase_by_id.get(id(item))  # type: ignore[attr-defined]
         if self.blocked and item.nodeid in self.blocked:  # (pytest 9 builds ``nodeid`` on each access)
             report.iotops_blocked = True  # type: ignore[attr-defined]
+        return report

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .. import fixtures, fleet_fixtures
-from .common import BLOCKED_FILE
-from .items import classify_items
+from .common import BLOCKED_FILE, HEADLINES, WORKER_REPORTS
+from .items import classify_items, headline
 from .reports import LiveFolder, ReportFolder, ReportsLost, WorkerReports
 from .runloop import PerTest, PhasedItems, PhaseRuns, own_loop, runs
 from .terminal import TerminalLines
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..model import Deployment, FleetRollout
     from ..pipeline import Pipeline
+    from .xdist import Controller
 
 __all__ = ["IotopsPlugin"]
 
@@ -71,6 +72,7 @@ class IotopsPlugin(TerminalLines):
         self.folder: ReportFolder | None = None
         self.live: LiveFolder | None = None
         self.lost: ReportsLost | None = None
+        self.controller: Controller | None = None
 
     # -- set-up -----------------------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -89,18 +91,18 @@ class IotopsPlugin(TerminalLines):
             shared = self.workerinput.get("iotops_shared")
             self.shared = Path(shared) if shared else None
             self.pipeline.become_worker(bool(self.workerinput.get("iotops_strict")) and self.shared is not None)
-            config.pluginmanager.register(WorkerReports(self.blocked, self.phase_by_id), "iotops-worker-reports")
+            config.stash[fixtures.RECORD_KEPT] = self.record_kept
         else:
             ctx.distributed = getattr(config.option, "dist", "no") != "no"
             ctx.workers = int(getattr(config.option, "numprocesses", 0) or 0) if ctx.distributed else 0
             if not ctx.distributed:
-                config.stash[fixtures.WITH_RECORDS] = self.with_records
+                config.stash[fixtures.RECORD_KEPT] = self.record_kept
             if ctx.distributed:
                 self.pipeline.become_controller()
                 from .xdist import Controller
 
-                controller = Controller(config, self.pipeline, self.catch_up)
-                config.pluginmanager.register(controller, "iotops-xdist-controller")
+                self.controller = Controller(config, self.pipeline, self.catch_up)
+                config.pluginmanager.register(self.controller, "iotops-xdist-controller")
             if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports
                 from ..model import ShardInfo
                 from ..shards import previous_durations
@@ -133,9 +135,27 @@ class IotopsPlugin(TerminalLines):
     def pytest_exception_interact(
         self, node: pytest.Item | pytest.Collector, call: pytest.CallInfo[None], report: pytest.TestReport
     ) -> None:
-        """A serial run's failure: its headline, from the exception itself."""
+        """A failure's headline, from the exception itself: a serial run folds it; an xdist worker (which sent the
+        report before pytest calls this) gives it to the controller with its output, at its end."""
         if self.folder is not None:
             self.folder.exception_seen(call, report)
+        elif self.workerinput is not None and call.excinfo is not None and isinstance(report, pytest.TestReport):
+            entry = [report.nodeid, report.when or "call", headline(call.excinfo)]
+            self.config.workeroutput.setdefault(HEADLINES, []).append(entry)  # type: ignore[attr-defined]
+
+    def record_kept(self, item: pytest.Item) -> None:
+        """A test left a deployment or fleet rollout on its item: a serial run takes it before the next test, an
+        xdist worker on the test's reports."""
+        if self.workerinput is None:
+            self.with_records[id(item)] = item
+        else:
+            self.carry_on_reports()
+
+    def carry_on_reports(self) -> None:
+        """An xdist worker's first test that ran deployments or was blocked: from then on its reports say so
+        (:class:`.reports.WorkerReports`; the tests before it paid nothing for it)."""
+        if self.config.pluginmanager.get_plugin(WORKER_REPORTS) is None:
+            self.config.pluginmanager.register(WorkerReports(self.blocked), WORKER_REPORTS)
 
     def catch_up(self, phase: str | None = None) -> None:
         """Every report pytest has logged so far folded into the recorder (before a verdict depends on them).
@@ -180,7 +200,9 @@ class IotopsPlugin(TerminalLines):
             from ..render.output import write_output
 
             order = {p: i for i, p in enumerate(self.settings.phases)}
-            write_output(self.shared / "phases.json", json.dumps([order[self.phase_by_id[id(item)]] for item in items]))
+            from ..phases import PHASES_FILE
+
+            write_output(self.shared / PHASES_FILE, json.dumps([order[self.phase_by_id[id(item)]] for item in items]))
 
     def _longest_first(
         self, config: pytest.Config, items: list[pytest.Item], phases: list[str], ordered: list[int]
@@ -202,8 +224,10 @@ class IotopsPlugin(TerminalLines):
         return sorted(ordered, key=key)
 
     def phase_of(self, nodeid: str) -> str | None:
-        """A collected test's phase by node id (this process's collection): for the report folder, which knows a
-        test by its reports."""
+        """A collected test's phase by node id (this process's collection, or the xdist workers' on the
+        controller): for the report folder, which knows a test by its reports."""
+        if self.controller is not None:
+            return self.controller.phases.get(nodeid)
         if self._phase_of is None:
             items = self.items
             self._phase_of = dict(
@@ -279,6 +303,8 @@ class IotopsPlugin(TerminalLines):
         # a skip mark, evaluated by pytest's own set-up: the report points at the test, fixtures never run
         item.add_marker(pytest.mark.skip(reason=reason))
         self.blocked.add(item.nodeid)
+        if self.workerinput is not None:
+            self.carry_on_reports()
 
     def _enter(self, phase: str) -> None:
         """A new phase (or a return to one): what blocks it is known now, from the phases before it."""
@@ -368,6 +394,9 @@ class IotopsPlugin(TerminalLines):
         self.catch_up(self.pipeline.current_phase)  # (the controller's folder takes each test's own)
         if self.lost is not None:
             raise self.lost
+        if self.controller is not None:  # the workers' failures, named by their exceptions
+            for nodeid, when, text in self.controller.headlines:
+                self.pipeline.recorder.refine_message(nodeid, when, text)
         if self.folder is not None and self.live is None and not self.pipeline.context.distributed:
             last = self._current()
             ran = self.items.index(last) + 1 if last in self.items else 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .common import BLOCKED_FILE
+from .common import BLOCKED_FILE, HEADLINES
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -26,6 +26,10 @@ class Controller:
         self.config, self.pipeline = config, pipeline
         self.catch_up = catch_up  # the reports relayed so far, folded: the failed phases depend on them
         self.collected: set[str] = set()  # workers that have finished collecting
+        #: node id -> phase, from the workers' collection (they collect alike): no report carries its phase
+        self.phases: dict[str, str] = {}
+        #: [node id, stage, headline] of the workers' failures, sent with each worker's output at its end
+        self.headlines: list[list[str]] = []
         #: workers still to start with the entry-point answer in the environment (None: it is not there)
         self._starting: int | None = None
 
@@ -89,8 +93,15 @@ class Controller:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        """The controller collects nothing itself: its collection stage ends when the last worker has collected
-        (xdist schedules from then on), not at the end of the run."""
+        """The controller collects nothing itself: each test's phase is as the workers classified it (read once,
+        before xdist schedules), and its collection stage ends when the last worker has collected, not at the end
+        of the run."""
+        if not self.collected and ids:
+            from ..phases import PHASES_FILE, read_collected_phases
+
+            names = self.pipeline.settings.phases
+            indices = read_collected_phases(self.pipeline.shared_dir() / PHASES_FILE, len(ids), len(names))
+            self.phases = dict(zip(ids, map(names.__getitem__, indices), strict=True))
         self.collected.add(str(node.workerinput["workerid"]))
         if len(self.collected) >= int(getattr(self.config.option, "numprocesses", 0) or 1):
             self.pipeline.recorder.stage_end("collect", "collect")
@@ -99,3 +110,5 @@ class Controller:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self._forget_handed_down()  # (a worker that failed to start)
         self.pipeline.worker_finished(str(node.workerinput["workerid"]))
+        # (a worker that crashed sends no output: its failures keep what pytest's report says crashed)
+        self.headlines.extend((getattr(node, "workeroutput", None) or {}).get(HEADLINES, ()))

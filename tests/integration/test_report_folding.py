@@ -133,6 +133,15 @@ MIXED = {
         @pytest.mark.xfail(reason="known")
         def test_xfail():
             assert False
+
+        class Custom(Exception):
+            pass
+
+        def test_assert():
+            assert 1 + 1 == 3
+
+        def test_custom():
+            raise Custom("first line\\nsecond line")
         """,
     "tests/integration/test_i.py": "import pytest\n\n@pytest.mark.parametrize('n', range(5))\ndef test_i(n):\n    pass",
     "tests/e2e/test_e.py": "import pytest\n\ndef test_e1():\n    pass\n\ndef test_e2():\n    pytest.skip('later')\n",
@@ -167,9 +176,9 @@ def pytest_runtest_makereport(item, call):
 @pytest.mark.parametrize("carrying", [False, True], ids=["batch", "one-by-one"])
 def test_relayed_reports_fold_to_the_serial_outcomes(pytester: pytest.Pytester, carrying: bool) -> None:
     """The xdist controller folds the workers' plain passes in one batch (and reports carrying deployments one by
-    one): each test's phase, outcome and message as a serial run has them, every test that ran a call names its
-    worker, and each phase's window ends before the next one starts (a passed teardown carries no phase tag of
-    its own: it must not stretch another phase's window)."""
+    one): each test's phase (from the workers' collection), outcome and message (the exception's headline, sent
+    with each worker's output) as a serial run has them, every test that ran a call names its worker, and each
+    phase's window ends before the next one starts (a passed teardown must not stretch another phase's window)."""
     make_project(pytester, files={**MIXED, **({"conftest.py": CARRYING} if carrying else {})})
     serial = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block", "-p", "no:randomly")
     assert serial.ret == 1
@@ -178,7 +187,10 @@ def test_relayed_reports_fold_to_the_serial_outcomes(pytester: pytest.Pytester, 
     assert relayed.ret == 1
     report = run_report(pytester.path)
     assert {(t["nodeid"], t["phase"], t["outcome"], t["message"]) for t in report["tests"]} == expected
-    assert len(expected) == 23  # (with make_project's own three files)
+    assert len(expected) == 25  # (with make_project's own three files)
+    messages = {t["nodeid"].rsplit("::", 1)[-1]: t["message"] for t in report["tests"]}
+    assert messages["test_assert"] == "AssertionError: assert (1 + 1) == 3"  # the exception's headline, not
+    assert messages["test_custom"] == "Custom: first line"  # pytest's crash line (sent by each worker at its end)
     ran_call = [t for t in report["tests"] if t["outcome"] in ("passed", "failed", "xfailed")]
     assert ran_call
     assert all(t["worker"].startswith("gw") for t in ran_call), ran_call
@@ -187,3 +199,28 @@ def test_relayed_reports_fold_to_the_serial_outcomes(pytester: pytest.Pytester, 
     (_, unit_end), (integration_start, integration_end), (e2e_start, _) = windows.values()
     assert unit_end <= integration_start + 0.001, windows
     assert integration_end <= e2e_start + 0.001, windows
+
+
+def test_a_crashed_workers_failures_keep_what_pytest_says_crashed(pytester: pytest.Pytester) -> None:
+    """A worker sends its failures' headlines with its output at its end; one that dies sends none: its earlier
+    failures keep the first line of pytest's crash description, not the test's name."""
+    make_project(
+        pytester,
+        files={
+            "tests/unit/test_crash.py": """
+                import os
+
+                def test_fails():
+                    assert 1 + 1 == 3
+
+                def test_dies():
+                    os._exit(3)
+                """
+        },
+    )
+    result = pytester.runpytest("--iotops", NO_COV, "--iotops-no-block", "-n", "1", "-p", "no:randomly")
+    assert result.ret == 1
+    tests = {t["nodeid"].rsplit("::", 1)[-1]: t for t in run_report(pytester.path)["tests"]}
+    assert tests["test_fails"]["outcome"] == "failed"
+    assert tests["test_fails"]["message"] == "assert (1 + 1) == 3"
+    assert tests["test_dies"]["outcome"] == "failed"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -252,3 +253,33 @@ def test_the_kept_unsent_count_is_the_walked_one_after_every_event(
         assert sorted(finished + sorted(crashed)) == list(range(len(phases)))
         for phase, crashed_phases in published:
             assert {phases[i] for i in crashed if phases[i] <= phase} <= crashed_phases
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (None, "cannot read"),
+        ("[0, 1", "cannot read"),
+        ('{"a": 0}', "is not a list"),
+        ("[0, 1]", "lists 2 tests, xdist collected 3"),
+        ("[0, 1, 3]", "holds 3, not the index of a configured phase"),
+        ("[0, -1, 1]", "holds -1"),
+        ("[0, true, 1]", "holds True"),
+        ('[0, "1", 1]', "holds '1'"),
+    ],
+)
+def test_the_workers_phases_file_is_checked_never_guessed(tmp_path: Path, content: str | None, error: str) -> None:
+    """The controller and its scheduler place every test by this file: a missing, short or foreign one is an
+    error naming the file, not tests put in a wrong phase."""
+    from pytest_iotops.phases import read_collected_phases
+
+    path = tmp_path / PHASES_FILE
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(RuntimeError, match=re.escape(error)) as caught:
+        read_collected_phases(path, 3, 3)
+    assert str(path) in str(caught.value)
+    if content is None:
+        return
+    path.write_text("[2, 0, 1]")
+    assert read_collected_phases(path, 3, 3) == [2, 0, 1]
