@@ -23,6 +23,7 @@ Usage:
     .venv/bin/python benchmarks/bench_core.py --sizes 2000,5000 --rounds 5
     .venv/bin/python benchmarks/bench_core.py --json out.json          # the figures, for the docs
     .venv/bin/python benchmarks/bench_core.py --variants installed-off,iotops-no-cov   # some, against plain
+    .venv/bin/python benchmarks/bench_core.py --sizes 2000 --instructions --rounds 3   # instructions, 3 seeds
 Real projects' suites (both engines, same figures, time ratios): benchmarks/conformance.py --engines
 """
 
@@ -189,14 +190,18 @@ class Sample:
 #: --instructions: each command under valgrind's callgrind, every child process included (xdist workers, git,
 #: diff-cover); a sample's "cpu" is then the instructions executed, in billions. Exact and repeatable where CPU
 #: time is not (a shared machine's CPU time varied by 20-30 % between identical runs), at 20-50x the run time.
+#: Round ``r`` runs every variant with ``PYTHONHASHSEED=r``: string hashing moves a run's count by up to 0.4 %, so
+#: the pairs compare the same hashing and more rounds give the median over several seeds.
 VALGRIND = ["valgrind", "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null"]
 COLLECTED = re.compile(r"^==\d+== Collected : (\d+)$", re.MULTILINE)
 
 
-def run(commands: list[list[str]], cwd: Path, instructions: bool = False) -> Sample:
+def run(commands: list[list[str]], cwd: Path, instructions: bool = False, seed: int = 0) -> Sample:
     """Run the commands in turn; CPU time of every process they started (xdist workers included), or with
-    ``instructions`` the instructions they executed (billions)."""
+    ``instructions`` the instructions they executed (billions), string hashing seeded with ``seed``."""
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": ""}
+    if instructions:
+        env["PYTHONHASHSEED"] = str(seed)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     counted = 0
@@ -242,7 +247,7 @@ def measure(
         for r in range(rounds):
             order = names[r % len(names) :] + names[: r % len(names)]
             for name in order:
-                samples[name].append(run(cmds[name], where[name], instructions))
+                samples[name].append(run(cmds[name], where[name], instructions, seed=r))
             shown = ", ".join(f"{n} {samples[n][-1].cpu:.3f}" for n in names)
             print(f"  {tests} tests, round {r + 1}/{rounds} ({unit}): {shown}", file=sys.stderr, flush=True)
     return samples
@@ -302,13 +307,19 @@ def report(results: dict[int, dict[str, list[Sample]]], unit: str = "CPU s") -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,5000,20000", help="test counts, comma-separated")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per size (20,000: at most 3)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="interleaved rounds per size (default 5, 20,000 tests at most 3; with --instructions 1, each round "
+        "its own hash seed)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--variants", default="", help="only these variants, comma-separated (plain is always run)")
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="count instructions (valgrind callgrind, one round) instead of CPU time: exact on a noisy machine",
+        help="count instructions (valgrind callgrind) instead of CPU time: exact on a noisy machine",
     )
     args = parser.parse_args()
     only = frozenset(filter(None, args.variants.split(","))) | ({"plain"} if args.variants else set())
@@ -316,7 +327,9 @@ def main() -> None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
     results = {}
     for tests in (int(s) for s in args.sizes.split(",")):
-        rounds = 1 if args.instructions else min(args.rounds, 3) if tests >= 20000 else args.rounds
+        rounds = args.rounds or (1 if args.instructions else 5)
+        if tests >= 20000 and not args.instructions:
+            rounds = min(rounds, 3)
         results[tests] = measure(tests, rounds, only, args.instructions)
     figures = report(results, "G instructions" if args.instructions else "CPU s")
     figures["measure"] = "instructions" if args.instructions else "cpu"

@@ -18,31 +18,45 @@ __all__ = [
     "PhaseRules",
     "blocking_phase",
     "classify",
+    "collected_phases",
     "glob_to_regex",
     "order_indices",
     "read_collected_phases",
 ]
 
-#: each collected test's phase (its index among the configured phases), in collection order after ordering: written
-#: by every xdist worker (they collect alike) into the directory they share with the controller, whose scheduler
-#: and report folder read it (no report carries its test's phase)
+#: each collected test's node id and phase (its index among the configured phases), in the order the tests run:
+#: written by every xdist worker (they collect alike) into the directory it shares with the controller, whose
+#: scheduler and report folder read it (no report carries its test's phase)
 PHASES_FILE = "phases.json"
 
 
-def read_collected_phases(path: Path, count: int, phases: int | None = None) -> list[int]:
-    """The workers' :data:`PHASES_FILE`, checked against the ``count`` tests xdist collected and (given) the number
-    of configured ``phases``: a wrong file would put tests in wrong phases, so it is an error, never a guess."""
+def collected_phases(ids: list[str], phases: list[int]) -> str:
+    """The :data:`PHASES_FILE` of a worker's tests ``ids`` (in order) and their ``phases``."""
+    return json.dumps({"ids": ids, "phases": phases})
+
+
+def read_collected_phases(path: Path, ids: Sequence[str], phases: int | None = None) -> list[int]:
+    """The phase of each of the tests ``ids`` (as xdist collected them, in its order) from the workers'
+    :data:`PHASES_FILE`, checked against those ids and (given) the number of configured ``phases``: a wrong file
+    would put tests in wrong phases, so it is an error naming the file, never a guess."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RuntimeError(f"pytest-iotops: cannot read {path} (the xdist workers' phases): {exc}") from None
-    if not isinstance(data, list) or len(data) != count:
-        listed = f"lists {len(data)} tests" if isinstance(data, list) else "is not a list"
-        raise RuntimeError(f"pytest-iotops: {path} {listed}, xdist collected {count}")
-    bad = [p for p in data if type(p) is not int or p < 0 or (phases is not None and p >= phases)]
+    listed = data.get("ids") if isinstance(data, dict) else None
+    indices = data.get("phases") if isinstance(data, dict) else None
+    if not isinstance(listed, list) or not isinstance(indices, list) or len(listed) != len(indices):
+        raise RuntimeError(f"pytest-iotops: {path} does not list the tests' ids and phases alike")
+    if listed != list(ids):
+        differ = "other tests" if sorted(listed) != sorted(ids) else "the same tests in another order"
+        raise RuntimeError(
+            f"pytest-iotops: {path} lists {differ} than xdist collected ({len(listed)} against {len(ids)}): a "
+            "plugin changed the tests after pytest-iotops ordered them"
+        )
+    bad = [p for p in indices if type(p) is not int or p < 0 or (phases is not None and p >= phases)]
     if bad:
         raise RuntimeError(f"pytest-iotops: {path} holds {bad[0]!r}, not the index of a configured phase")
-    return data
+    return indices
 
 
 class PhaseConflict(ConfigError):

@@ -54,7 +54,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
     # -- the phase of each collection index, written by the workers after ordering -------------------------
     def _phases(self) -> list[int]:
         if self._phase is None:
-            self._phase = read_collected_phases(self._shared / PHASES_FILE, len(self.collection))
+            self._phase = read_collected_phases(self._shared / PHASES_FILE, self.collection)
             self._current = self._phase[self.pending[0]] if self.pending else 0
             self._phase_size = self._phase.count(self._current)
         return self._phase

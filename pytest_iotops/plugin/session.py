@@ -3,7 +3,6 @@ engine (:class:`pytest_iotops.pipeline.Pipeline`). The xdist roles are in :mod:`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator
 from operator import attrgetter
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from .. import fixtures, fleet_fixtures
 from .common import BLOCKED_FILE, HEADLINES, WORKER_REPORTS
 from .items import classify_items, headline
+from .ordering import durations_source, longest_first, shard_slice
 from .reports import LiveFolder, ReportFolder, ReportsLost, WorkerReports
 from .runloop import PerTest, PhasedItems, PhaseRuns, own_loop, runs
 from .terminal import TerminalLines
@@ -105,9 +105,8 @@ class IotopsPlugin(TerminalLines):
                 config.pluginmanager.register(self.controller, "iotops-xdist-controller")
             if ctx.distributed and self.settings.shard is not None:  # workers select; the controller reports
                 from ..model import ShardInfo
-                from ..shards import previous_durations
 
-                balanced = "durations" if previous_durations(self._durations_source(config)) else "count"
+                balanced = "durations" if self._previous_durations(config) else "count"
                 self.pipeline.set_shard(ShardInfo(*self.settings.shard, balanced, 0))
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -191,37 +190,18 @@ class IotopsPlugin(TerminalLines):
         self.items, self._phase_of = items, None
         ordered = self.pipeline.order(phases)
         if self.settings.longest_first and self.workerinput is not None:
-            ordered = self._longest_first(config, items, phases, ordered)
+            ordered = longest_first(items, phases, ordered, self._previous_durations(config), self.settings.phases)
         if ordered != list(range(len(items))):
             items[:] = [items[i] for i in ordered]
         if self.settings.shard is not None:
             self._select_shard(config, items)
         if self.shared is not None:  # an xdist worker: the scheduler needs each test's phase, in this order
+            from ..phases import PHASES_FILE, collected_phases
             from ..render.output import write_output
 
             order = {p: i for i, p in enumerate(self.settings.phases)}
-            from ..phases import PHASES_FILE
-
-            write_output(self.shared / PHASES_FILE, json.dumps([order[self.phase_by_id[id(item)]] for item in items]))
-
-    def _longest_first(
-        self, config: pytest.Config, items: list[pytest.Item], phases: list[str], ordered: list[int]
-    ) -> list[int]:
-        """xdist workers (each the same way, from the same file): within each phase, the tests the previous run
-        report timed go first, longest first, then the others in their order — xdist hands tests out in this
-        order, so the long ones do not start last and hold the phase's end (every phase ends at a barrier)."""
-        from ..shards import previous_durations
-
-        durations = previous_durations(self._durations_source(config))
-        if not durations:
-            return ordered
-        rank = {p: i for i, p in enumerate(self.settings.phases)}
-
-        def key(index: int) -> tuple[int, int, float]:
-            seconds = durations.get(items[index].nodeid)
-            return (rank[phases[index]], 0, -seconds) if seconds is not None else (rank[phases[index]], 1, 0.0)
-
-        return sorted(ordered, key=key)
+            indices = [order[self.phase_by_id[id(item)]] for item in items]
+            write_output(self.shared / PHASES_FILE, collected_phases(list(map(_NODEID, items)), indices))
 
     def phase_of(self, nodeid: str) -> str | None:
         """A collected test's phase by node id (this process's collection, or the xdist workers' on the
@@ -235,20 +215,16 @@ class IotopsPlugin(TerminalLines):
             )
         return self._phase_of.get(nodeid)
 
-    def _durations_source(self, config: pytest.Config) -> Path:
-        source = self.settings.durations
-        previous = Path(source) if source else self.pipeline.reports_dir() / "run-report.json"
-        return previous if previous.is_absolute() else config.rootpath / previous
+    def _previous_durations(self, config: pytest.Config) -> dict[str, float]:
+        from ..shards import previous_durations
+
+        return previous_durations(durations_source(self.settings, self.pipeline.reports_dir(), config.rootpath))
 
     def _select_shard(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         from ..model import ShardInfo
-        from ..shards import previous_durations, select_shard
 
         assert self.settings.shard is not None
-        durations = previous_durations(self._durations_source(config))
-        mine, balanced_by = select_shard([i.nodeid for i in items], self.settings.shard, durations)
-        deselected = [i for i in items if i.nodeid not in mine]
-        items[:] = [i for i in items if i.nodeid in mine]
+        items[:], deselected, balanced_by = shard_slice(items, self.settings.shard, self._previous_durations(config))
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         index, total = self.settings.shard

@@ -100,8 +100,8 @@ class Controller:
             from ..phases import PHASES_FILE, read_collected_phases
 
             names = self.pipeline.settings.phases
-            indices = read_collected_phases(self.pipeline.shared_dir() / PHASES_FILE, len(ids), len(names))
-            self.phases = dict(zip(ids, map(names.__getitem__, indices), strict=True))
+            indices = read_collected_phases(self.pipeline.shared_dir() / PHASES_FILE, ids, len(names))
+            self.phases.update(zip(ids, map(names.__getitem__, indices), strict=True))
         self.collected.add(str(node.workerinput["workerid"]))
         if len(self.collected) >= int(getattr(self.config.option, "numprocesses", 0) or 1):
             self.pipeline.recorder.stage_end("collect", "collect")

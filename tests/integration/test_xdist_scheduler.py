@@ -144,6 +144,28 @@ def test_other_dist_modes_are_left_alone(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["iotops: --dist other than load: phases are ordered per worker*"])
 
 
+#: a plugin that reorders the tests after every other plugin, pytest-iotops included (a wrapper's code after yield)
+REORDER_LAST = """
+import pytest
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(items):
+    yield
+    items.reverse()
+"""
+
+
+@pytest.mark.parametrize("dist", ["load", "loadfile"])
+def test_tests_reordered_after_iotops_are_an_error_not_wrong_phases(pytester: pytest.Pytester, dist: str) -> None:
+    """The controller takes each test's phase from the workers' list of tests and phases: when a plugin reorders
+    the tests after pytest-iotops wrote it, the list no longer matches xdist's, and the run stops naming the
+    file and why instead of putting tests in wrong phases (or scheduling phases out of order)."""
+    make_project(pytester, files={"conftest.py": REORDER_LAST})
+    result = pytester.runpytest_subprocess("--iotops", NO_COV, "-n", "2", "--dist", dist)
+    assert result.ret not in (0, 1), result.stdout.str()[-2000:]
+    result.stdout.fnmatch_lines(["*phases.json lists the same tests in another order than xdist collected*"])
+
+
 @pytest.mark.parametrize("selection", [["--deselect", "tests/unit/test_unit.py::test_add"], ["-k", "not test_add"]])
 def test_deselected_tests_are_not_scheduled(pytester: pytest.Pytester, selection: list[str]) -> None:
     """Our ordering runs after every other plugin's selection (``--deselect``, ``-k``): the phase list the workers

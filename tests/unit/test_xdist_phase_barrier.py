@@ -57,6 +57,12 @@ class FakeWorker:
         return len(self.queue) >= 2 or (self.shutting_down and bool(self.queue))
 
 
+def write_phases(directory: Path, phases: list[int]) -> None:
+    """What each worker writes after ordering: its tests (as :func:`start` names them) and their phases."""
+    ids = [f"test_{i}" for i in range(len(phases))]
+    (directory / PHASES_FILE).write_text(json.dumps({"ids": ids, "phases": phases}))
+
+
 def start(sched: Any, workers: int, tests: int) -> list[FakeWorker]:
     """``workers`` fake workers that collected ``tests`` tests, scheduled as xdist's controller does."""
     fakes = [FakeWorker(n) for n in range(workers)]
@@ -70,7 +76,7 @@ def start(sched: Any, workers: int, tests: int) -> list[FakeWorker]:
 
 def simulate(phases: list[int], workers: int, seed: int, tmp: Path, longest_first: bool = False) -> list[str]:
     """Run the whole schedule with a random worker finishing a test at each step; returns what went wrong."""
-    (tmp / PHASES_FILE).write_text(json.dumps(phases))
+    write_phases(tmp, phases)
     published: list[int] = []
     quiet = SimpleNamespace(loadsched=lambda *args: None)  # xdist's own log would print every decision
     sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, lambda p, _: published.append(p), longest_first)
@@ -150,7 +156,7 @@ def test_each_phase_balances_as_plain_xdist_balances_it(workers: int, long_at: i
     middle.insert(long_at, 20.0)
     parts = [[0.01] * 10, middle, [0.01] * 200]
     durations = [d for part in parts for d in part]
-    (tmp_path / PHASES_FILE).write_text(json.dumps([k for k, part in enumerate(parts) for _ in part]))
+    write_phases(tmp_path, [k for k, part in enumerate(parts) for _ in part])
     quiet = SimpleNamespace(loadsched=lambda *args: None)
     ours = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None), durations, workers)
     plain = sum(makespan(LoadScheduling(FakeConfig(workers), quiet), part, workers) for part in parts)
@@ -162,7 +168,7 @@ def test_a_small_first_phase_goes_to_every_worker(first_phase: int, tmp_path: Pa
     """A phase of two tests on two workers: one each, not both to the first worker (xdist's first chunk, two
     tests, is more than a worker's share of so small a phase)."""
     phases = [0] * first_phase + [1, 2]
-    (tmp_path / PHASES_FILE).write_text(json.dumps(phases))
+    write_phases(tmp_path, phases)
     quiet = SimpleNamespace(loadsched=lambda *args: None)
     sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda *_: None)
     fakes = start(sched, 2, len(phases))
@@ -175,7 +181,7 @@ def test_longest_first_deals_the_long_tests_one_to_each_worker(workers: int, tmp
     front go one to each worker and the phase ends near its ideal; in xdist's usual chunks the first worker drew
     every long test and the phase lasted as long as all of them together."""
     durations = [30.0, 25.0, 20.0] + [0.5] * 120
-    (tmp_path / PHASES_FILE).write_text(json.dumps([0] * len(durations)))
+    write_phases(tmp_path, [0] * len(durations))
     quiet = SimpleNamespace(loadsched=lambda *args: None)
     chunked = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None), durations, workers)
     dealt = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None, True), durations, workers)
@@ -213,7 +219,7 @@ def test_the_kept_unsent_count_is_the_walked_one_after_every_event(
     finished with two of its tests unsent: endless recursion)."""
     phases = [p for p, size in enumerate(sizes) for _ in range(size)]
     tmp = tmp_path_factory.mktemp("sched")
-    (tmp / PHASES_FILE).write_text(json.dumps(phases))
+    write_phases(tmp, phases)
     quiet = SimpleNamespace(loadsched=lambda *args: None)
     published: list[tuple[int, frozenset[int]]] = []
     sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, lambda p, c: published.append((p, c)), longest_first)
@@ -255,31 +261,40 @@ def test_the_kept_unsent_count_is_the_walked_one_after_every_event(
             assert {phases[i] for i in crashed if phases[i] <= phase} <= crashed_phases
 
 
+IDS = ["t.py::a", "t.py::b", "t.py::c"]
+
+
+def _file(ids: object = IDS, phases: object = (2, 0, 1)) -> str:
+    return json.dumps({"ids": ids, "phases": list(phases) if isinstance(phases, tuple) else phases})
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [
         (None, "cannot read"),
-        ("[0, 1", "cannot read"),
-        ('{"a": 0}', "is not a list"),
-        ("[0, 1]", "lists 2 tests, xdist collected 3"),
-        ("[0, 1, 3]", "holds 3, not the index of a configured phase"),
-        ("[0, -1, 1]", "holds -1"),
-        ("[0, true, 1]", "holds True"),
-        ('[0, "1", 1]', "holds '1'"),
+        ('{"ids": [', "cannot read"),
+        ("[0, 1, 2]", "does not list the tests' ids and phases alike"),
+        (_file(phases=[0, 1]), "does not list the tests' ids and phases alike"),
+        (_file(ids=IDS[:2], phases=[0, 1]), "lists other tests than xdist collected (2 against 3)"),
+        (_file(ids=["t.py::a", "t.py::b", "t.py::d"]), "lists other tests than xdist collected"),
+        (_file(ids=[IDS[1], IDS[0], IDS[2]]), "lists the same tests in another order than xdist collected"),
+        (_file(phases=[0, 1, 3]), "holds 3, not the index of a configured phase"),
+        (_file(phases=[0, -1, 1]), "holds -1"),
+        (_file(phases=[0, True, 1]), "holds True"),
+        (_file(phases=[0, "1", 1]), "holds '1'"),
     ],
 )
 def test_the_workers_phases_file_is_checked_never_guessed(tmp_path: Path, content: str | None, error: str) -> None:
-    """The controller and its scheduler place every test by this file: a missing, short or foreign one is an
-    error naming the file, not tests put in a wrong phase."""
+    """The controller and its scheduler place every test by this file: a missing or foreign one, or one whose
+    tests are not xdist's (other tests, or a plugin that reordered them after pytest-iotops), is an error naming
+    the file, not tests put in a wrong phase."""
     from pytest_iotops.phases import read_collected_phases
 
     path = tmp_path / PHASES_FILE
     if content is not None:
         path.write_text(content)
     with pytest.raises(RuntimeError, match=re.escape(error)) as caught:
-        read_collected_phases(path, 3, 3)
+        read_collected_phases(path, IDS, 3)
     assert str(path) in str(caught.value)
-    if content is None:
-        return
-    path.write_text("[2, 0, 1]")
-    assert read_collected_phases(path, 3, 3) == [2, 0, 1]
+    path.write_text(_file())
+    assert read_collected_phases(path, IDS, 3) == [2, 0, 1]
