@@ -12,14 +12,11 @@ Imported only under xdist: ``pytest_xdist_make_scheduler`` is the one extension 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from xdist.scheduler import LoadScheduling
 
-from .phases import PHASES_FILE, read_collected_phases
-
-__all__ = ["PHASES_FILE", "PhaseScheduling"]
+__all__ = ["PhaseScheduling"]
 
 
 class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
@@ -27,7 +24,7 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         self,
         config: Any,
         log: Any,
-        shared: Path,
+        collected_phases: Callable[[], list[int]],
         on_phase_done: Callable[[int, frozenset[int]], None],
         longest_first: bool = False,
     ) -> None:
@@ -36,7 +33,9 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         #: and each worker holds two (it runs one once it knows the next), so the long ones at the front go one
         #: to each worker instead of all into the first worker's chunk
         self._dealt = longest_first
-        self._shared = shared
+        #: each collected test's phase index, in xdist's collection order (the controller reads the workers' list
+        #: once and checks it against xdist's node ids)
+        self._collected_phases = collected_phases
         self._on_phase_done = on_phase_done
         self._phase: list[int] | None = None
         self._current = 0
@@ -51,10 +50,14 @@ class PhaseScheduling(LoadScheduling):  # type: ignore[misc]
         #: xdist has re-queued the dead worker's other tests (which may end the phase)
         self._crashed: set[int] = set()
 
-    # -- the phase of each collection index, written by the workers after ordering -------------------------
+    # -- the phase of each collection index, as the workers classified and ordered the tests ------------------
     def _phases(self) -> list[int]:
         if self._phase is None:
-            self._phase = read_collected_phases(self._shared / PHASES_FILE, self.collection)
+            self._phase = self._collected_phases()
+            if len(self._phase) != len(self.collection):
+                raise RuntimeError(
+                    f"pytest-iotops: {len(self._phase)} test phases known, xdist collected {len(self.collection)}"
+                )
             self._current = self._phase[self.pending[0]] if self.pending else 0
             self._phase_size = self._phase.count(self._current)
         return self._phase

@@ -30,6 +30,7 @@ class Controller:
         self.phases: dict[str, str] = {}
         #: [node id, stage, headline] of the workers' failures, sent with each worker's output at its end
         self.headlines: list[list[str]] = []
+        self._indices: list[int] = []  # the same phases by position in the collection, for the scheduler
         #: workers still to start with the entry-point answer in the environment (None: it is not there)
         self._starting: int | None = None
 
@@ -78,8 +79,12 @@ class Controller:
         from ..xdist_scheduler import PhaseScheduling
 
         return PhaseScheduling(
-            config, log, self.pipeline.shared_dir(), self._phase_done, self.pipeline.settings.longest_first
+            config, log, self.collected_phases, self._phase_done, self.pipeline.settings.longest_first
         )
+
+    def collected_phases(self) -> list[int]:
+        """For the phase scheduler: each test's phase index in xdist's collection order, as read above."""
+        return self._indices
 
     def _phase_done(self, phase_index: int, crashed: frozenset[int]) -> None:
         """Every test of a phase has finished: tell the workers which phases failed, before the next starts. A
@@ -100,8 +105,8 @@ class Controller:
             from ..phases import PHASES_FILE, read_collected_phases
 
             names = self.pipeline.settings.phases
-            indices = read_collected_phases(self.pipeline.shared_dir() / PHASES_FILE, ids, len(names))
-            self.phases.update(zip(ids, map(names.__getitem__, indices), strict=True))
+            self._indices = read_collected_phases(self.pipeline.shared_dir() / PHASES_FILE, ids, len(names))
+            self.phases.update(zip(ids, map(names.__getitem__, self._indices), strict=True))
         self.collected.add(str(node.workerinput["workerid"]))
         if len(self.collected) >= int(getattr(self.config.option, "numprocesses", 0) or 1):
             self.pipeline.recorder.stage_end("collect", "collect")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,7 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_iotops.xdist_scheduler import PHASES_FILE, PhaseScheduling
+from pytest_iotops.phases import PHASES_FILE
+from pytest_iotops.xdist_scheduler import PhaseScheduling
 
 
 class FakeConfig:
@@ -57,10 +59,9 @@ class FakeWorker:
         return len(self.queue) >= 2 or (self.shutting_down and bool(self.queue))
 
 
-def write_phases(directory: Path, phases: list[int]) -> None:
-    """What each worker writes after ordering: its tests (as :func:`start` names them) and their phases."""
-    ids = [f"test_{i}" for i in range(len(phases))]
-    (directory / PHASES_FILE).write_text(json.dumps({"ids": ids, "phases": phases}))
+def known(phases: list[int]) -> Callable[[], list[int]]:
+    """What the controller hands the scheduler: each collected test's phase, as the workers wrote them."""
+    return lambda: list(phases)
 
 
 def start(sched: Any, workers: int, tests: int) -> list[FakeWorker]:
@@ -74,12 +75,11 @@ def start(sched: Any, workers: int, tests: int) -> list[FakeWorker]:
     return fakes
 
 
-def simulate(phases: list[int], workers: int, seed: int, tmp: Path, longest_first: bool = False) -> list[str]:
+def simulate(phases: list[int], workers: int, seed: int, longest_first: bool = False) -> list[str]:
     """Run the whole schedule with a random worker finishing a test at each step; returns what went wrong."""
-    write_phases(tmp, phases)
     published: list[int] = []
     quiet = SimpleNamespace(loadsched=lambda *args: None)  # xdist's own log would print every decision
-    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, lambda p, _: published.append(p), longest_first)
+    sched = PhaseScheduling(FakeConfig(workers), quiet, known(phases), lambda p, _: published.append(p), longest_first)
     fakes = start(sched, workers, len(phases))
     rng = random.Random(seed)
     finished: list[int] = []
@@ -109,10 +109,10 @@ def simulate(phases: list[int], workers: int, seed: int, tmp: Path, longest_firs
 
 @pytest.mark.parametrize("longest_first", [False, True])
 @pytest.mark.parametrize("workers", [1, 2, 3, 4])
-def test_phases_in_order_across_fake_workers(workers: int, longest_first: bool, tmp_path: Path) -> None:
+def test_phases_in_order_across_fake_workers(workers: int, longest_first: bool) -> None:
     phases = [0] * 12 + [1] * 5 + [2] * 3  # a pyramid: 60 % unit, 25 % integration, 15 % e2e
     for seed in range(200):
-        assert simulate(phases, workers, seed, tmp_path, longest_first) == [], f"seed {seed}"
+        assert simulate(phases, workers, seed, longest_first) == [], f"seed {seed}"
 
 
 @settings(max_examples=150, deadline=None)
@@ -121,9 +121,9 @@ def test_phases_in_order_across_fake_workers(workers: int, longest_first: bool, 
     workers=st.integers(1, 4),
     seed=st.integers(0, 10_000),
 )
-def test_any_pyramid_any_interleaving(sizes: list[int], workers: int, seed: int, tmp_path_factory: Any) -> None:
+def test_any_pyramid_any_interleaving(sizes: list[int], workers: int, seed: int) -> None:
     phases = [p for p, size in enumerate(sizes) for _ in range(size)]
-    assert simulate(phases, workers, seed, tmp_path_factory.mktemp("sched")) == []
+    assert simulate(phases, workers, seed) == []
 
 
 def makespan(sched: Any, durations: list[float], workers: int) -> float:
@@ -145,7 +145,7 @@ def makespan(sched: Any, durations: list[float], workers: int) -> float:
 
 @pytest.mark.parametrize("workers", [2, 3, 4])
 @pytest.mark.parametrize("long_at", [0, 10, 50, 99])
-def test_each_phase_balances_as_plain_xdist_balances_it(workers: int, long_at: int, tmp_path: Path) -> None:
+def test_each_phase_balances_as_plain_xdist_balances_it(workers: int, long_at: int) -> None:
     """A short phase, then one long test among short ones (an e2e level: a conformance run among deployments),
     then a large later phase: the run ends within a few short tests of plain xdist's load scheduling run on each
     phase on its own. (Sizing the queues by everything pending, later phases included, gave the worker with the
@@ -156,35 +156,34 @@ def test_each_phase_balances_as_plain_xdist_balances_it(workers: int, long_at: i
     middle.insert(long_at, 20.0)
     parts = [[0.01] * 10, middle, [0.01] * 200]
     durations = [d for part in parts for d in part]
-    write_phases(tmp_path, [k for k, part in enumerate(parts) for _ in part])
+    collected = known([k for k, part in enumerate(parts) for _ in part])
     quiet = SimpleNamespace(loadsched=lambda *args: None)
-    ours = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None), durations, workers)
+    ours = makespan(PhaseScheduling(FakeConfig(workers), quiet, collected, lambda *_: None), durations, workers)
     plain = sum(makespan(LoadScheduling(FakeConfig(workers), quiet), part, workers) for part in parts)
     assert ours <= plain + 12 * 0.2, (ours, plain)
 
 
 @pytest.mark.parametrize("first_phase", [2, 3, 5])
-def test_a_small_first_phase_goes_to_every_worker(first_phase: int, tmp_path: Path) -> None:
+def test_a_small_first_phase_goes_to_every_worker(first_phase: int) -> None:
     """A phase of two tests on two workers: one each, not both to the first worker (xdist's first chunk, two
     tests, is more than a worker's share of so small a phase)."""
     phases = [0] * first_phase + [1, 2]
-    write_phases(tmp_path, phases)
     quiet = SimpleNamespace(loadsched=lambda *args: None)
-    sched = PhaseScheduling(FakeConfig(2), quiet, tmp_path, lambda *_: None)
+    sched = PhaseScheduling(FakeConfig(2), quiet, known(phases), lambda *_: None)
     fakes = start(sched, 2, len(phases))
     assert all(any(phases[i] == 0 for i in fake.queue) for fake in fakes), [f.queue for f in fakes]
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4])
-def test_longest_first_deals_the_long_tests_one_to_each_worker(workers: int, tmp_path: Path) -> None:
+def test_longest_first_deals_the_long_tests_one_to_each_worker(workers: int) -> None:
     """Tests ordered longest first (``longest_first``) are handed out two at a time, so the long ones at the
     front go one to each worker and the phase ends near its ideal; in xdist's usual chunks the first worker drew
     every long test and the phase lasted as long as all of them together."""
     durations = [30.0, 25.0, 20.0] + [0.5] * 120
-    write_phases(tmp_path, [0] * len(durations))
+    collected = known([0] * len(durations))
     quiet = SimpleNamespace(loadsched=lambda *args: None)
-    chunked = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None), durations, workers)
-    dealt = makespan(PhaseScheduling(FakeConfig(workers), quiet, tmp_path, lambda *_: None, True), durations, workers)
+    chunked = makespan(PhaseScheduling(FakeConfig(workers), quiet, collected, lambda *_: None), durations, workers)
+    dealt = makespan(PhaseScheduling(FakeConfig(workers), quiet, collected, lambda *_: None, True), durations, workers)
     ideal = max(*durations, sum(durations) / workers)
     assert dealt <= ideal + 2 * 0.5, (dealt, ideal)
     assert chunked >= sum(durations[:3]), chunked  # the three long tests on one worker
@@ -209,7 +208,7 @@ def front_run(sched: Any, phases: list[int]) -> int:
     requeue=st.booleans(),
 )
 def test_the_kept_unsent_count_is_the_walked_one_after_every_event(
-    sizes: list[int], workers: int, seed: int, longest_first: bool, requeue: bool, tmp_path_factory: Any
+    sizes: list[int], workers: int, seed: int, longest_first: bool, requeue: bool
 ) -> None:
     """The scheduler keeps the current phase's unsent count instead of walking ``pending`` on every call: after
     any mix of finished tests, crashed and replaced workers (xdist puts a crashed worker's other tests back at the
@@ -218,11 +217,11 @@ def test_the_kept_unsent_count_is_the_walked_one_after_every_event(
     phase in which a worker died is published with it (a crash at a phase's end once made the phase look
     finished with two of its tests unsent: endless recursion)."""
     phases = [p for p, size in enumerate(sizes) for _ in range(size)]
-    tmp = tmp_path_factory.mktemp("sched")
-    write_phases(tmp, phases)
     quiet = SimpleNamespace(loadsched=lambda *args: None)
     published: list[tuple[int, frozenset[int]]] = []
-    sched = PhaseScheduling(FakeConfig(workers), quiet, tmp, lambda p, c: published.append((p, c)), longest_first)
+    sched = PhaseScheduling(
+        FakeConfig(workers), quiet, known(phases), lambda p, c: published.append((p, c)), longest_first
+    )
     fakes = start(sched, workers, len(phases))
     rng = random.Random(seed)
     finished: list[int] = []
